@@ -1,0 +1,434 @@
+// Command puente runs and administers a node of a bilateral security
+// cooperation agreement. Run "puente help" for the subcommands.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"puente/internal/agreement"
+	"puente/internal/auth"
+	"puente/internal/bench"
+	"puente/internal/demo"
+	"puente/internal/identity"
+	"puente/internal/node"
+	"puente/internal/store"
+	"puente/internal/web"
+)
+
+const usage = `puente: software for a bilateral security-cooperation agreement.
+
+Usage:
+  puente demo [--mx-port 8081] [--us-port 8082] [--dir puente-demo] [--fresh]
+  puente init --dir DIR --party MX|US --name NAME --http ADDR --federation ADDR [--federation-url URL] [--db DSN]
+  puente agreement draft --party A/party.json --party B/party.json --out FILE
+  puente agreement sign --dir DIR FILE
+  puente agreement verify FILE
+  puente agreement show FILE
+  puente agreement install --dir DIR FILE
+  puente user add --dir DIR --username U --name NAME --role ROLE --agency AGENCY [--password-stdin]
+  puente user token --dir DIR --username U --name TOKEN-NAME
+  puente user list --dir DIR
+  puente serve --dir DIR [--db DSN]
+  puente bench link [--db postgres://...] [--n 20000] [--rate 500]
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch args[0] {
+	case "demo":
+		err = cmdDemo(ctx, args[1:], stdout)
+	case "init":
+		err = cmdInit(args[1:], stdout)
+	case "agreement":
+		err = cmdAgreement(args[1:], stdout)
+	case "user":
+		err = cmdUser(ctx, args[1:], stdin, stdout)
+	case "serve":
+		err = cmdServe(ctx, args[1:])
+	case "bench":
+		err = cmdBench(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "puente: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "puente %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+func flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("puente "+name, flag.ContinueOnError)
+	return fs
+}
+
+// parse parses flags that may come before or after positional arguments.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flags("demo")
+	o := demo.Options{Out: stdout}
+	fs.IntVar(&o.MXPort, "mx-port", 8081, "port of the Mexican node's web UI")
+	fs.IntVar(&o.USPort, "us-port", 8082, "port of the United States node's web UI")
+	fs.StringVar(&o.Dir, "dir", "puente-demo", "folder for both nodes' data")
+	fs.BoolVar(&o.Fresh, "fresh", false, "delete the folder and start over")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	return demo.Run(ctx, o)
+}
+
+func cmdInit(args []string, stdout io.Writer) error {
+	fs := flags("init")
+	var o node.InitOptions
+	fs.StringVar(&o.Dir, "dir", "", "node folder to create")
+	fs.StringVar(&o.Party, "party", "", "party code: MX or US")
+	fs.StringVar(&o.Name, "name", "", "the party's name, as in the agreement")
+	fs.StringVar(&o.HTTPAddr, "http", "127.0.0.1:8080", "address of the web UI and API")
+	fs.StringVar(&o.FederationAddr, "federation", "", "address the partner connects to (mutual TLS)")
+	fs.StringVar(&o.FederationURL, "federation-url", "", "URL the partner uses, if not https://<federation address>")
+	fs.StringVar(&o.Database, "db", "", "store: an SQLite file in the folder (default puente.db) or a postgres:// URL")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if o.Dir == "" || o.Party == "" || o.Name == "" || o.FederationAddr == "" {
+		return errors.New("--dir, --party, --name and --federation are required")
+	}
+	p, err := node.Init(o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created node %s in %s\n  signing key      %s\n  TLS fingerprint  %s\n  federation       %s\n", p.Code, o.Dir, p.SigningKey, p.TLSFingerprint, p.Endpoint)
+	fmt.Fprintf(stdout, "next: send %s/%s to the partner, then draft and sign the agreement together\n", o.Dir, node.PartyFile)
+	return nil
+}
+
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
+
+func cmdAgreement(args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("say draft, sign, verify, show or install")
+	}
+	fs := flags("agreement " + args[0])
+	switch args[0] {
+	case "draft":
+		var parties multi
+		var out string
+		fs.Var(&parties, "party", "a party card (party.json); give two")
+		fs.StringVar(&out, "out", "agreement.json", "file to write")
+		if _, err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		if len(parties) != 2 {
+			return errors.New("give exactly two --party cards")
+		}
+		a, err := node.ReadParty(parties[0])
+		if err != nil {
+			return err
+		}
+		b, err := node.ReadParty(parties[1])
+		if err != nil {
+			return err
+		}
+		raw, err := agreement.Draft(a, b).Encode()
+		if err != nil {
+			return err
+		}
+		if _, err := agreement.Parse(raw); err != nil {
+			return err
+		}
+		if err := writeNew(out, raw); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "drafted %s between %s and %s; review it, then each party runs: puente agreement sign --dir NODE %s\n", out, a.Code, b.Code, out)
+		return nil
+	case "sign":
+		var dir string
+		fs.StringVar(&dir, "dir", "", "the signing node's folder")
+		pos, err := parse(fs, args[1:])
+		if err != nil {
+			return err
+		}
+		if dir == "" || len(pos) != 1 {
+			return errors.New("usage: puente agreement sign --dir DIR FILE")
+		}
+		f, err := readAgreement(pos[0])
+		if err != nil {
+			return err
+		}
+		id, err := identity.Load(dir)
+		if err != nil {
+			return err
+		}
+		if err := f.Sign(id.Signing); err != nil {
+			return err
+		}
+		raw, err := f.Marshal()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(pos[0], raw, 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", pos[0], err)
+		}
+		fmt.Fprintf(stdout, "signed %s (hash %s)\n", pos[0], f.HashHex())
+		return nil
+	case "verify", "show":
+		pos, err := parse(fs, args[1:])
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return fmt.Errorf("usage: puente agreement %s FILE", args[0])
+		}
+		f, err := readAgreement(pos[0])
+		if err != nil {
+			return err
+		}
+		if args[0] == "show" {
+			show(stdout, f)
+			return nil
+		}
+		if err := f.Verify(); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "valid: signed by both parties\nhash %s\n", f.HashHex())
+		return nil
+	case "install":
+		var dir string
+		fs.StringVar(&dir, "dir", "", "the node folder")
+		pos, err := parse(fs, args[1:])
+		if err != nil {
+			return err
+		}
+		if dir == "" || len(pos) != 1 {
+			return errors.New("usage: puente agreement install --dir DIR FILE")
+		}
+		f, err := node.InstallAgreement(dir, pos[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "installed agreement %s in %s\n", f.HashHex(), dir)
+		return nil
+	}
+	return fmt.Errorf("unknown agreement command %q", args[0])
+}
+
+func readAgreement(path string) (*agreement.File, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading agreement: %w", err)
+	}
+	return agreement.Parse(raw)
+}
+
+func writeNew(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func show(w io.Writer, f *agreement.File) {
+	a := f.Body()
+	fmt.Fprintf(w, "%s\n%s, effective %s\nhash %s\n\n", a.Title, a.Reference, a.Effective, f.HashHex())
+	for _, p := range a.Parties {
+		signed := "NOT SIGNED"
+		if f.SignedBy(p.Code) {
+			signed = "signed"
+		}
+		fmt.Fprintf(w, "party %s  %s  (%s)\n  federation  %s\n  signing key %s\n  TLS         %s\n", p.Code, p.Name, signed, p.Endpoint, p.SigningKey, p.TLSFingerprint)
+		c := a.Commitments[p.Code]
+		fmt.Fprintf(w, "  commitments: answer within")
+		for _, area := range agreement.Areas {
+			if d, ok := c.ResponseDays[area]; ok {
+				fmt.Fprintf(w, " %s %dd", area, d)
+			}
+		}
+		fmt.Fprintf(w, "; traces firearms %v; formal extradition request %dd after provisional arrest\n", c.TracesFirearms, c.FormalRequestDays)
+	}
+	fmt.Fprintf(w, "\nwork areas:")
+	for _, area := range agreement.Areas {
+		if a.WorkAreas[area] {
+			fmt.Fprintf(w, " %s", area)
+		}
+	}
+	fmt.Fprintf(w, "\ndefault caveats: %s, %s, third-party rule %v\nretention (days):", a.Caveats.Classification, a.Caveats.Purpose, a.Caveats.ThirdPartyRule)
+	for _, area := range agreement.Areas {
+		if d, ok := a.Retention[area]; ok {
+			fmt.Fprintf(w, " %s %d", area, d)
+		}
+	}
+	fmt.Fprintf(w, "\nlargest envelope body: %d bytes\n", a.Limits.MaxBodyBytes)
+}
+
+func cmdServe(ctx context.Context, args []string) error {
+	fs := flags("serve")
+	var dir, db string
+	fs.StringVar(&dir, "dir", ".", "node folder")
+	fs.StringVar(&db, "db", "", "store: a postgres:// URL or an SQLite path (overrides the configuration)")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if db != "" {
+		os.Setenv("PUENTE_DATABASE", db)
+	}
+	cfg, err := node.LoadConfig(dir)
+	if err != nil {
+		return err
+	}
+	n, err := web.OpenNode(ctx, dir, node.NewLogger(cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	return n.Run(ctx, nil)
+}
+
+// openStore opens just the store of a node, for user administration.
+func openStore(ctx context.Context, dir string) (*store.DB, *node.Config, error) {
+	cfg, err := node.LoadConfig(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	dsn := cfg.Database
+	if !strings.Contains(dsn, "://") && !strings.HasPrefix(dsn, "/") {
+		dsn = dir + "/" + dsn
+	}
+	db, err := store.Open(ctx, dsn, store.Options{SQLiteSynchronous: cfg.SQLiteSynchronous})
+	return db, cfg, err
+}
+
+func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("say add, token or list")
+	}
+	fs := flags("user " + args[0])
+	var dir, username, name, role, agency string
+	var pwStdin bool
+	fs.StringVar(&dir, "dir", ".", "node folder")
+	fs.StringVar(&username, "username", "", "username")
+	fs.StringVar(&name, "name", "", "full name (add) or token name (token)")
+	fs.StringVar(&role, "role", "", "role: "+fmt.Sprint(auth.Roles))
+	fs.StringVar(&agency, "agency", "", "agency of this node's side")
+	fs.BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of standard input")
+	if _, err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	db, cfg, err := openStore(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := auth.NewService(db, cfg.Party)
+	switch args[0] {
+	case "add":
+		if !pwStdin {
+			return errors.New("give the password on standard input with --password-stdin")
+		}
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return fmt.Errorf("reading the password: %w", err)
+		}
+		u, err := svc.Create(ctx, auth.NewUser{Username: username, DisplayName: name, Role: auth.Role(role), Agency: agency, Password: strings.TrimRight(line, "\r\n")})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created user %s (%s, %s)\n", u.Username, u.Role, u.Agency)
+	case "token":
+		us, err := svc.List(ctx)
+		if err != nil {
+			return err
+		}
+		for _, u := range us {
+			if u.Username == username {
+				_, secret, err := svc.NewToken(ctx, u.ID, name)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(stdout, secret)
+				return nil
+			}
+		}
+		return fmt.Errorf("no user %q", username)
+	case "list":
+		us, err := svc.List(ctx)
+		if err != nil {
+			return err
+		}
+		for _, u := range us {
+			state := ""
+			if u.Disabled {
+				state = " (disabled)"
+			}
+			fmt.Fprintf(stdout, "%-16s %-12s %-8s %s%s\n", u.Username, u.Role, u.Agency, u.DisplayName, state)
+		}
+	default:
+		return fmt.Errorf("unknown user command %q", args[0])
+	}
+	return nil
+}
+
+func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "link" {
+		return errors.New("usage: puente bench link [--db postgres://…] [--n N] [--rate R]")
+	}
+	fs := flags("bench link")
+	o := bench.Options{Log: stderr}
+	fs.StringVar(&o.Postgres, "db", "", "run both nodes on this PostgreSQL server (each in its own schema) instead of SQLite")
+	fs.IntVar(&o.N, "n", 20000, "envelopes for the throughput run")
+	fs.IntVar(&o.Rate, "rate", 500, "envelopes per second for the latency run")
+	fs.IntVar(&o.LatencyN, "latency-n", 5000, "envelopes for the latency run")
+	if _, err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	res, err := bench.Link(ctx, o)
+	if err != nil {
+		return err
+	}
+	return res.Print(stdout)
+}

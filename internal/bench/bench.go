@@ -1,0 +1,369 @@
+// Package bench measures the link end to end: from the JSON API call on one
+// node to the applied row on the partner and back to the stored receipt.
+// "puente bench link" runs it and prints one JSON line.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"puente/internal/auth"
+	"puente/internal/demo"
+	"puente/internal/liaison"
+	"puente/internal/link"
+	"puente/internal/node"
+	"puente/internal/web"
+)
+
+// Options configure a run.
+type Options struct {
+	// Postgres, if set, is a server URL: each node gets its own schema.
+	Postgres string
+	N        int
+	Rate     int
+	LatencyN int
+	Log      io.Writer
+}
+
+// Result is the benchmark's one JSON line.
+type Result struct {
+	Store           string  `json:"store"`
+	Envelopes       int     `json:"envelopes"`
+	EnvelopesPerS   float64 `json:"envelopes_per_s"`
+	LatencyRate     int     `json:"latency_rate_per_s"`
+	P50ms           float64 `json:"p50_ms"`
+	P99ms           float64 `json:"p99_ms"`
+	CryptoFloorPerS float64 `json:"crypto_floor_per_s"`
+	CPUs            int     `json:"cpus"`
+	GoVersion       string  `json:"go"`
+}
+
+// Print writes the result as one JSON line.
+func (r *Result) Print(w io.Writer) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, string(b))
+	return err
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// Pair is two running in-process nodes with an API token for one user on
+// each, for benchmarks and tests.
+type Pair struct {
+	Dir    string
+	Nodes  map[string]*node.Node
+	Tokens map[string]string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// StartPair creates and starts a pair in dir. With pg set, each node uses
+// its own schema on that PostgreSQL server.
+func StartPair(ctx context.Context, dir, pg string, log *slog.Logger) (*Pair, error) {
+	specs := map[string]demo.NodeSpec{}
+	for _, code := range []string{"MX", "US"} {
+		fed, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s := demo.NodeSpec{HTTPAddr: "127.0.0.1:0", FederationAddr: fed}
+		if pg != "" {
+			dsn, err := Schema(ctx, pg, "bench_"+code+"_"+strconv.Itoa(os.Getpid()))
+			if err != nil {
+				return nil, err
+			}
+			s.Database = dsn
+		}
+		specs[code] = s
+	}
+	if err := demo.CreatePair(dir, specs); err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	p := &Pair{Dir: dir, Nodes: map[string]*node.Node{}, Tokens: map[string]string{}, cancel: cancel, done: make(chan struct{}, 2)}
+	users := map[string][2]string{"MX": {"UIF", "analista"}, "US": {"FinCEN", "analyst"}}
+	for _, code := range []string{"MX", "US"} {
+		n, err := web.OpenNode(ctx, filepath.Join(dir, code), log)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		p.Nodes[code] = n
+		u, err := n.Auth.Create(ctx, auth.NewUser{Username: users[code][1], DisplayName: "Bench " + code, Role: auth.Analyst, Agency: users[code][0], Password: "bench-password-123"})
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		_, tok, err := n.Auth.NewToken(ctx, u.ID, "bench")
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		p.Tokens[code] = tok
+		ready := make(chan struct{})
+		go func() {
+			_ = n.Run(runCtx, ready)
+			p.done <- struct{}{}
+		}()
+		<-ready
+	}
+	return p, nil
+}
+
+// URL is a node's base URL.
+func (p *Pair) URL(code string) string { return "http://" + p.Nodes[code].HTTPAddr() }
+
+// Close stops both nodes.
+func (p *Pair) Close() {
+	p.cancel()
+	for range p.Nodes {
+		<-p.done
+	}
+	for _, n := range p.Nodes {
+		n.Close()
+	}
+}
+
+// Schema creates a fresh schema on a PostgreSQL server and returns a URL
+// whose connections use it.
+func Schema(ctx context.Context, server, name string) (string, error) {
+	db, err := sql.Open("pgx", server)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `DROP SCHEMA IF EXISTS `+name+` CASCADE; CREATE SCHEMA `+name); err != nil {
+		return "", fmt.Errorf("creating schema %s: %w", name, err)
+	}
+	u, err := url.Parse(server)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// Link runs the benchmark.
+func Link(ctx context.Context, o Options) (*Result, error) {
+	dir, err := os.MkdirTemp("", "puente-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	p, err := StartPair(ctx, dir, o.Postgres, logger)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	res := &Result{Store: string(p.Nodes["MX"].DB.Dialect()), CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), LatencyRate: o.Rate}
+	res.CryptoFloorPerS = cryptoFloor(4000)
+	say := func(f string, a ...any) {
+		if o.Log != nil {
+			fmt.Fprintf(o.Log, f+"\n", a...)
+		}
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	threads, err := openThreads(ctx, client, p, 32)
+	if err != nil {
+		return nil, err
+	}
+	if err := waitDelivered(ctx, p, 30*time.Second); err != nil {
+		return nil, err
+	}
+	say("throughput: %d envelopes from MX to US through the API…", o.N)
+	base := sent(ctx, p)
+	start := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > int64(o.N) {
+					return
+				}
+				if _, err := post(ctx, client, p, threads[int(i)%len(threads)], i); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if e := firstErr.Load(); e != nil {
+		return nil, e.(error)
+	}
+	if err := waitDelivered(ctx, p, 5*time.Minute); err != nil {
+		return nil, err
+	}
+	elapsed := time.Since(start)
+	res.Envelopes = sent(ctx, p) - base
+	res.EnvelopesPerS = float64(res.Envelopes) / elapsed.Seconds()
+	say("throughput: %.0f envelopes/s", res.EnvelopesPerS)
+
+	say("latency: %d envelopes at %d/s…", o.LatencyN, o.Rate)
+	type sample struct {
+		env   string
+		start time.Time
+	}
+	samples := make([]sample, o.LatencyN)
+	tick := time.NewTicker(time.Second / time.Duration(max(o.Rate, 1)))
+	var lwg sync.WaitGroup
+	for i := range o.LatencyN {
+		<-tick.C
+		lwg.Add(1)
+		go func() {
+			defer lwg.Done()
+			t0 := time.Now()
+			env, err := post(ctx, client, p, threads[i%len(threads)], int64(i))
+			if err != nil {
+				firstErr.CompareAndSwap(nil, err)
+				return
+			}
+			samples[i] = sample{env, t0}
+		}()
+	}
+	tick.Stop()
+	lwg.Wait()
+	if e := firstErr.Load(); e != nil {
+		return nil, e.(error)
+	}
+	if err := waitDelivered(ctx, p, 2*time.Minute); err != nil {
+		return nil, err
+	}
+	var lat []float64
+	q := p.Nodes["MX"].DB.Read()
+	for _, s := range samples {
+		var done int64
+		if err := q.QueryRow(ctx, `SELECT done_at FROM outbox WHERE envelope_id = ?`, s.env).Scan(&done); err != nil {
+			return nil, fmt.Errorf("reading receipt time: %w", err)
+		}
+		lat = append(lat, float64(time.UnixMilli(done).Sub(s.start).Microseconds())/1000)
+	}
+	slices.Sort(lat)
+	res.P50ms = round(lat[len(lat)/2])
+	res.P99ms = round(lat[len(lat)*99/100])
+	res.EnvelopesPerS = round(res.EnvelopesPerS)
+	res.CryptoFloorPerS = round(res.CryptoFloorPerS)
+	return res, nil
+}
+
+func round(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
+
+func sent(ctx context.Context, p *Pair) int {
+	c, _ := p.Nodes["MX"].Link.Counts(ctx)
+	return c.Sent
+}
+
+func waitDelivered(ctx context.Context, p *Pair, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		c, err := p.Nodes["MX"].Link.Counts(ctx)
+		if err != nil {
+			return err
+		}
+		if c.Pending == 0 {
+			return nil
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return fmt.Errorf("envelopes still pending after %s", limit)
+}
+
+func openThreads(ctx context.Context, c *http.Client, p *Pair, n int) ([]string, error) {
+	var ids []string
+	for i := range n {
+		body, _ := json.Marshal(map[string]any{"subject": fmt.Sprintf("bench thread %d", i), "to_agency": "FinCEN", "body": "opening"})
+		var t liaison.Thread
+		if err := call(ctx, c, p.URL("MX")+"/api/v1/threads", p.Tokens["MX"], body, &t); err != nil {
+			return nil, err
+		}
+		ids = append(ids, t.ID)
+	}
+	return ids, nil
+}
+
+func post(ctx context.Context, c *http.Client, p *Pair, thread string, i int64) (string, error) {
+	body, _ := json.Marshal(map[string]any{"body": "bench message " + strconv.FormatInt(i, 10)})
+	var m liaison.Message
+	if err := call(ctx, c, p.URL("MX")+"/api/v1/threads/"+thread+"/messages", p.Tokens["MX"], body, &m); err != nil {
+		return "", err
+	}
+	return m.EnvelopeID, nil
+}
+
+func call(ctx context.Context, c *http.Client, url, token string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	rb, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("POST %s: %s: %s", url, resp.Status, rb)
+	}
+	return json.Unmarshal(rb, out)
+}
+
+// cryptoFloor measures, on this machine, how many envelopes per second the
+// signatures alone allow: sign and verify the envelope, sign and verify its
+// receipt.
+func cryptoFloor(n int) float64 {
+	_, sk, _ := ed25519.GenerateKey(rand.Reader)
+	pk := sk.Public().(ed25519.PublicKey)
+	e := &link.Envelope{ID: link.NewID(), Kind: "liaison.message", Version: 1, Stream: "liaison:x", Seq: 1, From: "MX", To: "US",
+		Created: time.Now().UTC().Format(time.RFC3339Nano), Agreement: "00", Caveats: []byte(`{}`), Body: make([]byte, 200)}
+	start := time.Now()
+	for range n {
+		e.Sign(sk)
+		if !e.VerifySig(pk) {
+			panic("bench: signature does not verify")
+		}
+		r := &link.Receipt{EnvelopeID: e.ID, EnvelopeHash: e.Hash(), Status: link.StatusApplied, From: "US", To: "MX", At: e.Created}
+		r.Sign(sk)
+		if !r.VerifySig(pk) {
+			panic("bench: receipt does not verify")
+		}
+	}
+	return float64(n) / time.Since(start).Seconds()
+}

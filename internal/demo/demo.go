@@ -1,0 +1,274 @@
+// Package demo runs the two-node demonstration: Mexico and the United
+// States on loopback, each with its own SQLite file, keys and users, one
+// agreement both have signed, and synthetic liaison traffic that really
+// crossed the link.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"puente/internal/auth"
+	"puente/internal/liaison"
+	"puente/internal/node"
+	"puente/internal/web"
+)
+
+// Password is every demo user's password. Demo only.
+const Password = "puente-demo-2025"
+
+// Options configure the demo.
+type Options struct {
+	Dir            string
+	MXPort, USPort int
+	Fresh          bool
+	Out            io.Writer
+	// Ready, if set, is closed once both nodes serve.
+	Ready chan<- struct{}
+}
+
+// User is one demo login.
+type User struct {
+	Username, Name string
+	Role           auth.Role
+	Agency         string
+}
+
+// Users lists the demo logins per side: one for every role.
+var Users = map[string][]User{
+	"MX": {
+		{"analista", "Ana Martínez (demo)", auth.Analyst, "UIF"},
+		{"supervisora", "Sofía Herrera (demo)", auth.Supervisor, "UIF"},
+		{"coordinador", "Carlos Ramírez (demo)", auth.Coordinator, "SSPC"},
+		{"juridico", "Lucía Torres (demo)", auth.Legal, "FGR"},
+		{"capacitacion", "Jorge Medina (demo)", auth.Training, "SEDENA"},
+		{"auditor", "Elena Vargas (demo)", auth.Auditor, "SRE"},
+		{"admin", "Admin MX (demo)", auth.Admin, "SRE"},
+	},
+	"US": {
+		{"analyst", "Alex Morgan (demo)", auth.Analyst, "FinCEN"},
+		{"supervisor", "Sam Carter (demo)", auth.Supervisor, "FinCEN"},
+		{"coordinator", "Chris Diaz (demo)", auth.Coordinator, "CBP"},
+		{"legal", "Laura Chen (demo)", auth.Legal, "DOJ-OIA"},
+		{"training", "Pat Kim (demo)", auth.Training, "STATE"},
+		{"auditor", "Robin Hayes (demo)", auth.Auditor, "STATE"},
+		{"admin", "Admin US (demo)", auth.Admin, "STATE"},
+	},
+}
+
+var names = map[string]string{"MX": "Estados Unidos Mexicanos", "US": "United States of America"}
+
+func fedPort(httpPort int) int { return httpPort + 100 }
+
+// Run sets the demo up if needed and runs both nodes until ctx ends.
+func Run(ctx context.Context, o Options) error {
+	start := time.Now()
+	if o.Fresh {
+		if err := os.RemoveAll(o.Dir); err != nil {
+			return fmt.Errorf("starting over: %w", err)
+		}
+	}
+	ports := map[string]int{"MX": o.MXPort, "US": o.USPort}
+	fresh := false
+	if _, err := os.Stat(filepath.Join(o.Dir, "MX", node.ConfigFile)); errors.Is(err, os.ErrNotExist) {
+		if err := setup(o.Dir, ports); err != nil {
+			return fmt.Errorf("setting up the demo in %s: %w", o.Dir, err)
+		}
+		fresh = true
+	}
+	var nodes []*node.Node
+	defer func() {
+		for _, n := range nodes {
+			n.Close()
+		}
+	}()
+	errs := make(chan error, 2)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{}, 2)
+	for _, party := range []string{"MX", "US"} {
+		dir := filepath.Join(o.Dir, party)
+		// The UI port may change between runs; the federation endpoints are
+		// fixed by the agreement.
+		if err := setHTTPAddr(dir, "127.0.0.1:"+strconv.Itoa(ports[party])); err != nil {
+			return err
+		}
+		logf, err := os.OpenFile(filepath.Join(o.Dir, party+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			return fmt.Errorf("opening log: %w", err)
+		}
+		defer logf.Close()
+		n, err := web.OpenNode(ctx, dir, slog.New(slog.NewJSONHandler(logf, nil)))
+		if err != nil {
+			return fmt.Errorf("opening the %s node: %w", party, err)
+		}
+		nodes = append(nodes, n)
+		if fresh {
+			if err := seedUsers(ctx, n); err != nil {
+				return err
+			}
+		}
+		ready := make(chan struct{})
+		go func() {
+			errs <- n.Run(runCtx, ready)
+			done <- struct{}{}
+		}()
+		select {
+		case <-ready:
+		case err := <-errs:
+			return fmt.Errorf("starting the %s node: %w", party, err)
+		}
+	}
+	if fresh {
+		if err := seedTraffic(ctx, nodes[0], nodes[1]); err != nil {
+			return err
+		}
+	}
+	printBanner(o, nodes, time.Since(start))
+	if o.Ready != nil {
+		close(o.Ready)
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errs:
+	}
+	cancel()
+	for range nodes {
+		<-done
+	}
+	fmt.Fprintln(o.Out, "both nodes stopped")
+	return err
+}
+
+func setup(dir string, ports map[string]int) error {
+	specs := map[string]NodeSpec{}
+	for _, code := range []string{"MX", "US"} {
+		specs[code] = NodeSpec{
+			HTTPAddr:       "127.0.0.1:" + strconv.Itoa(ports[code]),
+			FederationAddr: "127.0.0.1:" + strconv.Itoa(fedPort(ports[code])),
+		}
+	}
+	return CreatePair(dir, specs)
+}
+
+func setHTTPAddr(dir, addr string) error {
+	cfg, err := node.LoadConfig(dir)
+	if err != nil {
+		return err
+	}
+	if cfg.HTTPAddr == addr {
+		return nil
+	}
+	cfg.HTTPAddr = addr
+	return cfg.Save(dir)
+}
+
+func seedUsers(ctx context.Context, n *node.Node) error {
+	for _, u := range Users[n.Config.Party] {
+		if _, err := n.Auth.Create(ctx, auth.NewUser{Username: u.Username, DisplayName: u.Name, Role: u.Role, Agency: u.Agency, Password: Password}); err != nil {
+			return fmt.Errorf("creating demo user %s: %w", u.Username, err)
+		}
+	}
+	return nil
+}
+
+func demoUser(ctx context.Context, n *node.Node, username string) (*auth.User, error) {
+	us, err := n.Auth.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range us {
+		if u.Username == username {
+			return u, nil
+		}
+	}
+	return nil, fmt.Errorf("no demo user %s", username)
+}
+
+// seedTraffic sends synthetic liaison threads both ways through the real
+// services and link. Every name and company in them is invented.
+func seedTraffic(ctx context.Context, mx, us *node.Node) error {
+	type msg struct {
+		from     *node.Node
+		user     string
+		to       string
+		subject  string
+		priority string
+		body     string
+		reply    string
+		replier  string
+	}
+	seeds := []msg{
+		{mx, "analista", "FinCEN", "Red de empresas fachada: Comercializadora Ficticia Alfa", "urgent",
+			"La UIF identificó transferencias por 4.2 millones de USD desde Comercializadora Ficticia Alfa S.A. de C.V. hacia cuentas en Texas entre enero y marzo. Solicitamos saber si FinCEN tiene reportes relacionados. (Datos sintéticos de demostración.)",
+			"Received. We are checking our holdings on the Texas accounts and will answer within the agreed deadline. (Synthetic demo data.)", "analyst"},
+		{us, "analyst", "UIF", "Structured cash deposits linked to Grupo Ejemplo Beta", "routine",
+			"FinCEN observed structured cash deposits below the reporting threshold at three border branches, linked to the invented network Grupo Ejemplo Beta. Sharing for your analysis. (Synthetic demo data.)", "", ""},
+		{mx, "coordinador", "CBP", "Coordinación sector Tijuana–San Diego", "immediate",
+			"Proponemos una ventana de coordinación en el sector Tijuana–San Diego para la próxima semana. (Datos sintéticos de demostración.)", "", ""},
+	}
+	for _, s := range seeds {
+		u, err := demoUser(ctx, s.from, s.user)
+		if err != nil {
+			return err
+		}
+		t, err := s.from.Liaison.Start(ctx, u, liaison.NewThread{Subject: s.subject, Priority: s.priority, ToAgency: s.to, Body: s.body})
+		if err != nil {
+			return fmt.Errorf("seeding a thread: %w", err)
+		}
+		if s.reply == "" {
+			continue
+		}
+		other := us
+		if s.from == us {
+			other = mx
+		}
+		ru, err := demoUser(ctx, other, s.replier)
+		if err != nil {
+			return err
+		}
+		// Wait for the thread to cross, then answer it from the other side.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if _, err := other.Liaison.Get(ctx, ru, t.ID); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				return errors.New("seeding: the first demo message did not reach the partner within 10 s")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if _, err := other.Liaison.MarkRead(ctx, ru, t.ID); err != nil {
+			return err
+		}
+		if _, err := other.Liaison.Reply(ctx, ru, t.ID, s.reply, nil); err != nil {
+			return fmt.Errorf("seeding a reply: %w", err)
+		}
+	}
+	return nil
+}
+
+func printBanner(o Options, nodes []*node.Node, took time.Duration) {
+	w := o.Out
+	fmt.Fprintf(w, "puente demo: two nodes ready in %s (data in %s)\n\n", took.Round(time.Millisecond), o.Dir)
+	for _, n := range nodes {
+		party := n.Config.Party
+		fmt.Fprintf(w, "  %s  %-26s http://%s   (partner link %s)\n", party, names[party], n.HTTPAddr(), n.FederationAddr())
+	}
+	fmt.Fprintf(w, "\n  agreement %s, signed by MX and US\n\n", nodes[0].Agreement.HashHex())
+	fmt.Fprintf(w, "  logins (password for all: %s)\n", Password)
+	for _, party := range []string{"MX", "US"} {
+		for _, u := range Users[party] {
+			fmt.Fprintf(w, "    %s  %-13s %-12s %s\n", party, u.Username, u.Role, u.Agency)
+		}
+	}
+	fmt.Fprintf(w, "\n  logs: %s/MX.log, %s/US.log. Press Ctrl-C to stop both nodes.\n", o.Dir, o.Dir)
+}

@@ -1,0 +1,677 @@
+// Package liaison is the secure message channel between the two sides, the
+// base that the Egmont Secure Web gives FIUs: threads with a subject, a
+// priority and caveats, replies, attachments identified by SHA-256,
+// delivery and read receipts, and search.
+//
+// A thread belongs to one agency on each side: the agency that opened it
+// and the agency it is addressed to. On each node only users of the local
+// agency (and the agencies the caveats release it to) and auditors see it.
+package liaison
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"puente/internal/auth"
+	"puente/internal/link"
+	"puente/internal/live"
+	"puente/internal/store"
+)
+
+// Priorities, lowest first.
+var Priorities = []string{"routine", "urgent", "immediate"}
+
+// Limits on what a user or the partner may send.
+const (
+	MaxSubject        = 200
+	MaxBody           = 100_000
+	MaxAttachment     = 20 << 20
+	MaxAttachments    = 10
+	MaxAttachmentName = 255
+)
+
+// Caveats travel with every envelope of a thread.
+type Caveats struct {
+	Classification string `json:"classification"`
+	// ReleasableTo names agencies of the receiving side, besides the
+	// addressee, that may read the thread.
+	ReleasableTo []string `json:"releasable_to,omitempty"`
+}
+
+// Thread is a conversation between one agency on each side.
+type Thread struct {
+	ID           string    `json:"id"`
+	Subject      string    `json:"subject"`
+	Priority     string    `json:"priority"`
+	Origin       string    `json:"origin"`
+	FromAgency   string    `json:"from_agency"`
+	ToAgency     string    `json:"to_agency"`
+	Caveats      Caveats   `json:"caveats"`
+	CreatedAt    time.Time `json:"created_at"`
+	LastActivity time.Time `json:"last_activity"`
+	Unread       int       `json:"unread"`
+	Messages     []Message `json:"messages,omitempty"`
+}
+
+// Message is one entry of a thread.
+type Message struct {
+	ID           string       `json:"id"`
+	Origin       string       `json:"origin"`
+	Author       string       `json:"author"`
+	AuthorAgency string       `json:"author_agency"`
+	Body         string       `json:"body"`
+	CreatedAt    time.Time    `json:"created_at"`
+	EnvelopeID   string       `json:"envelope_id"`
+	Delivery     string       `json:"delivery"` // pending, delivered, rejected, received
+	DeliveredAt  time.Time    `json:"delivered_at,omitzero"`
+	ReadAt       time.Time    `json:"read_at,omitzero"`
+	ReadBy       string       `json:"read_by,omitempty"`
+	Attachments  []Attachment `json:"attachments,omitempty"`
+}
+
+// Attachment is a file attached to a message.
+type Attachment struct {
+	SHA256      string `json:"sha256"`
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+}
+
+// NewAttachment is a file a user attaches.
+type NewAttachment struct {
+	Name        string
+	ContentType string
+	Data        []byte
+}
+
+// Message kinds on the link.
+const (
+	KindMessage    = "liaison.message"
+	KindAttachment = "liaison.attachment"
+	KindRead       = "liaison.read"
+)
+
+// Errors with a contract: the web and API layers map them.
+var (
+	ErrNotFound  = errors.New("no such thread")
+	ErrForbidden = errors.New("not allowed")
+)
+
+// FieldError names the field that is wrong and a stable code for it.
+type FieldError struct {
+	Field string
+	Code  string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Code }
+
+// Service runs liaison threads on one node.
+type Service struct {
+	db             *store.DB
+	link           *link.Link
+	hub            *live.Hub
+	self           string
+	partner        string
+	classification string
+}
+
+// NewService returns the liaison service and registers its kinds on l.
+func NewService(db *store.DB, l *link.Link, hub *live.Hub, defaultClassification string) *Service {
+	s := &Service{db: db, link: l, hub: hub, self: l.Self(), partner: l.Partner(), classification: defaultClassification}
+	l.Handle(KindMessage, 1, link.HandlerFunc(s.applyMessage))
+	l.Handle(KindAttachment, 1, link.HandlerFunc(s.applyAttachment))
+	l.Handle(KindRead, 1, link.HandlerFunc(s.applyRead))
+	return s
+}
+
+func stream(threadID string) string { return "liaison:" + threadID }
+
+// ThreadOfStream returns the thread id of a liaison stream, for live
+// updates.
+func ThreadOfStream(s string) (string, bool) { return strings.CutPrefix(s, "liaison:") }
+
+// NewThread is what a user fills in to start a thread.
+type NewThread struct {
+	Subject      string
+	Priority     string
+	ToAgency     string
+	Body         string
+	ReleasableTo []string
+	Attachments  []NewAttachment
+}
+
+// messageBody is the body of a liaison.message envelope.
+type messageBody struct {
+	ThreadID     string       `json:"thread_id"`
+	Subject      string       `json:"subject"`
+	Priority     string       `json:"priority"`
+	FromAgency   string       `json:"from_agency"`
+	ToAgency     string       `json:"to_agency"`
+	MessageID    string       `json:"message_id"`
+	Author       string       `json:"author"`
+	AuthorAgency string       `json:"author_agency"`
+	Body         string       `json:"body"`
+	Created      time.Time    `json:"created"`
+	Attachments  []Attachment `json:"attachments"`
+}
+
+type readBody struct {
+	ThreadID   string    `json:"thread_id"`
+	MessageIDs []string  `json:"message_ids"`
+	ReadAt     time.Time `json:"read_at"`
+	Reader     string    `json:"reader_agency"`
+}
+
+func checkText(field, v string, max int) error {
+	if strings.TrimSpace(v) == "" {
+		return &FieldError{field, "required"}
+	}
+	if len(v) > max || !utf8.ValidString(v) {
+		return &FieldError{field, "too_long"}
+	}
+	return nil
+}
+
+func checkAttachments(atts []NewAttachment) error {
+	if len(atts) > MaxAttachments {
+		return &FieldError{"attachments", "too_many_attachments"}
+	}
+	for _, a := range atts {
+		if len(a.Data) > MaxAttachment {
+			return &FieldError{"attachments", "attachment_too_large"}
+		}
+		if a.Name == "" || len(a.Name) > MaxAttachmentName || !utf8.ValidString(a.Name) || strings.ContainsAny(a.Name, "/\\\x00") {
+			return &FieldError{"attachments", "invalid_file_name"}
+		}
+	}
+	return nil
+}
+
+// Start opens a thread with its first message and sends it to the partner.
+func (s *Service) Start(ctx context.Context, u *auth.User, nt NewThread) (*Thread, error) {
+	if !u.Can(auth.LiaisonWrite) {
+		return nil, ErrForbidden
+	}
+	if err := checkText("subject", nt.Subject, MaxSubject); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(Priorities, nt.Priority) {
+		return nil, &FieldError{"priority", "invalid_priority"}
+	}
+	if !slices.Contains(auth.Agencies[s.partner], nt.ToAgency) {
+		return nil, &FieldError{"to_agency", "unknown_agency"}
+	}
+	for _, a := range nt.ReleasableTo {
+		if !slices.Contains(auth.Agencies[s.partner], a) {
+			return nil, &FieldError{"releasable_to", "unknown_agency"}
+		}
+	}
+	if err := checkText("body", nt.Body, MaxBody); err != nil {
+		return nil, err
+	}
+	if err := checkAttachments(nt.Attachments); err != nil {
+		return nil, err
+	}
+	t := &Thread{
+		ID: link.NewID(), Subject: strings.TrimSpace(nt.Subject), Priority: nt.Priority, Origin: s.self,
+		FromAgency: u.Agency, ToAgency: nt.ToAgency,
+		Caveats: Caveats{Classification: s.classification, ReleasableTo: slices.Compact(slices.Sorted(slices.Values(nt.ReleasableTo)))},
+	}
+	err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		now := time.Now()
+		t.CreatedAt, t.LastActivity = now, now
+		if err := s.insertThread(ctx, tx, t, []string{u.Agency}); err != nil {
+			return err
+		}
+		_, err := s.send(ctx, tx, t, u, nt.Body, nt.Attachments, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Reply adds a message to a thread and sends it to the partner.
+func (s *Service) Reply(ctx context.Context, u *auth.User, threadID, body string, atts []NewAttachment) (*Message, error) {
+	if !u.Can(auth.LiaisonWrite) {
+		return nil, ErrForbidden
+	}
+	if err := checkText("body", body, MaxBody); err != nil {
+		return nil, err
+	}
+	if err := checkAttachments(atts); err != nil {
+		return nil, err
+	}
+	var m *Message
+	err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		t, err := s.thread(ctx, tx, u, threadID)
+		if err != nil {
+			return err
+		}
+		m, err = s.send(ctx, tx, t, u, body, atts, time.Now())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// send writes one message, its attachments and their envelopes in tx.
+func (s *Service) send(ctx context.Context, tx *store.Tx, t *Thread, u *auth.User, body string, atts []NewAttachment, now time.Time) (*Message, error) {
+	m := &Message{ID: link.NewID(), Origin: s.self, Author: u.DisplayName, AuthorAgency: u.Agency, Body: body, CreatedAt: now}
+	for _, a := range atts {
+		sum := sha256.Sum256(a.Data)
+		ct := a.ContentType
+		if ct == "" {
+			ct = http.DetectContentType(a.Data)
+		}
+		att := Attachment{SHA256: hex.EncodeToString(sum[:]), Name: a.Name, ContentType: ct, Size: int64(len(a.Data))}
+		m.Attachments = append(m.Attachments, att)
+		if err := s.storeBlob(ctx, tx, att.SHA256, a.Data); err != nil {
+			return nil, err
+		}
+		// Attachments go ahead of the message in the same stream, so the
+		// partner has every file before the message that names it.
+		if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindAttachment, Version: 1, Stream: stream(t.ID), Caveats: t.Caveats, RawBody: a.Data}); err != nil {
+			return nil, fmt.Errorf("sending attachment %s: %w", a.Name, err)
+		}
+	}
+	env, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindMessage, Version: 1, Stream: stream(t.ID), Caveats: t.Caveats, Body: messageBody{
+		ThreadID: t.ID, Subject: t.Subject, Priority: t.Priority, FromAgency: t.FromAgency, ToAgency: t.ToAgency,
+		MessageID: m.ID, Author: m.Author, AuthorAgency: m.AuthorAgency, Body: m.Body, Created: now.UTC(), Attachments: m.Attachments,
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("sending message: %w", err)
+	}
+	m.EnvelopeID, m.Delivery = env.ID, "pending"
+	if err := s.insertMessage(ctx, tx, t.ID, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (s *Service) insertThread(ctx context.Context, tx *store.Tx, t *Thread, local []string) error {
+	cav, _ := json.Marshal(t.Caveats)
+	_, err := tx.Exec(ctx, `INSERT INTO threads (id, subject, priority, origin, from_agency, to_agency, caveats, local_agencies, created_at, last_activity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Subject, t.Priority, t.Origin, t.FromAgency, t.ToAgency, string(cav), " "+strings.Join(local, " ")+" ", t.CreatedAt.UnixMilli(), t.LastActivity.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("writing thread: %w", err)
+	}
+	s.changed(tx, t.ID)
+	return nil
+}
+
+func (s *Service) insertMessage(ctx context.Context, tx *store.Tx, threadID string, m *Message) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO messages (id, thread_id, origin, author, author_agency, body, created_at, envelope_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, threadID, m.Origin, m.Author, m.AuthorAgency, m.Body, m.CreatedAt.UnixMilli(), m.EnvelopeID); err != nil {
+		return fmt.Errorf("writing message: %w", err)
+	}
+	for _, a := range m.Attachments {
+		if _, err := tx.Exec(ctx, `INSERT INTO message_attachments (message_id, sha256, name, content_type) VALUES (?, ?, ?, ?)`, m.ID, a.SHA256, a.Name, a.ContentType); err != nil {
+			return fmt.Errorf("writing attachment record: %w", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE threads SET last_activity = ? WHERE id = ? AND last_activity < ?`, m.CreatedAt.UnixMilli(), threadID, m.CreatedAt.UnixMilli()); err != nil {
+		return fmt.Errorf("updating thread: %w", err)
+	}
+	s.changed(tx, threadID)
+	return nil
+}
+
+// storeBlob keeps a file once, by its SHA-256.
+func (s *Service) storeBlob(ctx context.Context, tx *store.Tx, sha string, data []byte) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO attachments (sha256, size, data) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING`, sha, len(data), data); err != nil {
+		return fmt.Errorf("storing attachment: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) changed(tx *store.Tx, threadID string) {
+	tx.AfterCommit(func() { s.hub.Publish(live.Event{Topic: "thread", Key: threadID}) })
+}
+
+// visible is the SQL condition under which user u sees a thread t.
+func (s *Service) visible(u *auth.User) (string, []any) {
+	if u.Can(auth.ReadAll) {
+		return "1 = 1", nil
+	}
+	if !u.Can(auth.LiaisonRead) {
+		return "1 = 0", nil
+	}
+	return "t.local_agencies LIKE ?", []any{"% " + u.Agency + " %"}
+}
+
+// CanSee reports whether u may see thread id (for live updates).
+func (s *Service) CanSee(ctx context.Context, u *auth.User, id string) bool {
+	_, err := s.thread(ctx, s.db.Read(), u, id)
+	return err == nil
+}
+
+const threadCols = `t.id, t.subject, t.priority, t.origin, t.from_agency, t.to_agency, t.caveats, t.created_at, t.last_activity`
+
+func (s *Service) thread(ctx context.Context, q store.Querier, u *auth.User, id string) (*Thread, error) {
+	cond, args := s.visible(u)
+	t, err := scanThread(q.QueryRow(ctx, `SELECT `+threadCols+`, 0 FROM threads t WHERE t.id = ? AND `+cond, append([]any{id}, args...)...))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading thread %s: %w", id, err)
+	}
+	return t, nil
+}
+
+func scanThread(r interface{ Scan(...any) error }) (*Thread, error) {
+	var t Thread
+	var cav string
+	var c, l int64
+	if err := r.Scan(&t.ID, &t.Subject, &t.Priority, &t.Origin, &t.FromAgency, &t.ToAgency, &cav, &c, &l, &t.Unread); err != nil {
+		return nil, err
+	}
+	_ = json.Unmarshal([]byte(cav), &t.Caveats)
+	t.CreatedAt, t.LastActivity = store.Time(c), store.Time(l)
+	return &t, nil
+}
+
+// List returns the threads u may see, newest activity first. A non-empty
+// query keeps threads whose subject or any message contains it.
+func (s *Service) List(ctx context.Context, u *auth.User, query string, limit int) ([]*Thread, error) {
+	if !u.Can(auth.LiaisonRead) {
+		return nil, ErrForbidden
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	cond, args := s.visible(u)
+	q := `SELECT ` + threadCols + `, (SELECT COUNT(*) FROM messages m WHERE m.thread_id = t.id AND m.origin <> ? AND m.read_at = 0)
+		FROM threads t WHERE ` + cond
+	args = append([]any{s.self}, args...)
+	if query = strings.TrimSpace(query); query != "" {
+		if len(query) > 200 {
+			return nil, &FieldError{"q", "too_long"}
+		}
+		like := "%" + escapeLike(strings.ToLower(query)) + "%"
+		q += ` AND (LOWER(t.subject) LIKE ? ESCAPE '\' OR EXISTS (SELECT 1 FROM messages m WHERE m.thread_id = t.id AND LOWER(m.body) LIKE ? ESCAPE '\')
+			OR EXISTS (SELECT 1 FROM messages m JOIN message_attachments a ON a.message_id = m.id WHERE m.thread_id = t.id AND LOWER(a.name) LIKE ? ESCAPE '\'))`
+		args = append(args, like, like, like)
+	}
+	q += ` ORDER BY t.last_activity DESC, t.id LIMIT ?`
+	args = append(args, limit)
+	rows, err := s.db.Read().Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing threads: %w", err)
+	}
+	defer rows.Close()
+	var out []*Thread
+	for rows.Next() {
+		t, err := scanThread(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing threads: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+func escapeLike(s string) string { return likeEscaper.Replace(s) }
+
+// Get returns a thread with its messages.
+func (s *Service) Get(ctx context.Context, u *auth.User, id string) (*Thread, error) {
+	q := s.db.Read()
+	t, err := s.thread(ctx, q, u, id)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.Query(ctx, `SELECT m.id, m.origin, m.author, m.author_agency, m.body, m.created_at, m.envelope_id, m.read_at, m.read_by,
+			COALESCE(o.state, ''), COALESCE(o.done_at, 0)
+		FROM messages m LEFT JOIN outbox o ON o.envelope_id = m.envelope_id
+		WHERE m.thread_id = ? ORDER BY m.created_at, m.id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading messages: %w", err)
+	}
+	defer rows.Close()
+	byID := map[string]int{}
+	for rows.Next() {
+		var m Message
+		var c, r, done int64
+		var state string
+		if err := rows.Scan(&m.ID, &m.Origin, &m.Author, &m.AuthorAgency, &m.Body, &c, &m.EnvelopeID, &r, &m.ReadBy, &state, &done); err != nil {
+			return nil, fmt.Errorf("reading messages: %w", err)
+		}
+		m.CreatedAt, m.ReadAt = store.Time(c), store.Time(r)
+		switch {
+		case m.Origin != s.self:
+			m.Delivery = "received"
+		case state == "delivered":
+			m.Delivery, m.DeliveredAt = "delivered", store.Time(done)
+		case state == "rejected":
+			m.Delivery = "rejected"
+		default:
+			m.Delivery = "pending"
+		}
+		byID[m.ID] = len(t.Messages)
+		t.Messages = append(t.Messages, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading messages: %w", err)
+	}
+	rows.Close()
+	arows, err := q.Query(ctx, `SELECT a.message_id, a.sha256, a.name, a.content_type, b.size FROM message_attachments a
+		JOIN messages m ON m.id = a.message_id JOIN attachments b ON b.sha256 = a.sha256 WHERE m.thread_id = ? ORDER BY a.name`, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading attachments: %w", err)
+	}
+	defer arows.Close()
+	for arows.Next() {
+		var mid string
+		var a Attachment
+		if err := arows.Scan(&mid, &a.SHA256, &a.Name, &a.ContentType, &a.Size); err != nil {
+			return nil, fmt.Errorf("reading attachments: %w", err)
+		}
+		if i, ok := byID[mid]; ok {
+			t.Messages[i].Attachments = append(t.Messages[i].Attachments, a)
+		}
+	}
+	for _, m := range t.Messages {
+		if m.Origin != s.self && m.ReadAt.IsZero() {
+			t.Unread++
+		}
+	}
+	return t, arows.Err()
+}
+
+// MarkRead records that u has read the partner's messages in a thread and
+// sends the partner a read receipt. Only the thread's own agency counts as
+// a reader; an auditor's look is not a read receipt.
+func (s *Service) MarkRead(ctx context.Context, u *auth.User, threadID string) (int, error) {
+	if !u.Can(auth.LiaisonWrite) {
+		return 0, nil
+	}
+	var n int
+	err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		n = 0
+		t, err := s.thread(ctx, tx, u, threadID)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT id FROM messages WHERE thread_id = ? AND origin <> ? AND read_at = 0 ORDER BY created_at, id`, threadID, s.self)
+		if err != nil {
+			return fmt.Errorf("reading unread messages: %w", err)
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if len(ids) == 0 {
+			return nil
+		}
+		now := time.Now()
+		reader := u.DisplayName + " (" + u.Agency + ")"
+		for _, id := range ids {
+			if _, err := tx.Exec(ctx, `UPDATE messages SET read_at = ?, read_by = ? WHERE id = ?`, now.UnixMilli(), reader, id); err != nil {
+				return fmt.Errorf("marking read: %w", err)
+			}
+		}
+		if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindRead, Version: 1, Stream: stream(threadID), Caveats: t.Caveats,
+			Body: readBody{ThreadID: threadID, MessageIDs: ids, ReadAt: now.UTC(), Reader: u.Agency}}); err != nil {
+			return fmt.Errorf("sending read receipt: %w", err)
+		}
+		n = len(ids)
+		s.changed(tx, threadID)
+		return nil
+	})
+	return n, err
+}
+
+// AttachmentData returns a file u may see through some thread.
+func (s *Service) AttachmentData(ctx context.Context, u *auth.User, sha string) (*Attachment, []byte, error) {
+	if !u.Can(auth.LiaisonRead) {
+		return nil, nil, ErrForbidden
+	}
+	cond, args := s.visible(u)
+	var a Attachment
+	var data []byte
+	err := s.db.Read().QueryRow(ctx, `SELECT a.sha256, a.name, a.content_type, b.size, b.data FROM message_attachments a
+		JOIN attachments b ON b.sha256 = a.sha256 JOIN messages m ON m.id = a.message_id JOIN threads t ON t.id = m.thread_id
+		WHERE a.sha256 = ? AND `+cond+` LIMIT 1`, append([]any{sha}, args...)...).Scan(&a.SHA256, &a.Name, &a.ContentType, &a.Size, &data)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading attachment: %w", err)
+	}
+	return &a, data, nil
+}
+
+var msgIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
+
+// applyMessage applies a partner's message, creating its thread on first
+// sight.
+func (s *Service) applyMessage(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
+	var b messageBody
+	if err := json.Unmarshal(env.Body, &b); err != nil {
+		return link.Reject("body is not a liaison message: %v", err)
+	}
+	var cav Caveats
+	if err := json.Unmarshal(env.Caveats, &cav); err != nil {
+		return link.Reject("caveats are not liaison caveats: %v", err)
+	}
+	switch {
+	case !msgIDRE.MatchString(b.ThreadID) || !msgIDRE.MatchString(b.MessageID):
+		return link.Reject("thread or message id is invalid")
+	case env.Stream != stream(b.ThreadID):
+		return link.Reject("message for thread %s came on stream %s", b.ThreadID, env.Stream)
+	case checkText("subject", b.Subject, MaxSubject) != nil, checkText("body", b.Body, MaxBody) != nil,
+		checkText("author", b.Author, 200) != nil:
+		return link.Reject("subject, body or author is empty, too long or not UTF-8")
+	case !slices.Contains(Priorities, b.Priority):
+		return link.Reject("priority %q is unknown", b.Priority)
+	case len(b.Attachments) > MaxAttachments:
+		return link.Reject("too many attachments")
+	case b.Created.IsZero():
+		return link.Reject("message has no creation time")
+	}
+	var t *Thread
+	var origin string
+	err := tx.QueryRow(ctx, `SELECT origin FROM threads WHERE id = ?`, b.ThreadID).Scan(&origin)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// A new thread must come from a partner agency to one of ours.
+		if !slices.Contains(auth.Agencies[s.partner], b.FromAgency) || !slices.Contains(auth.Agencies[s.self], b.ToAgency) {
+			return link.Reject("agencies %s → %s are not a %s → %s pair", b.FromAgency, b.ToAgency, s.partner, s.self)
+		}
+		local := []string{b.ToAgency}
+		for _, a := range cav.ReleasableTo {
+			if !slices.Contains(auth.Agencies[s.self], a) {
+				return link.Reject("caveats release to unknown agency %q", a)
+			}
+			local = append(local, a)
+		}
+		t = &Thread{ID: b.ThreadID, Subject: b.Subject, Priority: b.Priority, Origin: s.partner, FromAgency: b.FromAgency,
+			ToAgency: b.ToAgency, Caveats: cav, CreatedAt: b.Created, LastActivity: b.Created}
+		if err := s.insertThread(ctx, tx, t, slices.Compact(local)); err != nil {
+			return err
+		}
+	case err != nil:
+		return fmt.Errorf("reading thread %s: %w", b.ThreadID, err)
+	}
+	if !slices.Contains(auth.Agencies[s.partner], b.AuthorAgency) {
+		return link.Reject("author agency %q is not a %s agency", b.AuthorAgency, s.partner)
+	}
+	for _, a := range b.Attachments {
+		var size int64
+		err := tx.QueryRow(ctx, `SELECT size FROM attachments WHERE sha256 = ?`, a.SHA256).Scan(&size)
+		if errors.Is(err, store.ErrNotFound) {
+			return link.Reject("attachment %s was never received", a.SHA256)
+		} else if err != nil {
+			return fmt.Errorf("reading attachment: %w", err)
+		}
+		if size != a.Size || a.Name == "" || len(a.Name) > MaxAttachmentName || len(a.ContentType) > 200 {
+			return link.Reject("attachment %s is described wrongly", a.SHA256)
+		}
+	}
+	m := &Message{ID: b.MessageID, Origin: s.partner, Author: b.Author, AuthorAgency: b.AuthorAgency, Body: b.Body,
+		CreatedAt: b.Created, EnvelopeID: env.ID, Attachments: b.Attachments}
+	if err := s.insertMessage(ctx, tx, b.ThreadID, m); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return link.Reject("message %s already exists", b.MessageID)
+		}
+		return err
+	}
+	return nil
+}
+
+// applyAttachment stores a partner's file, named by its own SHA-256.
+func (s *Service) applyAttachment(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
+	if _, ok := ThreadOfStream(env.Stream); !ok {
+		return link.Reject("attachment came on stream %s", env.Stream)
+	}
+	if len(env.Body) > MaxAttachment {
+		return link.Reject("attachment is larger than %d bytes", MaxAttachment)
+	}
+	sum := sha256.Sum256(env.Body)
+	return s.storeBlob(ctx, tx, hex.EncodeToString(sum[:]), env.Body)
+}
+
+// applyRead records the partner's read receipt on our messages.
+func (s *Service) applyRead(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
+	var b readBody
+	if err := json.Unmarshal(env.Body, &b); err != nil {
+		return link.Reject("body is not a read receipt: %v", err)
+	}
+	if env.Stream != stream(b.ThreadID) || len(b.MessageIDs) == 0 || len(b.MessageIDs) > 10_000 || b.ReadAt.IsZero() {
+		return link.Reject("read receipt is incomplete")
+	}
+	if !slices.Contains(auth.Agencies[s.partner], b.Reader) {
+		return link.Reject("reader agency %q is not a %s agency", b.Reader, s.partner)
+	}
+	for _, id := range b.MessageIDs {
+		// Only our own messages in that thread can be read by the partner.
+		if _, err := tx.Exec(ctx, `UPDATE messages SET read_at = ?, read_by = ? WHERE id = ? AND thread_id = ? AND origin = ? AND read_at = 0`,
+			b.ReadAt.UnixMilli(), b.Reader, id, b.ThreadID, s.self); err != nil {
+			return fmt.Errorf("recording read receipt: %w", err)
+		}
+	}
+	s.changed(tx, b.ThreadID)
+	return nil
+}

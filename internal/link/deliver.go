@@ -1,0 +1,214 @@
+package link
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"puente/internal/live"
+	"puente/internal/store"
+)
+
+// Run is the delivery worker: it sends the outbox to the partner in order,
+// in batches, until ctx ends. While the partner is down it retries with
+// capped exponential backoff; nothing is dropped.
+func (l *Link) Run(ctx context.Context) error {
+	failures := 0
+	heartbeat := time.NewTimer(0)
+	defer heartbeat.Stop()
+	for {
+		progress, pending, err := l.deliverOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var wait time.Duration
+		switch {
+		case err != nil:
+			failures++
+			l.markDown(ctx, err)
+			wait = backoff(failures, l.cfg.MaxBackoff)
+		case progress > 0:
+			failures = 0
+			l.markUp(ctx)
+			continue
+		case pending > 0:
+			// Everything left was deferred by the partner: give it a moment.
+			wait = 500 * time.Millisecond
+		default:
+			wait = -1 // idle: wait for work or the heartbeat
+		}
+		var timer <-chan time.Time
+		var t *time.Timer
+		if wait >= 0 {
+			t = time.NewTimer(wait)
+			timer = t.C
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-l.wake:
+		case <-timer:
+		case <-heartbeat.C:
+			heartbeat.Reset(l.cfg.Heartbeat)
+			if err := l.Hello(ctx); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				failures++
+				l.markDown(ctx, err)
+			} else {
+				failures = 0
+				l.markUp(ctx)
+			}
+		}
+		if t != nil {
+			t.Stop()
+		}
+	}
+}
+
+func backoff(failures int, max time.Duration) time.Duration {
+	d := 250 * time.Millisecond << min(failures-1, 10)
+	d = min(d, max)
+	return d/2 + rand.N(d/2+1)
+}
+
+type outRow struct {
+	id      int64
+	stream  string
+	created int64
+	raw     []byte
+	env     *Envelope
+}
+
+// deliverOnce sends one batch. It returns how many envelopes got a final
+// receipt and how many were pending when it started.
+func (l *Link) deliverOnce(ctx context.Context) (progress, pending int, err error) {
+	rows, err := l.nextBatch(ctx)
+	if err != nil || len(rows) == 0 {
+		return 0, 0, err
+	}
+	raws := make([]json.RawMessage, len(rows))
+	for i, r := range rows {
+		raws[i] = r.raw
+	}
+	receipts, err := l.post(ctx, raws)
+	if err != nil {
+		return 0, len(rows), err
+	}
+	// Check every receipt before storing any: a receipt that does not
+	// verify means the answer cannot be trusted at all.
+	for i, rc := range receipts {
+		if rc == nil || !rc.VerifySig(l.partnerKey) {
+			return 0, len(rows), fmt.Errorf("receipt for %s is not signed by the partner's key", rows[i].env.ID)
+		}
+		if rc.EnvelopeID != rows[i].env.ID || rc.EnvelopeHash != rows[i].env.Hash() || rc.From != l.partner.Code || rc.To != l.self.Code {
+			return 0, len(rows), fmt.Errorf("receipt for %s does not answer that envelope", rows[i].env.ID)
+		}
+	}
+	now := time.Now()
+	streams := map[string]bool{}
+	err = l.cfg.DB.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		progress = 0
+		clear(streams)
+		for i, rc := range receipts {
+			rb, _ := json.Marshal(rc)
+			var state string
+			switch rc.Status {
+			case StatusApplied:
+				state = "delivered"
+			case StatusRejected:
+				state = "rejected"
+			default:
+				if _, err := tx.Exec(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?`, rc.Code+": "+rc.Reason, rows[i].id); err != nil {
+					return fmt.Errorf("recording a deferral: %w", err)
+				}
+				continue
+			}
+			if _, err := tx.Exec(ctx, `UPDATE outbox SET state = ?, attempts = attempts + 1, done_at = ?, receipt = ?, last_error = ? WHERE id = ? AND state = 'pending'`,
+				state, now.UnixMilli(), rb, rc.Reason, rows[i].id); err != nil {
+				return fmt.Errorf("storing the receipt for %s: %w", rc.EnvelopeID, err)
+			}
+			progress++
+			streams[rows[i].stream] = true
+		}
+		if progress > 0 {
+			_, err := tx.Exec(ctx, `INSERT INTO link_state (name, value) VALUES ('last_receipt', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, fmt.Sprint(now.UnixMilli()))
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, len(rows), fmt.Errorf("storing receipts: %w", err)
+	}
+	for i, rc := range receipts {
+		l.metrics.deliveries.WithLabelValues(rc.Status).Inc()
+		if rc.Status != StatusDeferred {
+			l.metrics.latency.Observe(now.Sub(store.Time(rows[i].created)).Seconds())
+		}
+		if rc.Status == StatusRejected {
+			l.log.Warn("partner rejected an envelope", "envelope", rc.EnvelopeID, "code", rc.Code, "reason", rc.Reason)
+		}
+	}
+	if progress > 0 {
+		l.mu.Lock()
+		l.state.lastReceipt = now
+		l.mu.Unlock()
+	}
+	for s := range streams {
+		l.cfg.Hub.Publish(live.Event{Topic: "stream", Key: s})
+	}
+	return progress, len(rows), nil
+}
+
+// nextBatch reads the oldest pending envelopes, in outbox order, up to the
+// batch size and byte budget (always at least one).
+func (l *Link) nextBatch(ctx context.Context) ([]outRow, error) {
+	q := l.cfg.DB.Read()
+	sizes, err := q.Query(ctx, `SELECT id, LENGTH(raw) FROM outbox WHERE state = 'pending' ORDER BY id LIMIT ?`, l.cfg.BatchSize)
+	if err != nil {
+		return nil, fmt.Errorf("reading the outbox: %w", err)
+	}
+	var first, last int64
+	total := 0
+	for sizes.Next() {
+		var id int64
+		var n int
+		if err := sizes.Scan(&id, &n); err != nil {
+			sizes.Close()
+			return nil, fmt.Errorf("reading the outbox: %w", err)
+		}
+		if first != 0 && total+n > batchBytes {
+			break
+		}
+		if first == 0 {
+			first = id
+		}
+		last, total = id, total+n
+	}
+	sizes.Close()
+	if first == 0 {
+		return nil, nil
+	}
+	rs, err := q.Query(ctx, `SELECT id, stream, created_at, raw FROM outbox WHERE state = 'pending' AND id >= ? AND id <= ? ORDER BY id`, first, last)
+	if err != nil {
+		return nil, fmt.Errorf("reading the outbox: %w", err)
+	}
+	defer rs.Close()
+	var out []outRow
+	for rs.Next() {
+		var r outRow
+		if err := rs.Scan(&r.id, &r.stream, &r.created, &r.raw); err != nil {
+			return nil, fmt.Errorf("reading the outbox: %w", err)
+		}
+		var e Envelope
+		if err := json.Unmarshal(r.raw, &e); err != nil {
+			return nil, fmt.Errorf("outbox row %d is corrupt: %w", r.id, err)
+		}
+		r.env = &e
+		out = append(out, r)
+	}
+	return out, rs.Err()
+}

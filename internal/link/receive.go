@@ -1,0 +1,215 @@
+package link
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"puente/internal/live"
+	"puente/internal/store"
+)
+
+// maxQuarantineRaw bounds how much of a refused envelope is kept verbatim;
+// the quarantine row always records the full size and SHA-256.
+const maxQuarantineRaw = 4 << 20
+
+// incoming is one wire envelope on its way through Receive.
+type incoming struct {
+	raw       []byte
+	env       *Envelope
+	authentic bool // signed by the partner's key, from the partner, to us
+	reject    *RejectError
+	receipt   *Receipt
+}
+
+// Receive verifies and applies a batch of wire envelopes from the partner
+// and returns one signed receipt for each, in order. Authentic envelopes
+// are applied in one transaction, each in its own savepoint, in stream
+// order; everything refused is quarantined in the same transaction.
+//
+// An error means nothing was applied and the sender should retry.
+func (l *Link) Receive(ctx context.Context, batch []json.RawMessage) ([]*Receipt, error) {
+	items := make([]*incoming, len(batch))
+	for i, raw := range batch {
+		items[i] = l.precheck(raw)
+	}
+	touched := map[string]bool{}
+	err := l.cfg.DB.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		clear(touched)
+		for _, it := range items {
+			it.receipt = nil
+			if err := l.receiveOne(ctx, tx, it, touched); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("applying a batch from %s: %w", l.partner.Code, err)
+	}
+	out := make([]*Receipt, len(items))
+	quarantined := false
+	for i, it := range items {
+		out[i] = it.receipt
+		l.metrics.received.WithLabelValues(it.receipt.Status).Inc()
+		if it.receipt.Status == StatusRejected {
+			quarantined = true
+			l.log.Warn("envelope rejected", "envelope", it.receipt.EnvelopeID, "code", it.receipt.Code, "reason", it.receipt.Reason)
+		}
+	}
+	for s := range touched {
+		l.cfg.Hub.Publish(live.Event{Topic: "stream", Key: s})
+	}
+	if quarantined {
+		l.cfg.Hub.Publish(live.Event{Topic: "quarantine"})
+	}
+	return out, nil
+}
+
+// precheck decodes and authenticates one envelope without touching the
+// store.
+func (l *Link) precheck(raw []byte) *incoming {
+	it := &incoming{raw: raw}
+	env, err := DecodeEnvelope(raw, l.maxBody)
+	it.env = env
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		it.reject = &RejectError{Code: CodeTooLarge, Reason: err.Error()}
+	case err != nil:
+		it.reject = &RejectError{Code: CodeMalformed, Reason: err.Error()}
+	case env.From != l.partner.Code || env.To != l.self.Code:
+		it.reject = &RejectError{Code: CodeWrongParty, Reason: fmt.Sprintf("envelope is from %s to %s, this link is from %s to %s", env.From, env.To, l.partner.Code, l.self.Code)}
+	case !env.VerifySig(l.partnerKey):
+		it.reject = &RejectError{Code: CodeBadSignature, Reason: "the signature does not verify with the partner's key from the agreement"}
+	default:
+		it.authentic = true
+		if env.Agreement != l.cfg.Agreement.HashHex() {
+			it.reject = &RejectError{Code: CodeWrongAgreement, Reason: fmt.Sprintf("envelope is under agreement %s, this node runs %s", short(env.Agreement), short(l.cfg.Agreement.HashHex()))}
+		} else if _, ok := l.handlers[env.Kind+"/"+fmt.Sprint(env.Version)]; !ok {
+			it.reject = &RejectError{Code: CodeUnknownKind, Reason: fmt.Sprintf("this node does not handle kind %s version %d", env.Kind, env.Version)}
+		}
+	}
+	return it
+}
+
+func (l *Link) receiveOne(ctx context.Context, tx *store.Tx, it *incoming, touched map[string]bool) error {
+	env := it.env
+	if !it.authentic {
+		return l.quarantine(ctx, tx, it, it.reject)
+	}
+	// A replay gets the receipt it had the first time.
+	var prior []byte
+	err := tx.QueryRow(ctx, `SELECT receipt FROM inbox WHERE envelope_id = ?`, env.ID).Scan(&prior)
+	if err == nil {
+		return it.setStored(prior)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("looking up envelope %s: %w", env.ID, err)
+	}
+	err = tx.QueryRow(ctx, `SELECT receipt FROM quarantine WHERE envelope_id = ? ORDER BY id LIMIT 1`, env.ID).Scan(&prior)
+	if err == nil {
+		if _, err := tx.Exec(ctx, `UPDATE quarantine SET times_seen = times_seen + 1 WHERE envelope_id = ?`, env.ID); err != nil {
+			return fmt.Errorf("counting a replay: %w", err)
+		}
+		return it.setStored(prior)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("looking up envelope %s: %w", env.ID, err)
+	}
+
+	var last int64
+	err = tx.QueryRow(ctx, `SELECT last_seq FROM inbox_stream WHERE stream = ?`, env.Stream).Scan(&last)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("reading stream %s: %w", env.Stream, err)
+	}
+	switch {
+	case env.Seq > last+1:
+		it.receipt = l.receipt(env, StatusDeferred, CodeOutOfOrder, fmt.Sprintf("stream %s is at %d; send %d first", env.Stream, last, last+1), 0)
+		return nil
+	case env.Seq <= last:
+		return l.quarantine(ctx, tx, it, &RejectError{Code: CodeSequenceConflict, Reason: fmt.Sprintf("stream %s already has envelope %d from another id", env.Stream, env.Seq)})
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO inbox_stream (stream, last_seq) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET last_seq = excluded.last_seq`, env.Stream, env.Seq); err != nil {
+		return fmt.Errorf("advancing stream %s: %w", env.Stream, err)
+	}
+	if it.reject != nil {
+		// Authentic but refused: it still takes its place in the stream, so
+		// the envelopes after it are not held up.
+		return l.quarantine(ctx, tx, it, it.reject)
+	}
+	h := l.handlers[env.Kind+"/"+fmt.Sprint(env.Version)]
+	err = tx.Savepoint(ctx, func() error { return h.Apply(ctx, tx, env) })
+	var rej *RejectError
+	if errors.As(err, &rej) {
+		return l.quarantine(ctx, tx, it, rej)
+	} else if err != nil {
+		return fmt.Errorf("applying %s %s: %w", env.Kind, env.ID, err)
+	}
+	id, err := tx.InsertID(ctx, `INSERT INTO inbox (envelope_id, stream, seq, kind, sender, raw, received_at, receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		env.ID, env.Stream, env.Seq, env.Kind, env.From, it.raw, store.Now(), []byte{})
+	if err != nil {
+		return fmt.Errorf("recording envelope %s in the inbox: %w", env.ID, err)
+	}
+	it.receipt = l.receipt(env, StatusApplied, "", "", id)
+	rb, _ := json.Marshal(it.receipt)
+	if _, err := tx.Exec(ctx, `UPDATE inbox SET receipt = ? WHERE id = ?`, rb, id); err != nil {
+		return fmt.Errorf("storing receipt for %s: %w", env.ID, err)
+	}
+	touched[env.Stream] = true
+	return nil
+}
+
+func (it *incoming) setStored(raw []byte) error {
+	var r Receipt
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return fmt.Errorf("reading a stored receipt: %w", err)
+	}
+	it.receipt = &r
+	return nil
+}
+
+func (l *Link) quarantine(ctx context.Context, tx *store.Tx, it *incoming, rej *RejectError) error {
+	env := it.env
+	if env == nil {
+		env = &Envelope{}
+	}
+	var hash string
+	if it.env == nil || rej.Code == CodeMalformed {
+		// Not a well-formed envelope: name it by the bytes received.
+		sum := sha256.Sum256(it.raw)
+		hash = "raw:" + hex.EncodeToString(sum[:])
+		env = &Envelope{}
+	}
+	it.receipt = l.receiptFor(env, hash, StatusRejected, rej.Code, rej.Reason, 0)
+	raw := it.raw
+	if len(raw) > maxQuarantineRaw {
+		raw = raw[:maxQuarantineRaw]
+	}
+	rb, _ := json.Marshal(it.receipt)
+	kind := env.Kind
+	if len(kind) > MaxFieldLen {
+		kind = kind[:MaxFieldLen]
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO quarantine (envelope_id, kind, reason_code, reason, raw, received_at, receipt) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		it.receipt.EnvelopeID, kind, rej.Code, rej.Reason, raw, store.Now(), rb); err != nil {
+		return fmt.Errorf("quarantining an envelope: %w", err)
+	}
+	return nil
+}
+
+// receipt builds and signs a receipt for a well-formed env.
+func (l *Link) receipt(env *Envelope, status, code, reason string, pos int64) *Receipt {
+	return l.receiptFor(env, env.Hash(), status, code, reason, pos)
+}
+
+func (l *Link) receiptFor(env *Envelope, hash, status, code, reason string, pos int64) *Receipt {
+	r := &Receipt{
+		EnvelopeID: env.ID, EnvelopeHash: hash, Status: status, Code: code, Reason: reason,
+		From: l.self.Code, To: l.partner.Code, At: timestamp(time.Now()),
+		InboxPos: pos, Agreement: l.cfg.Agreement.HashHex(),
+	}
+	r.Sign(l.cfg.Identity.Signing)
+	return r
+}

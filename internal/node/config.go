@@ -1,0 +1,84 @@
+// Package node assembles one puente node from its folder: configuration,
+// keys, the signed agreement, the store, the link and the domain services,
+// and runs its servers and workers until it is told to stop.
+package node
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ConfigFile is the name of the configuration file in a node folder.
+const ConfigFile = "puente.json"
+
+// Config is a node's configuration. Environment variables override the
+// file: PUENTE_DATABASE, PUENTE_HTTP_ADDR, PUENTE_FEDERATION_ADDR,
+// PUENTE_LOG_LEVEL, PUENTE_SQLITE_SYNCHRONOUS.
+type Config struct {
+	Party             string `json:"party"`
+	Name              string `json:"name"`
+	HTTPAddr          string `json:"http_addr"`
+	FederationAddr    string `json:"federation_addr"`
+	FederationURL     string `json:"federation_url"`
+	Database          string `json:"database"`
+	Agreement         string `json:"agreement"`
+	LogLevel          string `json:"log_level"`
+	SQLiteSynchronous string `json:"sqlite_synchronous,omitempty"`
+}
+
+// LoadConfig reads dir/puente.json and applies the environment.
+func LoadConfig(dir string) (*Config, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		return nil, fmt.Errorf("reading configuration: %w", err)
+	}
+	var c Config
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, fmt.Errorf("reading configuration %s: %w", filepath.Join(dir, ConfigFile), err)
+	}
+	for env, field := range map[string]*string{
+		"PUENTE_DATABASE":           &c.Database,
+		"PUENTE_HTTP_ADDR":          &c.HTTPAddr,
+		"PUENTE_FEDERATION_ADDR":    &c.FederationAddr,
+		"PUENTE_LOG_LEVEL":          &c.LogLevel,
+		"PUENTE_SQLITE_SYNCHRONOUS": &c.SQLiteSynchronous,
+	} {
+		if v := os.Getenv(env); v != "" {
+			*field = v
+		}
+	}
+	if c.Party == "" || c.HTTPAddr == "" || c.FederationAddr == "" {
+		return nil, errors.New("configuration needs party, http_addr and federation_addr")
+	}
+	if c.Database == "" {
+		c.Database = "puente.db"
+	}
+	if c.Agreement == "" {
+		c.Agreement = "agreement.json"
+	}
+	return &c, nil
+}
+
+// Save writes the configuration to dir/puente.json.
+func (c *Config) Save(dir string) error {
+	raw, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding configuration: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ConfigFile), append(raw, '\n'), 0o600); err != nil {
+		return fmt.Errorf("writing configuration: %w", err)
+	}
+	return nil
+}
+
+// resolve makes a path in the configuration relative to the node folder.
+func resolve(dir, p string) string {
+	if p == "" || filepath.IsAbs(p) || strings.Contains(p, "://") {
+		return p
+	}
+	return filepath.Join(dir, p)
+}

@@ -1,0 +1,179 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"puente/internal/agreement"
+	"puente/internal/auth"
+	"puente/internal/identity"
+	"puente/internal/liaison"
+	"puente/internal/link"
+	"puente/internal/live"
+	"puente/internal/store"
+)
+
+// Node is one running side of the agreement.
+type Node struct {
+	Dir       string
+	Config    *Config
+	Identity  *identity.Identity
+	Agreement *agreement.File
+	DB        *store.DB
+	Hub       *live.Hub
+	Link      *link.Link
+	Auth      *auth.Service
+	Liaison   *liaison.Service
+	Registry  *prometheus.Registry
+	Log       *slog.Logger
+
+	// WebHandler serves users (UI and API). The caller that assembles the
+	// node sets it, so this package does not depend on the web layer.
+	WebHandler http.Handler
+
+	mu       sync.Mutex
+	httpAddr string
+	fedAddr  string
+}
+
+// Open loads the node in dir: it refuses to start with exposed keys or an
+// agreement that is not signed by both parties.
+func Open(ctx context.Context, dir string, log *slog.Logger) (*Node, error) {
+	cfg, err := LoadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("node", cfg.Party)
+	id, err := identity.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	ag, err := agreement.Load(resolve(dir, cfg.Agreement))
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, resolve(dir, cfg.Database), store.Options{SQLiteSynchronous: cfg.SQLiteSynchronous})
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	hub := live.NewHub()
+	l, err := link.New(link.Config{Self: cfg.Party, Identity: id, Agreement: ag, DB: db, Hub: hub, Logger: log, Registry: reg})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	n := &Node{
+		Dir: dir, Config: cfg, Identity: id, Agreement: ag, DB: db, Hub: hub, Link: l,
+		Auth: auth.NewService(db, cfg.Party), Registry: reg, Log: log,
+	}
+	n.Liaison = liaison.NewService(db, l, hub, ag.Body().Caveats.Classification)
+	return n, nil
+}
+
+// Close releases the store.
+func (n *Node) Close() error { return n.DB.Close() }
+
+// HTTPAddr and FederationAddr are the bound addresses once Run has started.
+func (n *Node) HTTPAddr() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.httpAddr
+}
+
+// FederationAddr is the bound federation address once Run has started.
+func (n *Node) FederationAddr() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.fedAddr
+}
+
+// Run serves users and the partner and runs the delivery worker until ctx
+// ends, then shuts down gracefully. ready, if not nil, is closed once both
+// listeners are bound.
+func (n *Node) Run(ctx context.Context, ready chan<- struct{}) error {
+	if n.WebHandler == nil {
+		return errors.New("node has no web handler")
+	}
+	hl, err := net.Listen("tcp", n.Config.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listening for users on %s: %w", n.Config.HTTPAddr, err)
+	}
+	fl, err := net.Listen("tcp", n.Config.FederationAddr)
+	if err != nil {
+		hl.Close()
+		return fmt.Errorf("listening for the partner on %s: %w", n.Config.FederationAddr, err)
+	}
+	n.mu.Lock()
+	n.httpAddr, n.fedAddr = hl.Addr().String(), fl.Addr().String()
+	n.mu.Unlock()
+
+	errLog := slog.NewLogLogger(n.Log.Handler(), slog.LevelWarn)
+	web := &http.Server{Handler: n.WebHandler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: errLog,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
+	fed := &http.Server{Handler: n.Link.FederationHandler(), TLSConfig: n.Link.ServerTLS(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: errLog}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if err := web.Serve(hl); !errors.Is(err, http.ErrServerClosed) {
+			errs <- fmt.Errorf("user server: %w", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if err := fed.ServeTLS(fl, "", ""); !errors.Is(err, http.ErrServerClosed) {
+			errs <- fmt.Errorf("federation server: %w", err)
+		}
+	}()
+	workerCtx, stopWorker := context.WithCancel(context.Background())
+	go func() {
+		defer wg.Done()
+		_ = n.Link.Run(workerCtx)
+	}()
+	n.Log.Info("node started", "http", "http://"+n.HTTPAddr(), "federation", n.FederationAddr(), "store", n.DB.Dialect(), "agreement", n.Agreement.HashHex())
+	if ready != nil {
+		close(ready)
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errs:
+	}
+	n.Log.Info("node stopping")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = web.Shutdown(sctx)
+	_ = fed.Shutdown(sctx)
+	stopWorker()
+	wg.Wait()
+	n.Log.Info("node stopped")
+	return runErr
+}
+
+// NewLogger returns the JSON logger for level ("debug", "info", "warn",
+// "error").
+func NewLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}

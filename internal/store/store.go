@@ -1,0 +1,382 @@
+// Package store is puente's one store: SQLite by default, PostgreSQL in
+// production. Both speak the same schema, migrated per dialect by embedded
+// goose migrations, and domain packages write portable SQL with '?'
+// placeholders that the store rewrites for PostgreSQL.
+//
+// Transactions are closures (see ReadWrite). Every change a domain makes, its
+// outbox envelope and its events happen inside one closure, so they commit or
+// vanish together.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect names the SQL engine behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// ErrNotFound is returned when a looked-up row does not exist. Callers map
+// it to 404 or to a "no such …" message.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a write breaks a uniqueness rule. Callers map
+// it to 409.
+var ErrConflict = errors.New("already exists")
+
+// DB is an open, migrated store.
+type DB struct {
+	dialect Dialect
+	w       *sql.DB // the single writer for SQLite; the pool for PostgreSQL
+	r       *sql.DB // readers
+}
+
+// Options tune how a store is opened.
+type Options struct {
+	// SQLiteSynchronous is the SQLite "synchronous" pragma: "normal" (the
+	// default: a process crash loses nothing, a power cut may lose the last
+	// commits) or "full" (every commit is fsynced).
+	SQLiteSynchronous string
+}
+
+// Open opens the store named by dsn: a postgres:// or postgresql:// URL, or
+// a path to an SQLite file. It migrates the schema to the newest version.
+func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
+	var db *DB
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		db, err = openPostgres(ctx, dsn)
+	} else {
+		db, err = openSQLite(ctx, dsn, opt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
+	sync := "NORMAL"
+	if strings.EqualFold(opt.SQLiteSynchronous, "full") {
+		sync = "FULL"
+	}
+	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(" + sync + ")"
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
+	}
+	// One writer: SQLite serialises writers anyway, and a single connection
+	// turns "database is locked" into an orderly queue.
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", base)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("opening sqlite store %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	return &DB{dialect: SQLite, w: w, r: r}, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening postgres store: %w", err)
+	}
+	p.SetMaxOpenConns(16)
+	if err := p.PingContext(ctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("opening postgres store: %w", err)
+	}
+	return &DB{dialect: Postgres, w: p, r: p}, nil
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations/"+string(db.dialect))
+	if err != nil {
+		return fmt.Errorf("loading migrations: %w", err)
+	}
+	gd := goose.DialectSQLite3
+	if db.dialect == Postgres {
+		gd = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(gd, db.w, sub)
+	if err != nil {
+		return fmt.Errorf("preparing migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrating the %s store: %w", db.dialect, err)
+	}
+	return nil
+}
+
+// Dialect reports which engine this store runs on.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Close closes the store.
+func (db *DB) Close() error {
+	err := db.w.Close()
+	if db.r != db.w {
+		err = errors.Join(err, db.r.Close())
+	}
+	return err
+}
+
+// Ping checks that the store answers; /readyz uses it.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("store does not answer: %w", err)
+	}
+	return nil
+}
+
+// Querier runs portable SQL. Both *Tx and the read view of *DB are Queriers.
+type Querier interface {
+	Exec(ctx context.Context, q string, args ...any) (sql.Result, error)
+	Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, q string, args ...any) *Row
+	Dialect() Dialect
+}
+
+// Row is one queried row; Scan reports a missing row as ErrNotFound.
+type Row struct{ r *sql.Row }
+
+// Scan copies the row's columns into dest.
+func (r *Row) Scan(dest ...any) error { return classify(r.r.Scan(dest...)) }
+
+// Tx is a read-write transaction handed to a ReadWrite closure.
+type Tx struct {
+	tx          *sql.Tx
+	dialect     Dialect
+	afterCommit []func()
+	savepoint   int
+}
+
+func (t *Tx) Dialect() Dialect { return t.dialect }
+
+func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	res, err := t.tx.ExecContext(ctx, rebind(t.dialect, q), args...)
+	return res, classify(err)
+}
+
+func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	rows, err := t.tx.QueryContext(ctx, rebind(t.dialect, q), args...)
+	return rows, classify(err)
+}
+
+func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *Row {
+	return &Row{t.tx.QueryRowContext(ctx, rebind(t.dialect, q), args...)}
+}
+
+// InsertID runs an INSERT into a table whose key column is "id" and returns
+// the new id, portably (RETURNING works on both engines).
+func (t *Tx) InsertID(ctx context.Context, q string, args ...any) (int64, error) {
+	var id int64
+	err := t.tx.QueryRowContext(ctx, rebind(t.dialect, q+" RETURNING id"), args...).Scan(&id)
+	return id, classify(err)
+}
+
+// AfterCommit queues f to run once the transaction has committed. Live
+// events use it so that nobody is told about a change that was rolled back.
+func (t *Tx) AfterCommit(f func()) { t.afterCommit = append(t.afterCommit, f) }
+
+// Savepoint runs f inside a savepoint: if f fails, only its own writes are
+// undone and the transaction goes on.
+func (t *Tx) Savepoint(ctx context.Context, f func() error) error {
+	t.savepoint++
+	name := fmt.Sprintf("sp%d", t.savepoint)
+	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("opening savepoint: %w", err)
+	}
+	n := len(t.afterCommit)
+	if err := f(); err != nil {
+		t.afterCommit = t.afterCommit[:n]
+		if _, rerr := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+			return errors.Join(err, fmt.Errorf("rolling back savepoint: %w", rerr))
+		}
+		_, _ = t.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
+		return err
+	}
+	if _, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("releasing savepoint: %w", err)
+	}
+	return nil
+}
+
+// ReadWrite runs f in a transaction and commits it if f returns nil.
+//
+// f may run more than once: when the engine reports a serialisation failure
+// or a busy database, the whole closure is retried with a fresh transaction,
+// so f must not have effects outside tx other than through AfterCommit.
+func (db *DB) ReadWrite(ctx context.Context, f func(ctx context.Context, tx *Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 8; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(attempt*attempt) * 5 * time.Millisecond):
+			}
+		}
+		var hooks []func()
+		hooks, err = db.readWriteOnce(ctx, f)
+		if err == nil {
+			for _, h := range hooks {
+				h()
+			}
+			return nil
+		}
+		if !retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func (db *DB) readWriteOnce(ctx context.Context, f func(ctx context.Context, tx *Tx) error) ([]func(), error) {
+	level := sql.LevelDefault
+	if db.dialect == Postgres {
+		level = sql.LevelRepeatableRead
+	}
+	stx, err := db.w.BeginTx(ctx, &sql.TxOptions{Isolation: level})
+	if err != nil {
+		return nil, fmt.Errorf("beginning transaction: %w", classify(err))
+	}
+	tx := &Tx{tx: stx, dialect: db.dialect}
+	if err := f(ctx, tx); err != nil {
+		_ = stx.Rollback()
+		return nil, err
+	}
+	if err := stx.Commit(); err != nil {
+		return nil, fmt.Errorf("committing transaction: %w", classify(err))
+	}
+	return tx.afterCommit, nil
+}
+
+// Read returns a Querier for reads outside a transaction.
+func (db *DB) Read() Querier { return reader{db} }
+
+type reader struct{ db *DB }
+
+func (r reader) Dialect() Dialect { return r.db.dialect }
+func (r reader) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return nil, errors.New("store: Exec on the read view; use ReadWrite")
+}
+func (r reader) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	rows, err := r.db.r.QueryContext(ctx, rebind(r.db.dialect, q), args...)
+	return rows, classify(err)
+}
+func (r reader) QueryRow(ctx context.Context, q string, args ...any) *Row {
+	return &Row{r.db.r.QueryRowContext(ctx, rebind(r.db.dialect, q), args...)}
+}
+
+var errRetry = errors.New("transaction must be retried")
+
+type retryErr struct{ err error }
+
+func (e retryErr) Error() string        { return e.err.Error() }
+func (e retryErr) Unwrap() []error      { return []error{errRetry, e.err} }
+func retryable(err error) bool          { return errors.Is(err, errRetry) }
+func (e retryErr) Is(target error) bool { return target == errRetry }
+
+// classify turns engine errors into the store's sentinels.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return retryErr{err}
+		case sqlite3.SQLITE_CONSTRAINT:
+			if se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
+				return fmt.Errorf("%w: %w", ErrConflict, err)
+			}
+		}
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "40001", "40P01": // serialization_failure, deadlock_detected
+			return retryErr{err}
+		case "23505": // unique_violation
+			return fmt.Errorf("%w: %w", ErrConflict, err)
+		}
+	}
+	return err
+}
+
+// rebind rewrites '?' placeholders as $1, $2 … for PostgreSQL. It leaves
+// question marks inside quoted strings alone.
+func rebind(d Dialect, q string) string {
+	if d != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	if v, ok := rebound.Load(q); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n, quoted := 0, false
+	for _, c := range q {
+		switch {
+		case c == '\'':
+			quoted = !quoted
+		case c == '?' && !quoted:
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(c)
+	}
+	rebound.Store(q, b.String())
+	return b.String()
+}
+
+var rebound sync.Map
+
+// Now is the store's clock in Unix milliseconds, the unit of every time
+// column.
+func Now() int64 { return time.Now().UnixMilli() }
+
+// Time turns a stored Unix-millisecond value into a time; zero stays zero.
+func Time(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}

@@ -1,0 +1,270 @@
+// Package web serves a node's users: server-rendered pages in Spanish and
+// English, live updates over server-sent events, the JSON API under
+// /api/v1, and the operator endpoints /healthz, /readyz and /metrics. It
+// calls the domain services and never touches SQL.
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"puente/internal/api"
+	"puente/internal/auth"
+	"puente/internal/node"
+)
+
+//go:embed templates static i18n
+var assets embed.FS
+
+// Server is the user-facing HTTP handler of one node.
+type Server struct {
+	n     *node.Node
+	log   *slog.Logger
+	pages map[string]*template.Template
+	tr    *Translator
+	cop   *http.CrossOriginProtection
+	mux   *http.ServeMux
+}
+
+// New returns the handler for node n.
+func New(n *node.Node) (*Server, error) {
+	tr, err := NewTranslator()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{n: n, log: n.Log.With("component", "web"), tr: tr, cop: http.NewCrossOriginProtection(), mux: http.NewServeMux()}
+	if err := s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	m := s.mux
+	static, _ := fs.Sub(assets, "static")
+	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /readyz", s.readyz)
+	m.Handle("GET /metrics", s.metricsGuard(promhttp.HandlerFor(s.n.Registry, promhttp.HandlerOpts{})))
+	m.Handle("/api/v1/", api.New(s.n))
+
+	m.HandleFunc("GET /login", s.loginPage)
+	m.HandleFunc("POST /login", s.login)
+	m.HandleFunc("POST /logout", s.logout)
+	m.HandleFunc("POST /lang", s.setLanguage)
+
+	m.HandleFunc("GET /{$}", s.user(s.home))
+	m.HandleFunc("GET /inbox", s.user(s.inbox))
+	m.HandleFunc("GET /threads/new", s.user(s.newThreadPage))
+	m.HandleFunc("POST /threads", s.user(s.createThread))
+	m.HandleFunc("GET /threads/{id}", s.user(s.threadPage))
+	m.HandleFunc("POST /threads/{id}/reply", s.user(s.reply))
+	m.HandleFunc("GET /attachments/{sha}", s.user(s.attachment))
+	m.HandleFunc("GET /events", s.user(s.events))
+	m.HandleFunc("GET /settings", s.user(s.settings))
+	m.HandleFunc("POST /settings/tokens", s.user(s.createToken))
+	m.HandleFunc("POST /settings/tokens/{id}/revoke", s.user(s.revokeToken))
+	m.HandleFunc("GET /admin/users", s.user(s.users))
+	m.HandleFunc("POST /admin/users", s.user(s.createUser))
+	m.HandleFunc("POST /admin/users/{id}", s.user(s.updateUser))
+	m.HandleFunc("GET /admin/agreement", s.user(s.agreementPage))
+	m.HandleFunc("GET /admin/quarantine", s.user(s.quarantinePage))
+}
+
+// ServeHTTP applies the security headers and cross-origin protection to
+// every request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	if err := s.cop.Check(r); err != nil {
+		http.Error(w, "cross-origin request refused", http.StatusForbidden)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) sessionCookie() string {
+	return "puente_" + strings.ToLower(s.n.Config.Party) + "_session"
+}
+
+const langCookie = "puente_lang"
+
+type ctxKey int
+
+const userKey ctxKey = 0
+
+// user wraps a page that needs a signed-in user.
+func (s *Server) user(h func(w http.ResponseWriter, r *http.Request, u *auth.User)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(s.sessionCookie())
+		if err != nil {
+			s.toLogin(w, r)
+			return
+		}
+		u, err := s.n.Auth.Session(r.Context(), c.Value)
+		if errors.Is(err, auth.ErrNoSession) {
+			s.toLogin(w, r)
+			return
+		}
+		if err != nil {
+			s.fail(w, r, nil, err)
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), userKey, u)), u)
+	}
+}
+
+func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path != "/events" {
+		http.Redirect(w, r, "/login?next="+template.URLQueryEscaper(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	http.Error(w, "sign in first", http.StatusUnauthorized)
+}
+
+// view is what every template gets.
+type view struct {
+	Lang    string
+	t       func(id string, args ...any) string
+	User    *auth.User
+	Party   string
+	Partner string
+	Title   string
+	Banner  string
+	Data    any
+	Flash   string
+	Error   string
+	Form    map[string]string
+	Path    string
+}
+
+// T translates id into the view's language.
+func (v *view) T(id string, args ...any) string { return v.t(id, args...) }
+
+func (s *Server) newView(r *http.Request, u *auth.User, data any) *view {
+	lang := s.lang(r, u)
+	v := &view{Lang: lang, t: s.tr.Func(lang), User: u, Party: s.n.Config.Party, Partner: s.n.Link.Partner(), Data: data, Path: r.URL.Path}
+	if u != nil {
+		if st, err := s.n.Link.Status(r.Context()); err == nil && st.AgreementMismatch != "" {
+			v.Banner = v.T("link.mismatch")
+		}
+	}
+	return v
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, v *view) {
+	t, ok := s.pages[page]
+	if !ok {
+		s.fail(w, r, v.User, fmt.Errorf("no template %q", page))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := t.ExecuteTemplate(w, "layout", v); err != nil {
+		s.log.Error("rendering page", "page", page, "err", err)
+	}
+}
+
+// fail logs an unexpected error and shows a generic page: internal error
+// text never reaches the user.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, u *auth.User, err error) {
+	s.log.Error("request failed", "path", r.URL.Path, "err", err)
+	v := s.newView(r, u, nil)
+	v.Error = v.T("error.internal")
+	s.render(w, r, http.StatusInternalServerError, "error", v)
+}
+
+func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	v := s.newView(r, u, nil)
+	v.Error = v.T("error.forbidden")
+	s.render(w, r, http.StatusForbidden, "error", v)
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	v := s.newView(r, u, nil)
+	v.Error = v.T("error.not_found")
+	s.render(w, r, http.StatusNotFound, "error", v)
+}
+
+var funcs = template.FuncMap{
+	"fmtTime": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Local().Format("2006-01-02 15:04:05")
+	},
+	"since": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return time.Since(t).Round(time.Second).String()
+	},
+	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"lower": strings.ToLower,
+	"kib": func(n int64) string {
+		switch {
+		case n >= 1<<20:
+			return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+		case n >= 1<<10:
+			return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+		}
+		return fmt.Sprintf("%d B", n)
+	},
+	"has": func(list []string, s string) bool {
+		for _, x := range list {
+			if x == s {
+				return true
+			}
+		}
+		return false
+	},
+	"can": func(u *auth.User, p string) bool { return u.Can(auth.Permission(p)) },
+}
+
+func (s *Server) parseTemplates() error {
+	s.pages = map[string]*template.Template{}
+	base, err := template.New("").Funcs(funcs).ParseFS(assets, "templates/layout.html")
+	if err != nil {
+		return fmt.Errorf("parsing layout: %w", err)
+	}
+	files, err := fs.Glob(assets, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(strings.TrimPrefix(f, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.Must(base.Clone()).ParseFS(assets, f)
+		if err != nil {
+			return fmt.Errorf("parsing %s: %w", f, err)
+		}
+		s.pages[name] = t
+	}
+	return nil
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
