@@ -253,12 +253,15 @@ func (s *Service) Reply(ctx context.Context, u *auth.User, threadID, body string
 	if err := checkAttachments(atts); err != nil {
 		return nil, err
 	}
+	// Who may see a thread never changes, so the check can run before the
+	// write transaction, off the single writer's path.
+	t, err := s.thread(ctx, s.db.Read(), u, threadID)
+	if err != nil {
+		return nil, err
+	}
 	var m *Message
-	err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		t, err := s.thread(ctx, tx, u, threadID)
-		if err != nil {
-			return err
-		}
+	err = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		var err error
 		m, err = s.send(ctx, tx, t, u, body, atts, time.Now())
 		return err
 	})

@@ -3,6 +3,7 @@ package link
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -100,13 +101,18 @@ func (l *Link) deliverOnce(ctx context.Context) (progress, pending int, err erro
 	}
 	// Check every receipt before storing any: a receipt that does not
 	// verify means the answer cannot be trusted at all.
-	for i, rc := range receipts {
-		if rc == nil || !rc.VerifySig(l.partnerKey) {
-			return 0, len(rows), fmt.Errorf("receipt for %s is not signed by the partner's key", rows[i].env.ID)
+	bad := make([]error, len(receipts))
+	parallel(len(receipts), func(i int) {
+		rc := receipts[i]
+		switch {
+		case rc == nil || !rc.VerifySig(l.partnerKey):
+			bad[i] = fmt.Errorf("receipt for %s is not signed by the partner's key", rows[i].env.ID)
+		case rc.EnvelopeID != rows[i].env.ID || rc.EnvelopeHash != rows[i].env.Hash() || rc.From != l.partner.Code || rc.To != l.self.Code:
+			bad[i] = fmt.Errorf("receipt for %s does not answer that envelope", rows[i].env.ID)
 		}
-		if rc.EnvelopeID != rows[i].env.ID || rc.EnvelopeHash != rows[i].env.Hash() || rc.From != l.partner.Code || rc.To != l.self.Code {
-			return 0, len(rows), fmt.Errorf("receipt for %s does not answer that envelope", rows[i].env.ID)
-		}
+	})
+	if err := errors.Join(bad...); err != nil {
+		return 0, len(rows), err
 	}
 	now := time.Now()
 	streams := map[string]bool{}

@@ -7,6 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"puente/internal/live"
@@ -34,9 +37,7 @@ type incoming struct {
 // An error means nothing was applied and the sender should retry.
 func (l *Link) Receive(ctx context.Context, batch []json.RawMessage) ([]*Receipt, error) {
 	items := make([]*incoming, len(batch))
-	for i, raw := range batch {
-		items[i] = l.precheck(raw)
-	}
+	parallel(len(batch), func(i int) { items[i] = l.precheck(batch[i]) })
 	touched := map[string]bool{}
 	err := l.cfg.DB.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		clear(touched)
@@ -212,4 +213,28 @@ func (l *Link) receiptFor(env *Envelope, hash, status, code, reason string, pos 
 	}
 	r.Sign(l.cfg.Identity.Signing)
 	return r
+}
+
+// parallel runs f(0) … f(n-1) on every core; signature checks dominate a
+// batch's CPU time.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/8+1)
+	if workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }

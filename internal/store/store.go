@@ -50,6 +50,35 @@ type DB struct {
 	dialect Dialect
 	w       *sql.DB // the single writer for SQLite; the pool for PostgreSQL
 	r       *sql.DB // readers
+	// stmts caches prepared statements per pool and query text: parsing
+	// SQL is a large share of the cost of a small transaction.
+	stmts sync.Map
+	// writes feeds the SQLite group-commit writer (see ReadWrite).
+	writes chan *writeReq
+	closed chan struct{}
+	wg     sync.WaitGroup
+}
+
+type stmtKey struct {
+	pool *sql.DB
+	q    string
+}
+
+// prepared returns the cached statement for q on pool, preparing it once.
+func (db *DB) prepared(ctx context.Context, pool *sql.DB, q string) (*sql.Stmt, error) {
+	k := stmtKey{pool, q}
+	if st, ok := db.stmts.Load(k); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := pool.PrepareContext(ctx, rebind(db.dialect, q))
+	if err != nil {
+		return nil, classify(err)
+	}
+	if prev, loaded := db.stmts.LoadOrStore(k, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // Options tune how a store is opened.
@@ -90,9 +119,12 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
 	}
-	// One writer: SQLite serialises writers anyway, and a single connection
-	// turns "database is locked" into an orderly queue.
-	w.SetMaxOpenConns(1)
+	// One writer goroutine (see ReadWrite): SQLite serialises writers
+	// anyway, and an in-process queue beats retrying "database is locked".
+	// The second connection lets statements be prepared while a
+	// transaction runs.
+	w.SetMaxOpenConns(2)
+	w.SetMaxIdleConns(2)
 	w.SetConnMaxLifetime(0)
 	if err := w.PingContext(ctx); err != nil {
 		w.Close()
@@ -104,7 +136,10 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("opening sqlite store %s for reading: %w", path, err)
 	}
 	r.SetMaxOpenConns(8)
-	return &DB{dialect: SQLite, w: w, r: r}, nil
+	db := &DB{dialect: SQLite, w: w, r: r, writes: make(chan *writeReq, 256), closed: make(chan struct{})}
+	db.wg.Add(1)
+	go db.writer()
+	return db, nil
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
@@ -144,6 +179,11 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 
 // Close closes the store.
 func (db *DB) Close() error {
+	if db.writes != nil {
+		close(db.closed)
+		db.wg.Wait()
+	}
+	db.stmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -169,14 +209,23 @@ type Querier interface {
 }
 
 // Row is one queried row; Scan reports a missing row as ErrNotFound.
-type Row struct{ r *sql.Row }
+type Row struct {
+	r   *sql.Row
+	err error
+}
 
 // Scan copies the row's columns into dest.
-func (r *Row) Scan(dest ...any) error { return classify(r.r.Scan(dest...)) }
+func (r *Row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	return classify(r.r.Scan(dest...))
+}
 
 // Tx is a read-write transaction handed to a ReadWrite closure.
 type Tx struct {
 	tx          *sql.Tx
+	db          *DB
 	dialect     Dialect
 	afterCommit []func()
 	savepoint   int
@@ -184,26 +233,47 @@ type Tx struct {
 
 func (t *Tx) Dialect() Dialect { return t.dialect }
 
+// stmt binds the cached statement for q to this transaction.
+func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	st, err := t.db.prepared(ctx, t.db.w, q)
+	if err != nil {
+		return nil, err
+	}
+	return t.tx.StmtContext(ctx, st), nil
+}
+
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	res, err := t.tx.ExecContext(ctx, rebind(t.dialect, q), args...)
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	res, err := st.ExecContext(ctx, args...)
 	return res, classify(err)
 }
 
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	rows, err := t.tx.QueryContext(ctx, rebind(t.dialect, q), args...)
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	return rows, classify(err)
 }
 
 func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *Row {
-	return &Row{t.tx.QueryRowContext(ctx, rebind(t.dialect, q), args...)}
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return &Row{err: err}
+	}
+	return &Row{r: st.QueryRowContext(ctx, args...)}
 }
 
 // InsertID runs an INSERT into a table whose key column is "id" and returns
 // the new id, portably (RETURNING works on both engines).
 func (t *Tx) InsertID(ctx context.Context, q string, args ...any) (int64, error) {
 	var id int64
-	err := t.tx.QueryRowContext(ctx, rebind(t.dialect, q+" RETURNING id"), args...).Scan(&id)
-	return id, classify(err)
+	err := t.QueryRow(ctx, q+" RETURNING id", args...).Scan(&id)
+	return id, err
 }
 
 // AfterCommit queues f to run once the transaction has committed. Live
@@ -238,7 +308,16 @@ func (t *Tx) Savepoint(ctx context.Context, f func() error) error {
 // f may run more than once: when the engine reports a serialisation failure
 // or a busy database, the whole closure is retried with a fresh transaction,
 // so f must not have effects outside tx other than through AfterCommit.
+//
+// On SQLite, concurrent calls are committed as a group: one writer
+// goroutine runs each waiting closure in its own savepoint of a shared
+// transaction and commits once. A closure that fails is rolled back to its
+// savepoint alone; the others commit. f must not block on anything but the
+// store.
 func (db *DB) ReadWrite(ctx context.Context, f func(ctx context.Context, tx *Tx) error) error {
+	if db.writes != nil {
+		return db.groupWrite(ctx, f)
+	}
 	var err error
 	for attempt := 0; attempt < 8; attempt++ {
 		if attempt > 0 {
@@ -264,15 +343,11 @@ func (db *DB) ReadWrite(ctx context.Context, f func(ctx context.Context, tx *Tx)
 }
 
 func (db *DB) readWriteOnce(ctx context.Context, f func(ctx context.Context, tx *Tx) error) ([]func(), error) {
-	level := sql.LevelDefault
-	if db.dialect == Postgres {
-		level = sql.LevelRepeatableRead
-	}
-	stx, err := db.w.BeginTx(ctx, &sql.TxOptions{Isolation: level})
+	stx, err := db.w.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
 	if err != nil {
 		return nil, fmt.Errorf("beginning transaction: %w", classify(err))
 	}
-	tx := &Tx{tx: stx, dialect: db.dialect}
+	tx := &Tx{tx: stx, db: db, dialect: db.dialect}
 	if err := f(ctx, tx); err != nil {
 		_ = stx.Rollback()
 		return nil, err
@@ -281,6 +356,121 @@ func (db *DB) readWriteOnce(ctx context.Context, f func(ctx context.Context, tx 
 		return nil, fmt.Errorf("committing transaction: %w", classify(err))
 	}
 	return tx.afterCommit, nil
+}
+
+// ErrClosed is returned for writes to a closed store.
+var ErrClosed = errors.New("store is closed")
+
+type writeReq struct {
+	ctx  context.Context
+	f    func(ctx context.Context, tx *Tx) error
+	done chan error
+}
+
+// maxGroup bounds how many closures share one SQLite transaction.
+const maxGroup = 128
+
+func (db *DB) groupWrite(ctx context.Context, f func(ctx context.Context, tx *Tx) error) error {
+	req := &writeReq{ctx: ctx, f: f, done: make(chan error, 1)}
+	select {
+	case db.writes <- req:
+	case <-db.closed:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued, the request runs; wait for its outcome even if ctx ends,
+	// so the caller never mistakes a committed write for a failed one.
+	return <-req.done
+}
+
+// writer is the SQLite group-commit loop.
+func (db *DB) writer() {
+	defer db.wg.Done()
+	for {
+		var batch []*writeReq
+		select {
+		case <-db.closed:
+			for {
+				select {
+				case r := <-db.writes:
+					r.done <- ErrClosed
+				default:
+					return
+				}
+			}
+		case r := <-db.writes:
+			batch = append(batch, r)
+		}
+	drain:
+		for len(batch) < maxGroup {
+			select {
+			case r := <-db.writes:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		db.commitGroup(batch)
+	}
+}
+
+func (db *DB) commitGroup(batch []*writeReq) {
+	errs := make([]error, len(batch))
+	var hooks [][]func()
+	var err error
+	for attempt := 0; attempt < 8; attempt++ {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
+		}
+		hooks, err = db.runGroup(batch, errs)
+		if err == nil || !retryable(err) {
+			break
+		}
+	}
+	for i, r := range batch {
+		switch {
+		case err != nil:
+			r.done <- err
+		case errs[i] != nil:
+			r.done <- errs[i]
+		default:
+			for _, h := range hooks[i] {
+				h()
+			}
+			r.done <- nil
+		}
+	}
+}
+
+// runGroup runs every closure of batch in its own savepoint of one
+// transaction. errs receives each closure's own failure; the returned
+// error is the transaction's.
+func (db *DB) runGroup(batch []*writeReq, errs []error) ([][]func(), error) {
+	stx, err := db.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("beginning transaction: %w", classify(err))
+	}
+	tx := &Tx{tx: stx, db: db, dialect: db.dialect}
+	hooks := make([][]func(), len(batch))
+	for i, r := range batch {
+		errs[i] = nil
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		tx.afterCommit = nil
+		err := tx.Savepoint(r.ctx, func() error { return r.f(r.ctx, tx) })
+		if retryable(err) {
+			_ = stx.Rollback()
+			return nil, err
+		}
+		errs[i], hooks[i] = err, tx.afterCommit
+	}
+	if err := stx.Commit(); err != nil {
+		return nil, fmt.Errorf("committing transaction: %w", classify(err))
+	}
+	return hooks, nil
 }
 
 // Read returns a Querier for reads outside a transaction.
@@ -293,11 +483,19 @@ func (r reader) Exec(ctx context.Context, q string, args ...any) (sql.Result, er
 	return nil, errors.New("store: Exec on the read view; use ReadWrite")
 }
 func (r reader) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	rows, err := r.db.r.QueryContext(ctx, rebind(r.db.dialect, q), args...)
+	st, err := r.db.prepared(ctx, r.db.r, q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	return rows, classify(err)
 }
 func (r reader) QueryRow(ctx context.Context, q string, args ...any) *Row {
-	return &Row{r.db.r.QueryRowContext(ctx, rebind(r.db.dialect, q), args...)}
+	st, err := r.db.prepared(ctx, r.db.r, q)
+	if err != nil {
+		return &Row{err: err}
+	}
+	return &Row{r: st.QueryRowContext(ctx, args...)}
 }
 
 var errRetry = errors.New("transaction must be retried")
