@@ -57,6 +57,10 @@ type DB struct {
 	writes chan *writeReq
 	closed chan struct{}
 	wg     sync.WaitGroup
+	// cmu makes Close wait for sends already under way, and refuse new
+	// ones, so no request is left in the queue unanswered.
+	cmu      sync.RWMutex
+	isClosed bool
 }
 
 type stmtKey struct {
@@ -180,6 +184,13 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 // Close closes the store.
 func (db *DB) Close() error {
 	if db.writes != nil {
+		db.cmu.Lock()
+		was := db.isClosed
+		db.isClosed = true
+		db.cmu.Unlock()
+		if was {
+			return nil
+		}
 		close(db.closed)
 		db.wg.Wait()
 	}
@@ -242,7 +253,15 @@ func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	return t.tx.StmtContext(ctx, st), nil
 }
 
+// PostgreSQL goes straight through: pgx caches prepared statements per
+// connection itself, and preparing on the pool could wait for a connection
+// that every open transaction holds.
+
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if t.dialect == Postgres {
+		res, err := t.tx.ExecContext(ctx, rebind(t.dialect, q), args...)
+		return res, classify(err)
+	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -252,6 +271,10 @@ func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error
 }
 
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if t.dialect == Postgres {
+		rows, err := t.tx.QueryContext(ctx, rebind(t.dialect, q), args...)
+		return rows, classify(err)
+	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -261,6 +284,9 @@ func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 }
 
 func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *Row {
+	if t.dialect == Postgres {
+		return &Row{r: t.tx.QueryRowContext(ctx, rebind(t.dialect, q), args...)}
+	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
 		return &Row{err: err}
@@ -343,7 +369,10 @@ func (db *DB) ReadWrite(ctx context.Context, f func(ctx context.Context, tx *Tx)
 }
 
 func (db *DB) readWriteOnce(ctx context.Context, f func(ctx context.Context, tx *Tx) error) ([]func(), error) {
-	stx, err := db.w.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
+	// READ COMMITTED: upserts serialise on the row lock, and unique
+	// constraints (inbox envelope id, stream and sequence) stop any double
+	// apply; a conflict aborts the batch, which the sender retries.
+	stx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("beginning transaction: %w", classify(err))
 	}
@@ -372,11 +401,16 @@ const maxGroup = 128
 
 func (db *DB) groupWrite(ctx context.Context, f func(ctx context.Context, tx *Tx) error) error {
 	req := &writeReq{ctx: ctx, f: f, done: make(chan error, 1)}
+	db.cmu.RLock()
+	if db.isClosed {
+		db.cmu.RUnlock()
+		return ErrClosed
+	}
 	select {
 	case db.writes <- req:
-	case <-db.closed:
-		return ErrClosed
+		db.cmu.RUnlock()
 	case <-ctx.Done():
+		db.cmu.RUnlock()
 		return ctx.Err()
 	}
 	// Once queued, the request runs; wait for its outcome even if ctx ends,
@@ -483,6 +517,10 @@ func (r reader) Exec(ctx context.Context, q string, args ...any) (sql.Result, er
 	return nil, errors.New("store: Exec on the read view; use ReadWrite")
 }
 func (r reader) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if r.db.dialect == Postgres {
+		rows, err := r.db.r.QueryContext(ctx, rebind(r.db.dialect, q), args...)
+		return rows, classify(err)
+	}
 	st, err := r.db.prepared(ctx, r.db.r, q)
 	if err != nil {
 		return nil, err
@@ -491,6 +529,9 @@ func (r reader) Query(ctx context.Context, q string, args ...any) (*sql.Rows, er
 	return rows, classify(err)
 }
 func (r reader) QueryRow(ctx context.Context, q string, args ...any) *Row {
+	if r.db.dialect == Postgres {
+		return &Row{r: r.db.r.QueryRowContext(ctx, rebind(r.db.dialect, q), args...)}
+	}
 	st, err := r.db.prepared(ctx, r.db.r, q)
 	if err != nil {
 		return &Row{err: err}

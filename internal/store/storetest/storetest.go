@@ -1,0 +1,257 @@
+// Package storetest is the conformance suite every store runs: SQLite and
+// PostgreSQL pass the same tests or neither is a store.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"puente/internal/store"
+)
+
+// Run runs the suite. open returns a new, migrated, empty store; dsn
+// reopens the same store.
+func Run(t *testing.T, dsn func(t *testing.T) string) {
+	ctx := context.Background()
+	open := func(t *testing.T, d string) *store.DB {
+		db, err := store.Open(ctx, d, store.Options{})
+		if err != nil {
+			t.Fatalf("opening store: %v", err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	set := func(ctx context.Context, tx *store.Tx, k, v string) error {
+		_, err := tx.Exec(ctx, `INSERT INTO link_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, k, v)
+		return err
+	}
+	get := func(t *testing.T, db *store.DB, k string) (string, error) {
+		var v string
+		err := db.Read().QueryRow(ctx, `SELECT value FROM link_state WHERE name = ?`, k).Scan(&v)
+		return v, err
+	}
+
+	t.Run("commit and rollback", func(t *testing.T) {
+		db := open(t, dsn(t))
+		if err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error { return set(ctx, tx, "a", "1") }); err != nil {
+			t.Fatal(err)
+		}
+		boom := errors.New("boom")
+		err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			if err := set(ctx, tx, "a", "2"); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("ReadWrite returned %v, want the closure's error", err)
+		}
+		if v, err := get(t, db, "a"); err != nil || v != "1" {
+			t.Fatalf("after a failed closure a = %q, %v; want 1", v, err)
+		}
+	})
+
+	t.Run("missing row is ErrNotFound", func(t *testing.T) {
+		db := open(t, dsn(t))
+		if _, err := get(t, db, "nothing"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("got %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("unique violation is ErrConflict and leaves data", func(t *testing.T) {
+		db := open(t, dsn(t))
+		ins := func(id string) error {
+			return db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+				_, err := tx.Exec(ctx, `INSERT INTO outbox (envelope_id, stream, seq, kind, raw, created_at) VALUES (?, 's', ?, 'k', ?, 0)`, id, len(id), []byte("x"))
+				return err
+			})
+		}
+		if err := ins("env-1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := ins("env-1"); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("duplicate insert gave %v, want ErrConflict", err)
+		}
+		var n int
+		if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM outbox`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("outbox has %d rows (%v), want 1", n, err)
+		}
+	})
+
+	t.Run("after-commit hooks run only on commit", func(t *testing.T) {
+		db := open(t, dsn(t))
+		var ran atomic.Int32
+		_ = db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			tx.AfterCommit(func() { ran.Add(1) })
+			return errors.New("no")
+		})
+		if err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			tx.AfterCommit(func() { ran.Add(10) })
+			return set(ctx, tx, "x", "y")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if ran.Load() != 10 {
+			t.Fatalf("hooks ran with total %d, want 10", ran.Load())
+		}
+	})
+
+	t.Run("savepoint undoes only its own writes", func(t *testing.T) {
+		db := open(t, dsn(t))
+		err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			if err := set(ctx, tx, "outer", "kept"); err != nil {
+				return err
+			}
+			err := tx.Savepoint(ctx, func() error {
+				if err := set(ctx, tx, "inner", "gone"); err != nil {
+					return err
+				}
+				return errors.New("undo")
+			})
+			if err == nil {
+				return errors.New("savepoint error was lost")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := get(t, db, "outer"); v != "kept" {
+			t.Fatalf("outer = %q, want kept", v)
+		}
+		if _, err := get(t, db, "inner"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("inner write survived its savepoint: %v", err)
+		}
+	})
+
+	t.Run("concurrent writers lose nothing", func(t *testing.T) {
+		db := open(t, dsn(t))
+		const workers, each = 8, 40
+		var wg sync.WaitGroup
+		errs := make(chan error, workers)
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+						var seq int64
+						if err := tx.QueryRow(ctx, `INSERT INTO stream_seq (stream, last_seq) VALUES ('s', 1)
+							ON CONFLICT (stream) DO UPDATE SET last_seq = stream_seq.last_seq + 1 RETURNING last_seq`).Scan(&seq); err != nil {
+							return err
+						}
+						_, err := tx.Exec(ctx, `INSERT INTO outbox (envelope_id, stream, seq, kind, raw, created_at) VALUES (?, 's', ?, 'k', ?, 0)`,
+							fmt.Sprintf("w%d-%d", w, i), seq, []byte("x"))
+						return err
+					})
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("concurrent write failed: %v", err)
+		}
+		var n, maxSeq int
+		if err := db.Read().QueryRow(ctx, `SELECT COUNT(*), MAX(seq) FROM outbox`).Scan(&n, &maxSeq); err != nil {
+			t.Fatal(err)
+		}
+		if n != workers*each || maxSeq != workers*each {
+			t.Fatalf("%d rows with max seq %d, want %d and %d: a write was lost or a number reused", n, maxSeq, workers*each, workers*each)
+		}
+	})
+
+	t.Run("one failing writer does not undo a concurrent one", func(t *testing.T) {
+		db := open(t, dsn(t))
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+					if err := set(ctx, tx, fmt.Sprint("k", i), "v"); err != nil {
+						return err
+					}
+					if i%2 == 1 {
+						return errors.New("odd ones fail")
+					}
+					return nil
+				})
+			}()
+		}
+		wg.Wait()
+		var n int
+		if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM link_state`).Scan(&n); err != nil || n != 10 {
+			t.Fatalf("%d rows (%v), want exactly the 10 that succeeded", n, err)
+		}
+	})
+
+	t.Run("question marks inside strings are not placeholders", func(t *testing.T) {
+		db := open(t, dsn(t))
+		if err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO link_state (name, value) VALUES (?, 'what?')`, "q")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := get(t, db, "q"); v != "what?" {
+			t.Fatalf("value %q, want what?", v)
+		}
+	})
+
+	t.Run("reopening keeps data and migrations are idempotent", func(t *testing.T) {
+		d := dsn(t)
+		db, err := store.Open(ctx, d, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error { return set(ctx, tx, "p", "persist") }); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		db2 := open(t, d)
+		if v, err := get(t, db2, "p"); err != nil || v != "persist" {
+			t.Fatalf("after reopening p = %q, %v", v, err)
+		}
+	})
+
+	t.Run("blobs round-trip byte for byte", func(t *testing.T) {
+		db := open(t, dsn(t))
+		blob := make([]byte, 3<<20)
+		for i := range blob {
+			blob[i] = byte(i * 7)
+		}
+		if err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO attachments (sha256, size, data) VALUES ('h', ?, ?)`, len(blob), blob)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		if err := db.Read().QueryRow(ctx, `SELECT data FROM attachments WHERE sha256 = 'h'`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(blob) {
+			t.Fatal("blob changed in the store")
+		}
+	})
+
+	t.Run("closed store refuses writes", func(t *testing.T) {
+		db, err := store.Open(ctx, dsn(t), store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error { return set(ctx, tx, "z", "z") }); err == nil {
+			t.Fatal("write to a closed store succeeded")
+		}
+	})
+}
