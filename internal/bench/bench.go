@@ -8,16 +8,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -25,12 +21,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"puente/internal/auth"
 	"puente/internal/demo"
 	"puente/internal/liaison"
 	"puente/internal/link"
-	"puente/internal/node"
-	"puente/internal/web"
 )
 
 // Options configure a run.
@@ -66,113 +59,6 @@ func (r *Result) Print(w io.Writer) error {
 	return err
 }
 
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
-// Pair is two running in-process nodes with an API token for one user on
-// each, for benchmarks and tests.
-type Pair struct {
-	Dir    string
-	Nodes  map[string]*node.Node
-	Tokens map[string]string
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
-// StartPair creates and starts a pair in dir. With pg set, each node uses
-// its own schema on that PostgreSQL server.
-func StartPair(ctx context.Context, dir, pg string, log *slog.Logger) (*Pair, error) {
-	specs := map[string]demo.NodeSpec{}
-	for _, code := range []string{"MX", "US"} {
-		fed, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		s := demo.NodeSpec{HTTPAddr: "127.0.0.1:0", FederationAddr: fed}
-		if pg != "" {
-			dsn, err := Schema(ctx, pg, "bench_"+code+"_"+strconv.Itoa(os.Getpid()))
-			if err != nil {
-				return nil, err
-			}
-			s.Database = dsn
-		}
-		specs[code] = s
-	}
-	if err := demo.CreatePair(dir, specs); err != nil {
-		return nil, err
-	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	p := &Pair{Dir: dir, Nodes: map[string]*node.Node{}, Tokens: map[string]string{}, cancel: cancel, done: make(chan struct{}, 2)}
-	users := map[string][2]string{"MX": {"UIF", "analista"}, "US": {"FinCEN", "analyst"}}
-	for _, code := range []string{"MX", "US"} {
-		n, err := web.OpenNode(ctx, filepath.Join(dir, code), log)
-		if err != nil {
-			p.Close()
-			return nil, err
-		}
-		p.Nodes[code] = n
-		u, err := n.Auth.Create(ctx, auth.NewUser{Username: users[code][1], DisplayName: "Bench " + code, Role: auth.Analyst, Agency: users[code][0], Password: "bench-password-123"})
-		if err != nil {
-			p.Close()
-			return nil, err
-		}
-		_, tok, err := n.Auth.NewToken(ctx, u.ID, "bench")
-		if err != nil {
-			p.Close()
-			return nil, err
-		}
-		p.Tokens[code] = tok
-		ready := make(chan struct{})
-		go func() {
-			_ = n.Run(runCtx, ready)
-			p.done <- struct{}{}
-		}()
-		<-ready
-	}
-	return p, nil
-}
-
-// URL is a node's base URL.
-func (p *Pair) URL(code string) string { return "http://" + p.Nodes[code].HTTPAddr() }
-
-// Close stops both nodes.
-func (p *Pair) Close() {
-	p.cancel()
-	for range p.Nodes {
-		<-p.done
-	}
-	for _, n := range p.Nodes {
-		n.Close()
-	}
-}
-
-// Schema creates a fresh schema on a PostgreSQL server and returns a URL
-// whose connections use it.
-func Schema(ctx context.Context, server, name string) (string, error) {
-	db, err := sql.Open("pgx", server)
-	if err != nil {
-		return "", err
-	}
-	defer db.Close()
-	if _, err := db.ExecContext(ctx, `DROP SCHEMA IF EXISTS `+name+` CASCADE; CREATE SCHEMA `+name); err != nil {
-		return "", fmt.Errorf("creating schema %s: %w", name, err)
-	}
-	u, err := url.Parse(server)
-	if err != nil {
-		return "", err
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String(), nil
-}
-
 // Link runs the benchmark.
 func Link(ctx context.Context, o Options) (*Result, error) {
 	dir, err := os.MkdirTemp("", "puente-bench-")
@@ -181,7 +67,7 @@ func Link(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer os.RemoveAll(dir)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	p, err := StartPair(ctx, dir, o.Postgres, logger)
+	p, err := demo.StartPair(ctx, dir, o.Postgres, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -284,12 +170,12 @@ func Link(ctx context.Context, o Options) (*Result, error) {
 
 func round(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
 
-func sent(ctx context.Context, p *Pair) int {
+func sent(ctx context.Context, p *demo.Pair) int {
 	c, _ := p.Nodes["MX"].Link.Counts(ctx)
 	return c.Sent
 }
 
-func waitDelivered(ctx context.Context, p *Pair, limit time.Duration) error {
+func waitDelivered(ctx context.Context, p *demo.Pair, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		c, err := p.Nodes["MX"].Link.Counts(ctx)
@@ -304,7 +190,7 @@ func waitDelivered(ctx context.Context, p *Pair, limit time.Duration) error {
 	return fmt.Errorf("envelopes still pending after %s", limit)
 }
 
-func openThreads(ctx context.Context, c *http.Client, p *Pair, n int) ([]string, error) {
+func openThreads(ctx context.Context, c *http.Client, p *demo.Pair, n int) ([]string, error) {
 	var ids []string
 	for i := range n {
 		body, _ := json.Marshal(map[string]any{"subject": fmt.Sprintf("bench thread %d", i), "to_agency": "FinCEN", "body": "opening"})
@@ -317,7 +203,7 @@ func openThreads(ctx context.Context, c *http.Client, p *Pair, n int) ([]string,
 	return ids, nil
 }
 
-func post(ctx context.Context, c *http.Client, p *Pair, thread string, i int64) (string, error) {
+func post(ctx context.Context, c *http.Client, p *demo.Pair, thread string, i int64) (string, error) {
 	body, _ := json.Marshal(map[string]any{"body": "bench message " + strconv.FormatInt(i, 10)})
 	var m liaison.Message
 	if err := call(ctx, c, p.URL("MX")+"/api/v1/threads/"+thread+"/messages", p.Tokens["MX"], body, &m); err != nil {

@@ -1,9 +1,18 @@
 package demo
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+
+	"puente/internal/auth"
+	"puente/internal/web"
 
 	"puente/internal/agreement"
 	"puente/internal/identity"
@@ -66,4 +75,111 @@ func CreatePair(dir string, specs map[string]NodeSpec) error {
 		}
 	}
 	return nil
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// Pair is two running in-process nodes with an API token for one user on
+// each, for benchmarks and tests.
+type Pair struct {
+	Dir    string
+	Nodes  map[string]*node.Node
+	Tokens map[string]string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// StartPair creates and starts a pair in dir. With pg set, each node uses
+// its own schema on that PostgreSQL server.
+func StartPair(ctx context.Context, dir, pg string, log *slog.Logger) (*Pair, error) {
+	specs := map[string]NodeSpec{}
+	for _, code := range []string{"MX", "US"} {
+		fed, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s := NodeSpec{HTTPAddr: "127.0.0.1:0", FederationAddr: fed}
+		if pg != "" {
+			dsn, err := Schema(ctx, pg, "bench_"+code+"_"+strconv.Itoa(os.Getpid()))
+			if err != nil {
+				return nil, err
+			}
+			s.Database = dsn
+		}
+		specs[code] = s
+	}
+	if err := CreatePair(dir, specs); err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	p := &Pair{Dir: dir, Nodes: map[string]*node.Node{}, Tokens: map[string]string{}, cancel: cancel, done: make(chan struct{}, 2)}
+	users := map[string][2]string{"MX": {"UIF", "analista"}, "US": {"FinCEN", "analyst"}}
+	for _, code := range []string{"MX", "US"} {
+		n, err := web.OpenNode(ctx, filepath.Join(dir, code), log)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		p.Nodes[code] = n
+		u, err := n.Auth.Create(ctx, auth.NewUser{Username: users[code][1], DisplayName: "Bench " + code, Role: auth.Analyst, Agency: users[code][0], Password: "bench-password-123"})
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		_, tok, err := n.Auth.NewToken(ctx, u.ID, "bench")
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		p.Tokens[code] = tok
+		ready := make(chan struct{})
+		go func() {
+			_ = n.Run(runCtx, ready)
+			p.done <- struct{}{}
+		}()
+		<-ready
+	}
+	return p, nil
+}
+
+// URL is a node's base URL.
+func (p *Pair) URL(code string) string { return "http://" + p.Nodes[code].HTTPAddr() }
+
+// Close stops both nodes.
+func (p *Pair) Close() {
+	p.cancel()
+	for range p.Nodes {
+		<-p.done
+	}
+	for _, n := range p.Nodes {
+		n.Close()
+	}
+}
+
+// Schema creates a fresh schema on a PostgreSQL server and returns a URL
+// whose connections use it.
+func Schema(ctx context.Context, server, name string) (string, error) {
+	db, err := sql.Open("pgx", server)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `DROP SCHEMA IF EXISTS `+name+` CASCADE; CREATE SCHEMA `+name); err != nil {
+		return "", fmt.Errorf("creating schema %s: %w", name, err)
+	}
+	u, err := url.Parse(server)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }

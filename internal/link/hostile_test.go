@@ -1,0 +1,245 @@
+package link_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"puente/internal/demo"
+	"puente/internal/identity"
+	"puente/internal/link"
+	"puente/internal/testenv"
+)
+
+// partnerClient speaks to the MX federation listener as the US node would:
+// with the US certificate, pinned to MX's.
+type partnerClient struct {
+	t      *testing.T
+	pair   *demo.Pair
+	us     *identity.Identity
+	http   *http.Client
+	url    string
+	ag     string
+	usKey  ed25519.PrivateKey
+	mxPub  ed25519.PublicKey
+	stream string
+	seq    int64
+}
+
+func newPartnerClient(t *testing.T, p *demo.Pair) *partnerClient {
+	us, err := identity.Load(filepath.Join(p.Dir, "US"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mx := p.Nodes["MX"]
+	mxParty, _ := mx.Agreement.Party("MX")
+	mxPub, _ := identity.ParsePublicKey(mxParty.SigningKey)
+	return &partnerClient{t: t, pair: p, us: us, usKey: us.Signing, mxPub: mxPub,
+		http: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+			MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{us.TLS}, InsecureSkipVerify: true,
+		}}},
+		url: "https://" + mx.FederationAddr(), ag: mx.Agreement.HashHex(), stream: "liaison:" + link.NewID()}
+}
+
+// envelope returns the next well-formed attachment envelope of the test's
+// stream, signed by the US key.
+func (c *partnerClient) envelope(mod func(e *link.Envelope)) *link.Envelope {
+	c.seq++
+	e := &link.Envelope{ID: link.NewID(), Kind: "liaison.attachment", Version: 1, Stream: c.stream, Seq: c.seq, From: "US", To: "MX",
+		Created: time.Now().UTC().Format(time.RFC3339Nano), Agreement: c.ag, Caveats: []byte(`{}`), Body: []byte("file contents")}
+	if mod != nil {
+		mod(e)
+	}
+	e.Sign(c.usKey)
+	return e
+}
+
+// fresh starts a new stream.
+func (c *partnerClient) fresh() { c.stream, c.seq = "liaison:"+link.NewID(), 0 }
+
+func (c *partnerClient) post(body []byte, agreementHeader string) (int, []*link.Receipt) {
+	req, _ := http.NewRequest(http.MethodPost, c.url+link.PathEnvelopes, bytes.NewReader(body))
+	req.Header.Set(link.HeaderAgreement, agreementHeader)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("posting to the federation listener: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out struct {
+		Receipts []*link.Receipt `json:"receipts"`
+	}
+	_ = json.Unmarshal(raw, &out)
+	for _, r := range out.Receipts {
+		if !r.VerifySig(c.mxPub) {
+			c.t.Fatalf("receipt %+v is not signed by MX", r)
+		}
+	}
+	return resp.StatusCode, out.Receipts
+}
+
+func (c *partnerClient) send(envs ...*link.Envelope) (int, []*link.Receipt) {
+	var raws []json.RawMessage
+	for _, e := range envs {
+		b, _ := json.Marshal(e)
+		raws = append(raws, b)
+	}
+	body, _ := json.Marshal(map[string]any{"envelopes": raws})
+	return c.post(body, c.ag)
+}
+
+func startPair(t *testing.T) *demo.Pair {
+	testenv.FastPasswords(t)
+	p, err := demo.StartPair(context.Background(), t.TempDir(), "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+func TestHostileInput(t *testing.T) {
+	p := startPair(t)
+	c := newPartnerClient(t, p)
+	mx := p.Nodes["MX"]
+	ctx := context.Background()
+	_, otherKey, _ := ed25519.GenerateKey(rand.Reader)
+
+	quarantined := func() int {
+		n, err := mx.Link.Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n.Quarantined
+	}
+
+	cases := []struct {
+		name     string
+		envelope func() *link.Envelope
+		code     string
+	}{
+		{"forged signature", func() *link.Envelope {
+			e := c.envelope(nil)
+			e.Sign(otherKey)
+			return e
+		}, link.CodeBadSignature},
+		{"tampered body", func() *link.Envelope {
+			e := c.envelope(nil)
+			e.Body = []byte("changed after signing")
+			return e
+		}, link.CodeBadSignature},
+		{"wrong agreement", func() *link.Envelope {
+			return c.envelope(func(e *link.Envelope) { e.Agreement = strings.Repeat("0", 64) })
+		}, link.CodeWrongAgreement},
+		{"unknown kind", func() *link.Envelope {
+			return c.envelope(func(e *link.Envelope) { e.Kind = "mystery.kind" })
+		}, link.CodeUnknownKind},
+		{"oversized body", func() *link.Envelope {
+			return c.envelope(func(e *link.Envelope) { e.Body = make([]byte, mx.Agreement.Body().Limits.MaxBodyBytes+1) })
+		}, link.CodeTooLarge},
+		{"wrong sender", func() *link.Envelope {
+			return c.envelope(func(e *link.Envelope) { e.From = "MX"; e.To = "US" })
+		}, link.CodeWrongParty},
+		{"malformed header", func() *link.Envelope {
+			return c.envelope(func(e *link.Envelope) { e.ID = "short" })
+		}, link.CodeMalformed},
+		{"invalid content", func() *link.Envelope {
+			return c.envelope(func(e *link.Envelope) { e.Kind = "liaison.message"; e.Body = []byte(`{"thread_id": 7}`) })
+		}, link.CodeInvalidContent},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c.fresh()
+			before := quarantined()
+			status, rs := c.send(tc.envelope())
+			if status != http.StatusOK || len(rs) != 1 {
+				t.Fatalf("status %d with %d receipts", status, len(rs))
+			}
+			if rs[0].Status != link.StatusRejected || rs[0].Code != tc.code {
+				t.Fatalf("receipt %s/%s (%s), want rejected/%s", rs[0].Status, rs[0].Code, rs[0].Reason, tc.code)
+			}
+			if quarantined() != before+1 {
+				t.Fatal("the rejected envelope was not kept in quarantine")
+			}
+		})
+	}
+
+	t.Run("garbage bytes", func(t *testing.T) {
+		before := quarantined()
+		status, rs := c.post([]byte("\x00\x01 this is not json"), c.ag)
+		if status != http.StatusBadRequest || len(rs) != 1 || rs[0].Code != link.CodeMalformed {
+			t.Fatalf("status %d, receipts %+v", status, rs)
+		}
+		if quarantined() != before+1 {
+			t.Fatal("garbage was not kept in quarantine")
+		}
+	})
+
+	t.Run("agreement mismatch at the handshake", func(t *testing.T) {
+		status, _ := c.post([]byte(`{"envelopes":[]}`), strings.Repeat("f", 64))
+		if status != http.StatusConflict {
+			t.Fatalf("status %d, want 409", status)
+		}
+		st, _ := mx.Link.Status(ctx)
+		if !strings.Contains(st.AgreementMismatch, "different agreement") && !strings.Contains(st.AgreementMismatch, "runs agreement") {
+			t.Fatalf("MX does not show the mismatch: %q", st.AgreementMismatch)
+		}
+	})
+
+	t.Run("replay is harmless", func(t *testing.T) {
+		c.fresh()
+		e := c.envelope(nil)
+		_, first := c.send(e)
+		cnt, _ := mx.Link.Counts(ctx)
+		_, second := c.send(e)
+		_, third := c.send(e, e)
+		cnt2, _ := mx.Link.Counts(ctx)
+		if first[0].Status != link.StatusApplied || second[0].Status != link.StatusApplied || third[1].Status != link.StatusApplied {
+			t.Fatalf("statuses %s, %s, %s", first[0].Status, second[0].Status, third[1].Status)
+		}
+		if first[0].InboxPos != second[0].InboxPos || first[0].InboxPos != third[1].InboxPos {
+			t.Fatal("a replay got a different receipt")
+		}
+		if cnt2.Received != cnt.Received {
+			t.Fatalf("replays were applied again: %d → %d", cnt.Received, cnt2.Received)
+		}
+	})
+
+	t.Run("out of order is deferred, then applied", func(t *testing.T) {
+		c.fresh()
+		first := c.envelope(nil)
+		second := c.envelope(nil)
+		_, rs := c.send(second)
+		if rs[0].Status != link.StatusDeferred {
+			t.Fatalf("a gap gave %s, want deferred", rs[0].Status)
+		}
+		_, rs = c.send(first, second)
+		if rs[0].Status != link.StatusApplied || rs[1].Status != link.StatusApplied {
+			t.Fatalf("in order gave %s, %s", rs[0].Status, rs[1].Status)
+		}
+	})
+
+	t.Run("unpinned certificate is refused", func(t *testing.T) {
+		stranger, err := identity.Generate(t.TempDir(), "US", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+			MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{stranger.TLS}, InsecureSkipVerify: true}}}
+		resp, err := cl.Get(c.url + link.PathHello)
+		if err == nil {
+			resp.Body.Close()
+			t.Fatalf("a stranger's certificate got %s", resp.Status)
+		}
+	})
+}
