@@ -1,0 +1,289 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"puente/internal/api"
+	"puente/internal/auth"
+	"puente/internal/demo"
+	"puente/internal/liaison"
+	"puente/internal/testenv"
+)
+
+type client struct {
+	t     *testing.T
+	base  string
+	token string
+}
+
+func (c *client) do(method, path string, in, out any) (int, map[string]any) {
+	c.t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.base+path, body)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var errBody map[string]any
+	if resp.StatusCode >= 400 {
+		_ = json.Unmarshal(raw, &errBody)
+		if e, ok := errBody["error"].(map[string]any); !ok || e["code"] == "" || e["message"] == "" {
+			c.t.Fatalf("%s %s: error without code and message: %s", method, path, raw)
+		}
+		return resp.StatusCode, errBody["error"].(map[string]any)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			c.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+func userClient(t *testing.T, p *demo.Pair, party, username string, role auth.Role, agency string) *client {
+	n := p.Nodes[party]
+	ctx := context.Background()
+	u, err := n.Auth.Create(ctx, auth.NewUser{Username: username, DisplayName: username, Role: role, Agency: agency, Password: "a-long-test-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tok, err := n.Auth.NewToken(ctx, u.ID, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &client{t: t, base: p.URL(party), token: tok}
+}
+
+func startPair(t *testing.T) *demo.Pair {
+	testenv.FastPasswords(t)
+	p, err := demo.StartPair(context.Background(), t.TempDir(), "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+func TestLiaisonAcrossTheLink(t *testing.T) {
+	p := startPair(t)
+	mx := &client{t: t, base: p.URL("MX"), token: p.Tokens["MX"]}
+	us := &client{t: t, base: p.URL("US"), token: p.Tokens["US"]}
+	cbp := userClient(t, p, "US", "cbp", auth.Analyst, "CBP")
+	dea := userClient(t, p, "US", "dea", auth.Analyst, "DEA")
+	auditor := userClient(t, p, "US", "aud", auth.Auditor, "STATE")
+	admin := userClient(t, p, "US", "adm", auth.Admin, "STATE")
+
+	file := bytes.Repeat([]byte("evidence "), 1000)
+	sum := sha256.Sum256(file)
+	var th liaison.Thread
+	status, e := mx.do("POST", "/api/v1/threads", map[string]any{
+		"subject": "Transferencias sospechosas", "priority": "urgent", "to_agency": "FinCEN", "releasable_to": []string{"DEA"},
+		"body": "Texto con la palabra clave zanahoria", "attachments": []map[string]string{{"name": "informe.txt", "data": base64.StdEncoding.EncodeToString(file)}},
+	}, &th)
+	if status != http.StatusCreated {
+		t.Fatalf("starting a thread: %d %v", status, e)
+	}
+
+	// It crosses the link and lands in FinCEN's inbox.
+	var got liaison.Thread
+	testenv.Eventually(t, 5*time.Second, "the thread reaching the US", func() bool {
+		s, _ := us.do("GET", "/api/v1/threads/"+th.ID, nil, &got)
+		return s == http.StatusOK
+	})
+	if got.Subject != th.Subject || len(got.Messages) != 1 || got.Messages[0].Attachments[0].SHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("the US copy differs: %+v", got)
+	}
+	// The attachment arrives byte for byte.
+	req, _ := http.NewRequest("GET", us.base+"/api/v1/attachments/"+hex.EncodeToString(sum[:]), nil)
+	req.Header.Set("Authorization", "Bearer "+us.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Equal(data, file) {
+		t.Fatal("the attachment changed on the way")
+	}
+
+	// Search finds it by body text and by file name; not by nonsense.
+	for q, want := range map[string]int{"zanahoria": 1, "informe": 1, "nothing-like-this": 0, "100%": 0} {
+		var list struct{ Threads []liaison.Thread }
+		us.do("GET", "/api/v1/threads?q="+url.QueryEscape(q), nil, &list)
+		if len(list.Threads) != want {
+			t.Errorf("search %q found %d threads, want %d", q, len(list.Threads), want)
+		}
+	}
+
+	// Agency and role rules.
+	if s, _ := cbp.do("GET", "/api/v1/threads/"+th.ID, nil, nil); s != http.StatusNotFound {
+		t.Errorf("CBP, not the addressee, got %d", s)
+	}
+	if s, _ := dea.do("GET", "/api/v1/threads/"+th.ID, nil, nil); s != http.StatusOK {
+		t.Errorf("DEA, named in releasable_to, got %d", s)
+	}
+	if s, _ := auditor.do("GET", "/api/v1/threads/"+th.ID, nil, nil); s != http.StatusOK {
+		t.Errorf("the auditor got %d", s)
+	}
+	if s, e := auditor.do("POST", "/api/v1/threads/"+th.ID+"/messages", map[string]any{"body": "x"}, nil); s != http.StatusForbidden {
+		t.Errorf("the auditor replied: %d %v", s, e)
+	}
+	if s, _ := admin.do("GET", "/api/v1/threads/"+th.ID, nil, nil); s == http.StatusOK {
+		t.Errorf("the administrator read operational traffic")
+	}
+
+	// Read receipt and reply travel back.
+	if s, e := us.do("POST", "/api/v1/threads/"+th.ID+"/read", nil, nil); s != http.StatusOK {
+		t.Fatalf("marking read: %d %v", s, e)
+	}
+	if s, e := us.do("POST", "/api/v1/threads/"+th.ID+"/messages", map[string]any{"body": "Recibido."}, nil); s != http.StatusCreated {
+		t.Fatalf("replying: %d %v", s, e)
+	}
+	var back liaison.Thread
+	testenv.Eventually(t, 5*time.Second, "the read receipt and reply reaching MX", func() bool {
+		mx.do("GET", "/api/v1/threads/"+th.ID, nil, &back)
+		return len(back.Messages) == 2 && !back.Messages[0].ReadAt.IsZero() && back.Messages[0].Delivery == "delivered"
+	})
+	if back.Messages[0].ReadBy != "FinCEN" {
+		t.Errorf("read by %q, want FinCEN", back.Messages[0].ReadBy)
+	}
+}
+
+func TestBadInputGetsClearErrors(t *testing.T) {
+	p := startPair(t)
+	mx := &client{t: t, base: p.URL("MX"), token: p.Tokens["MX"]}
+	before, _ := p.Nodes["MX"].Link.Counts(context.Background())
+	cases := []struct {
+		name   string
+		method string
+		path   string
+		body   any
+		code   string
+		field  string
+	}{
+		{"no subject", "POST", "/api/v1/threads", map[string]any{"to_agency": "FinCEN", "body": "x"}, api.CodeInvalid, "subject"},
+		{"agency of our own side", "POST", "/api/v1/threads", map[string]any{"subject": "s", "to_agency": "UIF", "body": "x"}, api.CodeInvalid, "to_agency"},
+		{"bad priority", "POST", "/api/v1/threads", map[string]any{"subject": "s", "to_agency": "FinCEN", "body": "x", "priority": "asap"}, api.CodeInvalid, "priority"},
+		{"attachment not base64", "POST", "/api/v1/threads", map[string]any{"subject": "s", "to_agency": "FinCEN", "body": "x", "attachments": []map[string]string{{"name": "a", "data": "%%%"}}}, api.CodeInvalid, "attachments[0].data"},
+		{"file name with a slash", "POST", "/api/v1/threads", map[string]any{"subject": "s", "to_agency": "FinCEN", "body": "x", "attachments": []map[string]string{{"name": "../etc/passwd", "data": ""}}}, api.CodeInvalid, "attachments"},
+		{"unknown field", "POST", "/api/v1/threads", map[string]any{"subject": "s", "to_agency": "FinCEN", "body": "x", "sneaky": 1}, api.CodeBadRequest, ""},
+		{"unknown thread", "POST", "/api/v1/threads/NOSUCHTHREADNOSUCHTHREAD/messages", map[string]any{"body": "x"}, api.CodeNotFound, ""},
+		{"analyst manages users", "GET", "/api/v1/users", nil, api.CodeForbidden, ""},
+		{"no route", "GET", "/api/v1/nothing", nil, api.CodeNotFound, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, e := mx.do(c.method, c.path, c.body, nil)
+			if e == nil || e["code"] != c.code || (c.field != "" && e["field"] != c.field) {
+				t.Fatalf("got %v, want code %s field %s", e, c.code, c.field)
+			}
+		})
+	}
+	after, _ := p.Nodes["MX"].Link.Counts(context.Background())
+	if after.Sent != before.Sent {
+		t.Fatalf("bad input sent %d envelopes", after.Sent-before.Sent)
+	}
+	anon := &client{t: t, base: p.URL("MX")}
+	if _, e := anon.do("GET", "/api/v1/me", nil, nil); e["code"] != api.CodeUnauthorized {
+		t.Fatalf("no token: %v", e)
+	}
+	bad := &client{t: t, base: p.URL("MX"), token: auth.TokenPrefix + "forged"}
+	if _, e := bad.do("GET", "/api/v1/me", nil, nil); e["code"] != api.CodeUnauthorized {
+		t.Fatalf("forged token: %v", e)
+	}
+}
+
+func TestTokensAndUsers(t *testing.T) {
+	p := startPair(t)
+	admin := userClient(t, p, "MX", "jefa", auth.Admin, "SRE")
+	var created auth.User
+	if s, e := admin.do("POST", "/api/v1/users", map[string]any{"username": "nuevo", "display_name": "Nuevo", "role": "analyst", "agency": "UIF", "password": "another-long-password"}, &created); s != http.StatusCreated {
+		t.Fatalf("%d %v", s, e)
+	}
+	if _, e := admin.do("POST", "/api/v1/users", map[string]any{"username": "nuevo", "display_name": "Nuevo", "role": "analyst", "agency": "UIF", "password": "another-long-password"}, nil); e["code"] != api.CodeConflict {
+		t.Fatalf("duplicate username: %v", e)
+	}
+	if _, e := admin.do("POST", "/api/v1/users", map[string]any{"username": "x2", "display_name": "X", "role": "analyst", "agency": "FBI", "password": "another-long-password"}, nil); e["field"] != "agency" {
+		t.Fatalf("agency of the other side: %v", e)
+	}
+	if _, e := admin.do("PATCH", "/api/v1/users/"+jsonNum(created.ID), map[string]any{"role": "supervisor"}, nil); e != nil {
+		t.Fatalf("changing role: %v", e)
+	}
+	// A token works until it is revoked; its secret is stored hashed.
+	var tok struct {
+		Token  auth.Token
+		Secret string
+	}
+	admin.do("POST", "/api/v1/tokens", map[string]any{"name": "script"}, &tok)
+	scripted := &client{t: t, base: admin.base, token: tok.Secret}
+	if s, _ := scripted.do("GET", "/api/v1/me", nil, nil); s != http.StatusOK {
+		t.Fatalf("new token: %d", s)
+	}
+	var n int
+	if err := p.Nodes["MX"].DB.Read().QueryRow(context.Background(), `SELECT COUNT(*) FROM api_tokens WHERE token_hash = ?`, tok.Secret).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("a token secret is stored in the clear (%d, %v)", n, err)
+	}
+	admin.do("DELETE", "/api/v1/tokens/"+jsonNum(tok.Token.ID), nil, nil)
+	if s, _ := scripted.do("GET", "/api/v1/me", nil, nil); s != http.StatusUnauthorized {
+		t.Fatalf("revoked token still works: %d", s)
+	}
+	if _, e := admin.do("PATCH", "/api/v1/users/"+jsonNum(meID(t, admin)), map[string]any{"disabled": true}, nil); e["reason"] != "self_lockout" {
+		t.Fatalf("an admin disabled themself: %v", e)
+	}
+}
+
+func meID(t *testing.T, c *client) int64 {
+	var u auth.User
+	c.do("GET", "/api/v1/me", nil, &u)
+	return u.ID
+}
+
+func jsonNum(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestOpenAPICoversEveryRoute keeps the published document and the routes
+// in step.
+func TestOpenAPICoversEveryRoute(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(api.OpenAPI(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range api.Routes {
+		method, path, _ := strings.Cut(r, " ")
+		if _, ok := doc.Paths[path][strings.ToLower(method)]; !ok {
+			t.Errorf("route %s is not in openapi.json", r)
+		}
+		n++
+	}
+	total := 0
+	for _, ops := range doc.Paths {
+		total += len(ops)
+	}
+	if total != n {
+		t.Errorf("openapi.json has %d operations, the API serves %d", total, n)
+	}
+}
+
