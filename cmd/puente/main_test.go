@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"puente/internal/auth"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"puente": func() {
+			// The test binary only: cheap argon2id for the scenarios' users.
+			auth.PasswordParams = auth.Argon2Params{Time: 1, Memory: 1024, Threads: 1}
+			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		},
+	})
+}
+
+// TestScripts runs the CLI scenarios in testdata/*.txt, one per file.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata",
+		Setup: func(env *testscript.Env) error {
+			for _, name := range []string{"MXHTTP", "MXFED", "USHTTP", "USFED"} {
+				l, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					return err
+				}
+				env.Setenv(name, fmt.Sprint(l.Addr().(*net.TCPAddr).Port))
+				l.Close()
+			}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// waitready URL WANT: poll URL until its body contains WANT.
+			"waitready": func(ts *testscript.TestScript, neg bool, args []string) {
+				deadline := time.Now().Add(30 * time.Second)
+				var last string
+				for time.Now().Before(deadline) {
+					resp, err := http.Get(args[0])
+					if err == nil {
+						b, _ := io.ReadAll(resp.Body)
+						resp.Body.Close()
+						last = string(b)
+						if strings.Contains(last, args[1]) {
+							return
+						}
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+				ts.Fatalf("%s never answered %q; last answer %q", args[0], args[1], last)
+			},
+			// replace FILE OLD NEW: edit a file in place.
+			"replace": func(ts *testscript.TestScript, neg bool, args []string) {
+				p := ts.MkAbs(args[0])
+				b, err := os.ReadFile(p)
+				ts.Check(err)
+				if !strings.Contains(string(b), args[1]) {
+					ts.Fatalf("%s does not contain %q", args[0], args[1])
+				}
+				ts.Check(os.WriteFile(p, []byte(strings.Replace(string(b), args[1], args[2], 1)), 0o644))
+			},
+		},
+	})
+}
