@@ -306,25 +306,34 @@ func (t *Tx) InsertID(ctx context.Context, q string, args ...any) (int64, error)
 // events use it so that nobody is told about a change that was rolled back.
 func (t *Tx) AfterCommit(f func()) { t.afterCommit = append(t.afterCommit, f) }
 
+// errSavepoint marks a failure to open, undo or release a savepoint: the
+// transaction's state is then unknown and it must not commit.
+var errSavepoint = errors.New("savepoint failed")
+
 // Savepoint runs f inside a savepoint: if f fails, only its own writes are
 // undone and the transaction goes on.
 func (t *Tx) Savepoint(ctx context.Context, f func() error) error {
 	t.savepoint++
 	name := fmt.Sprintf("sp%d", t.savepoint)
-	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
-		return fmt.Errorf("opening savepoint: %w", err)
+	// The savepoint statements must run even when the caller's context has
+	// ended: an undo that does not happen would let partial writes commit.
+	sctx := context.WithoutCancel(ctx)
+	if _, err := t.tx.ExecContext(sctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("%w: opening: %w", errSavepoint, err)
 	}
 	n := len(t.afterCommit)
 	if err := f(); err != nil {
 		t.afterCommit = t.afterCommit[:n]
-		if _, rerr := t.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
-			return errors.Join(err, fmt.Errorf("rolling back savepoint: %w", rerr))
+		if _, rerr := t.tx.ExecContext(sctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+			return errors.Join(err, fmt.Errorf("%w: rolling back: %w", errSavepoint, rerr))
 		}
-		_, _ = t.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name)
+		if _, rerr := t.tx.ExecContext(sctx, "RELEASE SAVEPOINT "+name); rerr != nil {
+			return errors.Join(err, fmt.Errorf("%w: releasing: %w", errSavepoint, rerr))
+		}
 		return err
 	}
-	if _, err := t.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
-		return fmt.Errorf("releasing savepoint: %w", err)
+	if _, err := t.tx.ExecContext(sctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("%w: releasing: %w", errSavepoint, err)
 	}
 	return nil
 }
@@ -495,6 +504,11 @@ func (db *DB) runGroup(batch []*writeReq, errs []error) ([][]func(), error) {
 		}
 		tx.afterCommit = nil
 		err := tx.Savepoint(r.ctx, func() error { return r.f(r.ctx, tx) })
+		if errors.Is(err, errSavepoint) {
+			// The closure's writes may not have been undone: commit nothing.
+			_ = stx.Rollback()
+			return nil, retryErr{err}
+		}
 		if retryable(err) {
 			_ = stx.Rollback()
 			return nil, err

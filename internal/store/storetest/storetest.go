@@ -128,6 +128,24 @@ func Run(t *testing.T, dsn func(t *testing.T) string) {
 		}
 	})
 
+	t.Run("a closure whose context ends mid-way leaves nothing", func(t *testing.T) {
+		db := open(t, dsn(t))
+		cctx, cancel := context.WithCancel(ctx)
+		err := db.ReadWrite(cctx, func(c context.Context, tx *store.Tx) error {
+			if err := set(c, tx, "half", "written"); err != nil {
+				return err
+			}
+			cancel()
+			return set(c, tx, "other", "half")
+		})
+		if err == nil {
+			t.Fatal("a write with a cancelled context succeeded")
+		}
+		if _, err := get(t, db, "half"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("half of a cancelled closure was committed: %v", err)
+		}
+	})
+
 	t.Run("concurrent writers lose nothing", func(t *testing.T) {
 		db := open(t, dsn(t))
 		const workers, each = 8, 40

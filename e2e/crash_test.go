@@ -1,0 +1,356 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"puente/internal/auth"
+	"puente/internal/demo"
+	"puente/internal/store"
+	"puente/internal/testenv"
+)
+
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func buildPuente(t *testing.T) string {
+	bin := filepath.Join(t.TempDir(), "puente")
+	out, err := exec.Command("go", "build", "-o", bin, "puente/cmd/puente").CombinedOutput()
+	if err != nil {
+		t.Fatalf("building puente: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// proc is one "puente serve" process that can be killed and restarted.
+type proc struct {
+	t    *testing.T
+	bin  string
+	dir  string
+	log  *os.File
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func (p *proc) start() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cmd := exec.Command(p.bin, "serve", "--dir", p.dir)
+	cmd.Stdout, cmd.Stderr = p.log, p.log
+	if err := cmd.Start(); err != nil {
+		p.t.Errorf("starting %s: %v", p.dir, err)
+		return
+	}
+	p.cmd, p.done = cmd, make(chan struct{})
+	done := p.done
+	go func() { _ = cmd.Wait(); close(done) }()
+}
+
+func (p *proc) signal(sig syscall.Signal) {
+	p.mu.Lock()
+	cmd, done := p.cmd, p.done
+	p.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(sig)
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
+
+type apiClient struct {
+	base, token string
+	http        *http.Client
+}
+
+func (c *apiClient) post(path string, in, out any) error {
+	b, _ := json.Marshal(in)
+	req, _ := http.NewRequest(http.MethodPost, c.base+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("%s: %s", resp.Status, raw)
+	}
+	return json.Unmarshal(raw, out)
+}
+
+// retry repeats a call while the node is down. A call that fails after its
+// transaction committed is sent again, so the application may hold the same
+// text twice; the link must still carry every stored message exactly once.
+func (c *apiClient) retry(path string, in, out any) {
+	for {
+		if err := c.post(path, in, out); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestCrashAndOutage sends thousands of liaison messages both ways between
+// two real nodes while killing either process at random moments and taking
+// the receiver down for a stretch. At the end every stored message has
+// crossed exactly once, every thread is in order on both sides, and the two
+// sides agree on the counts.
+func TestCrashAndOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the crash test runs real processes for a while")
+	}
+	testenv.FastPasswords(t)
+	bin := buildPuente(t)
+	dir := t.TempDir()
+	specs := map[string]demo.NodeSpec{
+		"MX": {HTTPAddr: freePort(t), FederationAddr: freePort(t)},
+		"US": {HTTPAddr: freePort(t), FederationAddr: freePort(t)},
+	}
+	if err := demo.CreatePair(dir, specs); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tokens := map[string]string{}
+	for party, agency := range map[string]string{"MX": "UIF", "US": "FinCEN"} {
+		db, err := store.Open(ctx, filepath.Join(dir, party, "puente.db"), store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := auth.NewService(db, party)
+		u, err := svc.Create(ctx, auth.NewUser{Username: "sender", DisplayName: "Sender " + party, Role: auth.Analyst, Agency: agency, Password: "crash-test-password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, tokens[party], err = svc.NewToken(ctx, u.ID, "crash")
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}
+	procs := map[string]*proc{}
+	for _, party := range []string{"MX", "US"} {
+		lf, err := os.Create(filepath.Join(dir, party+".log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lf.Close()
+		procs[party] = &proc{t: t, bin: bin, dir: filepath.Join(dir, party), log: lf}
+		procs[party].start()
+	}
+	defer func() {
+		for _, p := range procs {
+			p.signal(syscall.SIGKILL)
+		}
+		if t.Failed() {
+			for _, party := range []string{"MX", "US"} {
+				b, _ := os.ReadFile(filepath.Join(dir, party+".log"))
+				lines := strings.Split(string(b), "\n")
+				t.Logf("%s log (last lines):\n%s", party, strings.Join(lines[max(0, len(lines)-30):], "\n"))
+			}
+		}
+	}()
+	hc := &http.Client{Timeout: 10 * time.Second}
+	clients := map[string]*apiClient{
+		"MX": {base: "http://" + specs["MX"].HTTPAddr, token: tokens["MX"], http: hc},
+		"US": {base: "http://" + specs["US"].HTTPAddr, token: tokens["US"], http: hc},
+	}
+
+	// Chaos: kill -9 either node at random moments and restart it; once,
+	// keep the receiver down for a stretch.
+	stop := make(chan struct{})
+	var chaos sync.WaitGroup
+	var kills atomic.Int32
+	chaos.Add(1)
+	go func() {
+		defer chaos.Done()
+		for round := 0; ; round++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Duration(150+rand.IntN(400)) * time.Millisecond):
+			}
+			victim := []string{"MX", "US"}[rand.IntN(2)]
+			down := time.Duration(100+rand.IntN(400)) * time.Millisecond
+			if round == 2 {
+				victim, down = "US", 4*time.Second
+			}
+			procs[victim].signal(syscall.SIGKILL)
+			kills.Add(1)
+			time.Sleep(down)
+			procs[victim].start()
+		}
+	}()
+
+	const threadsPerSide, perThread = 25, 45 // 2 × 25 × (1 + 45) = 2,300 messages
+	var sent atomic.Int64
+	var wg sync.WaitGroup
+	for _, from := range []string{"MX", "US"} {
+		to := map[string]string{"MX": "FinCEN", "US": "UIF"}[from]
+		for th := range threadsPerSide {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := clients[from]
+				var thread struct{ ID string }
+				c.retry("/api/v1/threads", map[string]any{"subject": fmt.Sprintf("%s thread %d", from, th), "to_agency": to, "body": "0"}, &thread)
+				sent.Add(1)
+				for j := 1; j <= perThread; j++ {
+					var m struct{ ID string }
+					c.retry("/api/v1/threads/"+thread.ID+"/messages", map[string]any{"body": strconv.Itoa(j)}, &m)
+					sent.Add(1)
+					time.Sleep(time.Duration(rand.IntN(160)) * time.Millisecond) // spread the load over the chaos
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(stop)
+	chaos.Wait()
+	t.Logf("%d messages acknowledged through the API, %d kills", sent.Load(), kills.Load())
+	if sent.Load() < 2000 || kills.Load() < 3 {
+		t.Fatalf("the test did not exercise enough: %d messages, %d kills", sent.Load(), kills.Load())
+	}
+
+	// Let both outboxes drain, then stop cleanly and compare the stores.
+	for _, p := range procs {
+		p.mu.Lock()
+		running := p.cmd != nil && p.cmd.ProcessState == nil
+		p.mu.Unlock()
+		if !running {
+			p.start()
+		}
+	}
+	testenv.Eventually(t, 2*time.Minute, "both outboxes draining", func() bool {
+		for _, c := range clients {
+			req, _ := http.NewRequest("GET", c.base+"/api/v1/status", nil)
+			req.Header.Set("Authorization", "Bearer "+c.token)
+			resp, err := hc.Do(req)
+			if err != nil {
+				return false
+			}
+			var st struct{ Pending int }
+			_ = json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+			if st.Pending != 0 {
+				return false
+			}
+		}
+		return true
+	})
+	for _, p := range procs {
+		p.signal(syscall.SIGTERM)
+	}
+	dbs := map[string]*store.DB{}
+	for _, party := range []string{"MX", "US"} {
+		db, err := store.Open(ctx, filepath.Join(dir, party, "puente.db"), store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		dbs[party] = db
+	}
+	for _, pair := range [][2]string{{"MX", "US"}, {"US", "MX"}} {
+		from, to := pair[0], pair[1]
+		sentIDs := messageIDs(t, dbs[from], from, "origin = ?")
+		gotIDs := messageIDs(t, dbs[to], from, "origin = ?")
+		if len(sentIDs) < threadsPerSide*(perThread+1) {
+			t.Fatalf("%s holds %d messages, fewer than the %d acknowledged", from, len(sentIDs), threadsPerSide*(perThread+1))
+		}
+		if len(gotIDs) != len(sentIDs) {
+			t.Fatalf("%s stored %d messages, %s received %d", from, len(sentIDs), to, len(gotIDs))
+		}
+		for id := range sentIDs {
+			if !gotIDs[id] {
+				t.Fatalf("message %s from %s never reached %s", id, from, to)
+			}
+		}
+		var undelivered, dupInbox int
+		q := dbs[from].Read()
+		if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM outbox WHERE state <> 'delivered'`).Scan(&undelivered); err != nil || undelivered != 0 {
+			t.Fatalf("%s has %d envelopes without a receipt (%v)", from, undelivered, err)
+		}
+		if err := dbs[to].Read().QueryRow(ctx, `SELECT COUNT(*) - COUNT(DISTINCT envelope_id) FROM inbox`).Scan(&dupInbox); err != nil || dupInbox != 0 {
+			t.Fatalf("%s applied %d envelopes twice (%v)", to, dupInbox, err)
+		}
+		checkOrder(t, dbs[from], dbs[to], from)
+	}
+	var mxSent, usRecv int
+	dbs["MX"].Read().QueryRow(ctx, `SELECT COUNT(*) FROM outbox`).Scan(&mxSent)
+	dbs["US"].Read().QueryRow(ctx, `SELECT COUNT(*) FROM inbox`).Scan(&usRecv)
+	if mxSent != usRecv {
+		t.Fatalf("MX sent %d envelopes, US received %d", mxSent, usRecv)
+	}
+}
+
+func messageIDs(t *testing.T, db *store.DB, origin, cond string) map[string]bool {
+	rows, err := db.Read().Query(context.Background(), `SELECT id FROM messages WHERE `+cond, origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		rows.Scan(&id)
+		if out[id] {
+			t.Fatalf("message %s stored twice", id)
+		}
+		out[id] = true
+	}
+	return out
+}
+
+// checkOrder compares, thread by thread, the order in which the sender
+// stored its messages with the order in which the receiver applied them.
+func checkOrder(t *testing.T, sender, receiver *store.DB, origin string) {
+	ctx := context.Background()
+	order := func(db *store.DB, q string) map[string][]string {
+		rows, err := db.Read().Query(ctx, q, origin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string][]string{}
+		for rows.Next() {
+			var th, id string
+			rows.Scan(&th, &id)
+			out[th] = append(out[th], id)
+		}
+		return out
+	}
+	sent := order(sender, `SELECT m.thread_id, m.id FROM messages m JOIN outbox o ON o.envelope_id = m.envelope_id WHERE m.origin = ? ORDER BY o.seq`)
+	got := order(receiver, `SELECT m.thread_id, m.id FROM messages m JOIN inbox i ON i.envelope_id = m.envelope_id WHERE m.origin = ? ORDER BY i.id`)
+	for th, ids := range sent {
+		if strings.Join(ids, ",") != strings.Join(got[th], ",") {
+			t.Fatalf("thread %s arrived out of order", th)
+		}
+	}
+}
