@@ -1,0 +1,161 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"puente/internal/auth"
+	"puente/internal/demo"
+	"puente/internal/testenv"
+)
+
+// artifactDir is where the browser test leaves its screenshots:
+// PUENTE_TEST_ARTIFACTS, or a temporary folder that is logged.
+func artifactDir(t *testing.T) string {
+	d := os.Getenv("PUENTE_TEST_ARTIFACTS")
+	if d == "" {
+		d = t.TempDir()
+	}
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestBrowserLiaison drives a real Chromium: sign in on MX, send a message,
+// watch it arrive live in the open US inbox, reply from the US, see the
+// reply arrive live on MX, and switch the language.
+func TestBrowserLiaison(t *testing.T) {
+	chromium := testenv.Chromium(t)
+	testenv.FastPasswords(t)
+	p, err := demo.StartPair(context.Background(), t.TempDir(), "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for party, agency := range map[string]string{"MX": "UIF", "US": "FinCEN"} {
+		if _, err := p.Nodes[party].Auth.Create(context.Background(), auth.NewUser{Username: "web", DisplayName: "Web " + party, Role: auth.Analyst, Agency: agency, Password: "browser-password", Lang: ""}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := artifactDir(t)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("lang", "en-US"), chromedp.WindowSize(1280, 900), chromedp.UserDataDir(t.TempDir()))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	mxTab, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	mxTab, cancel = context.WithTimeout(mxTab, 120*time.Second)
+	defer cancel()
+	if err := chromedp.Run(mxTab); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	usTab, cancel := chromedp.NewContext(mxTab)
+	defer cancel()
+	usTab, cancel = context.WithTimeout(usTab, 60*time.Second)
+	defer cancel()
+
+	login := func(base string) chromedp.Tasks {
+		return chromedp.Tasks{
+			chromedp.Navigate(base + "/login"),
+			chromedp.WaitVisible("#username"),
+			chromedp.SendKeys("#username", "web"),
+			chromedp.SendKeys("#password", "browser-password"),
+			chromedp.Click("#login-submit"),
+			chromedp.WaitVisible("#agreement-hash"),
+		}
+	}
+	shot := func(ctx context.Context, name string) {
+		var png []byte
+		if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
+			t.Errorf("screenshot %s: %v", name, err)
+			return
+		}
+		path := filepath.Join(out, name)
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Error(err)
+		}
+		t.Logf("screenshot: %s", path)
+	}
+
+	// 1. Sign in on both sides; the US analyst keeps the inbox open.
+	if err := chromedp.Run(usTab, login(p.URL("US")), chromedp.Navigate(p.URL("US")+"/inbox"),
+		chromedp.WaitVisible("body[data-live-ready]", chromedp.ByQuery)); err != nil {
+		t.Fatalf("US sign-in: %v", err)
+	}
+	if err := chromedp.Run(mxTab, login(p.URL("MX"))); err != nil {
+		t.Fatalf("MX sign-in: %v", err)
+	}
+
+	// 2. MX sends a message.
+	subject := "Prueba en navegador " + time.Now().Format("150405")
+	if err := chromedp.Run(mxTab,
+		chromedp.Navigate(p.URL("MX")+"/threads/new"),
+		chromedp.WaitVisible("#subject"),
+		chromedp.SetValue("#to_agency", "FinCEN"),
+		chromedp.SendKeys("#subject", subject),
+		chromedp.SendKeys("#body", "Mensaje enviado desde Chromium."),
+		chromedp.Click("#send"),
+		chromedp.WaitVisible("#messages"),
+	); err != nil {
+		t.Fatalf("sending from MX: %v", err)
+	}
+	sentAt := time.Now()
+
+	// 3. It appears in the open US inbox without a reload.
+	var row string
+	if err := chromedp.Run(usTab, chromedp.Poll(`document.querySelector("#threads").innerText.includes(`+jsString(subject)+`)`, nil,
+		chromedp.WithPollingTimeout(10*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)), chromedp.Text("#threads", &row)); err != nil {
+		c, _ := p.Nodes["US"].Link.Counts(context.Background())
+		var html string
+		_ = chromedp.Run(usTab, chromedp.OuterHTML("body", &html))
+		t.Fatalf("the message never appeared live in the US inbox: %v (US received %d envelopes)\n%s", err, c.Received, html)
+	}
+	t.Logf("the message appeared in the open US inbox %s after sending", time.Since(sentAt).Round(time.Millisecond))
+	shot(usTab, "us-inbox-live.png")
+
+	// 4. The US replies; MX, with the thread open, sees it arrive live.
+	if err := chromedp.Run(usTab,
+		chromedp.Click(`//a[contains(., "`+subject+`")]`, chromedp.BySearch),
+		chromedp.WaitVisible("#reply-body"),
+		chromedp.SendKeys("#reply-body", "Received, thank you."),
+		chromedp.Click("#reply-send"),
+		chromedp.WaitVisible("#messages"),
+	); err != nil {
+		t.Fatalf("replying from the US: %v", err)
+	}
+	if err := chromedp.Run(mxTab, chromedp.Poll(`document.querySelector("#messages").innerText.includes("Received, thank you.")`, nil,
+		chromedp.WithPollingTimeout(10*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		t.Fatalf("the reply never appeared live on MX: %v", err)
+	}
+	// The first message shows it was delivered and read.
+	if err := chromedp.Run(mxTab, chromedp.Poll(`document.querySelector("#messages li").innerText.includes("read by")`, nil,
+		chromedp.WithPollingTimeout(10*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		t.Fatalf("MX never saw the read receipt: %v", err)
+	}
+
+	// 5. Switch the language.
+	var nav string
+	if err := chromedp.Run(mxTab, chromedp.Click("#lang-es"), chromedp.WaitReady(`html[lang="es"]`, chromedp.ByQuery), chromedp.WaitVisible("#nav-inbox"), chromedp.Text("#nav-inbox", &nav)); err != nil {
+		t.Fatalf("switching language: %v", err)
+	}
+	if strings.TrimSpace(nav) != "Bandeja" {
+		t.Fatalf("after switching to Spanish the inbox link reads %q", nav)
+	}
+	// 6. Screenshot as a test artefact.
+	shot(mxTab, "mx-thread-es.png")
+}
+
+func jsString(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
