@@ -286,4 +286,3 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 		t.Errorf("openapi.json has %d operations, the API serves %d", total, n)
 	}
 }
-
