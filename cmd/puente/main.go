@@ -424,6 +424,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.N, "n", 20000, "envelopes for the throughput run")
 	fs.IntVar(&o.Rate, "rate", 500, "envelopes per second for the latency run")
 	fs.IntVar(&o.LatencyN, "latency-n", 5000, "envelopes for the latency run")
+	fs.IntVar(&o.Clients, "clients", 64, "concurrent API clients in the throughput run")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if _, err := parse(fs, args[1:]); err != nil {
 		return err

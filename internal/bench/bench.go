@@ -33,12 +33,15 @@ type Options struct {
 	N        int
 	Rate     int
 	LatencyN int
-	Log      io.Writer
+	// Clients is how many API clients send at once in the throughput run.
+	Clients int
+	Log     io.Writer
 }
 
 // Result is the benchmark's one JSON line.
 type Result struct {
 	Store           string  `json:"store"`
+	Clients         int     `json:"clients"`
 	Envelopes       int     `json:"envelopes"`
 	EnvelopesPerS   float64 `json:"envelopes_per_s"`
 	LatencyRate     int     `json:"latency_rate_per_s"`
@@ -72,14 +75,14 @@ func Link(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer p.Close()
-	res := &Result{Store: string(p.Nodes["MX"].DB.Dialect()), CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), LatencyRate: o.Rate}
+	res := &Result{Store: string(p.Nodes["MX"].DB.Dialect()), Clients: o.Clients, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), LatencyRate: o.Rate}
 	res.CryptoFloorPerS = cryptoFloor(4000)
 	say := func(f string, a ...any) {
 		if o.Log != nil {
 			fmt.Fprintf(o.Log, f+"\n", a...)
 		}
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: max(o.Clients, 64)}}
 	threads, err := openThreads(ctx, client, p, 32)
 	if err != nil {
 		return nil, err
@@ -93,7 +96,8 @@ func Link(ctx context.Context, o Options) (*Result, error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var firstErr atomic.Value
-	for w := 0; w < 16; w++ {
+	clients := max(o.Clients, 1)
+	for range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
