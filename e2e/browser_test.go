@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +11,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"puente/internal/auth"
-	"puente/internal/demo"
 	"puente/internal/testenv"
 )
 
@@ -35,12 +32,7 @@ func artifactDir(t *testing.T) string {
 // reply arrive live on MX, and switch the language.
 func TestBrowserLiaison(t *testing.T) {
 	chromium := testenv.Chromium(t)
-	testenv.FastPasswords(t)
-	p, err := demo.StartPair(context.Background(), t.TempDir(), "", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := testenv.StartPair(t)
 	for party, agency := range map[string]string{"MX": "UIF", "US": "FinCEN"} {
 		if _, err := p.Nodes[party].Auth.Create(context.Background(), auth.NewUser{Username: "web", DisplayName: "Web " + party, Role: auth.Analyst, Agency: agency, Password: "browser-password", Lang: ""}); err != nil {
 			t.Fatal(err)

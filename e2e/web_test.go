@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -11,7 +9,6 @@ import (
 	"testing"
 
 	"puente/internal/auth"
-	"puente/internal/demo"
 	"puente/internal/testenv"
 )
 
@@ -19,12 +16,7 @@ import (
 // SameSite cookies, cross-origin posts refused, agency isolation and the
 // sign-in lockout.
 func TestWebSecurity(t *testing.T) {
-	testenv.FastPasswords(t)
-	p, err := demo.StartPair(context.Background(), t.TempDir(), "", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := testenv.StartPair(t)
 	base := p.URL("MX")
 	if _, err := p.Nodes["MX"].Auth.Create(context.Background(), auth.NewUser{Username: "web", DisplayName: "Web", Role: auth.Analyst, Agency: "UIF", Password: "web-password-123"}); err != nil {
 		t.Fatal(err)

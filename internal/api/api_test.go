@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -75,18 +74,8 @@ func userClient(t *testing.T, p *demo.Pair, party, username string, role auth.Ro
 	return &client{t: t, base: p.URL(party), token: tok}
 }
 
-func startPair(t *testing.T) *demo.Pair {
-	testenv.FastPasswords(t)
-	p, err := demo.StartPair(context.Background(), t.TempDir(), "", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	return p
-}
-
 func TestLiaisonAcrossTheLink(t *testing.T) {
-	p := startPair(t)
+	p := testenv.StartPair(t)
 	mx := &client{t: t, base: p.URL("MX"), token: p.Tokens["MX"]}
 	us := &client{t: t, base: p.URL("US"), token: p.Tokens["US"]}
 	cbp := userClient(t, p, "US", "cbp", auth.Analyst, "CBP")
@@ -171,7 +160,7 @@ func TestLiaisonAcrossTheLink(t *testing.T) {
 }
 
 func TestBadInputGetsClearErrors(t *testing.T) {
-	p := startPair(t)
+	p := testenv.StartPair(t)
 	mx := &client{t: t, base: p.URL("MX"), token: p.Tokens["MX"]}
 	before, _ := p.Nodes["MX"].Link.Counts(context.Background())
 	cases := []struct {
@@ -215,7 +204,7 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 }
 
 func TestTokensAndUsers(t *testing.T) {
-	p := startPair(t)
+	p := testenv.StartPair(t)
 	admin := userClient(t, p, "MX", "jefa", auth.Admin, "SRE")
 	var created auth.User
 	if s, e := admin.do("POST", "/api/v1/users", map[string]any{"username": "nuevo", "display_name": "Nuevo", "role": "analyst", "agency": "UIF", "password": "another-long-password"}, &created); s != http.StatusCreated {

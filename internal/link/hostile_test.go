@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -98,18 +97,8 @@ func (c *partnerClient) send(envs ...*link.Envelope) (int, []*link.Receipt) {
 	return c.post(body, c.ag)
 }
 
-func startPair(t *testing.T) *demo.Pair {
-	testenv.FastPasswords(t)
-	p, err := demo.StartPair(context.Background(), t.TempDir(), "", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	return p
-}
-
 func TestHostileInput(t *testing.T) {
-	p := startPair(t)
+	p := testenv.StartPair(t)
 	c := newPartnerClient(t, p)
 	mx := p.Nodes["MX"]
 	ctx := context.Background()

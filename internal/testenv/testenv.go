@@ -9,6 +9,8 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"os/exec"
@@ -19,6 +21,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"puente/internal/auth"
+	"puente/internal/demo"
 )
 
 // PostgresVar names the PostgreSQL server URL, for example
@@ -102,3 +105,16 @@ func Eventually(t testing.TB, limit time.Duration, what string, cond func() bool
 
 // Sprint is fmt.Sprint, to keep imports small in table tests.
 var Sprint = fmt.Sprint
+
+// StartPair starts two in-process nodes, MX and US, with cheap password
+// hashing, and stops them when the test ends.
+func StartPair(t testing.TB) *demo.Pair {
+	t.Helper()
+	FastPasswords(t)
+	p, err := demo.StartPair(context.Background(), t.TempDir(), "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("starting a pair of nodes: %v", err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
