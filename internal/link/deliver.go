@@ -15,13 +15,71 @@ import (
 // Run is the delivery worker: it sends the outbox to the partner in order,
 // in batches, until ctx ends. While the partner is down it retries with
 // capped exponential backoff; nothing is dropped.
+//
+// Delivery is pipelined by one batch: while the receipts of batch N are
+// being stored, batch N+1 (the pending rows after N's last id) is already
+// on its way. The partner has applied N before it answers, so stream order
+// holds. Any error, deferral or idle moment drains the pipeline and starts
+// again from the oldest pending row; a batch whose receipts were never
+// stored is simply sent again, and the partner answers a replay with the
+// receipt it gave the first time.
 func (l *Link) Run(ctx context.Context) error {
 	failures := 0
 	heartbeat := time.NewTimer(0)
 	defer heartbeat.Stop()
+	var inflight chan storeResult // receipts being stored, or nil
+	var after int64               // send only rows after this id
+	drain := func() (storeResult, bool) {
+		if inflight == nil {
+			return storeResult{}, false
+		}
+		r := <-inflight
+		inflight, after = nil, 0
+		return r, true
+	}
 	for {
-		progress, pending, err := l.deliverOnce(ctx)
+		var err error
+		progress, pending := 0, 0
+		rows, receipts, sendErr := l.send(ctx, after)
+		switch {
+		case sendErr != nil || len(rows) == 0:
+			// Nothing more to send past the cursor: wait for the batch
+			// in flight, then look again from the start.
+			err = sendErr
+			if r, ok := drain(); ok {
+				progress, pending = r.progress, r.pending
+				if err == nil {
+					err = r.err
+				}
+				if err == nil {
+					if progress > 0 {
+						failures = 0
+						l.markUp(ctx)
+					}
+					continue
+				}
+			}
+		default:
+			prev, hadPrev := drain()
+			ch := make(chan storeResult, 1)
+			go func() { ch <- l.storeReceipts(ctx, rows, receipts) }()
+			inflight, after = ch, rows[len(rows)-1].id
+			if hadPrev && prev.err != nil {
+				err = prev.err
+				drain()
+			} else if deferred(receipts) {
+				// The partner wants earlier envelopes first: settle this
+				// batch, then restart from the oldest pending row.
+				r, _ := drain()
+				progress, pending, err = r.progress, len(rows), r.err
+			} else {
+				failures = 0
+				l.markUp(ctx)
+				continue
+			}
+		}
 		if ctx.Err() != nil {
+			drain()
 			return nil
 		}
 		var wait time.Duration
@@ -70,6 +128,22 @@ func (l *Link) Run(ctx context.Context) error {
 	}
 }
 
+func deferred(receipts []*Receipt) bool {
+	for _, rc := range receipts {
+		if rc.Status == StatusDeferred {
+			return true
+		}
+	}
+	return false
+}
+
+// storeResult is what storing one batch's receipts came to: how many
+// envelopes got a final receipt, out of how many sent.
+type storeResult struct {
+	progress, pending int
+	err               error
+}
+
 func backoff(failures int, max time.Duration) time.Duration {
 	d := 250 * time.Millisecond << min(failures-1, 10)
 	d = min(d, max)
@@ -84,12 +158,13 @@ type outRow struct {
 	env     *Envelope
 }
 
-// deliverOnce sends one batch. It returns how many envelopes got a final
-// receipt and how many were pending when it started.
-func (l *Link) deliverOnce(ctx context.Context) (progress, pending int, err error) {
-	rows, err := l.nextBatch(ctx)
+// send posts the oldest pending envelopes after id after and returns them
+// with the partner's receipts, every one verified. No rows means nothing
+// to send.
+func (l *Link) send(ctx context.Context, after int64) ([]outRow, []*Receipt, error) {
+	rows, err := l.nextBatch(ctx, after)
 	if err != nil || len(rows) == 0 {
-		return 0, 0, err
+		return nil, nil, err
 	}
 	raws := make([]json.RawMessage, len(rows))
 	for i, r := range rows {
@@ -97,7 +172,7 @@ func (l *Link) deliverOnce(ctx context.Context) (progress, pending int, err erro
 	}
 	receipts, err := l.post(ctx, raws)
 	if err != nil {
-		return 0, len(rows), err
+		return nil, nil, err
 	}
 	// Check every receipt before storing any: a receipt that does not
 	// verify means the answer cannot be trusted at all.
@@ -112,11 +187,18 @@ func (l *Link) deliverOnce(ctx context.Context) (progress, pending int, err erro
 		}
 	})
 	if err := errors.Join(bad...); err != nil {
-		return 0, len(rows), err
+		return nil, nil, err
 	}
+	return rows, receipts, nil
+}
+
+// storeReceipts records the partner's verified receipts for rows.
+func (l *Link) storeReceipts(ctx context.Context, rows []outRow, receipts []*Receipt) (res storeResult) {
+	progress := 0
+	res.pending = len(rows)
 	now := time.Now()
 	streams := map[string]bool{}
-	err = l.cfg.DB.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err := l.cfg.DB.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		progress = 0
 		clear(streams)
 		for i, rc := range receipts {
@@ -147,7 +229,8 @@ func (l *Link) deliverOnce(ctx context.Context) (progress, pending int, err erro
 		return nil
 	})
 	if err != nil {
-		return 0, len(rows), fmt.Errorf("storing receipts: %w", err)
+		res.err = fmt.Errorf("storing receipts: %w", err)
+		return res
 	}
 	for i, rc := range receipts {
 		l.metrics.deliveries.WithLabelValues(rc.Status).Inc()
@@ -166,14 +249,15 @@ func (l *Link) deliverOnce(ctx context.Context) (progress, pending int, err erro
 	for s := range streams {
 		l.cfg.Hub.Publish(live.Event{Topic: "stream", Key: s})
 	}
-	return progress, len(rows), nil
+	res.progress = progress
+	return res
 }
 
-// nextBatch reads the oldest pending envelopes, in outbox order, up to the
+// nextBatch reads the oldest pending envelopes after id after, in outbox order, up to the
 // batch size and byte budget (always at least one).
-func (l *Link) nextBatch(ctx context.Context) ([]outRow, error) {
+func (l *Link) nextBatch(ctx context.Context, after int64) ([]outRow, error) {
 	q := l.cfg.DB.Read()
-	sizes, err := q.Query(ctx, `SELECT id, LENGTH(raw) FROM outbox WHERE state = 'pending' ORDER BY id LIMIT ?`, l.cfg.BatchSize)
+	sizes, err := q.Query(ctx, `SELECT id, LENGTH(raw) FROM outbox WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?`, after, l.cfg.BatchSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading the outbox: %w", err)
 	}

@@ -64,3 +64,14 @@ func (l *Link) Counts(ctx context.Context) (Counts, error) {
 	}
 	return c, nil
 }
+
+// Pending counts the envelopes still waiting for the partner's receipt. It
+// reads only the pending part of the outbox index, so it stays cheap to
+// poll while the outbox grows.
+func (l *Link) Pending(ctx context.Context) (int, error) {
+	var n int
+	if err := l.cfg.DB.Read().QueryRow(ctx, `SELECT COUNT(*) FROM outbox WHERE state = 'pending'`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting pending envelopes: %w", err)
+	}
+	return n, nil
+}

@@ -139,7 +139,11 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("opening sqlite store %s for reading: %w", path, err)
 	}
+	// Keep every reader open: a connection that is closed and reopened
+	// costs a schema parse and fresh prepared statements.
 	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	r.SetConnMaxLifetime(0)
 	db := &DB{dialect: SQLite, w: w, r: r, writes: make(chan *writeReq, 256), closed: make(chan struct{})}
 	db.wg.Add(1)
 	go db.writer()
@@ -152,6 +156,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("opening postgres store: %w", err)
 	}
 	p.SetMaxOpenConns(16)
+	p.SetMaxIdleConns(16)
 	if err := p.PingContext(ctx); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("opening postgres store: %w", err)
