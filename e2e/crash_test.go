@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"puente/internal/identity"
+	"puente/internal/trustlog"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -144,7 +147,15 @@ func TestCrashAndOutage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc := auth.NewService(db, party)
+		id, err := identity.Load(filepath.Join(dir, party))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tl, err := trustlog.New(db, party, id.Signing)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := auth.NewService(db, party, tl)
 		u, err := svc.Create(ctx, auth.NewUser{Username: "sender", DisplayName: "Sender " + party, Role: auth.Analyst, Agency: agency, Password: "crash-test-password"})
 		if err != nil {
 			t.Fatal(err)

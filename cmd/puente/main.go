@@ -22,6 +22,7 @@ import (
 	"puente/internal/identity"
 	"puente/internal/node"
 	"puente/internal/store"
+	"puente/internal/trustlog"
 	"puente/internal/web"
 )
 
@@ -365,7 +366,16 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 		return err
 	}
 	defer db.Close()
-	svc := auth.NewService(db, cfg.Party)
+	id, err := identity.Load(dir)
+	if err != nil {
+		return err
+	}
+	tl, err := trustlog.New(db, cfg.Party, id.Signing)
+	if err != nil {
+		return err
+	}
+	svc := auth.NewService(db, cfg.Party, tl)
+	ctx = trustlog.WithActor(ctx, "cli:puente user "+args[0])
 	switch args[0] {
 	case "add":
 		if !pwStdin {

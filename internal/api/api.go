@@ -5,6 +5,8 @@
 package api
 
 import (
+	"puente/internal/trustlog"
+
 	"bytes"
 	_ "embed"
 	"encoding/base64"
@@ -122,7 +124,7 @@ func (a *api) auth(h func(http.ResponseWriter, *http.Request, *auth.User)) http.
 			a.internal(w, r, err)
 			return
 		}
-		h(w, r, u)
+		h(w, r.WithContext(trustlog.WithActor(r.Context(), "user:"+u.Username+"@"+u.Agency)), u)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"puente/internal/store"
+	"puente/internal/trustlog"
 )
 
 // Role is what a user does. Each user has exactly one.
@@ -103,14 +104,26 @@ var (
 type Service struct {
 	db    *store.DB
 	party string
+	log   *trustlog.Log
 
 	mu      sync.Mutex
 	ipFails map[string][]time.Time
 }
 
-// NewService returns the auth service of the node of party code.
-func NewService(db *store.DB, party string) *Service {
-	return &Service{db: db, party: party, ipFails: map[string][]time.Time{}}
+// NewService returns the auth service of the node of party code. Every
+// change to users and tokens is appended to log, with the actor recorded
+// in the request's context (trustlog.WithActor).
+func NewService(db *store.DB, party string, log *trustlog.Log) *Service {
+	return &Service{db: db, party: party, log: log, ipFails: map[string][]time.Time{}}
+}
+
+// record appends one entry about a user or token change inside tx.
+func (s *Service) record(ctx context.Context, tx *store.Tx, kind, object, detail string) error {
+	if s.log == nil {
+		return errors.New("the auth service has no transparency log")
+	}
+	_, err := s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: kind, Actor: trustlog.ActorOf(ctx), Object: object, Detail: detail})
+	return err
 }
 
 // Party is the node's party code.
@@ -176,7 +189,10 @@ func (s *Service) Create(ctx context.Context, nu NewUser) (*User, error) {
 	err = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		id, err = tx.InsertID(ctx, `INSERT INTO users (username, display_name, role, agency, lang, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			nu.Username, strings.TrimSpace(nu.DisplayName), string(nu.Role), nu.Agency, nu.Lang, hash, store.Now())
-		return err
+		if err != nil {
+			return err
+		}
+		return s.record(ctx, tx, trustlog.KindUserCreated, "user:"+nu.Username, "role="+string(nu.Role)+" agency="+nu.Agency)
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return nil, &FieldError{"username", "username_taken"}
@@ -289,7 +305,29 @@ func (s *Service) Update(ctx context.Context, id int64, up Update) (*User, error
 				return err
 			}
 		}
-		return nil
+		var changed []string
+		if nu.Role != u.Role {
+			changed = append(changed, "role="+string(nu.Role))
+		}
+		if nu.Agency != u.Agency {
+			changed = append(changed, "agency="+nu.Agency)
+		}
+		if disabled != u.Disabled {
+			changed = append(changed, fmt.Sprintf("disabled=%t", disabled))
+		}
+		if hash != "" {
+			changed = append(changed, "password=changed")
+		}
+		if strings.TrimSpace(nu.DisplayName) != u.DisplayName {
+			changed = append(changed, "display_name=changed")
+		}
+		if nu.Lang != u.Lang {
+			changed = append(changed, "lang="+nu.Lang)
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		return s.record(ctx, tx, trustlog.KindUserChanged, "user:"+u.Username, strings.Join(changed, " "))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("updating user %d: %w", id, err)
@@ -463,7 +501,10 @@ func (s *Service) NewToken(ctx context.Context, userID int64, name string) (*Tok
 	err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var err error
 		id, err = tx.InsertID(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)`, userID, name, hashSecret(secret), now)
-		return err
+		if err != nil {
+			return err
+		}
+		return s.record(ctx, tx, trustlog.KindTokenCreated, fmt.Sprintf("token:%d", id), fmt.Sprintf("user_id=%d", userID))
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("creating token: %w", err)
@@ -501,7 +542,7 @@ func (s *Service) RevokeToken(ctx context.Context, userID, tokenID int64) error 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("token %d: %w", tokenID, store.ErrNotFound)
 		}
-		return nil
+		return s.record(ctx, tx, trustlog.KindTokenRevoked, fmt.Sprintf("token:%d", tokenID), fmt.Sprintf("user_id=%d", userID))
 	})
 }
 

@@ -1,6 +1,10 @@
 package auth_test
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"puente/internal/trustlog"
+
 	"context"
 	"errors"
 	"path/filepath"
@@ -35,7 +39,12 @@ func TestLockoutAndSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	s := auth.NewService(db, "MX")
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	tl, err := trustlog.New(db, "MX", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := auth.NewService(db, "MX", tl)
 	u, err := s.Create(ctx, auth.NewUser{Username: "ana", DisplayName: "Ana", Role: auth.Analyst, Agency: "UIF", Password: "a-long-password!"})
 	if err != nil {
 		t.Fatal(err)

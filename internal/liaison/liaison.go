@@ -26,6 +26,8 @@ import (
 	"puente/internal/link"
 	"puente/internal/live"
 	"puente/internal/store"
+	"puente/internal/trust"
+	"puente/internal/trustlog"
 )
 
 // Priorities, lowest first.
@@ -123,6 +125,21 @@ type Service struct {
 	self           string
 	partner        string
 	classification string
+	trust          *trust.Service
+}
+
+// SetTrust makes the service log and report every use of the partner's
+// messages (reads and attachment downloads) through t.
+func (s *Service) SetTrust(t *trust.Service) { s.trust = t }
+
+// recordAccess logs u's access to the partner's envelopes ids.
+func (s *Service) recordAccess(ctx context.Context, u *auth.User, action string, once bool, ids []string) error {
+	if s.trust == nil || len(ids) == 0 {
+		return nil
+	}
+	return s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		return s.trust.RecordAccess(ctx, tx, trust.Access{Action: action, User: u.Username, Agency: u.Agency, EnvelopeIDs: ids, Once: once})
+	})
 }
 
 // NewService returns the liaison service and registers its kinds on l.
@@ -489,12 +506,24 @@ func (s *Service) Get(ctx context.Context, u *auth.User, id string) (*Thread, er
 			t.Messages[i].Attachments = append(t.Messages[i].Attachments, a)
 		}
 	}
+	if err := arows.Err(); err != nil {
+		return nil, fmt.Errorf("reading attachments: %w", err)
+	}
+	var partnerEnvs []string
 	for _, m := range t.Messages {
-		if m.Origin != s.self && m.ReadAt.IsZero() {
-			t.Unread++
+		if m.Origin != s.self {
+			partnerEnvs = append(partnerEnvs, m.EnvelopeID)
+			if m.ReadAt.IsZero() {
+				t.Unread++
+			}
 		}
 	}
-	return t, arows.Err()
+	// Seeing the partner's messages is a read of its data: logged once per
+	// user and message, and reported back to the partner.
+	if err := s.recordAccess(ctx, u, trustlog.KindDataRead, true, partnerEnvs); err != nil {
+		return nil, fmt.Errorf("logging the read: %w", err)
+	}
+	return t, nil
 }
 
 // MarkRead records that u has read the partner's messages in a thread and
@@ -554,14 +583,22 @@ func (s *Service) AttachmentData(ctx context.Context, u *auth.User, sha string) 
 	cond, args := s.visible(u)
 	var a Attachment
 	var data []byte
-	err := s.db.Read().QueryRow(ctx, `SELECT a.sha256, a.name, a.content_type, b.size, b.data FROM message_attachments a
+	var origin, env string
+	err := s.db.Read().QueryRow(ctx, `SELECT a.sha256, a.name, a.content_type, b.size, b.data, m.origin, m.envelope_id FROM message_attachments a
 		JOIN attachments b ON b.sha256 = a.sha256 JOIN messages m ON m.id = a.message_id JOIN threads t ON t.id = m.thread_id
-		WHERE a.sha256 = ? AND `+cond+` LIMIT 1`, append([]any{sha}, args...)...).Scan(&a.SHA256, &a.Name, &a.ContentType, &a.Size, &data)
+		WHERE a.sha256 = ? AND `+cond+` ORDER BY CASE WHEN m.origin = ? THEN 0 ELSE 1 END LIMIT 1`, append(append([]any{sha}, args...), s.self)...).Scan(&a.SHA256, &a.Name, &a.ContentType, &a.Size, &data, &origin, &env)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading attachment: %w", err)
+	}
+	// Downloading the partner's file takes its data out of puente: an
+	// export, logged and reported every time.
+	if origin != s.self {
+		if err := s.recordAccess(ctx, u, trustlog.KindDataExported, false, []string{env}); err != nil {
+			return nil, nil, fmt.Errorf("logging the download: %w", err)
+		}
 	}
 	return &a, data, nil
 }

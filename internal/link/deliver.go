@@ -1,6 +1,11 @@
 package link
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"golang.org/x/mod/sumdb/tlog"
+	"puente/internal/trustlog"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -177,19 +182,64 @@ func (l *Link) send(ctx context.Context, after int64) ([]outRow, []*Receipt, err
 	// Check every receipt before storing any: a receipt that does not
 	// verify means the answer cannot be trusted at all.
 	bad := make([]error, len(receipts))
-	parallel(len(receipts), func(i int) {
-		rc := receipts[i]
-		switch {
-		case rc == nil || !rc.VerifySig(l.partnerKey):
-			bad[i] = fmt.Errorf("receipt for %s is not signed by the partner's key", rows[i].env.ID)
-		case rc.EnvelopeID != rows[i].env.ID || rc.EnvelopeHash != rows[i].env.Hash() || rc.From != l.partner.Code || rc.To != l.self.Code:
-			bad[i] = fmt.Errorf("receipt for %s does not answer that envelope", rows[i].env.ID)
-		}
-	})
+	parallel(len(receipts), func(i int) { bad[i] = l.CheckReceipt(receipts[i], rows[i].env) })
 	if err := errors.Join(bad...); err != nil {
 		return nil, nil, err
 	}
 	return rows, receipts, nil
+}
+
+// CheckReceipt verifies the partner's receipt for env as the delivery
+// worker does before it takes it as final: signed by the partner's key,
+// answering exactly env, and, unless deferred, proving that the partner
+// logged env in its transparency log.
+func (l *Link) CheckReceipt(rc *Receipt, env *Envelope) error {
+	switch {
+	case rc == nil || !rc.VerifySig(l.partnerKey):
+		return fmt.Errorf("receipt for %s is not signed by the partner's key", env.ID)
+	case rc.EnvelopeID != env.ID || rc.EnvelopeHash != env.Hash() || rc.From != l.partner.Code || rc.To != l.self.Code:
+		return fmt.Errorf("receipt for %s does not answer that envelope", env.ID)
+	case rc.Status != StatusDeferred:
+		if err := l.checkLogged(rc, env); err != nil {
+			return fmt.Errorf("receipt for %s: %w", env.ID, err)
+		}
+	}
+	return nil
+}
+
+// ErrNotLogged means a receipt does not prove that the partner logged the
+// envelope; such a receipt is not taken as delivery.
+var ErrNotLogged = errors.New("the receipt does not prove the partner logged the envelope")
+
+// checkLogged verifies a final receipt's log proof: the entry records env
+// with the right outcome, and it is included in a checkpoint signed by the
+// partner's log key.
+func (l *Link) checkLogged(rc *Receipt, env *Envelope) error {
+	if rc.Log == nil {
+		return fmt.Errorf("%w: it carries no log proof", ErrNotLogged)
+	}
+	cp, err := trustlog.OpenCheckpoint(rc.Log.Checkpoint, l.partnerLog)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNotLogged, err)
+	}
+	e, err := trustlog.ParseEntry(rc.Log.Entry)
+	if err != nil {
+		return fmt.Errorf("%w: the entry: %w", ErrNotLogged, err)
+	}
+	want := trustlog.KindEnvelopeReceived
+	if rc.Status == StatusRejected {
+		want = trustlog.KindEnvelopeRejected
+	}
+	if e.Kind != want || e.Object != "envelope:"+env.ID || e.Digest != env.Hash() {
+		return fmt.Errorf("%w: the entry records %s of %s, not %s of %s", ErrNotLogged, e.Kind, e.Object, want, "envelope:"+env.ID)
+	}
+	if rc.Log.Index < 0 || rc.Log.Index >= cp.Size {
+		return fmt.Errorf("%w: entry %d is outside checkpoint %d", ErrNotLogged, rc.Log.Index, cp.Size)
+	}
+	if err := tlog.CheckRecord(rc.Log.Proof, cp.Size, cp.Root, rc.Log.Index, tlog.RecordHash(rc.Log.Entry)); err != nil {
+		return fmt.Errorf("%w: the inclusion proof: %w", ErrNotLogged, err)
+	}
+	return nil
 }
 
 // storeReceipts records the partner's verified receipts for rows.
@@ -201,6 +251,7 @@ func (l *Link) storeReceipts(ctx context.Context, rows []outRow, receipts []*Rec
 	err := l.cfg.DB.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		progress = 0
 		clear(streams)
+		entries := make([]trustlog.Entry, 0, len(receipts))
 		for i, rc := range receipts {
 			rb, _ := json.Marshal(rc)
 			var state string
@@ -215,12 +266,22 @@ func (l *Link) storeReceipts(ctx context.Context, rows []outRow, receipts []*Rec
 				}
 				continue
 			}
-			if _, err := tx.Exec(ctx, `UPDATE outbox SET state = ?, attempts = attempts + 1, done_at = ?, receipt = ?, last_error = ? WHERE id = ? AND state = 'pending'`,
-				state, now.UnixMilli(), rb, rc.Reason, rows[i].id); err != nil {
+			res, err := tx.Exec(ctx, `UPDATE outbox SET state = ?, attempts = attempts + 1, done_at = ?, receipt = ?, last_error = ? WHERE id = ? AND state = 'pending'`,
+				state, now.UnixMilli(), rb, rc.Reason, rows[i].id)
+			if err != nil {
 				return fmt.Errorf("storing the receipt for %s: %w", rc.EnvelopeID, err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				sum := sha256.Sum256(rb)
+				entries = append(entries, trustlog.Entry{At: now, Kind: trustlog.KindReceipt, Actor: "node:" + l.partner.Code,
+					Object: "envelope:" + rc.EnvelopeID, Digest: hex.EncodeToString(sum[:]),
+					Detail: fmt.Sprintf("status=%s partner_index=%d", rc.Status, rc.Log.Index)})
 			}
 			progress++
 			streams[rows[i].stream] = true
+		}
+		if _, err := l.cfg.Log.Append(ctx, tx, entries...); err != nil {
+			return err
 		}
 		if progress > 0 {
 			_, err := tx.Exec(ctx, `INSERT INTO link_state (name, value) VALUES ('last_receipt', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, fmt.Sprint(now.UnixMilli()))

@@ -7,6 +7,8 @@
 package link
 
 import (
+	"golang.org/x/mod/sumdb/tlog"
+
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
@@ -159,6 +161,20 @@ type Receipt struct {
 	InboxPos     int64  `json:"inbox_position"`
 	Agreement    string `json:"agreement"`
 	Sig          []byte `json:"sig"`
+	// Log proves that the receiver logged the envelope: present on every
+	// applied or rejected receipt for a well-formed envelope. It is not
+	// covered by Sig; it authenticates itself (see LogProof).
+	Log *LogProof `json:"log,omitempty"`
+}
+
+// LogProof shows where the receiver's transparency log recorded an
+// envelope: the entry's canonical text at Index, and an inclusion proof
+// against Checkpoint, a note signed by the receiver's log key.
+type LogProof struct {
+	Index      int64            `json:"index"`
+	Entry      []byte           `json:"entry"`
+	Checkpoint []byte           `json:"checkpoint"`
+	Proof      tlog.RecordProof `json:"proof"`
 }
 
 // Receipt statuses.

@@ -20,6 +20,7 @@ import (
 	"puente/internal/identity"
 	"puente/internal/live"
 	"puente/internal/store"
+	"puente/internal/trustlog"
 )
 
 // Handler applies one kind of envelope from the partner, inside the
@@ -66,6 +67,9 @@ type Config struct {
 	Heartbeat time.Duration
 	// BatchSize caps envelopes per delivery request. Default 256.
 	BatchSize int
+	// Log is the node's transparency log: every envelope sent, received
+	// and rejected, and every receipt, is appended to it.
+	Log *trustlog.Log
 }
 
 // Link is one node's side of the link.
@@ -74,12 +78,14 @@ type Link struct {
 	self       agreement.Party
 	partner    agreement.Party
 	partnerKey ed25519.PublicKey
+	partnerLog *trustlog.Keys
 	maxBody    int
 	log        *slog.Logger
 
-	handlers map[string]Handler
-	wake     chan struct{}
-	client   *http.Client
+	handlers  map[string]Handler
+	fedRoutes map[string]http.Handler
+	wake      chan struct{}
+	client    *http.Client
 
 	mu      sync.Mutex
 	state   linkState
@@ -118,6 +124,13 @@ func New(cfg Config) (*Link, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the partner's key: %w", err)
 	}
+	if cfg.Log == nil {
+		return nil, errors.New("the link needs the node's transparency log")
+	}
+	plog, err := trustlog.PartyKeys(partner.Code, pk)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.MaxBackoff == 0 {
 		cfg.MaxBackoff = 10 * time.Second
 	}
@@ -134,7 +147,7 @@ func New(cfg Config) (*Link, error) {
 		cfg.Hub = live.NewHub()
 	}
 	l := &Link{
-		cfg: cfg, self: self, partner: partner, partnerKey: pk,
+		cfg: cfg, self: self, partner: partner, partnerKey: pk, partnerLog: plog, fedRoutes: map[string]http.Handler{},
 		maxBody:  cfg.Agreement.Body().Limits.MaxBodyBytes,
 		log:      cfg.Logger.With("component", "link", "partner", partner.Code),
 		handlers: map[string]Handler{},
@@ -237,6 +250,10 @@ func (l *Link) Enqueue(ctx context.Context, tx *store.Tx, o Outgoing) (*Envelope
 	raw, err := json.Marshal(e)
 	if err != nil {
 		return nil, fmt.Errorf("encoding envelope: %w", err)
+	}
+	if _, err := l.cfg.Log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: trustlog.KindEnvelopeSent,
+		Actor: "node:" + e.From, Object: "envelope:" + e.ID, Digest: e.Hash(), Detail: "kind=" + e.Kind}); err != nil {
+		return nil, err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO outbox (envelope_id, stream, seq, kind, raw, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		e.ID, e.Stream, e.Seq, e.Kind, raw, store.Now()); err != nil {
@@ -386,3 +403,10 @@ func short(h string) string {
 	}
 	return h
 }
+
+// PartnerLogKeys are the partner's log keys, derived from its signing key
+// in the agreement.
+func (l *Link) PartnerLogKeys() *trustlog.Keys { return l.partnerLog }
+
+// TrustLog is this node's transparency log.
+func (l *Link) TrustLog() *trustlog.Log { return l.cfg.Log }

@@ -8,12 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"puente/internal/live"
 	"puente/internal/store"
+	"puente/internal/trustlog"
 )
 
 // maxQuarantineRaw bounds how much of a refused envelope is kept verbatim;
@@ -27,6 +29,12 @@ type incoming struct {
 	authentic bool // signed by the partner's key, from the partner, to us
 	reject    *RejectError
 	receipt   *Receipt
+	// Where the envelope was logged, and the row that keeps its receipt,
+	// once it has been applied or quarantined in this batch.
+	logIndex int64
+	logEntry []byte
+	table    string
+	rowID    int64
 }
 
 // Receive verifies and applies a batch of wire envelopes from the partner
@@ -42,12 +50,12 @@ func (l *Link) Receive(ctx context.Context, batch []json.RawMessage) ([]*Receipt
 	err := l.cfg.DB.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		clear(touched)
 		for _, it := range items {
-			it.receipt = nil
+			it.receipt, it.table, it.logEntry = nil, "", nil
 			if err := l.receiveOne(ctx, tx, it, touched); err != nil {
 				return err
 			}
 		}
-		return nil
+		return l.prove(ctx, tx, items)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("applying a batch from %s: %w", l.partner.Code, err)
@@ -154,11 +162,59 @@ func (l *Link) receiveOne(ctx context.Context, tx *store.Tx, it *incoming, touch
 		return fmt.Errorf("recording envelope %s in the inbox: %w", env.ID, err)
 	}
 	it.receipt = l.receipt(env, StatusApplied, "", "", id)
-	rb, _ := json.Marshal(it.receipt)
-	if _, err := tx.Exec(ctx, `UPDATE inbox SET receipt = ? WHERE id = ?`, rb, id); err != nil {
-		return fmt.Errorf("storing receipt for %s: %w", env.ID, err)
+	if err := l.logReceived(ctx, tx, it, trustlog.KindEnvelopeReceived, "status=applied"); err != nil {
+		return err
 	}
+	it.table, it.rowID = "inbox", id
 	touched[env.Stream] = true
+	return nil
+}
+
+// logReceived appends the entry that records it and remembers where.
+func (l *Link) logReceived(ctx context.Context, tx *store.Tx, it *incoming, kind, detail string) error {
+	e := trustlog.Entry{At: time.Now(), Kind: kind, Actor: "node:" + l.partner.Code, Object: "envelope:" + it.receipt.EnvelopeID,
+		Digest: it.receipt.EnvelopeHash, Detail: detail}
+	if it.receipt.EnvelopeID == "" {
+		e.Object = "request:" + strings.TrimPrefix(it.receipt.EnvelopeHash, "raw:")
+	}
+	idx, err := l.cfg.Log.Append(ctx, tx, e)
+	if err != nil {
+		return err
+	}
+	e.At = e.At.UTC().Truncate(time.Millisecond)
+	it.logIndex, it.logEntry = idx[0], e.Encode()
+	return nil
+}
+
+// prove signs one checkpoint for the log as this batch leaves it, attaches
+// an inclusion proof to every receipt whose envelope was logged, and
+// stores those receipts.
+func (l *Link) prove(ctx context.Context, tx *store.Tx, items []*incoming) error {
+	var cp *trustlog.Checkpoint
+	for _, it := range items {
+		if it.table == "" {
+			continue
+		}
+		if cp == nil {
+			var err error
+			if cp, err = l.cfg.Log.SignAt(ctx, tx); err != nil {
+				return err
+			}
+		}
+		proof, err := l.cfg.Log.ProveRecord(ctx, tx, cp.Size, it.logIndex)
+		if err != nil {
+			return err
+		}
+		it.receipt.Log = &LogProof{Index: it.logIndex, Entry: it.logEntry, Checkpoint: cp.Note, Proof: proof}
+		rb, _ := json.Marshal(it.receipt)
+		q := `UPDATE inbox SET receipt = ? WHERE id = ?`
+		if it.table == "quarantine" {
+			q = `UPDATE quarantine SET receipt = ? WHERE id = ?`
+		}
+		if _, err := tx.Exec(ctx, q, rb, it.rowID); err != nil {
+			return fmt.Errorf("storing the receipt for %s: %w", it.receipt.EnvelopeID, err)
+		}
+	}
 	return nil
 }
 
@@ -193,10 +249,15 @@ func (l *Link) quarantine(ctx context.Context, tx *store.Tx, it *incoming, rej *
 	if len(kind) > MaxFieldLen {
 		kind = kind[:MaxFieldLen]
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO quarantine (envelope_id, kind, reason_code, reason, raw, received_at, receipt) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		it.receipt.EnvelopeID, kind, rej.Code, rej.Reason, raw, store.Now(), rb); err != nil {
+	id, err := tx.InsertID(ctx, `INSERT INTO quarantine (envelope_id, kind, reason_code, reason, raw, received_at, receipt) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		it.receipt.EnvelopeID, kind, rej.Code, rej.Reason, raw, store.Now(), rb)
+	if err != nil {
 		return fmt.Errorf("quarantining an envelope: %w", err)
 	}
+	if err := l.logReceived(ctx, tx, it, trustlog.KindEnvelopeRejected, "code="+rej.Code); err != nil {
+		return err
+	}
+	it.table, it.rowID = "quarantine", id
 	return nil
 }
 

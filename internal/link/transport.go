@@ -88,7 +88,72 @@ func (l *Link) FederationHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+PathHello, l.serveHello)
 	mux.HandleFunc("POST "+PathEnvelopes, l.serveEnvelopes)
+	for pattern, h := range l.fedRoutes {
+		mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !l.checkAgreementHeader(w, r) {
+				return
+			}
+			h.ServeHTTP(w, r)
+		}))
+	}
 	return mux
+}
+
+// HandleFederation adds a route (a "METHOD /fed/v1/…" pattern) to the
+// federation listener, behind the same pinned mutual TLS and agreement
+// check as the envelope route. Call it before the node starts serving.
+func (l *Link) HandleFederation(pattern string, h http.Handler) {
+	l.fedRoutes[pattern] = h
+}
+
+// CallError is a partner's non-success answer to Call.
+type CallError struct {
+	Status int
+	Body   []byte
+}
+
+func (e *CallError) Error() string {
+	return fmt.Sprintf("partner answered with HTTP %d: %.200s", e.Status, e.Body)
+}
+
+// Call POSTs req as JSON to path on the partner's federation endpoint and
+// decodes a 200 answer into resp. Any other answer is a *CallError (or a
+// *MismatchError when the agreements differ).
+func (l *Link) Call(ctx context.Context, path string, req, resp any) error {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("encoding a call to %s: %w", path, err)
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, l.partner.Endpoint+path, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("building a call to %s: %w", path, err)
+	}
+	hr.Header.Set(HeaderAgreement, l.cfg.Agreement.HashHex())
+	hr.Header.Set("Content-Type", "application/json")
+	r, err := l.client.Do(hr)
+	if err != nil {
+		return fmt.Errorf("calling %s%s: %w", l.partner.Endpoint, path, err)
+	}
+	defer r.Body.Close()
+	rb, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+	if err != nil {
+		return fmt.Errorf("reading the answer to %s: %w", path, err)
+	}
+	switch r.StatusCode {
+	case http.StatusOK:
+		if err := json.Unmarshal(rb, resp); err != nil {
+			return fmt.Errorf("reading the answer to %s: %w", path, err)
+		}
+		return nil
+	case http.StatusConflict:
+		var m struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(rb, &m) == nil && m.Error == "agreement_mismatch" {
+			return l.mismatchFrom(rb)
+		}
+	}
+	return &CallError{Status: r.StatusCode, Body: rb}
 }
 
 func (l *Link) serveHello(w http.ResponseWriter, r *http.Request) {
@@ -157,7 +222,12 @@ func (l *Link) serveEnvelopes(w http.ResponseWriter, r *http.Request) {
 func (l *Link) rejectWhole(w http.ResponseWriter, ctx context.Context, body []byte, code, reason string) {
 	it := &incoming{raw: body}
 	rej := &RejectError{Code: code, Reason: reason}
-	err := l.cfg.DB.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error { return l.quarantine(ctx, tx, it, rej) })
+	err := l.cfg.DB.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := l.quarantine(ctx, tx, it, rej); err != nil {
+			return err
+		}
+		return l.prove(ctx, tx, []*incoming{it})
+	})
 	if err != nil {
 		l.log.Error("quarantining a request", "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporary"})

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // ConfigFile is the name of the configuration file in a node folder.
@@ -28,6 +29,29 @@ type Config struct {
 	Agreement         string `json:"agreement"`
 	LogLevel          string `json:"log_level"`
 	SQLiteSynchronous string `json:"sqlite_synchronous,omitempty"`
+	// CheckpointInterval: a growing transparency log is checkpointed and
+	// sent for witnessing at least this often ("3s" if unset).
+	CheckpointInterval Duration `json:"checkpoint_interval,omitzero"`
+	// StallAfter: the partner's log is reported stalled when envelopes
+	// arrive but no newer checkpoint has for this long ("60s" if unset).
+	StallAfter Duration `json:"stall_after,omitzero"`
+}
+
+// Duration is a time.Duration written as "3s" in the configuration.
+type Duration struct{ time.Duration }
+
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("a duration such as \"3s\" or \"1m\": %w", err)
+	}
+	if v < 0 {
+		return errors.New("a duration must not be negative")
+	}
+	d.Duration = v
+	return nil
 }
 
 // LoadConfig reads dir/puente.json and applies the environment.
@@ -49,6 +73,16 @@ func LoadConfig(dir string) (*Config, error) {
 	} {
 		if v := os.Getenv(env); v != "" {
 			*field = v
+		}
+	}
+	for env, field := range map[string]*Duration{
+		"PUENTE_CHECKPOINT_INTERVAL": &c.CheckpointInterval,
+		"PUENTE_STALL_AFTER":         &c.StallAfter,
+	} {
+		if v := os.Getenv(env); v != "" {
+			if err := field.UnmarshalText([]byte(v)); err != nil {
+				return nil, fmt.Errorf("%s: %w", env, err)
+			}
 		}
 	}
 	if c.Party == "" || c.HTTPAddr == "" || c.FederationAddr == "" {

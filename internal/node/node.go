@@ -21,6 +21,8 @@ import (
 	"puente/internal/link"
 	"puente/internal/live"
 	"puente/internal/store"
+	"puente/internal/trust"
+	"puente/internal/trustlog"
 )
 
 // Node is one running side of the agreement.
@@ -32,6 +34,8 @@ type Node struct {
 	DB        *store.DB
 	Hub       *live.Hub
 	Link      *link.Link
+	TrustLog  *trustlog.Log
+	Trust     *trust.Service
 	Auth      *auth.Service
 	Liaison   *liaison.Service
 	Registry  *prometheus.Registry
@@ -72,17 +76,48 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Node, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	hub := live.NewHub()
-	l, err := link.New(link.Config{Self: cfg.Party, Identity: id, Agreement: ag, DB: db, Hub: hub, Logger: log, Registry: reg})
+	tl, err := trustlog.New(db, cfg.Party, id.Signing)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	l, err := link.New(link.Config{Self: cfg.Party, Identity: id, Agreement: ag, DB: db, Hub: hub, Logger: log, Registry: reg, Log: tl})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	n := &Node{
-		Dir: dir, Config: cfg, Identity: id, Agreement: ag, DB: db, Hub: hub, Link: l,
-		Auth: auth.NewService(db, cfg.Party), Registry: reg, Log: log,
+		Dir: dir, Config: cfg, Identity: id, Agreement: ag, DB: db, Hub: hub, Link: l, TrustLog: tl,
+		Auth: auth.NewService(db, cfg.Party, tl), Registry: reg, Log: log,
 	}
+	n.Trust = trust.New(trust.Config{DB: db, Link: l, Hub: hub, Logger: log, Registry: reg, Caveats: ag.Body().Caveats,
+		Interval: cfg.CheckpointInterval.Duration, StallAfter: cfg.StallAfter.Duration})
 	n.Liaison = liaison.NewService(db, l, hub, ag.Body().Caveats.Classification)
+	n.Liaison.SetTrust(n.Trust)
+	if err := recordAgreement(ctx, db, tl, ag); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return n, nil
+}
+
+// recordAgreement logs the agreement the node runs under whenever it
+// differs from the last one logged: installing a new agreement is a
+// change the partner can later verify.
+func recordAgreement(ctx context.Context, db *store.DB, tl *trustlog.Log, ag *agreement.File) error {
+	return db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		var last string
+		err := tx.QueryRow(ctx, `SELECT object FROM log_entries WHERE kind = ? ORDER BY idx DESC LIMIT 1`, trustlog.KindAgreement).Scan(&last)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("reading the logged agreement: %w", err)
+		}
+		if last == "agreement:"+ag.HashHex() {
+			return nil
+		}
+		_, err = tl.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: trustlog.KindAgreement, Actor: trustlog.ActorOf(ctx),
+			Object: "agreement:" + ag.HashHex(), Digest: ag.HashHex()})
+		return err
+	})
 }
 
 // Close releases the store.
@@ -130,7 +165,7 @@ func (n *Node) Run(ctx context.Context, ready chan<- struct{}) error {
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
-	wg.Add(3)
+	wg.Add(4)
 	go func() {
 		defer wg.Done()
 		if err := web.Serve(hl); !errors.Is(err, http.ErrServerClosed) {
@@ -147,6 +182,10 @@ func (n *Node) Run(ctx context.Context, ready chan<- struct{}) error {
 	go func() {
 		defer wg.Done()
 		_ = n.Link.Run(workerCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		_ = n.Trust.Run(workerCtx)
 	}()
 	n.Log.Info("node started", "http", "http://"+n.HTTPAddr(), "federation", n.FederationAddr(), "store", n.DB.Dialect(), "agreement", n.Agreement.HashHex())
 	if ready != nil {

@@ -5,6 +5,8 @@
 package web
 
 import (
+	"puente/internal/trustlog"
+
 	"context"
 	"embed"
 	"errors"
@@ -125,7 +127,8 @@ func (s *Server) user(h func(w http.ResponseWriter, r *http.Request, u *auth.Use
 			s.fail(w, r, nil, err)
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), userKey, u)), u)
+		ctx := trustlog.WithActor(context.WithValue(r.Context(), userKey, u), "user:"+u.Username+"@"+u.Agency)
+		h(w, r.WithContext(ctx), u)
 	}
 }
 

@@ -1,0 +1,71 @@
+-- +goose Up
+-- trustlog: the node's append-only Merkle log (golang.org/x/mod/sumdb/tlog).
+-- data is the canonical entry text; hashes holds the tlog stored hashes
+-- that record idx produces (32 bytes each, level 0 first). The other
+-- columns repeat fields of data for filtering; verify checks they agree.
+CREATE TABLE log_entries (
+    idx     BIGINT PRIMARY KEY,
+    at      BIGINT NOT NULL,
+    kind    TEXT NOT NULL,
+    actor   TEXT NOT NULL,
+    object  TEXT NOT NULL,
+    data    BYTEA NOT NULL,
+    hashes  BYTEA NOT NULL
+);
+CREATE INDEX log_entries_object ON log_entries (object);
+CREATE INDEX log_entries_kind ON log_entries (kind, idx);
+CREATE INDEX log_entries_at ON log_entries (at);
+
+-- Our signed checkpoints; cosigned is the same note with the partner's
+-- cosignature added once the partner has witnessed it.
+CREATE TABLE log_checkpoints (
+    size        BIGINT PRIMARY KEY,
+    root        BYTEA NOT NULL,
+    note        BYTEA NOT NULL,
+    created_at  BIGINT NOT NULL,
+    cosigned    BYTEA,
+    cosigned_at BIGINT NOT NULL DEFAULT 0
+);
+
+-- The partner's checkpoints that we verified and cosigned.
+CREATE TABLE log_witnessed (
+    size        BIGINT PRIMARY KEY,
+    root        BYTEA NOT NULL,
+    note        BYTEA NOT NULL,
+    witnessed_at BIGINT NOT NULL
+);
+
+-- Alarms: forks, rollbacks, bad signatures, a stalled partner log. The
+-- evidence is kept verbatim.
+CREATE TABLE log_alarms (
+    id          BIGSERIAL PRIMARY KEY,
+    raised_at   BIGINT NOT NULL,
+    kind        TEXT NOT NULL,
+    origin      TEXT NOT NULL,
+    detail      TEXT NOT NULL,
+    evidence    BYTEA NOT NULL,
+    acked_at    BIGINT NOT NULL DEFAULT 0,
+    acked_by    TEXT NOT NULL DEFAULT ''
+);
+
+-- What the partner reported about its users' access to data we sent.
+CREATE TABLE access_reports (
+    id          BIGSERIAL PRIMARY KEY,
+    envelope_id TEXT NOT NULL,
+    log_index   BIGINT NOT NULL,
+    at          BIGINT NOT NULL,
+    action      TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    agency      TEXT NOT NULL,
+    to_agency   TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    UNIQUE (log_index, envelope_id)
+);
+CREATE INDEX access_reports_envelope ON access_reports (envelope_id);
+
+-- +goose Down
+DROP TABLE access_reports;
+DROP TABLE log_alarms;
+DROP TABLE log_witnessed;
+DROP TABLE log_checkpoints;
+DROP TABLE log_entries;
