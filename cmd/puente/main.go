@@ -40,7 +40,10 @@ Usage:
   puente user token --dir DIR --username U --name TOKEN-NAME
   puente user list --dir DIR
   puente serve --dir DIR [--db DSN]
-  puente bench link [--db postgres://...] [--n 20000] [--rate 500]
+  puente audit export --dir DIR [--since 2026-11-01|72h] [--out FILE]
+  puente verify BUNDLE --agreement FILE [--envelope ID]
+  puente bench link [--db postgres://...] [--n 20000] [--rate 500] [--clients 64]
+  puente bench log [--entries 1000000]
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
@@ -66,6 +69,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdServe(ctx, args[1:])
 	case "bench":
 		err = cmdBench(ctx, args[1:], stdout, stderr)
+	case "audit":
+		err = cmdAudit(ctx, args[1:], stdout)
+	case "verify":
+		err = cmdVerify(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

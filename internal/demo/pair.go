@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"fmt"
 	"log/slog"
@@ -9,7 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
+	"strings"
 
 	"puente/internal/auth"
 	"puente/internal/web"
@@ -94,12 +95,16 @@ type Pair struct {
 	Tokens map[string]string
 	cancel context.CancelFunc
 	done   chan struct{}
+	// PostgreSQL schemas the pair created, dropped by Close.
+	pg      string
+	schemas []string
 }
 
 // StartPair creates and starts a pair in dir. With pg set, each node uses
 // its own schema on that PostgreSQL server.
 func StartPair(ctx context.Context, dir, pg string, log *slog.Logger) (*Pair, error) {
 	specs := map[string]NodeSpec{}
+	var schemas []string
 	for _, code := range []string{"MX", "US"} {
 		fed, err := freePort()
 		if err != nil {
@@ -107,11 +112,13 @@ func StartPair(ctx context.Context, dir, pg string, log *slog.Logger) (*Pair, er
 		}
 		s := NodeSpec{HTTPAddr: "127.0.0.1:0", FederationAddr: fed}
 		if pg != "" {
-			dsn, err := Schema(ctx, pg, "bench_"+code+"_"+strconv.Itoa(os.Getpid()))
+			name := "pair_" + strings.ToLower(code) + "_" + strings.ToLower(rand.Text()[:10])
+			dsn, err := Schema(ctx, pg, name)
 			if err != nil {
 				return nil, err
 			}
 			s.Database = dsn
+			schemas = append(schemas, name)
 		}
 		specs[code] = s
 	}
@@ -119,7 +126,7 @@ func StartPair(ctx context.Context, dir, pg string, log *slog.Logger) (*Pair, er
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	p := &Pair{Dir: dir, Nodes: map[string]*node.Node{}, Tokens: map[string]string{}, cancel: cancel, done: make(chan struct{}, 2)}
+	p := &Pair{Dir: dir, Nodes: map[string]*node.Node{}, Tokens: map[string]string{}, cancel: cancel, done: make(chan struct{}, 2), pg: pg, schemas: schemas}
 	users := map[string][2]string{"MX": {"UIF", "analista"}, "US": {"FinCEN", "analyst"}}
 	for _, code := range []string{"MX", "US"} {
 		n, err := web.OpenNode(ctx, filepath.Join(dir, code), log)
@@ -160,6 +167,14 @@ func (p *Pair) Close() {
 	}
 	for _, n := range p.Nodes {
 		n.Close()
+	}
+	if len(p.schemas) > 0 {
+		if db, err := sql.Open("pgx", p.pg); err == nil {
+			for _, s := range p.schemas {
+				_, _ = db.Exec(`DROP SCHEMA IF EXISTS ` + s + ` CASCADE`)
+			}
+			db.Close()
+		}
 	}
 }
 

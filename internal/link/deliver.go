@@ -211,35 +211,40 @@ func (l *Link) CheckReceipt(rc *Receipt, env *Envelope) error {
 // envelope; such a receipt is not taken as delivery.
 var ErrNotLogged = errors.New("the receipt does not prove the partner logged the envelope")
 
-// checkLogged verifies a final receipt's log proof: the entry records env
-// with the right outcome, and it is included in a checkpoint signed by the
-// partner's log key.
 func (l *Link) checkLogged(rc *Receipt, env *Envelope) error {
+	_, err := VerifyLogProof(rc, env, l.partnerLog)
+	return err
+}
+
+// VerifyLogProof verifies a final receipt's log proof: the entry records
+// env with the receipt's outcome, and it is included in a checkpoint signed
+// with the receiver's log keys. It returns that checkpoint.
+func VerifyLogProof(rc *Receipt, env *Envelope, receiver *trustlog.Keys) (*trustlog.Checkpoint, error) {
 	if rc.Log == nil {
-		return fmt.Errorf("%w: it carries no log proof", ErrNotLogged)
+		return nil, fmt.Errorf("%w: it carries no log proof", ErrNotLogged)
 	}
-	cp, err := trustlog.OpenCheckpoint(rc.Log.Checkpoint, l.partnerLog)
+	cp, err := trustlog.OpenCheckpoint(rc.Log.Checkpoint, receiver)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrNotLogged, err)
+		return nil, fmt.Errorf("%w: %w", ErrNotLogged, err)
 	}
 	e, err := trustlog.ParseEntry(rc.Log.Entry)
 	if err != nil {
-		return fmt.Errorf("%w: the entry: %w", ErrNotLogged, err)
+		return nil, fmt.Errorf("%w: the entry: %w", ErrNotLogged, err)
 	}
 	want := trustlog.KindEnvelopeReceived
 	if rc.Status == StatusRejected {
 		want = trustlog.KindEnvelopeRejected
 	}
 	if e.Kind != want || e.Object != "envelope:"+env.ID || e.Digest != env.Hash() {
-		return fmt.Errorf("%w: the entry records %s of %s, not %s of %s", ErrNotLogged, e.Kind, e.Object, want, "envelope:"+env.ID)
+		return nil, fmt.Errorf("%w: the entry records %s of %s, not %s of %s", ErrNotLogged, e.Kind, e.Object, want, "envelope:"+env.ID)
 	}
 	if rc.Log.Index < 0 || rc.Log.Index >= cp.Size {
-		return fmt.Errorf("%w: entry %d is outside checkpoint %d", ErrNotLogged, rc.Log.Index, cp.Size)
+		return nil, fmt.Errorf("%w: entry %d is outside checkpoint %d", ErrNotLogged, rc.Log.Index, cp.Size)
 	}
 	if err := tlog.CheckRecord(rc.Log.Proof, cp.Size, cp.Root, rc.Log.Index, tlog.RecordHash(rc.Log.Entry)); err != nil {
-		return fmt.Errorf("%w: the inclusion proof: %w", ErrNotLogged, err)
+		return nil, fmt.Errorf("%w: the inclusion proof: %w", ErrNotLogged, err)
 	}
-	return nil
+	return cp, nil
 }
 
 // storeReceipts records the partner's verified receipts for rows.
