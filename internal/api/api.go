@@ -82,6 +82,11 @@ var Routes = []string{
 	"DELETE /api/v1/tokens/{id}",
 	"GET /api/v1/agreement",
 	"GET /api/v1/quarantine",
+	"GET /api/v1/audit/status",
+	"GET /api/v1/audit/log",
+	"GET /api/v1/audit/alarms",
+	"POST /api/v1/audit/alarms/{id}/ack",
+	"GET /api/v1/audit/access-reports",
 }
 
 // New returns the API handler for node n, to mount at /api/v1/.
@@ -95,6 +100,7 @@ func New(n *node.Node) http.Handler {
 		a.auth(a.listUsers), a.auth(a.createUser), a.auth(a.updateUser),
 		a.auth(a.listTokens), a.auth(a.createToken), a.auth(a.revokeToken),
 		a.auth(a.agreement), a.auth(a.quarantine),
+		a.auth(a.auditStatus), a.auth(a.auditLog), a.auth(a.auditAlarms), a.auth(a.ackAlarm), a.auth(a.accessReports),
 	}
 	for i, r := range Routes {
 		m.HandleFunc(r, handlers[i])

@@ -56,6 +56,9 @@ const (
 	ViewAgreement Permission = "agreement.view"
 	// ReviewQuarantine: see envelopes the node refused.
 	ReviewQuarantine Permission = "quarantine.review"
+	// AuditLog: browse the transparency log, its checkpoints, the
+	// partner's access reports and alarms; acknowledge alarms.
+	AuditLog Permission = "audit.log"
 )
 
 var rolePermissions = map[Role][]Permission{
@@ -64,7 +67,7 @@ var rolePermissions = map[Role][]Permission{
 	Coordinator: {LiaisonRead, LiaisonWrite, ViewAgreement},
 	Legal:       {LiaisonRead, LiaisonWrite, ViewAgreement},
 	Training:    {LiaisonRead, LiaisonWrite, ViewAgreement},
-	Auditor:     {LiaisonRead, ReadAll, ViewAgreement, ReviewQuarantine},
+	Auditor:     {LiaisonRead, ReadAll, ViewAgreement, ReviewQuarantine, AuditLog},
 	// Administrators run the node; they do not read operational traffic.
 	Admin: {ManageUsers, ViewAgreement, ReviewQuarantine},
 }

@@ -79,6 +79,9 @@ type Message struct {
 	ReadAt       time.Time    `json:"read_at,omitzero"`
 	ReadBy       string       `json:"read_by,omitempty"`
 	Attachments  []Attachment `json:"attachments,omitempty"`
+	// Access is, on our own messages, what the partner reported about
+	// its users' reads, downloads and onward passing.
+	Access []trust.Report `json:"access,omitempty"`
 }
 
 // Attachment is a file attached to a message.
@@ -373,6 +376,13 @@ func (s *Service) visible(u *auth.User) (string, []any) {
 	return "t.local_agencies LIKE ?", []any{"% " + u.Agency + " %"}
 }
 
+// ThreadOfEnvelope returns the thread that a message envelope belongs to.
+func (s *Service) ThreadOfEnvelope(ctx context.Context, envelopeID string) (string, bool) {
+	var id string
+	err := s.db.Read().QueryRow(ctx, `SELECT thread_id FROM messages WHERE envelope_id = ?`, envelopeID).Scan(&id)
+	return id, err == nil
+}
+
 // CanSee reports whether u may see thread id (for live updates).
 func (s *Service) CanSee(ctx context.Context, u *auth.User, id string) bool {
 	_, err := s.thread(ctx, s.db.Read(), u, id)
@@ -509,12 +519,29 @@ func (s *Service) Get(ctx context.Context, u *auth.User, id string) (*Thread, er
 	if err := arows.Err(); err != nil {
 		return nil, fmt.Errorf("reading attachments: %w", err)
 	}
-	var partnerEnvs []string
+	var partnerEnvs, ownEnvs []string
 	for _, m := range t.Messages {
-		if m.Origin != s.self {
+		if m.Origin == s.self {
+			ownEnvs = append(ownEnvs, m.EnvelopeID)
+		} else {
 			partnerEnvs = append(partnerEnvs, m.EnvelopeID)
 			if m.ReadAt.IsZero() {
 				t.Unread++
+			}
+		}
+	}
+	if len(ownEnvs) > 0 {
+		reports, err := trust.Reports(ctx, q, ownEnvs, 1000)
+		if err != nil {
+			return nil, err
+		}
+		byEnv := map[string]int{}
+		for i, m := range t.Messages {
+			byEnv[m.EnvelopeID] = i
+		}
+		for _, r := range reports {
+			if i, ok := byEnv[r.EnvelopeID]; ok {
+				t.Messages[i].Access = append(t.Messages[i].Access, r)
 			}
 		}
 	}

@@ -109,6 +109,16 @@ func (s *Server) visibleEvent(r *http.Request, u *auth.User, e live.Event) (stri
 		return "link", "", true
 	case "quarantine":
 		return "quarantine", "", u.Can(auth.ReviewQuarantine)
+	case "alarm":
+		return "alarm", "", true
+	case "trust":
+		return "audit", "", u.Can(auth.AuditLog)
+	case "access":
+		// A partner's access report about one of our envelopes: refresh
+		// that thread for those who may see it.
+		if id, ok := s.n.Liaison.ThreadOfEnvelope(r.Context(), e.Key); ok {
+			return "thread", id, u.Can(auth.LiaisonRead) && s.n.Liaison.CanSee(r.Context(), u, id)
+		}
 	}
 	return "", "", false
 }

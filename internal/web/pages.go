@@ -5,12 +5,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
+	"puente/internal/api"
 	"puente/internal/auth"
 	"puente/internal/liaison"
 	"puente/internal/link"
+	"puente/internal/store"
+	"puente/internal/trust"
+	"puente/internal/trustlog"
 )
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -459,4 +464,94 @@ func (s *Server) quarantinePage(w http.ResponseWriter, r *http.Request, u *auth.
 		return
 	}
 	s.render(w, r, http.StatusOK, "quarantine", s.newView(r, u, struct{ Items []link.Quarantined }{q}))
+}
+
+type auditData struct {
+	Status  *trust.Status
+	Entries []api.LogEntry
+	Kinds   []string
+	Alarms  []trustlog.Alarm
+	Reports []trust.Report
+	Older   string // query string of the next page, or ""
+}
+
+// auditKinds are the entry kinds the log browser offers as filters.
+var auditKinds = []string{
+	"envelope.", trustlog.KindEnvelopeSent, trustlog.KindEnvelopeReceived, trustlog.KindEnvelopeRejected, trustlog.KindReceipt,
+	"data.", trustlog.KindDataRead, trustlog.KindDataExported, trustlog.KindDataPassedOn,
+	"user.", "token.", trustlog.KindAgreement, trustlog.KindAlarmAcked,
+}
+
+// auditPage shows auditors the transparency log: where our checkpoints
+// stand and how far the partner has witnessed them, the partner's newest
+// checkpoint we witnessed, alarms, what the partner reported about our
+// data, and a log browser with filters.
+func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if !u.Can(auth.AuditLog) {
+		s.forbidden(w, r, u)
+		return
+	}
+	ctx := r.Context()
+	v := s.newView(r, u, nil)
+	v.Title = v.T("audit.title")
+	q := r.URL.Query()
+	v.Form = map[string]string{"kind": q.Get("kind"), "actor": q.Get("actor"), "object": q.Get("object"), "since": q.Get("since")}
+	d := auditData{Kinds: auditKinds}
+	f, ferr := api.ParseLogFilter(r)
+	status := http.StatusOK
+	if ferr != nil {
+		v.Error = v.T("audit.bad_filter." + ferr.Field)
+		status = http.StatusBadRequest
+		f = trustlog.Filter{Limit: 100, Desc: true}
+	}
+	f.Limit = 50
+	var err error
+	if d.Status, err = s.n.Trust.Status(ctx); err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	rows, err := trustlog.Rows(ctx, s.n.DB.Read(), f)
+	if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	for _, row := range rows {
+		d.Entries = append(d.Entries, api.EntryOf(row))
+	}
+	if len(rows) == f.Limit && rows[len(rows)-1].Index > 0 {
+		next := url.Values{}
+		for k, val := range v.Form {
+			if val != "" {
+				next.Set(k, val)
+			}
+		}
+		next.Set("before", strconv.FormatInt(rows[len(rows)-1].Index, 10))
+		d.Older = next.Encode()
+	}
+	if d.Alarms, err = trustlog.Alarms(ctx, s.n.DB.Read(), false, 100); err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	if d.Reports, err = trust.Reports(ctx, s.n.DB.Read(), nil, 100); err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	v.Data = d
+	s.render(w, r, status, "audit", v)
+}
+
+func (s *Server) ackAlarm(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if !u.Can(auth.AuditLog) {
+		s.forbidden(w, r, u)
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err == nil {
+		err = s.n.Trust.Acknowledge(r.Context(), id, "user:"+u.Username+"@"+u.Agency)
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, u, err)
+		return
+	}
+	http.Redirect(w, r, "/audit#alarms", http.StatusSeeOther)
 }

@@ -83,6 +83,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /admin/users/{id}", s.user(s.updateUser))
 	m.HandleFunc("GET /admin/agreement", s.user(s.agreementPage))
 	m.HandleFunc("GET /admin/quarantine", s.user(s.quarantinePage))
+	m.HandleFunc("GET /audit", s.user(s.auditPage))
+	m.HandleFunc("POST /audit/alarms/{id}/ack", s.user(s.ackAlarm))
 }
 
 // ServeHTTP applies the security headers and cross-origin protection to
@@ -149,6 +151,7 @@ type view struct {
 	Partner string
 	Title   string
 	Banner  string
+	Alarms  int // open transparency-log alarms, for the banner
 	Data    any
 	Flash   string
 	Error   string
@@ -165,6 +168,9 @@ func (s *Server) newView(r *http.Request, u *auth.User, data any) *view {
 	if u != nil {
 		if st, err := s.n.Link.Status(r.Context()); err == nil && st.AgreementMismatch != "" {
 			v.Banner = v.T("link.mismatch")
+		}
+		if n, err := s.n.Trust.OpenAlarms(r.Context()); err == nil {
+			v.Alarms = n
 		}
 	}
 	return v
@@ -237,7 +243,8 @@ var funcs = template.FuncMap{
 		}
 		return false
 	},
-	"can": func(u *auth.User, p string) bool { return u.Can(auth.Permission(p)) },
+	"can":   func(u *auth.User, p string) bool { return u.Can(auth.Permission(p)) },
+	"len64": func(b []byte) int64 { return int64(len(b)) },
 }
 
 func (s *Server) parseTemplates() error {
