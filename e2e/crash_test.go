@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"puente/internal/identity"
-	"puente/internal/trustlog"
-
 	"bytes"
 	"context"
 	"encoding/json"
@@ -23,10 +20,16 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
+	"puente/internal/agreement"
+	"puente/internal/audit"
 	"puente/internal/auth"
 	"puente/internal/demo"
+	"puente/internal/identity"
 	"puente/internal/store"
 	"puente/internal/testenv"
+	"puente/internal/trustlog"
 )
 
 func freePort(t *testing.T) string {
@@ -319,6 +322,100 @@ func TestCrashAndOutage(t *testing.T) {
 	if mxSent != usRecv {
 		t.Fatalf("MX sent %d envelopes, US received %d", mxSent, usRecv)
 	}
+	checkLogs(t, dir, dbs)
+}
+
+// checkLogs checks both transparency logs after the chaos: every envelope
+// sent, received and receipted is logged exactly once; each log verifies
+// offline against its signed checkpoints; every checkpoint one side
+// witnessed matches the other side's tree; and every delivered envelope has
+// a receipt whose inclusion proof verifies.
+func checkLogs(t *testing.T, dir string, dbs map[string]*store.DB) {
+	ctx := context.Background()
+	ag, err := agreement.Load(filepath.Join(dir, "MX", "agreement.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(db *store.DB, q string) int {
+		var n int
+		if err := db.Read().QueryRow(ctx, q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	for _, pair := range [][2]string{{"MX", "US"}, {"US", "MX"}} {
+		self, partner := pair[0], pair[1]
+		db := dbs[self]
+		for _, c := range []struct{ what, log, table string }{
+			{"sent", `SELECT COUNT(DISTINCT object) FROM log_entries WHERE kind = 'envelope.sent'`, `SELECT COUNT(*) FROM outbox`},
+			{"receipt", `SELECT COUNT(DISTINCT object) FROM log_entries WHERE kind = 'receipt.received'`, `SELECT COUNT(*) FROM outbox WHERE state <> 'pending'`},
+			{"received", `SELECT COUNT(DISTINCT object) FROM log_entries WHERE kind = 'envelope.received'`, `SELECT COUNT(*) FROM inbox`},
+		} {
+			logged, rows := count(db, c.log), count(db, c.table)
+			total := count(db, strings.Replace(c.log, "COUNT(DISTINCT object)", "COUNT(*)", 1))
+			if logged != rows || total != rows {
+				t.Errorf("%s: %d envelopes %s, %d logged (%d entries)", self, rows, c.what, logged, total)
+			}
+		}
+		b, err := audit.Export(ctx, db, self, partner, ag.HashHex(), time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := audit.Verify(b, ag, audit.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Problem != nil {
+			t.Fatalf("%s's log does not verify: %v", self, v.Problem)
+		}
+		if want := count(db, `SELECT COUNT(*) FROM outbox WHERE state = 'delivered'`) + count(db, `SELECT COUNT(*) FROM inbox`); v.Envelopes != want {
+			t.Errorf("%s: %d receipts verified, want %d (delivered plus received)", self, v.Envelopes, want)
+		}
+		if v.Checkpoints == 0 || v.Cosigned == 0 {
+			t.Errorf("%s: %d checkpoints, %d cosigned", self, v.Checkpoints, v.Cosigned)
+		}
+		t.Logf("%s log: %d entries, %d checkpoints (%d cosigned), %d receipts verified, %d entries after the last checkpoint",
+			self, v.Entries, v.Checkpoints, v.Cosigned, v.Envelopes, v.Unsealed)
+
+		// What the partner witnessed of our log is our log.
+		rows, err := dbs[partner].Read().Query(ctx, `SELECT size, root FROM log_witnessed ORDER BY size`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for rows.Next() {
+			var size int64
+			var root []byte
+			if err := rows.Scan(&size, &root); err != nil {
+				t.Fatal(err)
+			}
+			h, err := tlog.TreeHash(size, auditReader(b))
+			if err != nil || !bytes.Equal(h[:], root) {
+				t.Errorf("%s witnessed %s's log at %d entries with a root %s's own entries do not give (%v)", partner, self, size, self, err)
+			}
+			n++
+		}
+		rows.Close()
+		if n == 0 {
+			t.Errorf("%s witnessed nothing of %s's log", partner, self)
+		}
+	}
+}
+
+// auditReader serves the stored hashes of a whole-log bundle.
+func auditReader(b *audit.Bundle) tlog.HashReader {
+	return tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		for i, x := range idx {
+			level, n := tlog.SplitStoredHashIndex(x)
+			rec := (n+1)<<level - 1
+			if rec >= int64(len(b.Entries)) {
+				return nil, fmt.Errorf("entry %d is not in the bundle", rec)
+			}
+			copy(out[i][:], b.Entries[rec].Hashes[level*tlog.HashSize:])
+		}
+		return out, nil
+	})
 }
 
 func messageIDs(t *testing.T, db *store.DB, origin, cond string) map[string]bool {

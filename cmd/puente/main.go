@@ -432,8 +432,11 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 }
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "log" {
+		return cmdBenchLog(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "link" {
-		return errors.New("usage: puente bench link [--db postgres://…] [--n N] [--rate R]")
+		return errors.New("usage: puente bench link [--db postgres://…] [--n N] [--rate R] | puente bench log [--entries N]")
 	}
 	fs := flags("bench link")
 	o := bench.Options{Log: stderr}
@@ -446,20 +449,54 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startProfile(*cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	res, err := bench.Link(ctx, o)
 	if err != nil {
 		return err
 	}
 	return res.Print(stdout)
+}
+
+func cmdBenchLog(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flags("bench log")
+	o := bench.LogOptions{Log: stderr}
+	fs.IntVar(&o.Entries, "entries", 1_000_000, "log size for the append and inclusion-proof figures")
+	fs.IntVar(&o.Batch, "batch", 1000, "entries appended per transaction")
+	fs.IntVar(&o.Proofs, "proofs", 2000, "inclusion proofs to time")
+	fs.IntVar(&o.RoundTrips, "roundtrips", 100, "checkpoint round trips to time")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	stop, err := startProfile(*cpuprofile)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	res, err := bench.TrustLog(ctx, o)
+	if err != nil {
+		return err
+	}
+	return res.Print(stdout)
+}
+
+// startProfile writes a CPU profile to path until stop is called; an
+// empty path profiles nothing.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -53,8 +53,10 @@ type Result struct {
 }
 
 // Print writes the result as one JSON line.
-func (r *Result) Print(w io.Writer) error {
-	b, err := json.Marshal(r)
+func (r *Result) Print(w io.Writer) error { return printJSON(w, r) }
+
+func printJSON(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}

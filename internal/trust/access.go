@@ -21,7 +21,8 @@ type Access struct {
 	Agency      string   // the user's agency
 	EnvelopeIDs []string // the partner's envelopes concerned
 	ToAgency    string   // for KindDataPassedOn: the receiving agency
-	// Once logs a read only the first time this user reads an envelope.
+	// Once logs a read (KindDataRead) only the first time this user reads
+	// an envelope.
 	Once bool
 }
 
@@ -52,9 +53,10 @@ func (s *Service) RecordAccess(ctx context.Context, tx *store.Tx, a Access) erro
 	var entries []trustlog.Entry
 	for _, id := range a.EnvelopeIDs {
 		obj := "envelope:" + id
-		if a.Once {
+		if a.Once && a.Action == trustlog.KindDataRead {
+			// The literal kind lets the partial index log_entries_reads serve this.
 			var n int
-			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM log_entries WHERE object = ? AND kind = ? AND actor = ?`, obj, a.Action, actor).Scan(&n); err != nil {
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM log_entries WHERE kind = 'data.read' AND object = ? AND actor = ?`, obj, actor).Scan(&n); err != nil {
 				return fmt.Errorf("checking earlier reads: %w", err)
 			}
 			if n > 0 {
