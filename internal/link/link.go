@@ -87,6 +87,9 @@ type Link struct {
 	wake      chan struct{}
 	client    *http.Client
 
+	cpMu   sync.Mutex
+	cpSeen []*trustlog.Checkpoint // recently verified partner checkpoints
+
 	mu      sync.Mutex
 	state   linkState
 	metrics metrics

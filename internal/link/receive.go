@@ -191,17 +191,26 @@ func (l *Link) logReceived(ctx context.Context, tx *store.Tx, it *incoming, kind
 // stores those receipts.
 func (l *Link) prove(ctx context.Context, tx *store.Tx, items []*incoming) error {
 	var cp *trustlog.Checkpoint
+	var prover *trustlog.Prover
 	for _, it := range items {
 		if it.table == "" {
 			continue
 		}
 		if cp == nil {
-			var err error
-			if cp, err = l.cfg.Log.SignAt(ctx, tx); err != nil {
+			prover = l.cfg.Log.Prover(ctx, tx)
+			size, err := trustlog.Size(ctx, tx)
+			if err != nil {
+				return err
+			}
+			root, err := prover.TreeHash(size)
+			if err != nil {
+				return err
+			}
+			if cp, err = l.cfg.Log.Sign(size, root); err != nil {
 				return err
 			}
 		}
-		proof, err := l.cfg.Log.ProveRecord(ctx, tx, cp.Size, it.logIndex)
+		proof, err := prover.ProveRecord(cp.Size, it.logIndex)
 		if err != nil {
 			return err
 		}

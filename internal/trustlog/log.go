@@ -228,11 +228,63 @@ func (l *Log) TreeHash(ctx context.Context, q store.Querier, size int64) (tlog.H
 
 // ProveRecord proves that entry idx is in the tree of size entries.
 func (l *Log) ProveRecord(ctx context.Context, q store.Querier, size, idx int64) (tlog.RecordProof, error) {
-	p, err := tlog.ProveRecord(size, idx, hashReader(ctx, q, nil))
+	return l.Prover(ctx, q).ProveRecord(size, idx)
+}
+
+// Prover proves many entries against trees read through q, reading each
+// stored hash once: the proofs of neighbouring entries share most of
+// their hashes.
+type Prover struct {
+	r    tlog.HashReader
+	seen map[int64]tlog.Hash
+}
+
+// Prover returns a Prover reading through q. Use it for one batch; it
+// keeps every hash it read.
+func (l *Log) Prover(ctx context.Context, q store.Querier) *Prover {
+	p := &Prover{seen: map[int64]tlog.Hash{}}
+	base := hashReader(ctx, q, nil)
+	p.r = tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+		out := make([]tlog.Hash, len(idx))
+		var missing []int64
+		for _, x := range idx {
+			if _, ok := p.seen[x]; !ok {
+				missing = append(missing, x)
+			}
+		}
+		if len(missing) > 0 {
+			hs, err := base.ReadHashes(missing)
+			if err != nil {
+				return nil, err
+			}
+			for i, x := range missing {
+				p.seen[x] = hs[i]
+			}
+		}
+		for i, x := range idx {
+			out[i] = p.seen[x]
+		}
+		return out, nil
+	})
+	return p
+}
+
+// TreeHash is the root of the first size entries.
+func (p *Prover) TreeHash(size int64) (tlog.Hash, error) {
+	h, err := tlog.TreeHash(size, p.r)
+	if err != nil {
+		return tlog.Hash{}, fmt.Errorf("computing the tree hash at %d: %w", size, err)
+	}
+	return h, nil
+}
+
+// ProveRecord proves that entry idx is in the tree of size entries.
+func (p *Prover) ProveRecord(size, idx int64) (tlog.RecordProof, error) {
+	pr, err := tlog.ProveRecord(size, idx, p.r)
 	if err != nil {
 		return nil, fmt.Errorf("proving entry %d in tree %d: %w", idx, size, err)
 	}
-	return p, nil
+	return pr, nil
 }
 
 // ProveTree proves that the tree of old entries is a prefix of the tree of
