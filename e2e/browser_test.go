@@ -146,8 +146,37 @@ func TestBrowserLiaison(t *testing.T) {
 	if strings.TrimSpace(nav) != "Bandeja" {
 		t.Fatalf("after switching to Spanish the inbox link reads %q", nav)
 	}
+	// The US analyst's read came back as an access report, shown on the
+	// MX message.
+	if err := chromedp.Run(mxTab, chromedp.Poll(`(document.querySelector("#messages li .access")||{innerText:""}).innerText.includes("Web US (FinCEN)") || (document.querySelector("#messages li .access")||{innerText:""}).innerText.includes("web (FinCEN)")`, nil,
+		chromedp.WithPollingTimeout(10*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		var html string
+		_ = chromedp.Run(mxTab, chromedp.OuterHTML("#messages", &html))
+		t.Fatalf("MX never showed the US access report: %v\n%s", err, html)
+	}
 	// 6. Screenshot as a test artefact.
 	shot(mxTab, "mx-thread-es.png")
+
+	// 7. An MX auditor opens the audit page: the log, witnessed by the US.
+	if _, err := p.Nodes["MX"].Auth.Create(context.Background(), auth.NewUser{Username: "aud", DisplayName: "Auditora", Role: auth.Auditor, Agency: "SRE", Password: "browser-password"}); err != nil {
+		t.Fatal(err)
+	}
+	audTab, cancel := chromedp.NewContext(mxTab)
+	defer cancel()
+	var witnessed string
+	if err := chromedp.Run(audTab,
+		chromedp.Navigate(p.URL("MX")+"/login"), chromedp.WaitVisible("#username"),
+		chromedp.SendKeys("#username", "aud"), chromedp.SendKeys("#password", "browser-password"),
+		chromedp.Click("#login-submit"), chromedp.WaitVisible("#agreement-hash"),
+		chromedp.Click("#nav-audit"), chromedp.WaitVisible("#log-size"),
+		chromedp.Poll(`document.querySelector("#witnessed").innerText.match(/\d+/) !== null`, nil,
+			chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(100*time.Millisecond)),
+		chromedp.Text("#witnessed", &witnessed),
+	); err != nil {
+		t.Fatalf("the audit page: %v", err)
+	}
+	t.Logf("audit page: %s", witnessed)
+	shot(audTab, "mx-audit.png")
 }
 
 func jsString(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }

@@ -83,7 +83,7 @@ func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, HttpOnly: true})
 	if c, err := r.Cookie(s.sessionCookie()); err == nil {
 		if u, err := s.n.Auth.Session(r.Context(), c.Value); err == nil {
-			if _, err := s.n.Auth.Update(r.Context(), u.ID, auth.Update{Lang: &lang}); err != nil {
+			if _, err := s.n.Auth.Update(trustlog.WithActor(r.Context(), "user:"+u.Username+"@"+u.Agency), u.ID, auth.Update{Lang: &lang}); err != nil {
 				s.fail(w, r, u, err)
 				return
 			}
