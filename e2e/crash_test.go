@@ -377,6 +377,11 @@ func checkLogs(t *testing.T, dir string, dbs map[string]*store.DB) {
 		t.Logf("%s log: %d entries, %d checkpoints (%d cosigned), %d receipts verified, %d entries after the last checkpoint",
 			self, v.Entries, v.Checkpoints, v.Cosigned, v.Envelopes, v.Unsealed)
 
+		// Crashes and outages are not attacks: no alarm may fire.
+		if as, err := trustlog.Alarms(ctx, db.Read(), false, 10); err != nil || len(as) > 0 {
+			t.Errorf("%s raised alarms during the chaos: %+v (%v)", self, as, err)
+		}
+
 		// What the partner witnessed of our log is our log.
 		rows, err := dbs[partner].Read().Query(ctx, `SELECT size, root FROM log_witnessed ORDER BY size`)
 		if err != nil {

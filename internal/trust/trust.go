@@ -269,7 +269,10 @@ func (s *Service) Witness(ctx context.Context) error {
 			}
 		}
 		var resp witnessResponse
-		err = s.link.Call(ctx, PathWitness, req, &resp)
+		// A partner that hangs must not stop this loop for good.
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err = s.link.Call(cctx, PathWitness, req, &resp)
+		cancel()
 		var ce *link.CallError
 		if errors.As(err, &ce) {
 			var ref witnessRefusal
@@ -383,8 +386,10 @@ func refuse(w http.ResponseWriter, status int, code, msg string, size int64) {
 	_ = json.NewEncoder(w).Encode(witnessRefusal{Error: code, Message: msg, Size: size})
 }
 
-// checkStall raises an alarm when envelopes from the partner keep arriving
-// but its log has not been witnessed to grow for StallAfter.
+// checkStall raises an alarm when an envelope from the partner arrived
+// more than StallAfter ago and the partner's log has not been witnessed
+// since: every envelope the partner sends is in its log, so its log must
+// have grown and been checkpointed by then.
 func (s *Service) checkStall(ctx context.Context) error {
 	q := s.db.Read()
 	prev, err := trustlog.LatestWitnessed(ctx, q)
@@ -395,11 +400,12 @@ func (s *Service) checkStall(ctx context.Context) error {
 	if prev != nil && prev.WitnessedAt.After(since) {
 		since = prev.WitnessedAt
 	}
-	if time.Since(since) < s.cfg.StallAfter {
+	overdue := time.Now().Add(-s.cfg.StallAfter)
+	if !overdue.After(since) {
 		return nil
 	}
 	var n int
-	if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM inbox WHERE received_at > ?`, since.UnixMilli()).Scan(&n); err != nil {
+	if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM inbox WHERE received_at > ? AND received_at <= ?`, since.UnixMilli(), overdue.UnixMilli()).Scan(&n); err != nil {
 		return fmt.Errorf("counting envelopes from the partner: %w", err)
 	}
 	s.mu.Lock()
@@ -416,7 +422,7 @@ func (s *Service) checkStall(ctx context.Context) error {
 		size = prev.Size
 	}
 	s.Raise(ctx, &trustlog.Alarm{Kind: trustlog.AlarmStalled,
-		Detail:   fmt.Sprintf("%d envelopes arrived from the partner since %s, but its log has not been witnessed past %d entries", n, since.UTC().Format(time.RFC3339), size),
+		Detail:   fmt.Sprintf("%d envelopes arrived from the partner since %s, more than %s ago, but its log has not been witnessed past %d entries", n, since.UTC().Format(time.RFC3339), s.cfg.StallAfter, size),
 		Evidence: []byte(fmt.Sprintf(`{"witnessed_size":%d,"since":%q,"envelopes":%d}`, size, since.UTC().Format(time.RFC3339), n))}, true)
 	return nil
 }

@@ -1,9 +1,11 @@
 package trust_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -252,7 +254,7 @@ func TestReceiptWithWrongProofIsNotDelivery(t *testing.T) {
 			f, _ := forger.Sign(cp.Size, cp.Root)
 			rc.Log.Checkpoint = f.Note
 		}},
-		{"checkpoint with another root", func(rc *link.Receipt) {
+		{"checkpoint that is no signed note", func(rc *link.Receipt) {
 			rc.Log.Checkpoint = []byte("garbage")
 		}},
 	}
@@ -381,5 +383,64 @@ func TestForkAndRollbackRaiseAlarms(t *testing.T) {
 	var ev struct{ Witnessed, Presented []byte }
 	if err := json.Unmarshal(as[len(as)-1].Evidence, &ev); err != nil || len(ev.Witnessed) == 0 || len(ev.Presented) == 0 {
 		t.Fatalf("evidence %s: %v", as[len(as)-1].Evidence, err)
+	}
+}
+
+// TestStalledPartnerLogRaisesAlarm makes envelopes "from the US" keep
+// arriving at MX, signed with the US key and sent over the US certificate,
+// while the US log does not grow (the real US node never sent them): after
+// stall_after, MX raises a stalled alarm and the US hears of it.
+func TestStalledPartnerLogRaisesAlarm(t *testing.T) {
+	t.Setenv("PUENTE_STALL_AFTER", "3s")
+	t.Setenv("PUENTE_CHECKPOINT_INTERVAL", "100ms")
+	p := testenv.StartPair(t)
+	ctx := context.Background()
+	mx, us := p.Nodes["MX"], p.Nodes["US"]
+	usID, err := identity.Load(filepath.Join(p.Dir, "US"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{usID.TLS}, InsecureSkipVerify: true}}}
+	stream := "liaison:" + link.NewID()
+	deadline := time.Now().Add(20 * time.Second)
+	for seq := int64(1); ; seq++ {
+		e := &link.Envelope{ID: link.NewID(), Kind: "liaison.attachment", Version: 1, Stream: stream, Seq: seq, From: "US", To: "MX",
+			Created: time.Now().UTC().Format(time.RFC3339Nano), Agreement: mx.Agreement.HashHex(), Caveats: []byte(`{}`), Body: []byte(fmt.Sprint("file ", seq))}
+		e.Sign(usID.Signing)
+		raw, _ := json.Marshal(e)
+		body, _ := json.Marshal(map[string]any{"envelopes": []json.RawMessage{raw}})
+		req, _ := http.NewRequest(http.MethodPost, "https://"+mx.FederationAddr()+link.PathEnvelopes, bytes.NewReader(body))
+		req.Header.Set(link.HeaderAgreement, mx.Agreement.HashHex())
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		as, err := trustlog.Alarms(ctx, mx.DB.Read(), true, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(as) > 0 {
+			for _, a := range as {
+				if a.Kind != trustlog.AlarmStalled || a.Origin != "self" {
+					t.Fatalf("MX has alarm %s from %s (%s), want only its own stalled alarm", a.Kind, a.Origin, a.Detail)
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("MX never raised a stalled alarm")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	testenv.Eventually(t, 10*time.Second, "the US hearing of the stall", func() bool {
+		as, _ := trustlog.Alarms(ctx, us.DB.Read(), true, 10)
+		return len(as) > 0 && as[0].Kind == trustlog.AlarmStalled && as[0].Origin == "MX"
+	})
+	// The genuine traffic (the alarm envelope itself) raised nothing on the US.
+	as, _ := trustlog.Alarms(ctx, us.DB.Read(), true, 10)
+	if len(as) != 1 {
+		t.Fatalf("the US has %d alarms, want only the one MX reported: %+v", len(as), as)
 	}
 }
