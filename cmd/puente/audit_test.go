@@ -59,7 +59,7 @@ func TestAuditBundleNamesTamperedEntry(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			mxDir := filepath.Join(dir, "MX")
+			mxDir := filepath.Join(p.Dir, "MX")
 			agPath := filepath.Join(mxDir, "agreement.json")
 			bundle := filepath.Join(t.TempDir(), "bundle.json")
 			cli := func(args ...string) (int, string) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"puente/internal/auth"
 	"puente/internal/web"
@@ -100,9 +102,24 @@ type Pair struct {
 	schemas []string
 }
 
-// StartPair creates and starts a pair in dir. With pg set, each node uses
-// its own schema on that PostgreSQL server.
+// StartPair creates and starts a pair in dir (or, if a federation port
+// picked for it was taken meanwhile by another process, in a fresh folder
+// under dir: Pair.Dir says which). With pg set, each node uses its own
+// schema on that PostgreSQL server.
 func StartPair(ctx context.Context, dir, pg string, log *slog.Logger) (*Pair, error) {
+	for attempt := 0; ; attempt++ {
+		d := dir
+		if attempt > 0 {
+			d = filepath.Join(dir, fmt.Sprintf("attempt-%d", attempt))
+		}
+		p, err := startPair(ctx, d, pg, log)
+		if err == nil || !errors.Is(err, syscall.EADDRINUSE) || attempt == 4 {
+			return p, err
+		}
+	}
+}
+
+func startPair(ctx context.Context, dir, pg string, log *slog.Logger) (*Pair, error) {
 	specs := map[string]NodeSpec{}
 	var schemas []string
 	for _, code := range []string{"MX", "US"} {
@@ -147,11 +164,19 @@ func StartPair(ctx context.Context, dir, pg string, log *slog.Logger) (*Pair, er
 		}
 		p.Tokens[code] = tok
 		ready := make(chan struct{})
+		failed := make(chan error, 1)
 		go func() {
-			_ = n.Run(runCtx, ready)
+			if err := n.Run(runCtx, ready); err != nil {
+				failed <- err
+			}
 			p.done <- struct{}{}
 		}()
-		<-ready
+		select {
+		case <-ready:
+		case err := <-failed:
+			p.Close()
+			return nil, fmt.Errorf("starting node %s: %w", code, err)
+		}
 	}
 	return p, nil
 }
