@@ -42,8 +42,11 @@ Usage:
   puente serve --dir DIR [--db DSN]
   puente audit export --dir DIR [--since 2026-11-01|72h] [--out FILE]
   puente verify BUNDLE --agreement FILE [--envelope ID]
+  puente screen "NAME" [--dob YEAR] [--json] [--lists DIR] | puente screen --file names.txt [--json]
+  puente names compare "NAME A" "NAME B" [--json] | puente names compare --pairs FILE.csv
   puente bench link [--db postgres://...] [--n 20000] [--rate 500] [--clients 64]
   puente bench log [--entries 1000000]
+  puente bench screen [--n 20000] [--lists DIR]
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
@@ -73,6 +76,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdAudit(ctx, args[1:], stdout)
 	case "verify":
 		err = cmdVerify(args[1:], stdout)
+	case "screen":
+		err = cmdScreen(args[1:], stdin, stdout)
+	case "names":
+		err = cmdNames(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -434,6 +441,25 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "log" {
 		return cmdBenchLog(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "screen" {
+		fs := flags("bench screen")
+		lists := fs.String("lists", "", "sanctions lists folder (default $PUENTE_LISTS or ../shared/data)")
+		n := fs.Int("n", 20000, "queries")
+		cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+		if _, err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		stop, err := startProfile(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		res, err := bench.Screen(listsDir(*lists), *n)
+		if err != nil {
+			return err
+		}
+		return res.Print(stdout)
 	}
 	if len(args) == 0 || args[0] != "link" {
 		return errors.New("usage: puente bench link [--db postgres://…] [--n N] [--rate R] | puente bench log [--entries N]")

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"puente/internal/names"
+	"puente/internal/screen"
+)
+
+// listsDir finds the sanctions lists: --lists, else $PUENTE_LISTS, else
+// ../shared/data as in this repository's layout.
+func listsDir(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if v := os.Getenv("PUENTE_LISTS"); v != "" {
+		return v
+	}
+	return "../shared/data"
+}
+
+func cmdScreen(args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flags("screen")
+	var lists, file string
+	var dob, limit int
+	var asJSON bool
+	var min float64
+	fs.StringVar(&lists, "lists", "", "folder holding ofac-sdn/ and un/ (default $PUENTE_LISTS or ../shared/data)")
+	fs.IntVar(&dob, "dob", 0, "birth year of the person screened")
+	fs.IntVar(&limit, "limit", 10, "candidates per query")
+	fs.Float64Var(&min, "min", 0.5, "lowest score shown")
+	fs.StringVar(&file, "file", "", "screen one name per line of this file (- for standard input)")
+	fs.BoolVar(&asJSON, "json", false, "print JSON: one line per query")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if (file == "") == (len(pos) == 0) {
+		return errors.New(`usage: puente screen "NAME" [--dob YEAR] [--json] | puente screen --file names.txt [--json]`)
+	}
+	if dob != 0 && (dob < 1900 || dob > 2100) {
+		return fmt.Errorf("--dob %d is not a birth year", dob)
+	}
+	entries, err := screen.Load(listsDir(lists))
+	if err != nil {
+		return err
+	}
+	s := screen.New(entries)
+	one := func(name string, year int) error {
+		cs := s.Screen(screen.Query{Name: name, Year: year, Limit: limit, Min: min})
+		if asJSON {
+			if cs == nil {
+				cs = []screen.Candidate{}
+			}
+			b, err := json.Marshal(map[string]any{"query": name, "dob": year, "candidates": cs})
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(stdout, string(b))
+			return err
+		}
+		fmt.Fprintf(stdout, "%s", name)
+		if year != 0 {
+			fmt.Fprintf(stdout, " (born %d)", year)
+		}
+		fmt.Fprintln(stdout)
+		if len(cs) == 0 {
+			fmt.Fprintln(stdout, "  no candidate")
+		}
+		for _, c := range cs {
+			mark := " "
+			if c.Match {
+				mark = "*"
+			}
+			fmt.Fprintf(stdout, " %s %.3f  %-8s %-12s %s", mark, c.Score, c.List, c.ID, c.Name)
+			if c.MatchedName != c.Name {
+				fmt.Fprintf(stdout, "  (as %q)", c.MatchedName)
+			}
+			fmt.Fprintf(stdout, "\n           %s\n", explain(c.Explanation))
+		}
+		return nil
+	}
+	if file == "" {
+		return one(strings.Join(pos, " "), dob)
+	}
+	in := stdin
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return fmt.Errorf("reading names: %w", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if err := one(line, dob); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+// explain writes a comparison's parts for people.
+func explain(parts []names.Part) string {
+	var out []string
+	for _, p := range parts {
+		switch p.How {
+		case names.HowMissing:
+			out = append(out, fmt.Sprintf("%s: %s", p.Query, p.How))
+		case names.HowExtra:
+			out = append(out, fmt.Sprintf("%s: %s", p.Other, p.How))
+		case names.HowYear, names.HowYearMiss:
+			out = append(out, fmt.Sprintf("%s (%s vs %s)", p.How, p.Query, p.Other))
+		default:
+			if p.Query == p.Other {
+				out = append(out, fmt.Sprintf("%s: %s", p.Query, p.How))
+			} else {
+				out = append(out, fmt.Sprintf("%s~%s: %s %.2f", p.Query, p.Other, p.How, p.Score))
+			}
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+func cmdNames(args []string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "eval" {
+		return cmdNamesEval(args[1:], stdout)
+	}
+	if len(args) == 0 || args[0] != "compare" {
+		return errors.New(`usage: puente names compare "NAME A" "NAME B" [--json] | puente names compare --pairs FILE.csv`)
+	}
+	fs := flags("names compare")
+	var pairs string
+	var asJSON bool
+	fs.StringVar(&pairs, "pairs", "", "CSV file with columns name1,name2 (a header row is skipped); prints one JSON line per pair")
+	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	compare := func(a, b string) map[string]any {
+		r := names.Compare(names.Parse(a), names.Parse(b), nil)
+		return map[string]any{"name1": a, "name2": b, "score": r.Score, "match": r.Match, "threshold": names.DefaultThreshold, "explanation": r.Parts}
+	}
+	if pairs == "" {
+		if len(pos) != 2 {
+			return errors.New(`give two names: puente names compare "NAME A" "NAME B"`)
+		}
+		if asJSON {
+			b, _ := json.Marshal(compare(pos[0], pos[1]))
+			_, err := fmt.Fprintln(stdout, string(b))
+			return err
+		}
+		r := names.Compare(names.Parse(pos[0]), names.Parse(pos[1]), nil)
+		verdict := "no match"
+		if r.Match {
+			verdict = "match"
+		}
+		fmt.Fprintf(stdout, "%.3f %s (threshold %.2f)\n  %s\n", r.Score, verdict, names.DefaultThreshold, explain(r.Parts))
+		return nil
+	}
+	f, err := os.Open(pairs)
+	if err != nil {
+		return fmt.Errorf("reading pairs: %w", err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	for line := 1; ; line++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", pairs, err)
+		}
+		if len(rec) < 2 {
+			return fmt.Errorf("%s line %d: want two columns, name1,name2", pairs, line)
+		}
+		if line == 1 && strings.EqualFold(strings.TrimSpace(rec[0]), "name1") {
+			continue
+		}
+		b, _ := json.Marshal(compare(rec[0], rec[1]))
+		if _, err := fmt.Fprintln(stdout, string(b)); err != nil {
+			return err
+		}
+	}
+}
+
+// cmdNamesEval measures matching quality: precision, recall and F1 over
+// thresholds, on the hand-labelled set and on pairs drawn from the lists.
+func cmdNamesEval(args []string, stdout io.Writer) error {
+	fs := flags("names eval")
+	var pairsFile, lists string
+	var fromLists int
+	var asJSON bool
+	fs.StringVar(&pairsFile, "pairs", "", "labelled pairs (label,name1,name2[,category]); the built-in set if unset")
+	fs.StringVar(&lists, "lists", "", "sanctions lists folder for list-drawn pairs (default $PUENTE_LISTS or ../shared/data)")
+	fs.IntVar(&fromLists, "list-pairs", 400, "pairs to draw from the lists (0: none)")
+	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	var src io.Reader = strings.NewReader(names.EvalSet)
+	if pairsFile != "" {
+		f, err := os.Open(pairsFile)
+		if err != nil {
+			return fmt.Errorf("reading pairs: %w", err)
+		}
+		defer f.Close()
+		src = f
+	}
+	hand, err := names.ReadPairs(src)
+	if err != nil {
+		return err
+	}
+	sets := []struct {
+		name  string
+		pairs []names.Pair
+	}{{"hand-labelled", hand}}
+	if fromLists > 0 {
+		entries, err := screen.Load(listsDir(lists))
+		if err != nil {
+			return err
+		}
+		lp := screen.ListPairs(entries, fromLists)
+		sets = append(sets, struct {
+			name  string
+			pairs []names.Pair
+		}{"drawn from the lists", lp}, struct {
+			name  string
+			pairs []names.Pair
+		}{"all", append(append([]names.Pair{}, hand...), lp...)})
+	}
+	thresholds := []float64{0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95}
+	out := map[string]any{"default_threshold": names.DefaultThreshold}
+	for _, set := range sets {
+		q, wrong := names.Evaluate(set.pairs, thresholds)
+		same := 0
+		for _, p := range set.pairs {
+			if p.Same {
+				same++
+			}
+		}
+		if asJSON {
+			out[set.name] = map[string]any{"pairs": len(set.pairs), "same": same, "curve": q}
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: %d pairs (%d same, %d different)\n", set.name, len(set.pairs), same, len(set.pairs)-same)
+		fmt.Fprintln(stdout, "  threshold  precision  recall  F1     TP  FP  FN  TN")
+		for _, x := range q {
+			mark := " "
+			if x.Threshold == names.DefaultThreshold {
+				mark = "*"
+			}
+			fmt.Fprintf(stdout, " %s%.2f       %.3f      %.3f   %.3f  %3d %3d %3d %3d\n", mark, x.Threshold, x.Precision, x.Recall, x.F1, x.TP, x.FP, x.FN, x.TN)
+		}
+		if set.name == "hand-labelled" {
+			for _, p := range wrong {
+				r := names.Compare(names.Parse(p.A), names.Parse(p.B), nil)
+				fmt.Fprintf(stdout, "  wrong at %.2f: %.3f %q vs %q (%s)\n", names.DefaultThreshold, r.Score, p.A, p.B, p.Category)
+			}
+		}
+	}
+	if asJSON {
+		b, err := json.Marshal(out)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, string(b))
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,430 @@
+package names
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"strings"
+)
+
+// DefaultThreshold is the score from which two names are taken to be the
+// same person or company. It was chosen on the labelled evaluation set
+// (docs/matching.md, "puente names eval").
+const DefaultThreshold = 0.80
+
+// How two tokens matched.
+const (
+	HowExact    = "exact"
+	HowSound    = "sounds alike"
+	HowTypo     = "spelling"
+	HowInitial  = "initial"
+	HowMissing  = "not in the other name"
+	HowExtra    = "only in the other name"
+	HowYear     = "birth year"
+	HowYearMiss = "birth year differs"
+)
+
+// Part explains one piece of a score.
+type Part struct {
+	Query  string  `json:"query,omitempty"`
+	Other  string  `json:"other,omitempty"`
+	How    string  `json:"how"`
+	Score  float64 `json:"score"`
+	Weight float64 `json:"weight,omitempty"`
+}
+
+// Result is a comparison.
+type Result struct {
+	Score float64 `json:"score"`
+	Match bool    `json:"match"`
+	Parts []Part  `json:"explanation"`
+}
+
+// Weigher gives a token's weight: rare surnames count more than "maria"
+// or "garcia". Nil weighs every token 1.
+type Weigher func(token string) float64
+
+// extraPenalty is how much a token that only one of the names has costs,
+// relative to a matched token. Spanish names carry two surnames and
+// English records often keep one, and middle names come and go, so such a
+// token costs little.
+const extraPenalty = 0.2
+
+// Compare scores how likely query and other name the same person or
+// company, from 0 to 1, and explains the score.
+func Compare(query, other Name, w Weigher) Result {
+	if w == nil {
+		w = func(string) float64 { return 1 }
+	}
+	wq := make([]float64, len(query.Tokens))
+	for i, t := range query.Tokens {
+		wq[i] = w(t)
+	}
+	wo := make([]float64, len(other.Tokens))
+	for i, t := range other.Tokens {
+		wo[i] = w(t)
+	}
+	return CompareWeighted(query, other, wq, wo)
+}
+
+// CompareWeighted is Compare with each token's weight given: wq for the
+// query's tokens and wo for the other's, in order.
+func CompareWeighted(query, other Name, wq, wo []float64) Result {
+	var res Result
+	res.Score = compare(query, other, wq, wo, &res.Parts)
+	res.Match = res.Score >= DefaultThreshold
+	return res
+}
+
+// ScoreWeighted is CompareWeighted's score alone. It allocates nothing for
+// names of up to 16 tokens, so a screening run can afford it for every
+// candidate and explain only those it keeps.
+func ScoreWeighted(query, other Name, wq, wo []float64) float64 {
+	return compare(query, other, wq, wo, nil)
+}
+
+type tokenPair struct {
+	i, j int
+	sim  float64
+	how  string
+}
+
+func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
+	var buf [64]tokenPair
+	pairs := buf[:0]
+	for i, a := range query.Tokens {
+		for j, b := range other.Tokens {
+			if s, how := similarity(a, b, sound(query, i), sound(other, j)); s > 0 {
+				pairs = append(pairs, tokenPair{i, j, s, how})
+			}
+		}
+	}
+	// Insertion sort, best first, stable: pairs are few.
+	for x := 1; x < len(pairs); x++ {
+		for y := x; y > 0 && pairs[y].sim > pairs[y-1].sim; y-- {
+			pairs[y], pairs[y-1] = pairs[y-1], pairs[y]
+		}
+	}
+	var uq, uo uint64 // matched tokens (the first 64 of each name)
+	var got, total float64
+	for _, p := range pairs {
+		if uq&(1<<uint(p.i)) != 0 || uo&(1<<uint(p.j)) != 0 {
+			continue
+		}
+		uq |= 1 << uint(p.i)
+		uo |= 1 << uint(p.j)
+		wt := (wq[p.i] + wo[p.j]) / 2
+		got += p.sim * wt
+		total += wt
+		if parts != nil {
+			*parts = append(*parts, Part{Query: query.Tokens[p.i], Other: other.Tokens[p.j], How: p.how, Score: round3(p.sim), Weight: round3(wt)})
+		}
+	}
+	// A token only one side has (a second surname, a middle name) costs
+	// little. Tokens on both sides that found no partner are a conflict
+	// ("Mónica" against "Modesta" with the same two surnames) and cost in
+	// full.
+	nq, no := min(len(query.Tokens), 64), min(len(other.Tokens), 64)
+	missQ := bits.OnesCount64(uq) < nq
+	missO := bits.OnesCount64(uo) < no
+	penalty := extraPenalty
+	if missQ && missO {
+		penalty = 1
+	}
+	for i := 0; i < nq; i++ {
+		if uq&(1<<uint(i)) == 0 {
+			wt := penalty * wq[i]
+			total += wt
+			if parts != nil {
+				*parts = append(*parts, Part{Query: query.Tokens[i], How: HowMissing, Weight: round3(wt)})
+			}
+		}
+	}
+	for j := 0; j < no; j++ {
+		if uo&(1<<uint(j)) == 0 {
+			wt := penalty * wo[j]
+			total += wt
+			if parts != nil {
+				*parts = append(*parts, Part{Other: other.Tokens[j], How: HowExtra, Weight: round3(wt)})
+			}
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return round3(got / total)
+}
+
+// WithYear adjusts a result for a birth year: a year the other record
+// also gives confirms a little; years that are all more than one apart
+// count strongly against.
+func (r Result) WithYear(year int, years []int) Result {
+	if year == 0 || len(years) == 0 {
+		return r
+	}
+	best := math.MaxInt
+	for _, y := range years {
+		best = min(best, abs(y-year))
+	}
+	switch {
+	case best == 0:
+		r.Score = math.Min(1, r.Score+0.05)
+		r.Parts = append(r.Parts, Part{Query: fmt.Sprint(year), Other: fmt.Sprint(year), How: HowYear, Score: 0.05})
+	case best > 1:
+		r.Score = math.Max(0, r.Score-0.2)
+		r.Parts = append(r.Parts, Part{Query: fmt.Sprint(year), Other: joinYears(years), How: HowYearMiss, Score: -0.2})
+	}
+	r.Score = round3(r.Score)
+	r.Match = r.Score >= DefaultThreshold
+	return r
+}
+
+func joinYears(ys []int) string {
+	s := make([]string, len(ys))
+	for i, y := range ys {
+		s[i] = fmt.Sprint(y)
+	}
+	return strings.Join(s, "/")
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
+
+// TokenSimilarity compares two normalised tokens: 1 when equal, 0.95 when
+// they sound alike in Spanish or English, 0.85 when one is the initial of
+// the other, the Jaro-Winkler similarity (scaled by 0.97) for a likely
+// misspelling, and 0 otherwise.
+func TokenSimilarity(a, b string) (float64, string) {
+	return similarity(a, b, Phonetic(a), Phonetic(b))
+}
+
+func sound(n Name, i int) string {
+	if i < len(n.Sounds) {
+		return n.Sounds[i]
+	}
+	return Phonetic(n.Tokens[i])
+}
+
+func similarity(a, b, pa, pb string) (float64, string) {
+	if a == b {
+		return 1, HowExact
+	}
+	if len(a) == 1 || len(b) == 1 {
+		if a[0] == b[0] {
+			return 0.85, HowInitial
+		}
+		return 0, ""
+	}
+	if genderPair(a, b) {
+		// Antonio and Antonia, Daniel and Daniela: two people.
+		return 0, ""
+	}
+	// Jaro-Winkler of at least 0.92 (or 0.75 with the same sound key)
+	// needs close lengths, and in practice the same first letter.
+	if d := len(a) - len(b); pa != pb && (d > 3 || d < -3 || a[0] != b[0]) {
+		return 0, ""
+	}
+	jw := JaroWinkler(a, b)
+	// A short sound key ("kr" for Caro and Karo) is trusted only when the
+	// spellings are close too.
+	if pa == pb && (len(pa) >= 3 || (len(pa) == 2 && jw >= 0.75)) {
+		return 0.95, HowSound
+	}
+	if jw >= 0.92 {
+		return jw * 0.97, HowTypo
+	}
+	return 0, ""
+}
+
+// genderPair tells the masculine and feminine forms of a Spanish given
+// name apart: they differ in a final a against o, e, s or nothing
+// (Antonio/Antonia, Andrés/Andrea, Daniel/Daniela).
+func genderPair(a, b string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	if len(a) < 3 {
+		return false
+	}
+	if len(b) == len(a)+1 && b[:len(a)] == a && b[len(b)-1] == 'a' {
+		return true
+	}
+	if len(a) == len(b) && a[:len(a)-1] == b[:len(b)-1] {
+		x, y := a[len(a)-1], b[len(b)-1]
+		return (x == 'a' && strings.IndexByte("oes", y) >= 0) || (y == 'a' && strings.IndexByte("oes", x) >= 0)
+	}
+	return false
+}
+
+// JaroWinkler is the Jaro-Winkler similarity of a and b (prefix scale 0.1,
+// prefix up to 4), over bytes: tokens are ASCII after Fold for Latin
+// names.
+func JaroWinkler(a, b string) float64 {
+	if a == b {
+		return 1
+	}
+	la, lb := len(a), len(b)
+	if la == 0 || lb == 0 {
+		return 0
+	}
+	window := max(la, lb)/2 - 1
+	window = max(window, 0)
+	var ma, mb [64]bool
+	if la > 64 || lb > 64 {
+		return 0
+	}
+	m := 0
+	for i := 0; i < la; i++ {
+		lo, hi := max(0, i-window), min(lb-1, i+window)
+		for j := lo; j <= hi; j++ {
+			if !mb[j] && a[i] == b[j] {
+				ma[i], mb[j] = true, true
+				m++
+				break
+			}
+		}
+	}
+	if m == 0 {
+		return 0
+	}
+	t, k := 0, 0
+	for i := 0; i < la; i++ {
+		if !ma[i] {
+			continue
+		}
+		for !mb[k] {
+			k++
+		}
+		if a[i] != b[k] {
+			t++
+		}
+		k++
+	}
+	fm := float64(m)
+	jaro := (fm/float64(la) + fm/float64(lb) + (fm-float64(t)/2)/fm) / 3
+	p := 0
+	for p < min(4, la, lb) && a[p] == b[p] {
+		p++
+	}
+	return jaro + float64(p)*0.1*(1-jaro)
+}
+
+// Phonetic is a sound key for Spanish and English spellings of the same
+// name: h is silent, v sounds as b, z and soft c as s, ll and y alike,
+// soft g and j alike, qu and hard c as k, ph as f; doubled letters and
+// vowels after the first letter drop. "Zambada" and "Sambada", "Hernández"
+// and "Ernandes", "Villalobos" and "Biyalobos" share a key.
+func Phonetic(tok string) string {
+	s := []byte(tok)
+	var out []byte
+	emit := func(c byte) {
+		if len(out) > 0 && out[len(out)-1] == c {
+			return
+		}
+		out = append(out, c)
+	}
+	vowel := func(c byte) bool { return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' }
+	at := func(i int) byte {
+		if i < len(s) {
+			return s[i]
+		}
+		return 0
+	}
+	first := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var k byte
+		switch c {
+		case 'a', 'e', 'i', 'o', 'u':
+			if first {
+				k = 'a' // any leading vowel
+			}
+		case 'y':
+			if vowel(at(i + 1)) {
+				k = 'y'
+			} else if first {
+				k = 'a'
+			}
+		case 'h':
+			// silent ("ch", "sh", "ph", "th" are handled at their first
+			// letter), and a leading h leaves the vowel after it first
+			continue
+		case 'l':
+			if at(i+1) == 'l' {
+				k = 'y'
+				i++
+			} else {
+				k = 'l'
+			}
+		case 'v', 'b', 'w':
+			k = 'b'
+		case 'z', 's':
+			if c == 's' && at(i+1) == 'h' {
+				k = 'x'
+				i++
+			} else {
+				k = 's'
+			}
+		case 'c':
+			switch n := at(i + 1); {
+			case n == 'h':
+				k = 'x'
+				i++
+			case n == 'e' || n == 'i' || n == 'y':
+				k = 's'
+			default:
+				k = 'k'
+			}
+		case 'k', 'q':
+			k = 'k'
+			if c == 'q' && at(i+1) == 'u' {
+				i++
+			}
+		case 'g':
+			switch n := at(i + 1); {
+			case n == 'e' || n == 'i':
+				k = 'j'
+			case n == 'u' && (at(i+2) == 'e' || at(i+2) == 'i'):
+				k = 'g'
+				i++
+			default:
+				k = 'g'
+			}
+		case 'j':
+			k = 'j'
+		case 'x':
+			k = 'j' // Mexico/Mejico, Ximena/Jimena
+		case 'p':
+			if at(i+1) == 'h' {
+				k = 'f'
+				i++
+			} else {
+				k = 'p'
+			}
+		case 'n':
+			if at(i+1) == 'b' || at(i+1) == 'v' {
+				k = 'm'
+			} else {
+				k = 'n'
+			}
+		case 't':
+			if at(i+1) == 'h' {
+				i++
+			}
+			k = 't'
+		default:
+			k = c
+		}
+		first = false
+		if k != 0 {
+			emit(k)
+		}
+	}
+	return string(out)
+}

@@ -1,0 +1,225 @@
+package screen
+
+import (
+	"math"
+	"math/bits"
+	"sort"
+	"sync"
+
+	"puente/internal/names"
+)
+
+// Candidate is one list entry ranked against a query.
+type Candidate struct {
+	List        string       `json:"list"`
+	ID          string       `json:"id"`
+	Type        string       `json:"type"`
+	Name        string       `json:"name"`         // the entry's primary name
+	MatchedName string       `json:"matched_name"` // the name or alias that scored best
+	Score       float64      `json:"score"`
+	Match       bool         `json:"match"` // at or above the default threshold
+	BirthYears  []int        `json:"birth_years,omitempty"`
+	Explanation []names.Part `json:"explanation"`
+}
+
+type indexed struct {
+	entry   int32
+	name    names.Name
+	weights []float64 // of name's tokens
+}
+
+// Screener holds the lists in memory with a blocking index: each name
+// token is filed under its sound key and its first three letters, so a
+// query reaches candidates despite accents, spelling variants and most
+// typos, without comparing it to every name.
+type Screener struct {
+	scratch  sync.Pool
+	entries  []Entry
+	names    []indexed
+	postings map[string][]int32
+	df       map[string]int
+}
+
+// maxPosting bounds how many names one key may contribute when the query
+// has rarer keys too: "mohammad" or "garcia" alone would pull in
+// thousands.
+const maxPosting = 2500
+
+// New indexes entries.
+func New(entries []Entry) *Screener {
+	s := &Screener{scratch: sync.Pool{New: func() any { return &scratch{} }}, entries: entries, postings: map[string][]int32{}, df: map[string]int{}}
+	defer func() {
+		for i := range s.names {
+			n := &s.names[i]
+			n.weights = make([]float64, len(n.name.Tokens))
+			for k, t := range n.name.Tokens {
+				n.weights[k] = s.weight(t)
+			}
+		}
+	}()
+	for i, e := range entries {
+		for _, raw := range e.Names {
+			n := names.Parse(raw)
+			if len(n.Tokens) == 0 {
+				continue
+			}
+			id := int32(len(s.names))
+			s.names = append(s.names, indexed{entry: int32(i), name: n})
+			seen := map[string]bool{}
+			for k, tok := range n.Tokens {
+				if !seen[tok] {
+					s.df[tok]++
+				}
+				for _, key := range keys(tok, n.Sounds[k]) {
+					if !seen[key] {
+						seen[key] = true
+						s.postings[key] = append(s.postings[key], id)
+					}
+				}
+				seen[tok] = true
+			}
+		}
+	}
+	return s
+}
+
+// scratch counts hits per indexed name for one query.
+type scratch struct {
+	mask    []uint32 // which query tokens reached the name (the first 32)
+	touched []int32
+}
+
+func (sc *scratch) reset(n int) {
+	if len(sc.mask) < n {
+		sc.mask = make([]uint32, n)
+	}
+	for _, id := range sc.touched {
+		sc.mask[id] = 0
+	}
+	sc.touched = sc.touched[:0]
+}
+
+func (sc *scratch) hit(id int32, tok int) {
+	if sc.mask[id] == 0 {
+		sc.touched = append(sc.touched, id)
+	}
+	sc.mask[id] |= 1 << uint(min(tok, 31))
+}
+
+func (sc *scratch) count(id int32) int { return bits.OnesCount32(sc.mask[id]) }
+
+// Len is the number of entries.
+func (s *Screener) Len() int { return len(s.entries) }
+
+// Names is the number of indexed names, aliases included.
+func (s *Screener) Names() int { return len(s.names) }
+
+func keys(tok, sound string) []string {
+	if len(tok) < 2 {
+		return nil
+	}
+	out := []string{"s:" + sound}
+	if len(tok) >= 3 {
+		out = append(out, "p:"+tok[:3])
+	}
+	return out
+}
+
+// weight makes rare tokens count more than common ones (inverse document
+// frequency, clamped to [0.3, 1.2]).
+func (s *Screener) weight(tok string) float64 {
+	idf := math.Log(float64(len(s.names)+1) / float64(s.df[tok]+1))
+	return math.Max(0.3, math.Min(1.2, idf/8))
+}
+
+// Query is one screening request.
+type Query struct {
+	Name  string
+	Year  int     // birth year, 0 if unknown
+	Limit int     // candidates to return; 10 if 0
+	Min   float64 // lowest score to return; 0.5 if 0
+}
+
+// Screen ranks the entries against q, best first, one candidate per entry.
+func (s *Screener) Screen(q Query) []Candidate {
+	if q.Limit <= 0 {
+		q.Limit = 10
+	}
+	if q.Min <= 0 {
+		q.Min = 0.5
+	}
+	qn := names.Parse(q.Name)
+	if len(qn.Tokens) == 0 {
+		return nil
+	}
+	// Count, for each indexed name, how many query tokens reach it through
+	// one of their keys. A name reached by one token of a longer query
+	// cannot score well: it is compared only if it has a single token.
+	type list struct {
+		tok  int
+		post []int32
+	}
+	var lists []list
+	for i, tok := range qn.Tokens {
+		for _, k := range keys(tok, qn.Sounds[i]) {
+			if p := s.postings[k]; len(p) > 0 {
+				lists = append(lists, list{i, p})
+			}
+		}
+	}
+	sort.Slice(lists, func(a, b int) bool { return len(lists[a].post) < len(lists[b].post) })
+	sc := s.scratch.Get().(*scratch)
+	defer s.scratch.Put(sc)
+	sc.reset(len(s.names))
+	for i, l := range lists {
+		if i > 0 && len(l.post) > maxPosting {
+			break
+		}
+		for _, id := range l.post {
+			sc.hit(id, l.tok)
+		}
+	}
+	need := min(2, len(qn.Tokens))
+	wq := make([]float64, len(qn.Tokens))
+	for i, t := range qn.Tokens {
+		wq[i] = s.weight(t)
+	}
+	best := map[int32]Candidate{}
+	for _, id := range sc.touched {
+		in := &s.names[id]
+		if sc.count(id) < need && len(in.name.Tokens) > 1 {
+			continue
+		}
+		e := &s.entries[in.entry]
+		// A birth year moves a score by at most +0.05.
+		if names.ScoreWeighted(qn, in.name, wq, in.weights)+0.05 < q.Min {
+			continue
+		}
+		r := names.CompareWeighted(qn, in.name, wq, in.weights).WithYear(q.Year, e.Years)
+		if r.Score < q.Min {
+			continue
+		}
+		if c, ok := best[in.entry]; ok && c.Score >= r.Score {
+			continue
+		}
+		best[in.entry] = Candidate{List: e.List, ID: e.ID, Type: e.Type, Name: e.Name, MatchedName: in.name.Raw,
+			Score: r.Score, Match: r.Match, BirthYears: e.Years, Explanation: r.Parts}
+	}
+	out := make([]Candidate, 0, len(best))
+	for _, c := range best {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if out[a].Score != out[b].Score {
+			return out[a].Score > out[b].Score
+		}
+		if out[a].List != out[b].List {
+			return out[a].List < out[b].List
+		}
+		return out[a].ID < out[b].ID
+	})
+	if len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out
+}
