@@ -29,7 +29,7 @@ import (
 const usage = `puente: software for a bilateral security-cooperation agreement.
 
 Usage:
-  puente demo [--mx-port 8081] [--us-port 8082] [--dir puente-demo] [--fresh]
+  puente demo [--mx-port 8081] [--us-port 8082] [--dir puente-demo] [--fresh] [--lists ../shared/data]
   puente init --dir DIR --party MX|US --name NAME --http ADDR --federation ADDR [--federation-url URL] [--db DSN]
   puente agreement draft --party A/party.json --party B/party.json --out FILE
   puente agreement sign --dir DIR FILE
@@ -125,8 +125,14 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&o.USPort, "us-port", 8082, "port of the United States node's web UI")
 	fs.StringVar(&o.Dir, "dir", "puente-demo", "folder for both nodes' data")
 	fs.BoolVar(&o.Fresh, "fresh", false, "delete the folder and start over")
+	fs.StringVar(&o.Lists, "lists", "", "sanctions lists folder for screening (default $PUENTE_LISTS or ../shared/data when present)")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if o.Lists == "" {
+		if d := listsDir(""); dirExists(d) {
+			o.Lists = d
+		}
 	}
 	return demo.Run(ctx, o)
 }

@@ -26,6 +26,11 @@ func listsDir(flagValue string) string {
 	return "../shared/data"
 }
 
+func dirExists(d string) bool {
+	st, err := os.Stat(d)
+	return err == nil && st.IsDir()
+}
+
 func cmdScreen(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flags("screen")
 	var lists, file string

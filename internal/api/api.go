@@ -87,6 +87,8 @@ var Routes = []string{
 	"GET /api/v1/audit/alarms",
 	"POST /api/v1/audit/alarms/{id}/ack",
 	"GET /api/v1/audit/access-reports",
+	"GET /api/v1/screen",
+	"POST /api/v1/names/compare",
 }
 
 // New returns the API handler for node n, to mount at /api/v1/.
@@ -101,6 +103,7 @@ func New(n *node.Node) http.Handler {
 		a.auth(a.listTokens), a.auth(a.createToken), a.auth(a.revokeToken),
 		a.auth(a.agreement), a.auth(a.quarantine),
 		a.auth(a.auditStatus), a.auth(a.auditLog), a.auth(a.auditAlarms), a.auth(a.ackAlarm), a.auth(a.accessReports),
+		a.auth(a.screen), a.auth(a.compareNames),
 	}
 	for i, r := range Routes {
 		m.HandleFunc(r, handlers[i])

@@ -59,15 +59,17 @@ const (
 	// AuditLog: browse the transparency log, its checkpoints, the
 	// partner's access reports and alarms; acknowledge alarms.
 	AuditLog Permission = "audit.log"
+	// Screen: screen names against this node's sanctions lists.
+	Screen Permission = "screen"
 )
 
 var rolePermissions = map[Role][]Permission{
-	Analyst:     {LiaisonRead, LiaisonWrite, ViewAgreement},
-	Supervisor:  {LiaisonRead, LiaisonWrite, ViewAgreement},
-	Coordinator: {LiaisonRead, LiaisonWrite, ViewAgreement},
-	Legal:       {LiaisonRead, LiaisonWrite, ViewAgreement},
+	Analyst:     {LiaisonRead, LiaisonWrite, ViewAgreement, Screen},
+	Supervisor:  {LiaisonRead, LiaisonWrite, ViewAgreement, Screen},
+	Coordinator: {LiaisonRead, LiaisonWrite, ViewAgreement, Screen},
+	Legal:       {LiaisonRead, LiaisonWrite, ViewAgreement, Screen},
 	Training:    {LiaisonRead, LiaisonWrite, ViewAgreement},
-	Auditor:     {LiaisonRead, ReadAll, ViewAgreement, ReviewQuarantine, AuditLog},
+	Auditor:     {LiaisonRead, ReadAll, ViewAgreement, ReviewQuarantine, AuditLog, Screen},
 	// Administrators run the node; they do not read operational traffic.
 	Admin: {ManageUsers, ViewAgreement, ReviewQuarantine},
 }

@@ -32,6 +32,9 @@ type Options struct {
 	Out            io.Writer
 	// Ready, if set, is closed once both nodes serve.
 	Ready chan<- struct{}
+	// Lists is the sanctions lists folder both nodes screen against; ""
+	// leaves screening off.
+	Lists string
 }
 
 // User is one demo login.
@@ -98,6 +101,9 @@ func Run(ctx context.Context, o Options) error {
 		// The UI port may change between runs; the federation endpoints are
 		// fixed by the agreement.
 		if err := setHTTPAddr(dir, "127.0.0.1:"+strconv.Itoa(ports[party])); err != nil {
+			return err
+		}
+		if err := setLists(dir, o.Lists); err != nil {
 			return err
 		}
 		logf, err := os.OpenFile(filepath.Join(o.Dir, party+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
@@ -168,6 +174,26 @@ func setHTTPAddr(dir, addr string) error {
 		return nil
 	}
 	cfg.HTTPAddr = addr
+	return cfg.Save(dir)
+}
+
+// setLists points a node at the sanctions lists folder.
+func setLists(dir, lists string) error {
+	if lists != "" {
+		abs, err := filepath.Abs(lists)
+		if err != nil {
+			return err
+		}
+		lists = abs
+	}
+	cfg, err := node.LoadConfig(dir)
+	if err != nil {
+		return err
+	}
+	if cfg.ListsDir == lists {
+		return nil
+	}
+	cfg.ListsDir = lists
 	return cfg.Save(dir)
 }
 

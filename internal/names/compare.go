@@ -123,12 +123,14 @@ func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 	// A token only one side has (a second surname, a middle name) costs
 	// little. Tokens on both sides that found no partner are a conflict
 	// ("Mónica" against "Modesta" with the same two surnames) and cost in
-	// full.
+	// full. So do the rest of a query that agrees with the other name on
+	// one token only.
 	nq, no := min(len(query.Tokens), 64), min(len(other.Tokens), 64)
 	missQ := bits.OnesCount64(uq) < nq
 	missO := bits.OnesCount64(uo) < no
 	penalty := extraPenalty
-	if missQ && missO {
+	if (missQ && missO) || (bits.OnesCount64(uq) == 1 && nq > 1) {
+		// One shared token is weak evidence when the query says more.
 		penalty = 1
 	}
 	for i := 0; i < nq; i++ {
@@ -231,9 +233,9 @@ func similarity(a, b, pa, pb string) (float64, string) {
 		return 0, ""
 	}
 	jw := JaroWinkler(a, b)
-	// A short sound key ("kr" for Caro and Karo) is trusted only when the
-	// spellings are close too.
-	if pa == pb && (len(pa) >= 3 || (len(pa) == 2 && jw >= 0.75)) {
+	// A sound key drops vowels, so it is trusted only when the spellings
+	// are fairly close too (Caro and Karo, not Sambada and Sinbad).
+	if pa == pb && jw >= 0.75 {
 		return 0.95, HowSound
 	}
 	if jw >= 0.92 {

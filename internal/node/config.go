@@ -35,6 +35,9 @@ type Config struct {
 	// StallAfter: the partner's log is reported stalled when envelopes
 	// arrive but no newer checkpoint has for this long ("60s" if unset).
 	StallAfter Duration `json:"stall_after,omitzero"`
+	// ListsDir holds the sanctions lists for screening: ofac-sdn/ (sdn.csv,
+	// alt.csv) and un/ (consolidated.xml). Relative to the node folder.
+	ListsDir string `json:"lists_dir,omitempty"`
 }
 
 // Duration is a time.Duration written as "3s" in the configuration.
@@ -70,6 +73,7 @@ func LoadConfig(dir string) (*Config, error) {
 		"PUENTE_FEDERATION_ADDR":    &c.FederationAddr,
 		"PUENTE_LOG_LEVEL":          &c.LogLevel,
 		"PUENTE_SQLITE_SYNCHRONOUS": &c.SQLiteSynchronous,
+		"PUENTE_LISTS":              &c.ListsDir,
 	} {
 		if v := os.Getenv(env); v != "" {
 			*field = v

@@ -20,6 +20,7 @@ import (
 	"puente/internal/liaison"
 	"puente/internal/link"
 	"puente/internal/live"
+	"puente/internal/screen"
 	"puente/internal/store"
 	"puente/internal/trust"
 	"puente/internal/trustlog"
@@ -36,6 +37,7 @@ type Node struct {
 	Link      *link.Link
 	TrustLog  *trustlog.Log
 	Trust     *trust.Service
+	Lists     *screen.Lists
 	Auth      *auth.Service
 	Liaison   *liaison.Service
 	Registry  *prometheus.Registry
@@ -94,6 +96,11 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Node, error) {
 		Interval: cfg.CheckpointInterval.Duration, StallAfter: cfg.StallAfter.Duration})
 	n.Liaison = liaison.NewService(db, l, hub, ag.Body().Caveats.Classification)
 	n.Liaison.SetTrust(n.Trust)
+	lists := ""
+	if cfg.ListsDir != "" {
+		lists = resolve(dir, cfg.ListsDir)
+	}
+	n.Lists = screen.NewLists(lists)
 	if err := recordAgreement(ctx, db, tl, ag); err != nil {
 		db.Close()
 		return nil, err

@@ -1,6 +1,7 @@
 package screen
 
 import (
+	"errors"
 	"math"
 	"math/bits"
 	"sort"
@@ -222,4 +223,38 @@ func (s *Screener) Screen(q Query) []Candidate {
 		out = out[:q.Limit]
 	}
 	return out
+}
+
+// Lists loads the lists of a folder once, on first use: a node that never
+// screens never pays for them.
+type Lists struct {
+	dir  string
+	once sync.Once
+	s    *Screener
+	err  error
+}
+
+// ErrNoLists means the node has no lists folder configured.
+var ErrNoLists = errors.New("no sanctions lists are configured for this node (set lists_dir in puente.json or PUENTE_LISTS)")
+
+// NewLists returns the lists of dir; "" means none.
+func NewLists(dir string) *Lists { return &Lists{dir: dir} }
+
+// Dir is the folder the lists come from.
+func (l *Lists) Dir() string { return l.dir }
+
+// Screener loads the lists on first call and returns the screener.
+func (l *Lists) Screener() (*Screener, error) {
+	if l.dir == "" {
+		return nil, ErrNoLists
+	}
+	l.once.Do(func() {
+		es, err := Load(l.dir)
+		if err != nil {
+			l.err = err
+			return
+		}
+		l.s = New(es)
+	})
+	return l.s, l.err
 }

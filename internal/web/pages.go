@@ -13,6 +13,8 @@ import (
 	"puente/internal/auth"
 	"puente/internal/liaison"
 	"puente/internal/link"
+	"puente/internal/names"
+	"puente/internal/screen"
 	"puente/internal/store"
 	"puente/internal/trust"
 	"puente/internal/trustlog"
@@ -554,4 +556,43 @@ func (s *Server) ackAlarm(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		return
 	}
 	http.Redirect(w, r, "/audit#alarms", http.StatusSeeOther)
+}
+
+type screenData struct {
+	Candidates []screen.Candidate
+	Threshold  float64
+}
+
+// screenPage screens a name against this node's lists, in the clear and
+// on this node only.
+func (s *Server) screenPage(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if !u.Can(auth.Screen) {
+		s.forbidden(w, r, u)
+		return
+	}
+	v := s.newView(r, u, nil)
+	v.Title = v.T("screen.title")
+	v.Form = map[string]string{"name": r.URL.Query().Get("name"), "dob": r.URL.Query().Get("dob")}
+	if v.Form["name"] == "" && v.Form["dob"] == "" {
+		s.render(w, r, http.StatusOK, "screen", v)
+		return
+	}
+	q, e := api.ScreenRequest(r)
+	if e != nil {
+		v.Error = v.T("screen.error." + e.Field + "." + e.Reason)
+		s.render(w, r, http.StatusUnprocessableEntity, "screen", v)
+		return
+	}
+	sc, err := s.n.Lists.Screener()
+	if errors.Is(err, screen.ErrNoLists) {
+		v.Error = v.T("screen.error.no_lists")
+		s.render(w, r, http.StatusConflict, "screen", v)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	v.Data = screenData{Candidates: sc.Screen(q), Threshold: names.DefaultThreshold}
+	s.render(w, r, http.StatusOK, "screen", v)
 }

@@ -84,6 +84,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /admin/agreement", s.user(s.agreementPage))
 	m.HandleFunc("GET /admin/quarantine", s.user(s.quarantinePage))
 	m.HandleFunc("GET /audit", s.user(s.auditPage))
+	m.HandleFunc("GET /screen", s.user(s.screenPage))
 	m.HandleFunc("POST /audit/alarms/{id}/ack", s.user(s.ackAlarm))
 }
 
