@@ -32,6 +32,8 @@ func artifactDir(t *testing.T) string {
 // reply arrive live on MX, and switch the language.
 func TestBrowserLiaison(t *testing.T) {
 	chromium := testenv.Chromium(t)
+	lists, _ := filepath.Abs("../internal/screen/testdata/lists")
+	t.Setenv("PUENTE_LISTS", lists)
 	p := testenv.StartPair(t)
 	for party, agency := range map[string]string{"MX": "UIF", "US": "FinCEN"} {
 		if _, err := p.Nodes[party].Auth.Create(context.Background(), auth.NewUser{Username: "web", DisplayName: "Web " + party, Role: auth.Analyst, Agency: agency, Password: "browser-password", Lang: ""}); err != nil {
@@ -177,6 +179,21 @@ func TestBrowserLiaison(t *testing.T) {
 	}
 	t.Logf("audit page: %s", witnessed)
 	shot(audTab, "mx-audit.png")
+
+	// 8. The MX analyst screens a name with a typo against the lists.
+	var top string
+	if err := chromedp.Run(mxTab,
+		chromedp.Click("#nav-screen"), chromedp.WaitVisible("#screen-name"),
+		chromedp.SendKeys("#screen-name", "Ismael Sambada"), chromedp.SendKeys("#screen-dob", "1948"),
+		chromedp.Click("#screen-submit"), chromedp.WaitVisible("#screen-results"),
+		chromedp.Text("#screen-results tbody tr", &top),
+	); err != nil {
+		t.Fatalf("screening: %v", err)
+	}
+	if !strings.Contains(top, "ZAMBADA GARCIA, Ismael") || !strings.Contains(top, "7226") {
+		t.Fatalf("the first screening result is %q", top)
+	}
+	shot(mxTab, "mx-screen.png")
 }
 
 func jsString(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }

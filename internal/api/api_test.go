@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -273,5 +274,53 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 	}
 	if total != n {
 		t.Errorf("openapi.json has %d operations, the API serves %d", total, n)
+	}
+}
+
+func TestScreening(t *testing.T) {
+	lists, _ := filepath.Abs("../screen/testdata/lists")
+	t.Setenv("PUENTE_LISTS", lists)
+	p := testenv.StartPair(t)
+	analyst := &client{t: t, base: p.URL("MX"), token: p.Tokens["MX"]}
+	admin := userClient(t, p, "MX", "adm", auth.Admin, "SRE")
+
+	var res struct {
+		Threshold  float64
+		Candidates []struct {
+			List, ID, Name string
+			Score          float64
+			Match          bool
+			Explanation    []map[string]any
+		}
+	}
+	status, e := analyst.do("GET", "/api/v1/screen?name="+url.QueryEscape("Ismael Sambada")+"&dob=1948", nil, &res)
+	if status != http.StatusOK || len(res.Candidates) == 0 {
+		t.Fatalf("screening: %d %v %+v", status, e, res)
+	}
+	if c := res.Candidates[0]; c.List != "ofac-sdn" || c.ID != "7226" || !c.Match || len(c.Explanation) == 0 {
+		t.Fatalf("first candidate: %+v", c)
+	}
+	for _, c := range []struct {
+		query, field string
+	}{{"", "name"}, {"name=" + strings.Repeat("a", 301), "name"}, {"name=Ismael&dob=48", "dob"}, {"name=Ismael&limit=0", "limit"}, {"name=%21%21", "name"}} {
+		status, e := analyst.do("GET", "/api/v1/screen?"+c.query, nil, nil)
+		if status != http.StatusUnprocessableEntity || e["field"] != c.field {
+			t.Errorf("screen?%s: %d %v, want 422 naming %s", c.query, status, e, c.field)
+		}
+	}
+	if status, _ := admin.do("GET", "/api/v1/screen?name=Ismael", nil, nil); status != http.StatusForbidden {
+		t.Errorf("an admin screened names: %d", status)
+	}
+
+	var cmp struct {
+		Score float64
+		Match bool
+	}
+	status, e = analyst.do("POST", "/api/v1/names/compare", map[string]string{"name1": "Mónica Zambada Niebla", "name2": "Modesta Zambada Niebla"}, &cmp)
+	if status != http.StatusOK || cmp.Match {
+		t.Fatalf("compare: %d %v %+v", status, e, cmp)
+	}
+	if status, e := analyst.do("POST", "/api/v1/names/compare", map[string]string{"name1": "x"}, nil); status != http.StatusUnprocessableEntity || e["field"] != "name2" {
+		t.Errorf("compare without name2: %d %v", status, e)
 	}
 }

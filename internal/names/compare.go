@@ -129,7 +129,7 @@ func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 	missQ := bits.OnesCount64(uq) < nq
 	missO := bits.OnesCount64(uo) < no
 	penalty := extraPenalty
-	if (missQ && missO) || (bits.OnesCount64(uq) == 1 && nq > 1) {
+	if (missQ && missO) || (bits.OnesCount64(uq) == 1 && nq > 1 && no > 1) {
 		// One shared token is weak evidence when the query says more.
 		penalty = 1
 	}
@@ -158,8 +158,8 @@ func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 }
 
 // WithYear adjusts a result for a birth year: a year the other record
-// also gives confirms a little; years that are all more than one apart
-// count strongly against.
+// also gives confirms a little (+0.05); years all 2 to 5 apart count a
+// little against (−0.1), years all further apart strongly (−0.3).
 func (r Result) WithYear(year int, years []int) Result {
 	if year == 0 || len(years) == 0 {
 		return r
@@ -173,8 +173,14 @@ func (r Result) WithYear(year int, years []int) Result {
 		r.Score = math.Min(1, r.Score+0.05)
 		r.Parts = append(r.Parts, Part{Query: fmt.Sprint(year), Other: fmt.Sprint(year), How: HowYear, Score: 0.05})
 	case best > 1:
-		r.Score = math.Max(0, r.Score-0.2)
-		r.Parts = append(r.Parts, Part{Query: fmt.Sprint(year), Other: joinYears(years), How: HowYearMiss, Score: -0.2})
+		// A few years off may be a typo in the record; a generation off
+		// is another person with the same name (a father, a son).
+		d := -0.1
+		if best > 5 {
+			d = -0.3
+		}
+		r.Score = math.Max(0, r.Score+d)
+		r.Parts = append(r.Parts, Part{Query: fmt.Sprint(year), Other: joinYears(years), How: HowYearMiss, Score: d})
 	}
 	r.Score = round3(r.Score)
 	r.Match = r.Score >= DefaultThreshold
@@ -198,8 +204,9 @@ func abs(x int) int {
 
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 
-// TokenSimilarity compares two normalised tokens: 1 when equal, 0.95 when
-// they sound alike in Spanish or English, 0.85 when one is the initial of
+// TokenSimilarity compares two normalised tokens: 1 when equal, 0.85 to
+// 0.95 when they sound alike in Spanish or English (more as the spellings
+// are closer), 0.85 when one is the initial of
 // the other, the Jaro-Winkler similarity (scaled by 0.97) for a likely
 // misspelling, and 0 otherwise.
 func TokenSimilarity(a, b string) (float64, string) {
@@ -236,7 +243,8 @@ func similarity(a, b, pa, pb string) (float64, string) {
 	// A sound key drops vowels, so it is trusted only when the spellings
 	// are fairly close too (Caro and Karo, not Sambada and Sinbad).
 	if pa == pb && jw >= 0.75 {
-		return 0.95, HowSound
+		// 0.85 for spellings barely alike, up to 0.95 for close ones.
+		return 0.85 + 0.1*math.Min(1, (jw-0.75)/0.2), HowSound
 	}
 	if jw >= 0.92 {
 		return jw * 0.97, HowTypo

@@ -1,0 +1,141 @@
+package screen_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"puente/internal/screen"
+)
+
+// testdata/lists holds a few real entries of both lists, as published:
+// CRLF line ends, -0- for empty, a trailing 0x1A, aliases in alt.csv and
+// in the remarks, dates of birth in the remarks.
+func load(t *testing.T) *screen.Screener {
+	t.Helper()
+	es, err := screen.Load("testdata/lists")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return screen.New(es)
+}
+
+func TestLoad(t *testing.T) {
+	es, err := screen.Load("testdata/lists")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]screen.Entry{}
+	for _, e := range es {
+		byID[e.List+" "+e.ID] = e
+	}
+	z, ok := byID["ofac-sdn 7226"]
+	if !ok || z.Name != "ZAMBADA GARCIA, Ismael" || z.Type != "individual" || !slices.Equal(z.Years, []int{1948}) {
+		t.Fatalf("Zambada: %+v", z)
+	}
+	if !slices.Contains(z.Names, "El Mayo") && !slices.Contains(z.Names, "Mayo") {
+		t.Errorf("Zambada's aliases (remarks and alt.csv) are missing: %q", z.Names)
+	}
+	if b := byID["ofac-sdn 306"]; b.Type != "entity" || !slices.Contains(b.Names, "BNC") {
+		t.Errorf("Banco Nacional de Cuba: %+v", b)
+	}
+	if u := byID["un QDi.002"]; u.Name != "AMIN MUHAMMAD UL HAQ SAAM KHAN" || !slices.Equal(u.Years, []int{1960}) || !slices.Contains(u.Names, "Dr. Amin") {
+		t.Errorf("UN individual: %+v", u)
+	}
+	if e := byID["un CDe.001"]; e.Type != "entity" || e.Name != "ADF" {
+		t.Errorf("UN entity: %+v", e)
+	}
+}
+
+func TestScreenFindsVariants(t *testing.T) {
+	s := load(t)
+	cases := []struct {
+		query string
+		year  int
+		want  string // list id ranked first
+		match bool
+	}{
+		{"Ismael Zambada García", 1948, "7226", true},
+		{"ismael zambada garcia", 0, "7226", true},
+		{"Zambada Garcia Ismael", 0, "7226", true},
+		{"Ismael Sambada", 0, "7226", true},
+		{"Ismael Zambada", 0, "7226", true},
+		{"El Mayo", 0, "7226", true},
+		{"Joaquín Guzmán Loera", 0, "6861", true},
+		{"Joaquin Guzmam", 0, "6861", true},
+		{"Chapo Guzman", 0, "6861", true},
+		{"Banco Nacional de Cuba", 0, "306", true},
+		{"Amin Muhammad ul Haq", 0, "QDi.002", true},
+		{"Ismael Zambada García", 1990, "7226", false},
+	}
+	for _, c := range cases {
+		cs := s.Screen(screen.Query{Name: c.query, Year: c.year})
+		if len(cs) == 0 {
+			t.Errorf("%q: no candidate", c.query)
+			continue
+		}
+		if cs[0].ID != c.want || cs[0].Match != c.match {
+			t.Errorf("%q (%d): first is %s %q %.3f match=%v; want %s match=%v", c.query, c.year, cs[0].ID, cs[0].Name, cs[0].Score, cs[0].Match, c.want, c.match)
+		}
+		if len(cs[0].Explanation) == 0 {
+			t.Errorf("%q: no explanation", c.query)
+		}
+	}
+	for _, q := range []string{"", "   ", "!!!", "Xqzv Wwwq"} {
+		if cs := s.Screen(screen.Query{Name: q}); len(cs) != 0 {
+			t.Errorf("%q found %+v", q, cs)
+		}
+	}
+}
+
+func TestLoadRejectsMalformedLists(t *testing.T) {
+	write := func(t *testing.T, files map[string]string) string {
+		dir := t.TempDir()
+		for name, body := range files {
+			p := filepath.Join(dir, name)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	cases := []struct {
+		name  string
+		files map[string]string
+		want  string
+	}{
+		{"empty folder", map[string]string{"README": "x"}, "no list found"},
+		{"too few fields", map[string]string{"ofac-sdn/sdn.csv": "1,\"A\",\"individual\"\r\n"}, "line 1"},
+		{"broken quotes", map[string]string{"ofac-sdn/sdn.csv": "1,\"A,\"individual\",\"X\",-0-,-0-,-0-,-0-,-0-,-0-,-0-,-0-\r\n2,\"B"}, "sdn.csv"},
+		{"broken XML", map[string]string{"un/consolidated.xml": "<CONSOLIDATED_LIST><INDIVIDUALS><INDIVIDUAL>"}, "consolidated.xml"},
+		{"entity expansion", map[string]string{"un/consolidated.xml": `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><CONSOLIDATED_LIST><INDIVIDUALS><INDIVIDUAL><FIRST_NAME>&b;</FIRST_NAME><REFERENCE_NUMBER>X</REFERENCE_NUMBER></INDIVIDUAL></INDIVIDUALS></CONSOLIDATED_LIST>`}, "consolidated.xml"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := screen.Load(write(t, c.files))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Load = %v, want an error naming %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestListsLoadOnceAndSayWhenMissing(t *testing.T) {
+	if _, err := screen.NewLists("").Screener(); err != screen.ErrNoLists {
+		t.Fatalf("no folder: %v", err)
+	}
+	l := screen.NewLists("testdata/lists")
+	a, err := l.Screener()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := l.Screener()
+	if a != b || a.Len() < 10 {
+		t.Fatalf("loaded twice or too little: %p %p %d", a, b, a.Len())
+	}
+}
