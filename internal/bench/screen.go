@@ -93,9 +93,9 @@ func Screen(dir string, n int) (*ScreenResult, error) {
 	el := time.Since(start)
 	res.Queries = len(qs)
 	res.QPS = round(float64(len(qs)) / el.Seconds())
-	res.P50ms = round(float64(quantile(lat, 0.5).Microseconds())/1e3*100) / 100
-	res.P99ms = round(float64(quantile(lat, 0.99).Microseconds())/1e3*100) / 100
-	res.Found = round(float64(found)/float64(len(qs))*1000) / 1000
+	res.P50ms = float64(quantile(lat, 0.5).Microseconds()) / 1e3
+	res.P99ms = float64(quantile(lat, 0.99).Microseconds()) / 1e3
+	res.Found = float64(found*1000/len(qs)) / 1000
 	if res.Queries == 0 {
 		return nil, fmt.Errorf("no queries")
 	}
