@@ -147,4 +147,3 @@ func yymmdd(s string) bool {
 	}
 	return false
 }
-
