@@ -75,6 +75,9 @@ type Commitments struct {
 	// FormalRequestDays is how many days after a provisional arrest this
 	// side's formal extradition request is due.
 	FormalRequestDays int `json:"formal_request_days"`
+	// MatchEvaluationsPerDay caps the blind identifier evaluations this
+	// side answers for the partner per UTC day (0: the default, 5,000).
+	MatchEvaluationsPerDay int `json:"match_evaluations_per_day,omitempty"`
 }
 
 // Caveats are the handling rules attached to anything that crosses.
@@ -131,8 +134,8 @@ func Draft(a, b Party) *Agreement {
 		Parties:   []Party{a, b},
 		WorkAreas: areas,
 		Commitments: map[string]Commitments{
-			a.Code: {ResponseDays: map[string]int{AreaLiaison: 5, AreaFinIntel: 30, AreaSeizures: 15, AreaOperations: 2, AreaTraining: 30, AreaExtradition: 60}, TracesFirearms: false, FormalRequestDays: 60},
-			b.Code: {ResponseDays: map[string]int{AreaLiaison: 5, AreaFinIntel: 20, AreaSeizures: 10, AreaOperations: 2, AreaTraining: 30, AreaExtradition: 60}, TracesFirearms: true, FormalRequestDays: 60},
+			a.Code: {ResponseDays: map[string]int{AreaLiaison: 5, AreaFinIntel: 30, AreaSeizures: 15, AreaOperations: 2, AreaTraining: 30, AreaExtradition: 60}, TracesFirearms: false, FormalRequestDays: 60, MatchEvaluationsPerDay: 5000},
+			b.Code: {ResponseDays: map[string]int{AreaLiaison: 5, AreaFinIntel: 20, AreaSeizures: 10, AreaOperations: 2, AreaTraining: 30, AreaExtradition: 60}, TracesFirearms: true, FormalRequestDays: 60, MatchEvaluationsPerDay: 5000},
 		},
 		Caveats:   Caveats{Classification: "RESTRICTED", Purpose: "intelligence-only", ThirdPartyRule: true},
 		Retention: map[string]int{AreaLiaison: 1825, AreaFinIntel: 1825, AreaSeizures: 3650, AreaOperations: 1825, AreaTraining: 3650, AreaExtradition: 3650},

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -38,6 +39,9 @@ type Config struct {
 	// ListsDir holds the sanctions lists for screening: ofac-sdn/ (sdn.csv,
 	// alt.csv) and un/ (consolidated.xml). Relative to the node folder.
 	ListsDir string `json:"lists_dir,omitempty"`
+	// MatchQuota lowers the agreement's daily cap of blind evaluations
+	// this node answers for the partner (0: the agreement's figure).
+	MatchQuota int `json:"match_quota,omitempty"`
 }
 
 // Duration is a time.Duration written as "3s" in the configuration.
@@ -88,6 +92,13 @@ func LoadConfig(dir string) (*Config, error) {
 				return nil, fmt.Errorf("%s: %w", env, err)
 			}
 		}
+	}
+	if v := os.Getenv("PUENTE_MATCH_QUOTA"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("PUENTE_MATCH_QUOTA: %q is not a count", v)
+		}
+		c.MatchQuota = n
 	}
 	if c.Party == "" || c.HTTPAddr == "" || c.FederationAddr == "" {
 		return nil, errors.New("configuration needs party, http_addr and federation_addr")

@@ -20,6 +20,7 @@ import (
 	"puente/internal/liaison"
 	"puente/internal/link"
 	"puente/internal/live"
+	"puente/internal/match"
 	"puente/internal/screen"
 	"puente/internal/store"
 	"puente/internal/trust"
@@ -38,6 +39,7 @@ type Node struct {
 	TrustLog  *trustlog.Log
 	Trust     *trust.Service
 	Lists     *screen.Lists
+	Match     *match.Service
 	Auth      *auth.Service
 	Liaison   *liaison.Service
 	Registry  *prometheus.Registry
@@ -101,6 +103,11 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Node, error) {
 		lists = resolve(dir, cfg.ListsDir)
 	}
 	n.Lists = screen.NewLists(lists)
+	quota := ag.Body().Commitments[cfg.Party].MatchEvaluationsPerDay
+	if cfg.MatchQuota > 0 && (quota == 0 || cfg.MatchQuota < quota) {
+		quota = cfg.MatchQuota
+	}
+	n.Match = match.New(match.Config{DB: db, Link: l, Hub: hub, Logger: log, Quota: quota})
 	if err := recordAgreement(ctx, db, tl, ag); err != nil {
 		db.Close()
 		return nil, err
@@ -172,7 +179,7 @@ func (n *Node) Run(ctx context.Context, ready chan<- struct{}) error {
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
-	wg.Add(4)
+	wg.Add(5)
 	go func() {
 		defer wg.Done()
 		if err := web.Serve(hl); !errors.Is(err, http.ErrServerClosed) {
@@ -193,6 +200,10 @@ func (n *Node) Run(ctx context.Context, ready chan<- struct{}) error {
 	go func() {
 		defer wg.Done()
 		_ = n.Trust.Run(workerCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		_ = n.Match.Run(workerCtx)
 	}()
 	n.Log.Info("node started", "http", "http://"+n.HTTPAddr(), "federation", n.FederationAddr(), "store", n.DB.Dialect(), "agreement", n.Agreement.HashHex())
 	if ready != nil {

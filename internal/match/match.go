@@ -1,0 +1,642 @@
+package match
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cloudflare/circl/oprf"
+
+	"puente/internal/link"
+	"puente/internal/live"
+	"puente/internal/store"
+	"puente/internal/trustlog"
+)
+
+// PathEvaluate is the federation route where the partner's blinded keys
+// are evaluated.
+const PathEvaluate = "/fed/v1/match/evaluate"
+
+// KindFilter is the envelope that carries a node's match filter.
+const KindFilter = "match.filter"
+
+// Entry kinds this package logs.
+const (
+	KindLookup    = "match.lookup"
+	KindEvaluated = "match.evaluated"
+	KindImported  = "subjects.imported"
+	KindRotated   = "match.key_rotated"
+)
+
+// MaxKeys bounds the keys of one lookup.
+const MaxKeys = 32
+
+var suite = oprf.SuiteRistretto255
+
+// Errors a lookup can end with.
+var (
+	ErrNoKeys    = errors.New("the subject has no identifier and no name with a birth year to look up")
+	ErrNoFilter  = errors.New("the partner has not published its match filter yet")
+	ErrStale     = errors.New("the partner rotated its key and its new filter has not arrived yet; try again shortly")
+	ErrQuota     = errors.New("the partner's daily quota of blind evaluations is used up")
+	ErrUnchecked = errors.New("the partner's answer does not fit the request")
+)
+
+// Config is what the service needs.
+type Config struct {
+	DB     *store.DB
+	Link   *link.Link
+	Hub    *live.Hub
+	Logger *slog.Logger
+	// Quota is how many evaluations this node answers for the partner per
+	// UTC day (the agreement's commitment, or an operator's lower cap).
+	Quota int
+	// RotateEvery is how old the OPRF key may get. Default 24 h.
+	RotateEvery time.Duration
+	// Inspect, if set, sees every request and answer body of a lookup as
+	// it crosses the link (tests use it to show nothing leaks).
+	Inspect func(what string, body []byte)
+}
+
+// Service is one node's side of blind matching.
+type Service struct {
+	cfg    Config
+	db     *store.DB
+	link   *link.Link
+	log    *trustlog.Log
+	logger *slog.Logger
+	evalMu sync.Mutex
+}
+
+// New returns the service and registers its envelope kind and route.
+func New(cfg Config) *Service {
+	if cfg.RotateEvery == 0 {
+		cfg.RotateEvery = 24 * time.Hour
+	}
+	if cfg.Quota <= 0 {
+		cfg.Quota = 5000
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), logger: cfg.Logger}
+	cfg.Link.Handle(KindFilter, 1, link.HandlerFunc(s.applyFilter))
+	cfg.Link.HandleFederation("POST "+PathEvaluate, http.HandlerFunc(s.serveEvaluate))
+	return s
+}
+
+// Quota is the daily number of evaluations this node answers.
+func (s *Service) Quota() int { return s.cfg.Quota }
+
+// Import adds or replaces subjects (by ref) in the index, in one
+// transaction: a subject with a malformed identifier stops the import and
+// nothing is stored. The filter is republished by Run.
+func (s *Service) Import(ctx context.Context, subjects []Subject) (int, error) {
+	keys := make([][]string, len(subjects))
+	for i, sub := range subjects {
+		sub.Ref = strings.TrimSpace(sub.Ref)
+		if sub.Ref == "" || len(sub.Ref) > 200 {
+			return 0, &FieldError{Field: fmt.Sprintf("subject %d: ref", i+1), Err: errors.New("each subject needs a reference of 1 to 200 characters")}
+		}
+		k, err := sub.Keys()
+		if err != nil {
+			var fe *FieldError
+			if errors.As(err, &fe) {
+				return 0, &FieldError{Field: fmt.Sprintf("subject %d (%s): %s", i+1, sub.Ref, fe.Field), Err: fe.Err}
+			}
+			return 0, err
+		}
+		keys[i] = k
+	}
+	err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		for i, sub := range subjects {
+			if _, err := tx.Exec(ctx, `DELETE FROM subjects WHERE ref = ?`, strings.TrimSpace(sub.Ref)); err != nil {
+				return fmt.Errorf("replacing subject %s: %w", sub.Ref, err)
+			}
+			source := sub.Source
+			if source == "" {
+				source = "import"
+			}
+			id, err := tx.InsertID(ctx, `INSERT INTO subjects (ref, source, label, created_at) VALUES (?, ?, ?, ?)`,
+				strings.TrimSpace(sub.Ref), source, sub.Name, store.Now())
+			if err != nil {
+				return fmt.Errorf("storing subject %s: %w", sub.Ref, err)
+			}
+			for _, k := range keys[i] {
+				if _, err := tx.Exec(ctx, `INSERT INTO subject_keys (subject_id, key) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, k); err != nil {
+					return fmt.Errorf("storing subject %s: %w", sub.Ref, err)
+				}
+			}
+		}
+		if err := bump(ctx, tx, "version"); err != nil {
+			return err
+		}
+		_, err := s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindImported, Actor: trustlog.ActorOf(ctx),
+			Object: "subjects", Detail: fmt.Sprintf("count=%d", len(subjects))})
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(subjects), nil
+}
+
+func bump(ctx context.Context, tx *store.Tx, name string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO match_state (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = match_state.value + 1`, name)
+	if err != nil {
+		return fmt.Errorf("counting subject changes: %w", err)
+	}
+	return nil
+}
+
+func state(ctx context.Context, q store.Querier, name string) (int64, error) {
+	var v int64
+	err := q.QueryRow(ctx, `SELECT value FROM match_state WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	return v, err
+}
+
+// currentKey is the newest OPRF key.
+func currentKey(ctx context.Context, q store.Querier) (int64, *oprf.PrivateKey, time.Time, error) {
+	var epoch, created int64
+	var raw []byte
+	err := q.QueryRow(ctx, `SELECT epoch, private_key, created_at FROM match_keys ORDER BY epoch DESC LIMIT 1`).Scan(&epoch, &raw, &created)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, time.Time{}, nil
+	}
+	if err != nil {
+		return 0, nil, time.Time{}, fmt.Errorf("reading the match key: %w", err)
+	}
+	k := new(oprf.PrivateKey)
+	if err := k.UnmarshalBinary(suite, raw); err != nil {
+		return 0, nil, time.Time{}, fmt.Errorf("reading the match key: %w", err)
+	}
+	return epoch, k, store.Time(created), nil
+}
+
+// Rotate makes a new OPRF key and publishes a filter under it. Older keys
+// are deleted: lookups under them are refused as stale.
+func (s *Service) Rotate(ctx context.Context) error {
+	k, err := oprf.GenerateKey(suite, rand.Reader)
+	if err != nil {
+		return fmt.Errorf("making a match key: %w", err)
+	}
+	raw, err := k.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	return s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		epoch, _, _, err := currentKey(ctx, tx)
+		if err != nil {
+			return err
+		}
+		epoch++
+		if _, err := tx.Exec(ctx, `INSERT INTO match_keys (epoch, private_key, created_at) VALUES (?, ?, ?)`, epoch, raw, store.Now()); err != nil {
+			return fmt.Errorf("storing the match key: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM match_keys WHERE epoch < ?`, epoch); err != nil {
+			return fmt.Errorf("retiring old match keys: %w", err)
+		}
+		if _, err := s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindRotated, Actor: "node:" + s.link.Self(),
+			Object: fmt.Sprintf("match_key:%d", epoch)}); err != nil {
+			return err
+		}
+		return s.publish(ctx, tx)
+	})
+}
+
+// filterBody is a match.filter envelope: the 64-bit fingerprints of the
+// OPRF outputs of every key of every subject, sorted.
+type filterBody struct {
+	Epoch        int64  `json:"epoch"`
+	Count        int    `json:"count"`
+	Fingerprints []byte `json:"fingerprints"`
+}
+
+// publish builds the filter from the index under the current key and
+// enqueues it to the partner, in tx.
+func (s *Service) publish(ctx context.Context, tx *store.Tx) error {
+	epoch, key, _, err := currentKey(ctx, tx)
+	if err != nil || key == nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, `SELECT DISTINCT key FROM subject_keys`)
+	if err != nil {
+		return fmt.Errorf("reading subject keys: %w", err)
+	}
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return err
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	srv := oprf.NewServer(suite, key)
+	fps := make([]uint64, 0, len(keys))
+	for _, k := range keys {
+		out, err := srv.FullEvaluate([]byte(k))
+		if err != nil {
+			return fmt.Errorf("evaluating the index: %w", err)
+		}
+		fps = append(fps, binary.BigEndian.Uint64(out))
+	}
+	slices.Sort(fps)
+	fps = slices.Compact(fps)
+	buf := make([]byte, 8*len(fps))
+	for i, f := range fps {
+		binary.BigEndian.PutUint64(buf[8*i:], f)
+	}
+	if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindFilter, Version: 1, Stream: "match", Caveats: map[string]any{},
+		Body: filterBody{Epoch: epoch, Count: len(fps), Fingerprints: buf}}); err != nil {
+		return fmt.Errorf("publishing the match filter: %w", err)
+	}
+	v, err := state(ctx, tx, "version")
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO match_state (name, value) VALUES ('published', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, v)
+	return err
+}
+
+// Run keeps the filter current: it makes the first key, republishes when
+// the index changed, and rotates the key when it is older than
+// RotateEvery.
+func (s *Service) Run(ctx context.Context) error {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		if err := s.tick(ctx); err != nil && ctx.Err() == nil {
+			s.logger.Warn("match: keeping the filter current", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Service) tick(ctx context.Context) error {
+	q := s.db.Read()
+	epoch, _, created, err := currentKey(ctx, q)
+	if err != nil {
+		return err
+	}
+	if epoch == 0 || time.Since(created) > s.cfg.RotateEvery {
+		return s.Rotate(ctx)
+	}
+	v, err := state(ctx, q, "version")
+	if err != nil {
+		return err
+	}
+	p, err := state(ctx, q, "published")
+	if err != nil {
+		return err
+	}
+	if v == p {
+		return nil
+	}
+	return s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error { return s.publish(ctx, tx) })
+}
+
+// applyFilter stores the partner's filter; the two newest epochs are kept.
+func (s *Service) applyFilter(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
+	var b filterBody
+	if err := json.Unmarshal(env.Body, &b); err != nil {
+		return link.Reject("the match filter is not valid JSON: %v", err)
+	}
+	if b.Epoch <= 0 || len(b.Fingerprints)%8 != 0 || b.Count != len(b.Fingerprints)/8 {
+		return link.Reject("the match filter's epoch, count and fingerprints do not agree")
+	}
+	for i := 8; i < len(b.Fingerprints); i += 8 {
+		if bytes.Compare(b.Fingerprints[i-8:i], b.Fingerprints[i:i+8]) >= 0 {
+			return link.Reject("the match filter is not sorted")
+		}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO match_filters (epoch, fingerprints, keys_count, received_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (epoch) DO UPDATE SET fingerprints = excluded.fingerprints, keys_count = excluded.keys_count, received_at = excluded.received_at`,
+		b.Epoch, b.Fingerprints, b.Count, store.Now()); err != nil {
+		return fmt.Errorf("storing the partner's match filter: %w", err)
+	}
+	_, err := tx.Exec(ctx, `DELETE FROM match_filters WHERE epoch < ?`, b.Epoch-1)
+	return err
+}
+
+type evalRequest struct {
+	Epoch    int64    `json:"epoch"`
+	Elements [][]byte `json:"elements"`
+}
+
+type evalResponse struct {
+	Epoch    int64    `json:"epoch"`
+	Elements [][]byte `json:"elements"`
+}
+
+type evalRefusal struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+	Epoch   int64  `json:"epoch,omitempty"`
+}
+
+func refuse(w http.ResponseWriter, status int, code, msg string, epoch int64) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(evalRefusal{Error: code, Message: msg, Epoch: epoch})
+}
+
+func day() string { return time.Now().UTC().Format("2006-01-02") }
+
+// serveEvaluate evaluates the partner's blinded keys under our current
+// key: it sees group elements only. Every evaluation counts against the
+// daily quota and is logged.
+func (s *Service) serveEvaluate(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	var req evalRequest
+	if err == nil {
+		err = json.Unmarshal(body, &req)
+	}
+	if err != nil || len(req.Elements) == 0 || len(req.Elements) > MaxKeys {
+		refuse(w, http.StatusBadRequest, "malformed", fmt.Sprintf("send 1 to %d blinded elements", MaxKeys), 0)
+		return
+	}
+	g := suite.Group()
+	blinded := make([]oprf.Blinded, len(req.Elements))
+	for i, e := range req.Elements {
+		blinded[i] = g.NewElement()
+		if err := blinded[i].UnmarshalBinary(e); err != nil {
+			refuse(w, http.StatusBadRequest, "malformed", fmt.Sprintf("element %d is not a ristretto255 element", i), 0)
+			return
+		}
+	}
+	s.evalMu.Lock()
+	defer s.evalMu.Unlock()
+	epoch, key, _, err := currentKey(ctx, s.db.Read())
+	if err != nil || key == nil {
+		refuse(w, http.StatusServiceUnavailable, "temporary", "this node has no match key yet", 0)
+		return
+	}
+	if req.Epoch != epoch {
+		refuse(w, http.StatusConflict, "epoch", "the key has rotated; use the newest filter", epoch)
+		return
+	}
+	ev, err := oprf.NewServer(suite, key).Evaluate(&oprf.EvaluationRequest{Elements: blinded})
+	if err != nil {
+		refuse(w, http.StatusBadRequest, "malformed", "the elements cannot be evaluated", 0)
+		return
+	}
+	var over bool
+	err = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		over = false
+		var used int64
+		err := tx.QueryRow(ctx, `SELECT evaluations FROM match_usage WHERE day = ? AND side = 'served'`, day()).Scan(&used)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if used+int64(len(blinded)) > int64(s.cfg.Quota) {
+			over = true
+			_, err := s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindEvaluated, Actor: "node:" + s.link.Partner(),
+				Object: "match_key:" + fmt.Sprint(epoch), Detail: fmt.Sprintf("refused=quota keys=%d used=%d quota=%d", len(blinded), used, s.cfg.Quota)})
+			return err
+		}
+		if err := addUsage(ctx, tx, "served", len(blinded)); err != nil {
+			return err
+		}
+		_, err = s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindEvaluated, Actor: "node:" + s.link.Partner(),
+			Object: "match_key:" + fmt.Sprint(epoch), Detail: fmt.Sprintf("keys=%d", len(blinded))})
+		return err
+	})
+	if err != nil {
+		refuse(w, http.StatusServiceUnavailable, "temporary", "this node could not record the evaluation", 0)
+		return
+	}
+	if over {
+		refuse(w, http.StatusTooManyRequests, "quota", fmt.Sprintf("the daily quota of %d evaluations is used up", s.cfg.Quota), epoch)
+		return
+	}
+	resp := evalResponse{Epoch: epoch}
+	for _, e := range ev.Elements {
+		b, err := e.MarshalBinary()
+		if err != nil {
+			refuse(w, http.StatusServiceUnavailable, "temporary", "encoding failed", 0)
+			return
+		}
+		resp.Elements = append(resp.Elements, b)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(resp)
+}
+
+func addUsage(ctx context.Context, tx *store.Tx, side string, n int) error {
+	_, err := tx.Exec(ctx, `INSERT INTO match_usage (day, side, evaluations, lookups) VALUES (?, ?, ?, 1)
+		ON CONFLICT (day, side) DO UPDATE SET evaluations = match_usage.evaluations + excluded.evaluations, lookups = match_usage.lookups + 1`,
+		day(), side, n)
+	if err != nil {
+		return fmt.Errorf("counting evaluations: %w", err)
+	}
+	return nil
+}
+
+// Result is what a lookup found.
+type Result struct {
+	Hit      bool     `json:"hit"`
+	Strength string   `json:"strength"` // "strong": an identifier hit; "possible": only the name and year; "none"
+	Hits     []string `json:"hit_key_types"`
+	Asked    []string `json:"asked_key_types"`
+	Epoch    int64    `json:"partner_epoch"`
+	LogIndex int64    `json:"log_index"`
+}
+
+// Lookup asks whether the partner knows sub, blind: only blinded group
+// elements leave the node, and the answer is checked against the
+// partner's filter here. actor is who asked, for the log.
+func (s *Service) Lookup(ctx context.Context, actor string, sub Subject) (*Result, error) {
+	keys, err := sub.Keys()
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, ErrNoKeys
+	}
+	if len(keys) > MaxKeys {
+		return nil, fmt.Errorf("a lookup has at most %d keys", MaxKeys)
+	}
+	var epoch int64
+	var fps []byte
+	err = s.db.Read().QueryRow(ctx, `SELECT epoch, fingerprints FROM match_filters ORDER BY epoch DESC LIMIT 1`).Scan(&epoch, &fps)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNoFilter
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the partner's filter: %w", err)
+	}
+	inputs := make([][]byte, len(keys))
+	for i, k := range keys {
+		inputs[i] = []byte(k)
+	}
+	client := oprf.NewClient(suite)
+	fin, req, err := client.Blind(inputs)
+	if err != nil {
+		return nil, fmt.Errorf("blinding: %w", err)
+	}
+	er := evalRequest{Epoch: epoch}
+	for _, e := range req.Elements {
+		b, err := e.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		er.Elements = append(er.Elements, b)
+	}
+	if s.cfg.Inspect != nil {
+		b, _ := json.Marshal(er)
+		s.cfg.Inspect("request", b)
+	}
+	var resp evalResponse
+	err = s.link.Call(ctx, PathEvaluate, er, &resp)
+	var ce *link.CallError
+	if errors.As(err, &ce) {
+		var ref evalRefusal
+		_ = json.Unmarshal(ce.Body, &ref)
+		switch ref.Error {
+		case "epoch":
+			return nil, ErrStale
+		case "quota":
+			return nil, ErrQuota
+		}
+		return nil, fmt.Errorf("the partner refused the lookup: %s %s", ref.Error, ref.Message)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.Inspect != nil {
+		b, _ := json.Marshal(resp)
+		s.cfg.Inspect("response", b)
+	}
+	if resp.Epoch != epoch || len(resp.Elements) != len(keys) {
+		return nil, ErrUnchecked
+	}
+	g := suite.Group()
+	ev := &oprf.Evaluation{}
+	for _, b := range resp.Elements {
+		e := g.NewElement()
+		if err := e.UnmarshalBinary(b); err != nil {
+			return nil, ErrUnchecked
+		}
+		ev.Elements = append(ev.Elements, e)
+	}
+	outs, err := client.Finalize(fin, ev)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnchecked, err)
+	}
+	res := &Result{Epoch: epoch, Strength: "none"}
+	hitSet := map[string]bool{}
+	for i, out := range outs {
+		t := KeyType(keys[i])
+		res.Asked = append(res.Asked, t)
+		if inFilter(fps, binary.BigEndian.Uint64(out)) {
+			hitSet[t] = true
+		}
+	}
+	for _, t := range KeyTypes {
+		if hitSet[t] {
+			res.Hits = append(res.Hits, t)
+		}
+	}
+	res.Hit = len(res.Hits) > 0
+	switch {
+	case res.Hit && !(len(res.Hits) == 1 && res.Hits[0] == "name_year"):
+		res.Strength = "strong"
+	case res.Hit:
+		res.Strength = "possible"
+	}
+	err = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := addUsage(ctx, tx, "asked", len(keys)); err != nil {
+			return err
+		}
+		idx, err := s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindLookup, Actor: actor,
+			Object: "match_key:" + s.link.Partner() + ":" + fmt.Sprint(epoch),
+			Detail: fmt.Sprintf("keys=%d hits=%s", len(keys), strings.Join(res.Hits, ","))})
+		if err == nil {
+			res.LogIndex = idx[0]
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func inFilter(fps []byte, f uint64) bool {
+	n := len(fps) / 8
+	i, j := 0, n
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if binary.BigEndian.Uint64(fps[8*h:]) < f {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	return i < n && binary.BigEndian.Uint64(fps[8*i:]) == f
+}
+
+// Usage is today's figures for the reciprocity view.
+type Usage struct {
+	Day             string `json:"day"`
+	AskedLookups    int64  `json:"asked_lookups"`
+	AskedKeys       int64  `json:"asked_evaluations"`
+	ServedLookups   int64  `json:"served_lookups"`
+	ServedKeys      int64  `json:"served_evaluations"`
+	Quota           int    `json:"quota_served_per_day"`
+	Subjects        int64  `json:"subjects"`
+	PartnerKeys     int64  `json:"partner_filter_keys"`
+	PartnerEpoch    int64  `json:"partner_epoch"`
+	PartnerFilterAt string `json:"partner_filter_at,omitempty"`
+}
+
+// TodayUsage reads today's counts and the index sizes.
+func (s *Service) TodayUsage(ctx context.Context) (*Usage, error) {
+	q := s.db.Read()
+	u := &Usage{Day: day(), Quota: s.cfg.Quota}
+	for _, side := range []string{"asked", "served"} {
+		var l, e int64
+		err := q.QueryRow(ctx, `SELECT lookups, evaluations FROM match_usage WHERE day = ? AND side = ?`, u.Day, side).Scan(&l, &e)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if side == "asked" {
+			u.AskedLookups, u.AskedKeys = l, e
+		} else {
+			u.ServedLookups, u.ServedKeys = l, e
+		}
+	}
+	if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM subjects`).Scan(&u.Subjects); err != nil {
+		return nil, err
+	}
+	var at int64
+	err := q.QueryRow(ctx, `SELECT epoch, keys_count, received_at FROM match_filters ORDER BY epoch DESC LIMIT 1`).Scan(&u.PartnerEpoch, &u.PartnerKeys, &at)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if at != 0 {
+		u.PartnerFilterAt = store.Time(at).UTC().Format(time.RFC3339)
+	}
+	return u, nil
+}

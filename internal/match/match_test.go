@@ -1,0 +1,212 @@
+package match_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"puente/internal/demo"
+	"puente/internal/ident"
+	"puente/internal/match"
+	"puente/internal/testenv"
+	"puente/internal/trustlog"
+)
+
+// phoneOf makes a valid Mexican mobile number from n.
+func phoneOf(n int) string { return fmt.Sprintf("+52 55 %04d %04d", n/10000%10000, n%10000) }
+
+// waitFilter waits until node code holds the partner's filter with at
+// least epoch and count keys.
+func waitFilter(t *testing.T, p *demo.Pair, code string, epoch int64, keys int64) {
+	t.Helper()
+	testenv.Eventually(t, 15*time.Second, code+" receiving the partner's filter", func() bool {
+		u, err := p.Nodes[code].Match.TodayUsage(context.Background())
+		return err == nil && u.PartnerEpoch >= epoch && u.PartnerKeys >= keys
+	})
+}
+
+// TestBlindLookupGivesThePlaintextIntersection imports random subjects on
+// both sides with some overlap, looks every US subject up in MX blind, and
+// compares the hits with the plaintext intersection; then MX rotates its
+// key and the answers must not change.
+func TestBlindLookupGivesThePlaintextIntersection(t *testing.T) {
+	p := testenv.StartPair(t)
+	ctx := context.Background()
+	mx, us := p.Nodes["MX"], p.Nodes["US"]
+	rng := rand.New(rand.NewPCG(7, 11))
+	mxPhones := map[string]bool{}
+	var mxSubjects []match.Subject
+	for i := range 300 {
+		n := rng.IntN(2000)
+		ph := phoneOf(n)
+		norm, _ := ident.Normalize(ident.Phone, ph, ident.Context{})
+		mxPhones[norm] = true
+		mxSubjects = append(mxSubjects, match.Subject{Ref: fmt.Sprint("mx-", i), Name: fmt.Sprint("Sujeto ", i), Phone: ph})
+	}
+	if _, err := mx.Match.Import(ctx, mxSubjects); err != nil {
+		t.Fatal(err)
+	}
+	waitFilter(t, p, "US", 1, int64(len(mxPhones)))
+
+	check := func(round string) {
+		hits := 0
+		for i := range 60 {
+			ph := phoneOf(rng.IntN(2000))
+			norm, _ := ident.Normalize(ident.Phone, ph, ident.Context{})
+			res, err := us.Match.Lookup(ctx, "user:test@FinCEN", match.Subject{Ref: fmt.Sprint("q", i), Phone: ph})
+			if err != nil {
+				t.Fatalf("%s: lookup %d: %v", round, i, err)
+			}
+			if res.Hit != mxPhones[norm] {
+				t.Fatalf("%s: lookup of %s said hit=%v, plaintext says %v", round, norm, res.Hit, mxPhones[norm])
+			}
+			if res.Hit {
+				hits++
+				if res.Strength != "strong" || len(res.Hits) != 1 || res.Hits[0] != "phone" {
+					t.Fatalf("%s: hit report %+v", round, res)
+				}
+			}
+		}
+		if hits == 0 || hits == 60 {
+			t.Fatalf("%s: %d hits of 60: the sets do not test both answers", round, hits)
+		}
+		t.Logf("%s: %d of 60 lookups hit", round, hits)
+	}
+	check("first key")
+	if err := mx.Match.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFilter(t, p, "US", 2, int64(len(mxPhones)))
+	check("after rotation")
+
+	// Name and year alone is a possible hit, reported as such.
+	if _, err := mx.Match.Import(ctx, []match.Subject{{Ref: "mx-zambada", Name: "ZAMBADA GARCIA, Ismael", DOB: "1948"}}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 15*time.Second, "the new filter", func() bool {
+		res, err := us.Match.Lookup(ctx, "user:test@FinCEN", match.Subject{Name: "Ismael Sambada", DOB: "1948"})
+		return err == nil && res.Hit && res.Strength == "possible"
+	})
+}
+
+// TestNothingLeaksAndEverythingIsLogged looks up a subject with five
+// identifiers and inspects what crossed: the request and answer bodies of
+// the evaluation and every envelope either node stored. No identifier and
+// no plain SHA-256 of one appears anywhere. Both logs hold the lookup.
+func TestNothingLeaksAndEverythingIsLogged(t *testing.T) {
+	p := testenv.StartPair(t)
+	ctx := context.Background()
+	mx, us := p.Nodes["MX"], p.Nodes["US"]
+	sub := match.Subject{Ref: "target-1", Name: "ZAMBADA NIEBLA, Modesta", DOB: "1982-11-22", CURP: "ZANM821122MSLMBD07",
+		RFC: "ZANM821122H87", Passport: "95040018273", PassportCountry: "MEX", Phone: "+52 667 123 4567"}
+	if _, err := mx.Match.Import(ctx, []match.Subject{sub}); err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := sub.Keys()
+	waitFilter(t, p, "US", 1, int64(len(keys)))
+
+	var crossed [][]byte
+	usm := match.New(match.Config{DB: us.DB, Link: us.Link, Hub: us.Hub, Inspect: func(_ string, b []byte) { crossed = append(crossed, b) }})
+	res, err := usm.Lookup(ctx, "user:analyst@FinCEN", sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Hit || res.Strength != "strong" || len(res.Hits) != len(keys) {
+		t.Fatalf("lookup of an indexed subject: %+v", res)
+	}
+	for _, db := range []string{"MX", "US"} {
+		for _, q := range []string{`SELECT raw FROM outbox`, `SELECT raw FROM inbox`, `SELECT data FROM log_entries`} {
+			rows, err := p.Nodes[db].DB.Read().Query(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var b []byte
+				_ = rows.Scan(&b)
+				crossed = append(crossed, b)
+			}
+			rows.Close()
+		}
+	}
+	var secrets []string
+	for _, k := range keys {
+		_, v, _ := strings.Cut(k, ":")
+		sum := sha256.Sum256([]byte(k))
+		sumV := sha256.Sum256([]byte(v))
+		secrets = append(secrets, v, hex.EncodeToString(sum[:]), hex.EncodeToString(sumV[:]),
+			base64.StdEncoding.EncodeToString(sum[:]), base64.StdEncoding.EncodeToString(sumV[:]))
+	}
+	secrets = append(secrets, "ZANM821122", "95040018273", "6671234567")
+	for _, b := range crossed {
+		for _, sec := range secrets {
+			if strings.Contains(string(b), sec) {
+				t.Fatalf("%q crossed or was stored: %.200s", sec, b)
+			}
+		}
+	}
+	// Logged on both sides: who asked, how many keys, never which.
+	asked, _ := trustlog.Rows(ctx, us.DB.Read(), trustlog.Filter{Kind: match.KindLookup})
+	served, _ := trustlog.Rows(ctx, mx.DB.Read(), trustlog.Filter{Kind: match.KindEvaluated})
+	if len(asked) != 1 || asked[0].Actor != "user:analyst@FinCEN" || len(served) != 1 || served[0].Actor != "node:US" {
+		t.Fatalf("logs: US %+v, MX %+v", asked, served)
+	}
+	if !strings.Contains(string(served[0].Data), fmt.Sprintf("keys=%d", len(keys))) {
+		t.Fatalf("MX's entry: %s", served[0].Data)
+	}
+}
+
+// TestQuotaAndBadInput: a malformed identifier is refused before anything
+// is sent; the partner's daily quota stops lookups, and the refusal is
+// logged where it happens.
+func TestQuotaAndBadInput(t *testing.T) {
+	t.Setenv("PUENTE_MATCH_QUOTA", "10")
+	p := testenv.StartPair(t)
+	ctx := context.Background()
+	mx, us := p.Nodes["MX"], p.Nodes["US"]
+	if _, err := mx.Match.Import(ctx, []match.Subject{{Ref: "a", Phone: "+52 55 1234 5678"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFilter(t, p, "US", 1, 1)
+
+	var fe *match.FieldError
+	_, err := us.Match.Lookup(ctx, "user:x@FinCEN", match.Subject{CURP: "ZANM821122MSLMBD08"})
+	if !errors.As(err, &fe) || fe.Field != "curp" {
+		t.Fatalf("a bad CURP: %v", err)
+	}
+	var ie *ident.Error
+	if !errors.As(err, &ie) || ie.Code != ident.CodeCheckDigit {
+		t.Fatalf("the error does not say which rule: %v", err)
+	}
+	if _, err := us.Match.Lookup(ctx, "user:x@FinCEN", match.Subject{Name: "Solo Nombre"}); !errors.Is(err, match.ErrNoKeys) {
+		t.Fatalf("nothing to look up: %v", err)
+	}
+	if u, _ := mx.Match.TodayUsage(ctx); u.ServedKeys != 0 {
+		t.Fatalf("bad input reached MX: %+v", u)
+	}
+	// 10 evaluations a day: four lookups of two keys pass, the fifth of
+	// three does not.
+	for i := range 4 {
+		if _, err := us.Match.Lookup(ctx, "user:x@FinCEN", match.Subject{Phone: phoneOf(i), SSN: fmt.Sprintf("123-45-%04d", 1000+i)}); err != nil {
+			t.Fatalf("lookup %d: %v", i, err)
+		}
+	}
+	_, err = us.Match.Lookup(ctx, "user:x@FinCEN", match.Subject{Phone: phoneOf(9), SSN: "123-45-9999", CURP: "ZANM821122MSLMBD07"})
+	if !errors.Is(err, match.ErrQuota) {
+		t.Fatalf("over the quota: %v", err)
+	}
+	u, _ := mx.Match.TodayUsage(ctx)
+	if u.ServedKeys != 8 || u.ServedLookups != 4 || u.Quota != 10 {
+		t.Fatalf("MX usage %+v", u)
+	}
+	refused, _ := trustlog.Rows(ctx, mx.DB.Read(), trustlog.Filter{Kind: match.KindEvaluated})
+	if len(refused) != 5 || !strings.Contains(string(refused[len(refused)-1].Data), "refused=quota") {
+		t.Fatalf("MX's log: %d entries", len(refused))
+	}
+}

@@ -1,0 +1,129 @@
+// Package match runs blind hit/no-hit matching across the border: each
+// node keeps an index of its own subjects and publishes to the partner a
+// filter built from OPRF outputs (RFC 9497, ristretto255) under a key that
+// never leaves it. To look a subject up, a node blinds the subject's keys,
+// the owner evaluates them blind, and the asking node unblinds and checks
+// the partner's filter locally. The owner learns only that a lookup of so
+// many keys happened; every evaluation is counted against the agreement's
+// daily quota and logged on both sides.
+package match
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"puente/internal/ident"
+	"puente/internal/names"
+)
+
+// Subject is one person or company in the node's own records.
+type Subject struct {
+	Ref             string `json:"ref"`    // the record's own reference, unique on the node
+	Source          string `json:"source"` // "import", "watchlist", "disclosure", …
+	Name            string `json:"name"`
+	DOB             string `json:"dob,omitempty"`
+	CURP            string `json:"curp,omitempty"`
+	RFC             string `json:"rfc,omitempty"`
+	SSN             string `json:"ssn,omitempty"`
+	EIN             string `json:"ein,omitempty"`
+	Passport        string `json:"passport,omitempty"`
+	PassportCountry string `json:"passport_country,omitempty"`
+	Phone           string `json:"phone,omitempty"`
+	PhoneCountry    string `json:"phone_country,omitempty"` // for numbers without country code
+	CLABE           string `json:"clabe,omitempty"`
+	IBAN            string `json:"iban,omitempty"`
+	Account         string `json:"account,omitempty"`
+	Bank            string `json:"bank,omitempty"`
+	Wallet          string `json:"wallet,omitempty"`
+}
+
+// KeyTypes names what a key is made of, for hit reports: the type is the
+// part of a key before the first colon.
+var KeyTypes = []string{"curp", "rfc", "ssn", "ein", "passport", "phone", "clabe", "iban", "account", "wallet", "name_year"}
+
+// FieldError is an identifier that does not check, naming the field.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// Keys normalises the subject's identifiers and returns its match keys,
+// sorted: "curp:ZANM821122MSLMBD07", "passport:MEX:95040018273",
+// "name_year:sbd:i:1948" (the sound key of the first surname, the initial
+// of the first given name, the birth year). A malformed identifier is an
+// error naming the field; nothing is derived from it.
+func (s Subject) Keys() ([]string, error) {
+	var keys []string
+	add := func(field, typ string, k ident.Kind, v string, c ident.Context) error {
+		if strings.TrimSpace(v) == "" {
+			return nil
+		}
+		n, err := ident.Normalize(k, v, c)
+		if err != nil {
+			return &FieldError{Field: field, Err: err}
+		}
+		keys = append(keys, typ+":"+n)
+		return nil
+	}
+	for _, f := range []struct {
+		field, typ string
+		kind       ident.Kind
+		v          string
+		c          ident.Context
+	}{
+		{"curp", "curp", ident.CURP, s.CURP, ident.Context{}},
+		{"rfc", "rfc", ident.RFC, s.RFC, ident.Context{}},
+		{"ssn", "ssn", ident.SSN, s.SSN, ident.Context{}},
+		{"ein", "ein", ident.EIN, s.EIN, ident.Context{}},
+		{"passport", "passport", ident.Passport, s.Passport, ident.Context{Country: s.PassportCountry}},
+		{"phone", "phone", ident.Phone, s.Phone, ident.Context{Country: s.PhoneCountry}},
+		{"clabe", "clabe", ident.CLABE, s.CLABE, ident.Context{}},
+		{"iban", "iban", ident.IBAN, s.IBAN, ident.Context{}},
+		{"account", "account", ident.Account, s.Account, ident.Context{Bank: s.Bank}},
+		{"wallet", "wallet", ident.Wallet, s.Wallet, ident.Context{}},
+	} {
+		if err := add(f.field, f.typ, f.kind, f.v, f.c); err != nil {
+			return nil, err
+		}
+	}
+	year := ""
+	if strings.TrimSpace(s.DOB) != "" {
+		d, err := ident.Normalize(ident.DOB, s.DOB, ident.Context{})
+		if err != nil {
+			return nil, &FieldError{Field: "dob", Err: err}
+		}
+		year = d[:4]
+	}
+	if k := NameYearKey(s.Name, year); k != "" {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
+
+// NameYearKey is the blind name key: the sound key of the first surname,
+// the initial of the first given name and the birth year. It survives
+// accents, surname order, a dropped second surname and sound-alike
+// spellings (Zambada/Sambada), and it is weak evidence on its own: the
+// hit report says so.
+func NameYearKey(name, year string) string {
+	if year == "" {
+		return ""
+	}
+	n := names.Parse(name)
+	given, surnames := n.Given()
+	if len(given) == 0 || len(surnames) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("name_year:%s:%c:%s", names.Phonetic(surnames[0]), given[0][0], year)
+}
+
+// KeyType is the type part of a key.
+func KeyType(key string) string {
+	t, _, _ := strings.Cut(key, ":")
+	return t
+}
