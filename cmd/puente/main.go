@@ -44,6 +44,7 @@ Usage:
   puente verify BUNDLE --agreement FILE [--envelope ID]
   puente screen "NAME" [--dob YEAR] [--json] [--lists DIR] | puente screen --file names.txt [--json]
   puente names compare "NAME A" "NAME B" [--json] | puente names compare --pairs FILE.csv
+  puente subjects import --dir DIR FILE.csv
   puente bench link [--db postgres://...] [--n 20000] [--rate 500] [--clients 64]
   puente bench log [--entries 1000000]
   puente bench screen [--n 20000] [--lists DIR]
@@ -80,6 +81,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdScreen(args[1:], stdin, stdout)
 	case "names":
 		err = cmdNames(args[1:], stdout)
+	case "subjects":
+		err = cmdSubjects(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -10,8 +11,11 @@ import (
 	"os"
 	"strings"
 
+	"puente/internal/identity"
+	"puente/internal/match"
 	"puente/internal/names"
 	"puente/internal/screen"
+	"puente/internal/trustlog"
 )
 
 // listsDir finds the sanctions lists: --lists, else $PUENTE_LISTS, else
@@ -288,5 +292,48 @@ func cmdNamesEval(args []string, stdout io.Writer) error {
 		_, err = fmt.Fprintln(stdout, string(b))
 		return err
 	}
+	return nil
+}
+
+func cmdSubjects(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "import" {
+		return errors.New("usage: puente subjects import --dir DIR FILE.csv")
+	}
+	fs := flags("subjects import")
+	dir := fs.String("dir", ".", "node folder")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("usage: puente subjects import --dir DIR FILE.csv")
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return fmt.Errorf("reading subjects: %w", err)
+	}
+	defer f.Close()
+	subs, err := match.ReadCSV(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	db, cfg, err := openStore(ctx, *dir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	id, err := identity.Load(*dir)
+	if err != nil {
+		return err
+	}
+	tl, err := trustlog.New(db, cfg.Party, id.Signing)
+	if err != nil {
+		return err
+	}
+	n, err := match.Import(trustlog.WithActor(ctx, "cli:puente subjects import"), db, tl, subs)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported %d subjects; the running node publishes its new filter within seconds\n", n)
 	return nil
 }

@@ -41,12 +41,14 @@ const (
 	CodeConflict     = "conflict"
 	CodeTooLarge     = "too_large"
 	CodeInternal     = "internal"
+	CodeQuota        = "quota"
 )
 
 var statusOf = map[string]int{
 	CodeUnauthorized: http.StatusUnauthorized, CodeForbidden: http.StatusForbidden, CodeNotFound: http.StatusNotFound,
 	CodeBadRequest: http.StatusBadRequest, CodeInvalid: http.StatusUnprocessableEntity, CodeConflict: http.StatusConflict,
 	CodeTooLarge: http.StatusRequestEntityTooLarge, CodeInternal: http.StatusInternalServerError,
+	CodeQuota: http.StatusTooManyRequests,
 }
 
 // Error is the body of every error answer.
@@ -89,6 +91,9 @@ var Routes = []string{
 	"GET /api/v1/audit/access-reports",
 	"GET /api/v1/screen",
 	"POST /api/v1/names/compare",
+	"POST /api/v1/match/lookup",
+	"POST /api/v1/subjects",
+	"GET /api/v1/match/usage",
 }
 
 // New returns the API handler for node n, to mount at /api/v1/.
@@ -104,6 +109,7 @@ func New(n *node.Node) http.Handler {
 		a.auth(a.agreement), a.auth(a.quarantine),
 		a.auth(a.auditStatus), a.auth(a.auditLog), a.auth(a.auditAlarms), a.auth(a.ackAlarm), a.auth(a.accessReports),
 		a.auth(a.screen), a.auth(a.compareNames),
+		a.auth(a.matchLookup), a.auth(a.importSubjects), a.auth(a.matchUsage),
 	}
 	for i, r := range Routes {
 		m.HandleFunc(r, handlers[i])

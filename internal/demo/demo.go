@@ -120,6 +120,9 @@ func Run(ctx context.Context, o Options) error {
 			if err := seedUsers(ctx, n); err != nil {
 				return err
 			}
+			if err := seedSubjects(ctx, n); err != nil {
+				return err
+			}
 		}
 		ready := make(chan struct{})
 		go func() {

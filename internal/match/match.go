@@ -103,6 +103,13 @@ func (s *Service) Quota() int { return s.cfg.Quota }
 // transaction: a subject with a malformed identifier stops the import and
 // nothing is stored. The filter is republished by Run.
 func (s *Service) Import(ctx context.Context, subjects []Subject) (int, error) {
+	return Import(ctx, s.db, s.log, subjects)
+}
+
+// Import adds or replaces subjects in the index of the node whose store is
+// db and whose log is tl, for tools that run beside a node ("puente
+// subjects import"): the running node republishes its filter.
+func Import(ctx context.Context, db *store.DB, tl *trustlog.Log, subjects []Subject) (int, error) {
 	keys := make([][]string, len(subjects))
 	for i, sub := range subjects {
 		sub.Ref = strings.TrimSpace(sub.Ref)
@@ -119,7 +126,7 @@ func (s *Service) Import(ctx context.Context, subjects []Subject) (int, error) {
 		}
 		keys[i] = k
 	}
-	err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		for i, sub := range subjects {
 			if _, err := tx.Exec(ctx, `DELETE FROM subjects WHERE ref = ?`, strings.TrimSpace(sub.Ref)); err != nil {
 				return fmt.Errorf("replacing subject %s: %w", sub.Ref, err)
@@ -142,7 +149,7 @@ func (s *Service) Import(ctx context.Context, subjects []Subject) (int, error) {
 		if err := bump(ctx, tx, "version"); err != nil {
 			return err
 		}
-		_, err := s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindImported, Actor: trustlog.ActorOf(ctx),
+		_, err := tl.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindImported, Actor: trustlog.ActorOf(ctx),
 			Object: "subjects", Detail: fmt.Sprintf("count=%d", len(subjects))})
 		return err
 	})

@@ -13,6 +13,7 @@ import (
 	"puente/internal/auth"
 	"puente/internal/liaison"
 	"puente/internal/link"
+	"puente/internal/match"
 	"puente/internal/names"
 	"puente/internal/screen"
 	"puente/internal/store"
@@ -138,7 +139,9 @@ func (s *Server) newThreadPage(w http.ResponseWriter, r *http.Request, u *auth.U
 		return
 	}
 	v := s.newView(r, u, newThreadData{Agencies: auth.Agencies[s.n.Link.Partner()], Priorities: liaison.Priorities})
-	v.Form = map[string]string{"priority": "routine"}
+	// A hit on a blind lookup offers "step 2": a request prefilled here.
+	q := r.URL.Query()
+	v.Form = map[string]string{"priority": "routine", "subject": q.Get("subject"), "body": q.Get("body")}
 	s.render(w, r, http.StatusOK, "new", v)
 }
 
@@ -595,4 +598,66 @@ func (s *Server) screenPage(w http.ResponseWriter, r *http.Request, u *auth.User
 	}
 	v.Data = screenData{Candidates: sc.Screen(q), Threshold: names.DefaultThreshold}
 	s.render(w, r, http.StatusOK, "screen", v)
+}
+
+type matchData struct {
+	Result  *match.Result
+	Usage   *match.Usage
+	Request string // query string of the prefilled request on a hit
+}
+
+var matchFields = []string{"name", "dob", "curp", "rfc", "passport", "passport_country", "phone", "clabe", "iban", "ssn", "ein"}
+
+// matchPage runs a blind hit/no-hit lookup in the partner's index.
+func (s *Server) matchPage(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if !u.Can(auth.Screen) {
+		s.forbidden(w, r, u)
+		return
+	}
+	ctx := r.Context()
+	v := s.newView(r, u, nil)
+	v.Title = v.T("match.title")
+	usage, err := s.n.Match.TodayUsage(ctx)
+	if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	d := matchData{Usage: usage}
+	v.Form = map[string]string{}
+	status := http.StatusOK
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		for _, f := range matchFields {
+			v.Form[f] = strings.TrimSpace(r.PostFormValue(f))
+		}
+		sub := match.Subject{Name: v.Form["name"], DOB: v.Form["dob"], CURP: v.Form["curp"], RFC: v.Form["rfc"], Passport: v.Form["passport"],
+			PassportCountry: v.Form["passport_country"], Phone: v.Form["phone"], PhoneCountry: s.n.Config.Party, CLABE: v.Form["clabe"],
+			IBAN: v.Form["iban"], SSN: v.Form["ssn"], EIN: v.Form["ein"]}
+		res, err := s.n.Match.Lookup(ctx, "user:"+u.Username+"@"+u.Agency, sub)
+		if e := api.MatchError(err); e != nil {
+			if e.Field != "" {
+				v.Error = v.T("match.error.field", "Field", v.T("match.field."+e.Field), "Reason", v.T("ident."+e.Reason))
+			} else {
+				v.Error = v.T("match.error." + e.Reason)
+			}
+			status = http.StatusUnprocessableEntity
+		} else if err != nil {
+			s.fail(w, r, u, err)
+			return
+		} else {
+			d.Result = res
+			if res.Hit {
+				q := url.Values{}
+				q.Set("subject", v.T("match.request_subject"))
+				q.Set("body", v.T("match.request_body", "Types", strings.Join(res.Hits, ", "), "Index", res.LogIndex))
+				d.Request = q.Encode()
+			}
+			if d.Usage, err = s.n.Match.TodayUsage(ctx); err != nil {
+				s.fail(w, r, u, err)
+				return
+			}
+		}
+	}
+	v.Data = d
+	s.render(w, r, status, "match", v)
 }

@@ -85,6 +85,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /admin/quarantine", s.user(s.quarantinePage))
 	m.HandleFunc("GET /audit", s.user(s.auditPage))
 	m.HandleFunc("GET /screen", s.user(s.screenPage))
+	m.HandleFunc("GET /match", s.user(s.matchPage))
+	m.HandleFunc("POST /match", s.user(s.matchPage))
 	m.HandleFunc("POST /audit/alarms/{id}/ack", s.user(s.ackAlarm))
 }
 
