@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"puente/internal/auth"
+	"puente/internal/match"
 	"puente/internal/testenv"
 )
 
@@ -194,6 +195,29 @@ func TestBrowserLiaison(t *testing.T) {
 		t.Fatalf("the first screening result is %q", top)
 	}
 	shot(mxTab, "mx-screen.png")
+
+	// 9. A blind lookup with a hit: MX's index holds a phone; the US
+	// analyst looks it up without MX learning which number was asked.
+	if _, err := p.Nodes["MX"].Match.Import(context.Background(), []match.Subject{{Ref: "mx-phone", Name: "Prueba", Phone: "+52 667 555 0101"}}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 15*time.Second, "the US holding MX's filter", func() bool {
+		u, err := p.Nodes["US"].Match.TodayUsage(context.Background())
+		return err == nil && u.PartnerKeys >= 1
+	})
+	var verdict string
+	if err := chromedp.Run(usTab,
+		chromedp.Navigate(p.URL("US")+"/match"), chromedp.WaitVisible("#match-phone"),
+		chromedp.SendKeys("#match-phone", "+52 (667) 555-0101"),
+		chromedp.Click("#match-submit"), chromedp.WaitVisible("#match-result"),
+		chromedp.Text("#match-result h2", &verdict),
+	); err != nil {
+		t.Fatalf("blind lookup: %v", err)
+	}
+	if !strings.Contains(verdict, "MX") || !strings.Contains(strings.ToLower(verdict), "hit") && !strings.Contains(strings.ToLower(verdict), "coincidencia") {
+		t.Fatalf("the blind lookup said %q", verdict)
+	}
+	shot(usTab, "us-blind-lookup.png")
 }
 
 func jsString(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
