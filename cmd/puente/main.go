@@ -48,6 +48,7 @@ Usage:
   puente bench link [--db postgres://...] [--n 20000] [--rate 500] [--clients 64]
   puente bench log [--entries 1000000]
   puente bench screen [--n 20000] [--lists DIR]
+  puente bench match [--subjects 1000000] [--lookups 500]
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
@@ -450,6 +451,19 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "log" {
 		return cmdBenchLog(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "match" {
+		fs := flags("bench match")
+		n := fs.Int("subjects", 1_000_000, "subjects in the partner's index")
+		k := fs.Int("lookups", 500, "lookups to time")
+		if _, err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		res, err := bench.Match(ctx, *n, *k, stderr)
+		if err != nil {
+			return err
+		}
+		return res.Print(stdout)
 	}
 	if len(args) > 0 && args[0] == "screen" {
 		fs := flags("bench screen")

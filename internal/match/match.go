@@ -77,6 +77,38 @@ type Service struct {
 	log    *trustlog.Log
 	logger *slog.Logger
 	evalMu sync.Mutex
+
+	filterMu sync.Mutex
+	filter   cachedFilter // the partner's newest filter, kept in memory
+}
+
+type cachedFilter struct {
+	epoch, at int64
+	fps       []byte
+}
+
+// partnerFilter returns the partner's newest filter, reading the blob only
+// when a new one has arrived.
+func (s *Service) partnerFilter(ctx context.Context) (int64, []byte, error) {
+	var epoch, at int64
+	err := s.db.Read().QueryRow(ctx, `SELECT epoch, received_at FROM match_filters ORDER BY epoch DESC LIMIT 1`).Scan(&epoch, &at)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil, ErrNoFilter
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("reading the partner's filter: %w", err)
+	}
+	s.filterMu.Lock()
+	defer s.filterMu.Unlock()
+	if s.filter.epoch == epoch && s.filter.at == at {
+		return epoch, s.filter.fps, nil
+	}
+	var fps []byte
+	if err := s.db.Read().QueryRow(ctx, `SELECT fingerprints FROM match_filters WHERE epoch = ?`, epoch).Scan(&fps); err != nil {
+		return 0, nil, fmt.Errorf("reading the partner's filter: %w", err)
+	}
+	s.filter = cachedFilter{epoch: epoch, at: at, fps: fps}
+	return epoch, fps, nil
 }
 
 // New returns the service and registers its envelope kind and route.
@@ -484,14 +516,9 @@ func (s *Service) Lookup(ctx context.Context, actor string, sub Subject) (*Resul
 	if len(keys) > MaxKeys {
 		return nil, fmt.Errorf("a lookup has at most %d keys", MaxKeys)
 	}
-	var epoch int64
-	var fps []byte
-	err = s.db.Read().QueryRow(ctx, `SELECT epoch, fingerprints FROM match_filters ORDER BY epoch DESC LIMIT 1`).Scan(&epoch, &fps)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrNoFilter
-	}
+	epoch, fps, err := s.partnerFilter(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading the partner's filter: %w", err)
+		return nil, err
 	}
 	inputs := make([][]byte, len(keys))
 	for i, k := range keys {
