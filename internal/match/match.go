@@ -210,9 +210,22 @@ func state(ctx context.Context, q store.Querier, name string) (int64, error) {
 
 // currentKey is the newest OPRF key.
 func currentKey(ctx context.Context, q store.Querier) (int64, *oprf.PrivateKey, time.Time, error) {
+	return keyWhere(ctx, q, `ORDER BY epoch DESC LIMIT 1`)
+}
+
+// keyOf is the key of epoch, if it is still kept.
+func keyOf(ctx context.Context, q store.Querier, epoch int64) (*oprf.PrivateKey, error) {
+	e, k, _, err := keyWhere(ctx, q, `WHERE epoch = ?`, epoch)
+	if e == 0 {
+		return nil, err
+	}
+	return k, err
+}
+
+func keyWhere(ctx context.Context, q store.Querier, cond string, args ...any) (int64, *oprf.PrivateKey, time.Time, error) {
 	var epoch, created int64
 	var raw []byte
-	err := q.QueryRow(ctx, `SELECT epoch, private_key, created_at FROM match_keys ORDER BY epoch DESC LIMIT 1`).Scan(&epoch, &raw, &created)
+	err := q.QueryRow(ctx, `SELECT epoch, private_key, created_at FROM match_keys `+cond, args...).Scan(&epoch, &raw, &created)
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, nil, time.Time{}, nil
 	}
@@ -226,8 +239,9 @@ func currentKey(ctx context.Context, q store.Querier) (int64, *oprf.PrivateKey, 
 	return epoch, k, store.Time(created), nil
 }
 
-// Rotate makes a new OPRF key and publishes a filter under it. Older keys
-// are deleted: lookups under them are refused as stale.
+// Rotate makes a new OPRF key and publishes a filter under it. The
+// previous key still answers lookups made with the previous filter until
+// the next rotation; older keys are deleted.
 func (s *Service) Rotate(ctx context.Context) error {
 	k, err := oprf.GenerateKey(suite, rand.Reader)
 	if err != nil {
@@ -237,7 +251,7 @@ func (s *Service) Rotate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		epoch, _, _, err := currentKey(ctx, tx)
 		if err != nil {
 			return err
@@ -246,15 +260,17 @@ func (s *Service) Rotate(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO match_keys (epoch, private_key, created_at) VALUES (?, ?, ?)`, epoch, raw, store.Now()); err != nil {
 			return fmt.Errorf("storing the match key: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM match_keys WHERE epoch < ?`, epoch); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM match_keys WHERE epoch < ?`, epoch-1); err != nil {
 			return fmt.Errorf("retiring old match keys: %w", err)
 		}
-		if _, err := s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindRotated, Actor: "node:" + s.link.Self(),
-			Object: fmt.Sprintf("match_key:%d", epoch)}); err != nil {
-			return err
-		}
-		return s.publish(ctx, tx)
+		_, err = s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindRotated, Actor: "node:" + s.link.Self(),
+			Object: fmt.Sprintf("match_key:%d", epoch)})
+		return err
 	})
+	if err != nil {
+		return err
+	}
+	return s.publish(ctx)
 }
 
 // filterBody is a match.filter envelope: the 64-bit fingerprints of the
@@ -265,52 +281,101 @@ type filterBody struct {
 	Fingerprints []byte `json:"fingerprints"`
 }
 
-// publish builds the filter from the index under the current key and
-// enqueues it to the partner, in tx.
-func (s *Service) publish(ctx context.Context, tx *store.Tx) error {
-	epoch, key, _, err := currentKey(ctx, tx)
+// refresh computes, in batches and outside any long transaction, the
+// fingerprints of the keys not yet evaluated under the key of epoch.
+func (s *Service) refresh(ctx context.Context, epoch int64, key *oprf.PrivateKey) error {
+	srv := oprf.NewServer(suite, key)
+	type row struct {
+		id  int64
+		key string
+		fp  uint64
+	}
+	for {
+		rows, err := s.db.Read().Query(ctx, `SELECT subject_id, key FROM subject_keys WHERE fp_epoch < ? LIMIT 2000`, epoch)
+		if err != nil {
+			return fmt.Errorf("reading subject keys: %w", err)
+		}
+		var batch []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.key); err != nil {
+				rows.Close()
+				return err
+			}
+			batch = append(batch, r)
+		}
+		rows.Close()
+		if len(batch) == 0 {
+			return nil
+		}
+		for i := range batch {
+			out, err := srv.FullEvaluate([]byte(batch[i].key))
+			if err != nil {
+				return fmt.Errorf("evaluating the index: %w", err)
+			}
+			batch[i].fp = binary.BigEndian.Uint64(out)
+		}
+		err = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			for _, r := range batch {
+				if _, err := tx.Exec(ctx, `UPDATE subject_keys SET fp = ?, fp_epoch = ? WHERE subject_id = ? AND key = ?`, int64(r.fp), epoch, r.id, r.key); err != nil {
+					return fmt.Errorf("storing fingerprints: %w", err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// publish brings the fingerprints up to date under the current key and
+// sends the filter to the partner.
+func (s *Service) publish(ctx context.Context) error {
+	q := s.db.Read()
+	version, err := state(ctx, q, "version")
+	if err != nil {
+		return err
+	}
+	epoch, key, _, err := currentKey(ctx, q)
 	if err != nil || key == nil {
 		return err
 	}
-	rows, err := tx.Query(ctx, `SELECT DISTINCT key FROM subject_keys`)
-	if err != nil {
-		return fmt.Errorf("reading subject keys: %w", err)
+	if err := s.refresh(ctx, epoch, key); err != nil {
+		return err
 	}
-	var keys []string
+	rows, err := q.Query(ctx, `SELECT DISTINCT fp FROM subject_keys WHERE fp_epoch = ?`, epoch)
+	if err != nil {
+		return fmt.Errorf("reading fingerprints: %w", err)
+	}
+	var fps []uint64
 	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
+		var f int64
+		if err := rows.Scan(&f); err != nil {
 			rows.Close()
 			return err
 		}
-		keys = append(keys, k)
+		fps = append(fps, uint64(f))
 	}
 	rows.Close()
-	srv := oprf.NewServer(suite, key)
-	fps := make([]uint64, 0, len(keys))
-	for _, k := range keys {
-		out, err := srv.FullEvaluate([]byte(k))
-		if err != nil {
-			return fmt.Errorf("evaluating the index: %w", err)
-		}
-		fps = append(fps, binary.BigEndian.Uint64(out))
-	}
 	slices.Sort(fps)
 	fps = slices.Compact(fps)
 	buf := make([]byte, 8*len(fps))
 	for i, f := range fps {
 		binary.BigEndian.PutUint64(buf[8*i:], f)
 	}
-	if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindFilter, Version: 1, Stream: "match", Caveats: map[string]any{},
-		Body: filterBody{Epoch: epoch, Count: len(fps), Fingerprints: buf}}); err != nil {
-		return fmt.Errorf("publishing the match filter: %w", err)
-	}
-	v, err := state(ctx, tx, "version")
-	if err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO match_state (name, value) VALUES ('published', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, v)
-	return err
+	return s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindFilter, Version: 1, Stream: "match", Caveats: map[string]any{},
+			Body: filterBody{Epoch: epoch, Count: len(fps), Fingerprints: buf}}); err != nil {
+			return fmt.Errorf("publishing the match filter: %w", err)
+		}
+		for name, v := range map[string]int64{"published": version, "published_epoch": epoch} {
+			if _, err := tx.Exec(ctx, `INSERT INTO match_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Run keeps the filter current: it makes the first key, republishes when
@@ -348,10 +413,14 @@ func (s *Service) tick(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if v == p {
+	pe, err := state(ctx, q, "published_epoch")
+	if err != nil {
+		return err
+	}
+	if v == p && pe == epoch {
 		return nil
 	}
-	return s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error { return s.publish(ctx, tx) })
+	return s.publish(ctx)
 }
 
 // applyFilter stores the partner's filter; the two newest epochs are kept.
@@ -426,13 +495,15 @@ func (s *Service) serveEvaluate(w http.ResponseWriter, r *http.Request) {
 	}
 	s.evalMu.Lock()
 	defer s.evalMu.Unlock()
-	epoch, key, _, err := currentKey(ctx, s.db.Read())
-	if err != nil || key == nil {
+	current, _, _, err := currentKey(ctx, s.db.Read())
+	if err != nil || current == 0 {
 		refuse(w, http.StatusServiceUnavailable, "temporary", "this node has no match key yet", 0)
 		return
 	}
-	if req.Epoch != epoch {
-		refuse(w, http.StatusConflict, "epoch", "the key has rotated; use the newest filter", epoch)
+	epoch := req.Epoch
+	key, err := keyOf(ctx, s.db.Read(), epoch)
+	if err != nil || key == nil {
+		refuse(w, http.StatusConflict, "epoch", "that key has been retired; use the newest filter", current)
 		return
 	}
 	ev, err := oprf.NewServer(suite, key).Evaluate(&oprf.EvaluationRequest{Elements: blinded})

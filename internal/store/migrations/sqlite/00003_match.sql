@@ -8,12 +8,17 @@ CREATE TABLE subjects (
     created_at BIGINT NOT NULL
 );
 -- Normalised keys such as "curp:ZANM821122MSLMBD07"; never sent anywhere.
+-- fp is the key's filter fingerprint under the OPRF key of fp_epoch
+-- (0: not computed yet), so a republish evaluates only new keys.
 CREATE TABLE subject_keys (
     subject_id BIGINT NOT NULL REFERENCES subjects (id) ON DELETE CASCADE,
     key        TEXT NOT NULL,
+    fp         BIGINT NOT NULL DEFAULT 0,
+    fp_epoch   BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (subject_id, key)
 );
 CREATE INDEX subject_keys_key ON subject_keys (key);
+CREATE INDEX subject_keys_epoch ON subject_keys (fp_epoch);
 
 -- This node's OPRF keys, one per epoch; the newest is in use.
 CREATE TABLE match_keys (
