@@ -456,10 +456,11 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs := flags("bench match")
 		n := fs.Int("subjects", 1_000_000, "subjects in the partner's index")
 		k := fs.Int("lookups", 500, "lookups to time")
+		prof := fs.String("cpuprofile", "", "write a CPU profile of the timed lookups to this file")
 		if _, err := parse(fs, args[1:]); err != nil {
 			return err
 		}
-		res, err := bench.Match(ctx, *n, *k, stderr)
+		res, err := bench.Match(ctx, *n, *k, stderr, *prof)
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/cloudflare/circl/oprf"
@@ -39,7 +40,7 @@ func (r *MatchResult) Print(w io.Writer) error { return printJSON(w, r) }
 // Match builds an index of n subjects on MX (one phone each), lets MX
 // publish its filter to the US, then times blind lookups of five keys from
 // the US end to end over the loopback link.
-func Match(ctx context.Context, n, lookups int, log io.Writer) (*MatchResult, error) {
+func Match(ctx context.Context, n, lookups int, log io.Writer, profile string) (*MatchResult, error) {
 	logf := func(format string, args ...any) {
 		if log != nil {
 			fmt.Fprintf(log, format+"\n", args...)
@@ -78,7 +79,15 @@ func Match(ctx context.Context, n, lookups int, log io.Writer) (*MatchResult, er
 		if err != nil {
 			return nil, err
 		}
-		if u.PartnerKeys >= int64(n) {
+		done, err := mx.Match.Published(ctx)
+		if err != nil {
+			return nil, err
+		}
+		pending, err := mx.Link.Pending(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if done && pending == 0 && u.PartnerKeys >= int64(n) {
 			res.FilterBytes = int(u.PartnerKeys) * 8
 			break
 		}
@@ -98,6 +107,17 @@ func Match(ctx context.Context, n, lookups int, log io.Writer) (*MatchResult, er
 		}
 	}
 	logf("timing %d lookups of 5 keys", lookups)
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var lat []time.Duration
 	hits := 0
 	for i := range lookups {

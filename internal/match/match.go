@@ -702,6 +702,26 @@ func inFilter(fps []byte, f uint64) bool {
 	return i < n && binary.BigEndian.Uint64(fps[8*i:]) == f
 }
 
+// Published reports whether the filter last sent to the partner reflects
+// every change to the index under the current key.
+func (s *Service) Published(ctx context.Context) (bool, error) {
+	q := s.db.Read()
+	epoch, _, _, err := currentKey(ctx, q)
+	if err != nil {
+		return false, err
+	}
+	v, err := state(ctx, q, "version")
+	if err != nil {
+		return false, err
+	}
+	p, err := state(ctx, q, "published")
+	if err != nil {
+		return false, err
+	}
+	pe, err := state(ctx, q, "published_epoch")
+	return err == nil && epoch != 0 && v == p && pe == epoch, err
+}
+
 // Usage is today's figures for the reciprocity view.
 type Usage struct {
 	Day             string `json:"day"`

@@ -27,12 +27,14 @@ CREATE TABLE match_keys (
     created_at  BIGINT NOT NULL
 );
 
--- The partner's published filters, by its key epoch.
+-- The partner's published filters, by its key epoch. The large column
+-- comes last: SQLite then reads the others without walking its overflow
+-- pages.
 CREATE TABLE match_filters (
     epoch        BIGINT PRIMARY KEY,
-    fingerprints BYTEA NOT NULL,
     keys_count   BIGINT NOT NULL,
-    received_at  BIGINT NOT NULL
+    received_at  BIGINT NOT NULL,
+    fingerprints BYTEA NOT NULL
 );
 
 -- Blind evaluations per UTC day: 'served' for the partner, 'asked' of it.
