@@ -569,6 +569,7 @@ type Result struct {
 	Strength string   `json:"strength"` // "strong": an identifier hit; "possible": only the name and year; "none"
 	Hits     []string `json:"hit_key_types"`
 	Asked    []string `json:"asked_key_types"`
+	Keys     int      `json:"keys"` // keys asked (a type may have several)
 	Epoch    int64    `json:"partner_epoch"`
 	LogIndex int64    `json:"log_index"`
 }
@@ -649,11 +650,13 @@ func (s *Service) Lookup(ctx context.Context, actor string, sub Subject) (*Resul
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnchecked, err)
 	}
-	res := &Result{Epoch: epoch, Strength: "none"}
+	res := &Result{Epoch: epoch, Strength: "none", Keys: len(keys)}
 	hitSet := map[string]bool{}
 	for i, out := range outs {
 		t := KeyType(keys[i])
-		res.Asked = append(res.Asked, t)
+		if !slices.Contains(res.Asked, t) {
+			res.Asked = append(res.Asked, t)
+		}
 		if inFilter(fps, binary.BigEndian.Uint64(out)) {
 			hitSet[t] = true
 		}

@@ -118,7 +118,11 @@ func TestNothingLeaksAndEverythingIsLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Hit || res.Strength != "strong" || len(res.Hits) != len(keys) {
+	types := map[string]bool{}
+	for _, k := range keys {
+		types[match.KeyType(k)] = true
+	}
+	if !res.Hit || res.Strength != "strong" || len(res.Hits) != len(types) || res.Keys != len(keys) {
 		t.Fatalf("lookup of an indexed subject: %+v", res)
 	}
 	for _, db := range []string{"MX", "US"} {
@@ -208,5 +212,39 @@ func TestQuotaAndBadInput(t *testing.T) {
 	refused, _ := trustlog.Rows(ctx, mx.DB.Read(), trustlog.Filter{Kind: match.KindEvaluated})
 	if len(refused) != 5 || !strings.Contains(string(refused[len(refused)-1].Data), "refused=quota") {
 		t.Fatalf("MX's log: %d entries", len(refused))
+	}
+}
+
+func TestNameYearKeysMeetAcrossWritings(t *testing.T) {
+	listed := match.NameYearKeys("ZAMBADA GARCIA, Ismael", "1948")
+	if len(listed) != 2 {
+		t.Fatalf("keys of the listed name: %q", listed)
+	}
+	shares := func(a, b []string) bool {
+		for _, x := range a {
+			for _, y := range b {
+				if x == y {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, q := range []string{"Ismael Zambada García", "Ismael Zambada", "Ismael García", "Zambada García Ismael", "ISMAEL SAMBADA", "Zambada, Ismael"} {
+		if k := match.NameYearKeys(q, "1948"); !shares(k, listed) {
+			t.Errorf("%q (%q) shares no key with the listed name (%q)", q, k, listed)
+		}
+	}
+	for _, q := range []string{"Vicente Zambada Niebla", "Ismael Zambada García|1949"} {
+		name, year, _ := strings.Cut(q, "|")
+		if year == "" {
+			year = "1948"
+		}
+		if k := match.NameYearKeys(name, year); shares(k, listed) {
+			t.Errorf("%q born %s shares a key with Ismael Zambada García born 1948: %q", name, year, k)
+		}
+	}
+	if k := match.NameYearKeys("Mayo", "1948"); k != nil {
+		t.Errorf("a one-word name gave keys %q", k)
 	}
 }

@@ -98,28 +98,54 @@ func (s Subject) Keys() ([]string, error) {
 		}
 		year = d[:4]
 	}
-	if k := NameYearKey(s.Name, year); k != "" {
-		keys = append(keys, k)
-	}
+	keys = append(keys, NameYearKeys(s.Name, year)...)
 	sort.Strings(keys)
 	return keys, nil
 }
 
-// NameYearKey is the blind name key: the sound key of the first surname,
-// the initial of the first given name and the birth year. It survives
-// accents, surname order, a dropped second surname and sound-alike
-// spellings (Zambada/Sambada), and it is weak evidence on its own: the
-// hit report says so.
-func NameYearKey(name, year string) string {
+// NameYearKeys are the blind name keys of a person: for each surname (the
+// first and the second), its sound key with the initial of the first given
+// name and the birth year, such as "name_year:smbd:i:1948". A name written
+// without a comma may be in either order, so both readings contribute:
+// the first word as the given name ("Ismael Zambada García") and the last
+// ("Zambada García Ismael"). The keys survive accents, particles, surname
+// order, one surname or two, and sound-alike spellings (Zambada/Sambada).
+// A hit on them alone is reported as possible, never strong: "name and
+// year" is shared by namesakes. Names of one word give no key.
+func NameYearKeys(name, year string) []string {
 	if year == "" {
-		return ""
+		return nil
 	}
 	n := names.Parse(name)
-	given, surnames := n.Given()
-	if len(given) == 0 || len(surnames) == 0 {
-		return ""
+	if len(n.Tokens) < 2 {
+		return nil
 	}
-	return fmt.Sprintf("name_year:%s:%c:%s", names.Phonetic(surnames[0]), given[0][0], year)
+	type reading struct{ given, surnames []string }
+	var rs []reading
+	if n.SurnameFirst {
+		g, sn := n.Given()
+		rs = append(rs, reading{g, sn})
+	} else {
+		rs = append(rs, reading{n.Tokens[:1], n.Tokens[1:]}, reading{n.Tokens[len(n.Tokens)-1:], n.Tokens[:len(n.Tokens)-1]})
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range rs {
+		if len(r.given) == 0 || len(r.surnames) == 0 {
+			continue
+		}
+		for _, sn := range r.surnames[:min(2, len(r.surnames))] {
+			if len(sn) < 2 {
+				continue
+			}
+			k := fmt.Sprintf("name_year:%s:%c:%s", names.Phonetic(sn), r.given[0][0], year)
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return out
 }
 
 // KeyType is the type part of a key.
