@@ -62,6 +62,9 @@ type Config struct {
 	// Quota is how many evaluations this node answers for the partner per
 	// UTC day (the agreement's commitment, or an operator's lower cap).
 	Quota int
+	// BulkQuota is how many evaluations of bulk cross-matches this node
+	// answers for the partner per UTC day. Default 1,000,000.
+	BulkQuota int
 	// RotateEvery is how old the OPRF key may get. Default 24 h.
 	RotateEvery time.Duration
 	// Inspect, if set, sees every request and answer body of a lookup as
@@ -77,6 +80,8 @@ type Service struct {
 	log    *trustlog.Log
 	logger *slog.Logger
 	evalMu sync.Mutex
+
+	jobWake chan struct{}
 
 	filterMu sync.Mutex
 	filter   cachedFilter // the partner's newest filter, kept in memory
@@ -119,12 +124,16 @@ func New(cfg Config) *Service {
 	if cfg.Quota <= 0 {
 		cfg.Quota = 5000
 	}
+	if cfg.BulkQuota <= 0 {
+		cfg.BulkQuota = 1_000_000
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), logger: cfg.Logger}
+	s := &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), logger: cfg.Logger, jobWake: make(chan struct{}, 1)}
 	cfg.Link.Handle(KindFilter, 1, link.HandlerFunc(s.applyFilter))
 	cfg.Link.HandleFederation("POST "+PathEvaluate, http.HandlerFunc(s.serveEvaluate))
+	cfg.Link.HandleFederation("POST "+PathBulk, http.HandlerFunc(s.serveBulk))
 	return s
 }
 
@@ -382,6 +391,7 @@ func (s *Service) publish(ctx context.Context) error {
 // the index changed, and rotates the key when it is older than
 // RotateEvery.
 func (s *Service) Run(ctx context.Context) error {
+	go s.runJobs(ctx)
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
 	for {
@@ -474,14 +484,20 @@ func day() string { return time.Now().UTC().Format("2006-01-02") }
 // key: it sees group elements only. Every evaluation counts against the
 // daily quota and is logged.
 func (s *Service) serveEvaluate(w http.ResponseWriter, r *http.Request) {
+	s.evaluate(w, r, MaxKeys, "served", s.cfg.Quota, KindEvaluated)
+}
+
+// evaluate answers an evaluation request of at most max elements, counted
+// against quota on usage row side and logged as kind.
+func (s *Service) evaluate(w http.ResponseWriter, r *http.Request, max int, side string, quota int, kind string) {
 	ctx := r.Context()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(max)*64+4096))
 	var req evalRequest
 	if err == nil {
 		err = json.Unmarshal(body, &req)
 	}
-	if err != nil || len(req.Elements) == 0 || len(req.Elements) > MaxKeys {
-		refuse(w, http.StatusBadRequest, "malformed", fmt.Sprintf("send 1 to %d blinded elements", MaxKeys), 0)
+	if err != nil || len(req.Elements) == 0 || len(req.Elements) > max {
+		refuse(w, http.StatusBadRequest, "malformed", fmt.Sprintf("send 1 to %d blinded elements", max), 0)
 		return
 	}
 	g := suite.Group()
@@ -515,20 +531,20 @@ func (s *Service) serveEvaluate(w http.ResponseWriter, r *http.Request) {
 	err = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		over = false
 		var used int64
-		err := tx.QueryRow(ctx, `SELECT evaluations FROM match_usage WHERE day = ? AND side = 'served'`, day()).Scan(&used)
+		err := tx.QueryRow(ctx, `SELECT evaluations FROM match_usage WHERE day = ? AND side = ?`, day(), side).Scan(&used)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		if used+int64(len(blinded)) > int64(s.cfg.Quota) {
+		if used+int64(len(blinded)) > int64(quota) {
 			over = true
-			_, err := s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindEvaluated, Actor: "node:" + s.link.Partner(),
-				Object: "match_key:" + fmt.Sprint(epoch), Detail: fmt.Sprintf("refused=quota keys=%d used=%d quota=%d", len(blinded), used, s.cfg.Quota)})
+			_, err := s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: kind, Actor: "node:" + s.link.Partner(),
+				Object: "match_key:" + fmt.Sprint(epoch), Detail: fmt.Sprintf("refused=quota keys=%d used=%d quota=%d", len(blinded), used, quota)})
 			return err
 		}
-		if err := addUsage(ctx, tx, "served", len(blinded)); err != nil {
+		if err := addUsage(ctx, tx, side, len(blinded)); err != nil {
 			return err
 		}
-		_, err = s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindEvaluated, Actor: "node:" + s.link.Partner(),
+		_, err = s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: kind, Actor: "node:" + s.link.Partner(),
 			Object: "match_key:" + fmt.Sprint(epoch), Detail: fmt.Sprintf("keys=%d", len(blinded))})
 		return err
 	})
@@ -537,7 +553,7 @@ func (s *Service) serveEvaluate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if over {
-		refuse(w, http.StatusTooManyRequests, "quota", fmt.Sprintf("the daily quota of %d evaluations is used up", s.cfg.Quota), epoch)
+		refuse(w, http.StatusTooManyRequests, "quota", fmt.Sprintf("the daily quota of %d evaluations is used up", quota), epoch)
 		return
 	}
 	resp := evalResponse{Epoch: epoch}

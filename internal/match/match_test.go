@@ -248,3 +248,119 @@ func TestNameYearKeysMeetAcrossWritings(t *testing.T) {
 		t.Errorf("a one-word name gave keys %q", k)
 	}
 }
+
+// TestCrossMatch runs a bulk cross-match of the US's whole index against
+// MX's: the US learns exactly its own subjects in the intersection; MX
+// learns only how many keys were evaluated. A second worker on the same
+// store (a restarted process) picks the job up from where it stands
+// without counting anything twice. A cancelled job stops.
+func TestCrossMatch(t *testing.T) {
+	p := testenv.StartPair(t)
+	ctx := context.Background()
+	mx, us := p.Nodes["MX"], p.Nodes["US"]
+	rng := rand.New(rand.NewPCG(3, 5))
+	mxPhones := map[string]bool{}
+	var mxs, uss []match.Subject
+	for i := range 1500 {
+		n := rng.IntN(6000)
+		norm, _ := ident.Normalize(ident.Phone, phoneOf(n), ident.Context{})
+		mxPhones[norm] = true
+		mxs = append(mxs, match.Subject{Ref: fmt.Sprint("mx-", i), Phone: phoneOf(n)})
+	}
+	want := map[string]bool{}
+	for i := range 1500 {
+		n := rng.IntN(6000)
+		norm, _ := ident.Normalize(ident.Phone, phoneOf(n), ident.Context{})
+		ref := fmt.Sprint("us-", i)
+		if mxPhones[norm] {
+			want[ref] = true
+		}
+		uss = append(uss, match.Subject{Ref: ref, Phone: phoneOf(n)})
+	}
+	if _, err := mx.Match.Import(ctx, mxs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := us.Match.Import(ctx, uss); err != nil {
+		t.Fatal(err)
+	}
+	waitFilter(t, p, "US", 1, int64(len(mxPhones)))
+
+	job, err := us.Match.StartJob(ctx, "user:analyst@FinCEN", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.Total != 1500 || job.Source != "index" {
+		t.Fatalf("job %+v", job)
+	}
+	// A second worker, as after a restart, on the same store.
+	var crossed [][]byte
+	second := match.New(match.Config{DB: us.DB, Link: us.Link, Hub: us.Hub, Inspect: func(_ string, b []byte) { crossed = append(crossed, b) }})
+	for {
+		if _, err := second.JobStep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		j, _ := us.Match.Job(ctx, job.ID)
+		if j.State == match.JobDone {
+			job = j
+			break
+		}
+	}
+	if job.Done != job.Total {
+		t.Fatalf("done %d of %d", job.Done, job.Total)
+	}
+	hits, err := us.Match.JobHits(ctx, job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, h := range hits {
+		got[h.Ref] = true
+	}
+	if len(got) != len(want) || int64(len(want)) != job.Hits {
+		t.Fatalf("%d subjects hit (job says %d keys), plaintext intersection has %d", len(got), job.Hits, len(want))
+	}
+	for ref := range want {
+		if !got[ref] {
+			t.Fatalf("%s is in the intersection but did not hit", ref)
+		}
+	}
+	t.Logf("cross-match: %d of %d subjects in common", len(want), len(uss))
+	for _, b := range crossed {
+		for _, sub := range uss[:50] {
+			norm, _ := ident.Normalize(ident.Phone, sub.Phone, ident.Context{})
+			if strings.Contains(string(b), norm[1:]) {
+				t.Fatalf("phone %s crossed in a batch", norm)
+			}
+		}
+	}
+	u, _ := mx.Match.TodayUsage(ctx)
+	if u.ServedKeys != 0 {
+		t.Fatalf("the cross-match used the single-lookup quota: %+v", u)
+	}
+	served, _ := trustlog.Rows(ctx, mx.DB.Read(), trustlog.Filter{Kind: match.KindBulkEvaluated})
+	if len(served) < 3 {
+		t.Fatalf("MX logged %d bulk batches", len(served))
+	}
+
+	// A cancelled job stops where it is.
+	var many []match.Subject
+	for range 6 {
+		many = append(many, uss...)
+	}
+	big, err := us.Match.StartJob(ctx, "user:analyst@FinCEN", many)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := us.Match.CancelJob(ctx, big.ID, "user:analyst@FinCEN"); err != nil {
+		t.Fatal(err)
+	}
+	j1, _ := us.Match.Job(ctx, big.ID)
+	time.Sleep(1500 * time.Millisecond)
+	j2, _ := us.Match.Job(ctx, big.ID)
+	if j2.State != match.JobCancelled || j2.Done != j1.Done || j2.Done == j2.Total {
+		t.Fatalf("after cancelling: %+v then %+v", j1, j2)
+	}
+	if err := us.Match.CancelJob(ctx, big.ID, "x"); !errors.Is(err, match.ErrNoJob) {
+		t.Fatalf("cancelling twice: %v", err)
+	}
+}

@@ -1,0 +1,433 @@
+package match
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cloudflare/circl/oprf"
+
+	"puente/internal/link"
+	"puente/internal/live"
+	"puente/internal/store"
+	"puente/internal/trustlog"
+)
+
+// PathBulk is the federation route for the batches of a bulk cross-match.
+const PathBulk = "/fed/v1/match/bulk"
+
+// MaxBulkBatch bounds one batch of a bulk cross-match.
+const MaxBulkBatch = 512
+
+// Log entry kinds of bulk cross-matches.
+const (
+	KindBulkStarted   = "match.bulk_started"
+	KindBulkFinished  = "match.bulk_finished"
+	KindBulkEvaluated = "match.bulk_evaluated"
+)
+
+// Job states.
+const (
+	JobRunning   = "running"
+	JobDone      = "done"
+	JobCancelled = "cancelled"
+)
+
+// ErrNoJob is an unknown job.
+var ErrNoJob = errors.New("no such cross-match")
+
+// Job is one bulk cross-match of this node's subjects against the
+// partner's index. It is a private set intersection: this node learns
+// which of its own subjects the partner knows, the partner learns only how
+// many keys were evaluated.
+type Job struct {
+	ID        int64     `json:"id"`
+	Source    string    `json:"source"` // "index" or "list"
+	State     string    `json:"state"`
+	Total     int64     `json:"total_keys"`
+	Done      int64     `json:"done_keys"`
+	Hits      int64     `json:"hit_keys"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// Percent is the job's progress.
+func (j *Job) Percent() int {
+	if j.Total == 0 {
+		return 100
+	}
+	return int(j.Done * 100 / j.Total)
+}
+
+// JobHit is one of our subjects the partner knows, with the key types
+// that hit.
+type JobHit struct {
+	Ref   string   `json:"ref"`
+	Types []string `json:"hit_key_types"`
+}
+
+// StartJob starts a cross-match of subjects against the partner's index,
+// or of this node's whole index when subjects is nil. A malformed
+// identifier stops it before anything is stored or sent.
+func (s *Service) StartJob(ctx context.Context, actor string, subjects []Subject) (*Job, error) {
+	type item struct{ ref, key string }
+	var items []item
+	source := "list"
+	if subjects == nil {
+		source = "index"
+		rows, err := s.db.Read().Query(ctx, `SELECT s.ref, k.key FROM subject_keys k JOIN subjects s ON s.id = k.subject_id ORDER BY s.id, k.key`)
+		if err != nil {
+			return nil, fmt.Errorf("reading the index: %w", err)
+		}
+		for rows.Next() {
+			var it item
+			if err := rows.Scan(&it.ref, &it.key); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			items = append(items, it)
+		}
+		rows.Close()
+	} else {
+		for i, sub := range subjects {
+			keys, err := sub.Keys()
+			if err != nil {
+				var fe *FieldError
+				if errors.As(err, &fe) {
+					return nil, &FieldError{Field: fmt.Sprintf("subject %d (%s): %s", i+1, sub.Ref, fe.Field), Err: fe.Err}
+				}
+				return nil, err
+			}
+			ref := strings.TrimSpace(sub.Ref)
+			if ref == "" {
+				ref = fmt.Sprint(i + 1)
+			}
+			for _, k := range keys {
+				items = append(items, item{ref, k})
+			}
+		}
+	}
+	if len(items) == 0 {
+		return nil, ErrNoKeys
+	}
+	var id int64
+	err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		var err error
+		now := store.Now()
+		id, err = tx.InsertID(ctx, `INSERT INTO match_jobs (source, state, total, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			source, JobRunning, len(items), actor, now, now)
+		if err != nil {
+			return fmt.Errorf("starting a cross-match: %w", err)
+		}
+		const chunk = 200
+		for start := 0; start < len(items); start += chunk {
+			part := items[start:min(start+chunk, len(items))]
+			q := `INSERT INTO match_job_items (job_id, seq, subject_ref, key) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", len(part)), ", ")
+			args := make([]any, 0, 4*len(part))
+			for i, it := range part {
+				args = append(args, id, start+i, it.ref, it.key)
+			}
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
+				return fmt.Errorf("starting a cross-match: %w", err)
+			}
+		}
+		_, err = s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindBulkStarted, Actor: actor,
+			Object: fmt.Sprintf("crossmatch:%d", id), Detail: fmt.Sprintf("source=%s keys=%d", source, len(items))})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.wakeJobs()
+	return s.Job(ctx, id)
+}
+
+func (s *Service) wakeJobs() {
+	select {
+	case s.jobWake <- struct{}{}:
+	default:
+	}
+}
+
+const jobCols = `id, source, state, total, done, hits, created_by, created_at, updated_at, error`
+
+func scanJob(r interface{ Scan(...any) error }) (*Job, error) {
+	var j Job
+	var c, u int64
+	if err := r.Scan(&j.ID, &j.Source, &j.State, &j.Total, &j.Done, &j.Hits, &j.CreatedBy, &c, &u, &j.Error); err != nil {
+		return nil, err
+	}
+	j.CreatedAt, j.UpdatedAt = store.Time(c), store.Time(u)
+	return &j, nil
+}
+
+// Job reads one cross-match.
+func (s *Service) Job(ctx context.Context, id int64) (*Job, error) {
+	j, err := scanJob(s.db.Read().QueryRow(ctx, `SELECT `+jobCols+` FROM match_jobs WHERE id = ?`, id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNoJob
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading cross-match %d: %w", id, err)
+	}
+	return j, nil
+}
+
+// Jobs lists the newest cross-matches.
+func (s *Service) Jobs(ctx context.Context, limit int) ([]Job, error) {
+	rows, err := s.db.Read().Query(ctx, `SELECT `+jobCols+` FROM match_jobs ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing cross-matches: %w", err)
+	}
+	defer rows.Close()
+	var out []Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *j)
+	}
+	return out, rows.Err()
+}
+
+// JobHits lists our subjects that hit, so far.
+func (s *Service) JobHits(ctx context.Context, id int64) ([]JobHit, error) {
+	rows, err := s.db.Read().Query(ctx, `SELECT subject_ref, key FROM match_job_items WHERE job_id = ? AND hit = 1 ORDER BY seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading cross-match hits: %w", err)
+	}
+	defer rows.Close()
+	byRef := map[string]map[string]bool{}
+	var order []string
+	for rows.Next() {
+		var ref, key string
+		if err := rows.Scan(&ref, &key); err != nil {
+			return nil, err
+		}
+		if byRef[ref] == nil {
+			byRef[ref] = map[string]bool{}
+			order = append(order, ref)
+		}
+		byRef[ref][KeyType(key)] = true
+	}
+	out := make([]JobHit, 0, len(order))
+	for _, ref := range order {
+		h := JobHit{Ref: ref}
+		for t := range byRef[ref] {
+			h.Types = append(h.Types, t)
+		}
+		sort.Strings(h.Types)
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// CancelJob stops a running cross-match; what was done stays.
+func (s *Service) CancelJob(ctx context.Context, id int64, actor string) error {
+	return s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE match_jobs SET state = ?, updated_at = ? WHERE id = ? AND state = ?`, JobCancelled, store.Now(), id, JobRunning)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNoJob
+		}
+		_, err = s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindBulkFinished, Actor: actor,
+			Object: fmt.Sprintf("crossmatch:%d", id), Detail: "state=cancelled"})
+		return err
+	})
+}
+
+// runJobs works through running cross-matches, one batch at a time,
+// until ctx ends. Progress is in the store, so a restart resumes.
+func (s *Service) runJobs(ctx context.Context) {
+	for {
+		worked, err := s.JobStep(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.logger.Warn("match: cross-match", "err", err)
+		}
+		if worked && err == nil {
+			continue
+		}
+		wait := time.Second
+		if err != nil {
+			wait = 5 * time.Second
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-s.jobWake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// JobStep evaluates one batch of the oldest running cross-match. It
+// reports whether there was work.
+func (s *Service) JobStep(ctx context.Context) (bool, error) {
+	q := s.db.Read()
+	var id int64
+	err := q.QueryRow(ctx, `SELECT id FROM match_jobs WHERE state = ? ORDER BY id LIMIT 1`, JobRunning).Scan(&id)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	rows, err := q.Query(ctx, `SELECT seq, key FROM match_job_items WHERE job_id = ? AND state = 0 ORDER BY seq LIMIT ?`, id, MaxBulkBatch)
+	if err != nil {
+		return false, err
+	}
+	var seqs []int64
+	var inputs [][]byte
+	for rows.Next() {
+		var seq int64
+		var key string
+		if err := rows.Scan(&seq, &key); err != nil {
+			rows.Close()
+			return false, err
+		}
+		seqs = append(seqs, seq)
+		inputs = append(inputs, []byte(key))
+	}
+	rows.Close()
+	if len(seqs) == 0 {
+		err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			var hits int64
+			if err := tx.QueryRow(ctx, `SELECT hits FROM match_jobs WHERE id = ?`, id).Scan(&hits); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE match_jobs SET state = ?, updated_at = ? WHERE id = ? AND state = ?`, JobDone, store.Now(), id, JobRunning); err != nil {
+				return err
+			}
+			_, err := s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindBulkFinished, Actor: "node:" + s.link.Self(),
+				Object: fmt.Sprintf("crossmatch:%d", id), Detail: fmt.Sprintf("state=done hit_keys=%d", hits)})
+			return err
+		})
+		s.cfg.Hub.Publish(live.Event{Topic: "match"})
+		return true, err
+	}
+	epoch, fps, err := s.partnerFilter(ctx)
+	if err != nil {
+		return false, s.jobError(ctx, id, err)
+	}
+	client := oprf.NewClient(suite)
+	fin, req, err := client.Blind(inputs)
+	if err != nil {
+		return false, err
+	}
+	er := evalRequest{Epoch: epoch}
+	for _, e := range req.Elements {
+		b, err := e.MarshalBinary()
+		if err != nil {
+			return false, err
+		}
+		er.Elements = append(er.Elements, b)
+	}
+	if s.cfg.Inspect != nil {
+		b, _ := json.Marshal(er)
+		s.cfg.Inspect("bulk request", b)
+	}
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	var resp evalResponse
+	err = s.link.Call(cctx, PathBulk, er, &resp)
+	cancel()
+	var ce *link.CallError
+	if errors.As(err, &ce) {
+		var ref evalRefusal
+		_ = json.Unmarshal(ce.Body, &ref)
+		switch ref.Error {
+		case "epoch":
+			return false, s.jobError(ctx, id, ErrStale)
+		case "quota":
+			return false, s.jobError(ctx, id, ErrQuota)
+		}
+		return false, s.jobError(ctx, id, fmt.Errorf("the partner refused a batch: %s %s", ref.Error, ref.Message))
+	}
+	if err != nil {
+		return false, s.jobError(ctx, id, err)
+	}
+	if s.cfg.Inspect != nil {
+		b, _ := json.Marshal(resp)
+		s.cfg.Inspect("bulk response", b)
+	}
+	if resp.Epoch != epoch || len(resp.Elements) != len(inputs) {
+		return false, s.jobError(ctx, id, ErrUnchecked)
+	}
+	g := suite.Group()
+	ev := &oprf.Evaluation{}
+	for _, b := range resp.Elements {
+		e := g.NewElement()
+		if err := e.UnmarshalBinary(b); err != nil {
+			return false, s.jobError(ctx, id, ErrUnchecked)
+		}
+		ev.Elements = append(ev.Elements, e)
+	}
+	outs, err := client.Finalize(fin, ev)
+	if err != nil {
+		return false, s.jobError(ctx, id, ErrUnchecked)
+	}
+	err = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		var state string
+		if err := tx.QueryRow(ctx, `SELECT state FROM match_jobs WHERE id = ?`, id).Scan(&state); err != nil {
+			return err
+		}
+		if state != JobRunning {
+			return nil // cancelled meanwhile: the batch is not recorded
+		}
+		// Only items still pending count: another worker (a restarted
+		// process, say) may have recorded this batch already.
+		done, hits := 0, 0
+		for i, out := range outs {
+			hit := 0
+			if inFilter(fps, binary.BigEndian.Uint64(out)) {
+				hit = 1
+			}
+			res, err := tx.Exec(ctx, `UPDATE match_job_items SET state = 1, hit = ? WHERE job_id = ? AND seq = ? AND state = 0`, hit, id, seqs[i])
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				done++
+				hits += hit
+			}
+		}
+		if err := addUsage(ctx, tx, "bulk_asked", len(outs)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE match_jobs SET done = done + ?, hits = hits + ?, updated_at = ?, error = '' WHERE id = ?`, done, hits, store.Now(), id)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	s.cfg.Hub.Publish(live.Event{Topic: "match"})
+	return true, nil
+}
+
+// jobError notes why a job is waiting; it stays running and retries.
+func (s *Service) jobError(ctx context.Context, id int64, cause error) error {
+	_ = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE match_jobs SET error = ?, updated_at = ? WHERE id = ?`, cause.Error(), store.Now(), id)
+		return err
+	})
+	return cause
+}
+
+// serveBulk evaluates one batch of a partner's cross-match, against the
+// bulk quota.
+func (s *Service) serveBulk(w http.ResponseWriter, r *http.Request) {
+	s.evaluate(w, r, MaxBulkBatch, "bulk_served", s.cfg.BulkQuota, KindBulkEvaluated)
+}
