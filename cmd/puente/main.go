@@ -45,6 +45,8 @@ Usage:
   puente screen "NAME" [--dob YEAR] [--json] [--lists DIR] | puente screen --file names.txt [--json]
   puente names compare "NAME A" "NAME B" [--json] | puente names compare --pairs FILE.csv
   puente subjects import --dir DIR FILE.csv
+  puente match crossmatch --url URL (--index | --file subjects.csv) [--detach]   (token: $PUENTE_TOKEN)
+  puente match cancel --url URL ID
   puente bench link [--db postgres://...] [--n 20000] [--rate 500] [--clients 64]
   puente bench log [--entries 1000000]
   puente bench screen [--n 20000] [--lists DIR]
@@ -84,6 +86,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdNames(args[1:], stdout)
 	case "subjects":
 		err = cmdSubjects(ctx, args[1:], stdout)
+	case "match":
+		err = cmdMatch(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

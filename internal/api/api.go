@@ -94,6 +94,10 @@ var Routes = []string{
 	"POST /api/v1/match/lookup",
 	"POST /api/v1/subjects",
 	"GET /api/v1/match/usage",
+	"POST /api/v1/match/jobs",
+	"GET /api/v1/match/jobs",
+	"GET /api/v1/match/jobs/{id}",
+	"DELETE /api/v1/match/jobs/{id}",
 }
 
 // New returns the API handler for node n, to mount at /api/v1/.
@@ -110,6 +114,7 @@ func New(n *node.Node) http.Handler {
 		a.auth(a.auditStatus), a.auth(a.auditLog), a.auth(a.auditAlarms), a.auth(a.ackAlarm), a.auth(a.accessReports),
 		a.auth(a.screen), a.auth(a.compareNames),
 		a.auth(a.matchLookup), a.auth(a.importSubjects), a.auth(a.matchUsage),
+		a.auth(a.startJob), a.auth(a.listJobs), a.auth(a.getJob), a.auth(a.cancelJob),
 	}
 	for i, r := range Routes {
 		m.HandleFunc(r, handlers[i])

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"puente/internal/auth"
 	"puente/internal/ident"
@@ -90,4 +91,90 @@ func (a *api) matchUsage(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		return
 	}
 	writeJSON(w, http.StatusOK, us)
+}
+
+func (a *api) startJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if !u.Can(auth.Screen) {
+		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not run cross-matches"})
+		return
+	}
+	var in struct {
+		Index    bool            `json:"index"`
+		Subjects []match.Subject `json:"subjects"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<20)).Decode(&in); err != nil || in.Index == (len(in.Subjects) > 0) {
+		writeErr(w, Error{Code: CodeBadRequest, Message: "send {\"index\": true} for the whole index, or {\"subjects\": [...]}"})
+		return
+	}
+	subs := in.Subjects
+	if in.Index {
+		subs = nil
+	}
+	job, err := a.n.Match.StartJob(r.Context(), "user:"+u.Username+"@"+u.Agency, subs)
+	if e := MatchError(err); e != nil {
+		writeErr(w, *e)
+		return
+	}
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, job)
+}
+
+func (a *api) listJobs(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if !u.Can(auth.Screen) {
+		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not run cross-matches"})
+		return
+	}
+	jobs, err := a.n.Match.Jobs(r.Context(), 100)
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	if jobs == nil {
+		jobs = []match.Job{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"jobs": jobs})
+}
+
+func (a *api) getJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if !u.Can(auth.Screen) {
+		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not run cross-matches"})
+		return
+	}
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	job, err := a.n.Match.Job(r.Context(), id)
+	if errors.Is(err, match.ErrNoJob) {
+		writeErr(w, Error{Code: CodeNotFound, Message: "no such cross-match"})
+		return
+	}
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	hits, err := a.n.Match.JobHits(r.Context(), id)
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"job": job, "hits": hits})
+}
+
+func (a *api) cancelJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if !u.Can(auth.Screen) {
+		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not run cross-matches"})
+		return
+	}
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	err := a.n.Match.CancelJob(r.Context(), id, "user:"+u.Username+"@"+u.Agency)
+	if errors.Is(err, match.ErrNoJob) {
+		writeErr(w, Error{Code: CodeNotFound, Message: "no running cross-match with that id"})
+		return
+	}
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -111,6 +111,8 @@ func (s *Server) visibleEvent(r *http.Request, u *auth.User, e live.Event) (stri
 		return "quarantine", "", u.Can(auth.ReviewQuarantine)
 	case "alarm":
 		return "alarm", "", true
+	case "match":
+		return "match", "", u.Can(auth.Screen)
 	case "trust":
 		return "audit", "", u.Can(auth.AuditLog)
 	case "access":

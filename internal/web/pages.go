@@ -661,3 +661,90 @@ func (s *Server) matchPage(w http.ResponseWriter, r *http.Request, u *auth.User)
 	v.Data = d
 	s.render(w, r, status, "match", v)
 }
+
+type crossmatchData struct {
+	Jobs  []match.Job
+	Shown int64
+	Hits  []match.JobHit
+}
+
+// crossmatchPage lists cross-matches with their progress, starts them
+// (the whole index, or a CSV list) and cancels them.
+func (s *Server) crossmatchPage(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if !u.Can(auth.Screen) {
+		s.forbidden(w, r, u)
+		return
+	}
+	ctx := r.Context()
+	v := s.newView(r, u, nil)
+	v.Title = v.T("xm.title")
+	status := http.StatusOK
+	if r.Method == http.MethodPost {
+		actor := "user:" + u.Username + "@" + u.Agency
+		var err error
+		if r.FormValue("source") == "index" {
+			_, err = s.n.Match.StartJob(ctx, actor, nil)
+		} else {
+			r.Body = http.MaxBytesReader(w, r.Body, 32<<20)
+			f, _, ferr := r.FormFile("file")
+			if ferr != nil {
+				v.Error = v.T("xm.error.file")
+				s.renderCrossmatch(w, r, u, v, http.StatusBadRequest, 0)
+				return
+			}
+			subs, rerr := match.ReadCSV(f)
+			f.Close()
+			if rerr != nil {
+				v.Error = v.T("xm.error.csv", "Detail", rerr.Error())
+				s.renderCrossmatch(w, r, u, v, http.StatusUnprocessableEntity, 0)
+				return
+			}
+			_, err = s.n.Match.StartJob(ctx, actor, subs)
+		}
+		if e := api.MatchError(err); e != nil {
+			v.Error = v.T("match.error." + e.Reason)
+			if e.Field != "" {
+				v.Error = v.T("match.error.field", "Field", e.Field, "Reason", v.T("ident."+e.Reason))
+			}
+			status = http.StatusUnprocessableEntity
+		} else if err != nil {
+			s.fail(w, r, u, err)
+			return
+		} else {
+			http.Redirect(w, r, "/crossmatch", http.StatusSeeOther)
+			return
+		}
+	}
+	shown, _ := strconv.ParseInt(r.URL.Query().Get("show"), 10, 64)
+	s.renderCrossmatch(w, r, u, v, status, shown)
+}
+
+func (s *Server) renderCrossmatch(w http.ResponseWriter, r *http.Request, u *auth.User, v *view, status int, shown int64) {
+	jobs, err := s.n.Match.Jobs(r.Context(), 50)
+	if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	d := crossmatchData{Jobs: jobs, Shown: shown}
+	if shown > 0 {
+		if d.Hits, err = s.n.Match.JobHits(r.Context(), shown); err != nil {
+			s.fail(w, r, u, err)
+			return
+		}
+	}
+	v.Data = d
+	s.render(w, r, status, "crossmatch", v)
+}
+
+func (s *Server) cancelCrossmatch(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if !u.Can(auth.Screen) {
+		s.forbidden(w, r, u)
+		return
+	}
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err := s.n.Match.CancelJob(r.Context(), id, "user:"+u.Username+"@"+u.Agency); err != nil && !errors.Is(err, match.ErrNoJob) {
+		s.fail(w, r, u, err)
+		return
+	}
+	http.Redirect(w, r, "/crossmatch", http.StatusSeeOther)
+}

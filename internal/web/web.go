@@ -87,6 +87,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /screen", s.user(s.screenPage))
 	m.HandleFunc("GET /match", s.user(s.matchPage))
 	m.HandleFunc("POST /match", s.user(s.matchPage))
+	m.HandleFunc("GET /crossmatch", s.user(s.crossmatchPage))
+	m.HandleFunc("POST /crossmatch", s.user(s.crossmatchPage))
+	m.HandleFunc("POST /crossmatch/{id}/cancel", s.user(s.cancelCrossmatch))
 	m.HandleFunc("POST /audit/alarms/{id}/ack", s.user(s.ackAlarm))
 }
 

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"puente/internal/match"
+)
+
+// cmdMatch drives a running node's blind cross-matches through its API.
+func cmdMatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "crossmatch" && args[0] != "cancel") {
+		return errors.New("usage: puente match crossmatch --url URL (--index | --file subjects.csv) [--detach] | puente match cancel --url URL ID (token in $PUENTE_TOKEN or --token)")
+	}
+	fs := flags("match " + args[0])
+	base := fs.String("url", "http://127.0.0.1:8081", "the node's web address")
+	token := fs.String("token", os.Getenv("PUENTE_TOKEN"), "an API token (default $PUENTE_TOKEN)")
+	index := fs.Bool("index", false, "cross-match this node's whole subject index")
+	file := fs.String("file", "", "cross-match the subjects of this CSV file")
+	detach := fs.Bool("detach", false, "start and return without waiting")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if *token == "" {
+		return errors.New("give an API token with --token or $PUENTE_TOKEN")
+	}
+	call := func(method, path string, in, out any) error {
+		var body io.Reader
+		if in != nil {
+			b, err := json.Marshal(in)
+			if err != nil {
+				return err
+			}
+			body = bytes.NewReader(b)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(*base, "/")+path, body)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+*token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return fmt.Errorf("reaching the node: %w", err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+		if resp.StatusCode >= 300 {
+			var e struct {
+				Error struct{ Message string } `json:"error"`
+			}
+			_ = json.Unmarshal(raw, &e)
+			return fmt.Errorf("the node answered %s: %s", resp.Status, e.Error.Message)
+		}
+		if out != nil {
+			return json.Unmarshal(raw, out)
+		}
+		return nil
+	}
+	if args[0] == "cancel" {
+		if len(pos) != 1 {
+			return errors.New("usage: puente match cancel --url URL ID")
+		}
+		if err := call(http.MethodDelete, "/api/v1/match/jobs/"+pos[0], nil, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "cross-match %s cancelled\n", pos[0])
+		return nil
+	}
+	var in struct {
+		Index    bool            `json:"index,omitempty"`
+		Subjects []match.Subject `json:"subjects,omitempty"`
+	}
+	switch {
+	case *index == (*file != ""):
+		return errors.New("say --index or --file subjects.csv")
+	case *index:
+		in.Index = true
+	default:
+		f, err := os.Open(*file)
+		if err != nil {
+			return fmt.Errorf("reading subjects: %w", err)
+		}
+		in.Subjects, err = match.ReadCSV(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", *file, err)
+		}
+	}
+	var job match.Job
+	if err := call(http.MethodPost, "/api/v1/match/jobs", in, &job); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "cross-match %d started: %d keys\n", job.ID, job.Total)
+	if *detach {
+		return nil
+	}
+	// Ctrl-C leaves the job running on the node; cancel it explicitly.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	defer signal.Stop(sig)
+	tick := time.NewTicker(300 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var got struct {
+			Job  match.Job      `json:"job"`
+			Hits []match.JobHit `json:"hits"`
+		}
+		if err := call(http.MethodGet, fmt.Sprintf("/api/v1/match/jobs/%d", job.ID), nil, &got); err != nil {
+			return err
+		}
+		j := got.Job
+		const width = 30
+		filled := width * j.Percent() / 100
+		fmt.Fprintf(stderr, "\r[%s%s] %3d%%  %d/%d keys  %d hits  %s", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), j.Percent(), j.Done, j.Total, j.Hits, j.Error)
+		if j.State != match.JobRunning {
+			fmt.Fprintln(stderr)
+			fmt.Fprintf(stdout, "cross-match %d %s: %d of our subjects are known to the partner\n", j.ID, j.State, len(got.Hits))
+			for _, h := range got.Hits {
+				fmt.Fprintf(stdout, "%s\t%s\n", h.Ref, strings.Join(h.Types, ","))
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			fmt.Fprintf(stderr, "\nstopped waiting; cross-match %d goes on (puente match cancel --url %s %d)\n", j.ID, *base, j.ID)
+			return nil
+		case <-sig:
+			fmt.Fprintf(stderr, "\nstopped waiting; cross-match %d goes on (puente match cancel --url %s %d)\n", j.ID, *base, j.ID)
+			return nil
+		case <-tick.C:
+		}
+	}
+}
