@@ -51,6 +51,7 @@ Usage:
   puente bench log [--entries 1000000]
   puente bench screen [--n 20000] [--lists DIR]
   puente bench match [--subjects 1000000] [--lookups 500]
+  puente bench bulk [--n 100000]
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
@@ -465,6 +466,18 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		res, err := bench.Match(ctx, *n, *k, stderr, *prof)
+		if err != nil {
+			return err
+		}
+		return res.Print(stdout)
+	}
+	if len(args) > 0 && args[0] == "bulk" {
+		fs := flags("bench bulk")
+		n := fs.Int("n", 100_000, "subjects on each side")
+		if _, err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		res, err := bench.Bulk(ctx, *n, stderr)
 		if err != nil {
 			return err
 		}

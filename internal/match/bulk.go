@@ -247,11 +247,22 @@ func (s *Service) CancelJob(ctx context.Context, id int64, actor string) error {
 	})
 }
 
-// runJobs works through running cross-matches, one batch at a time,
-// until ctx ends. Progress is in the store, so a restart resumes.
+// jobWorkers is how many batches of a cross-match are in flight: while the
+// partner evaluates one, this node blinds or unblinds another.
+const jobWorkers = 2
+
+// runJobs works through running cross-matches, a batch at a time per
+// worker, until ctx ends. Progress is in the store, so a restart resumes.
 func (s *Service) runJobs(ctx context.Context) {
+	for w := 1; w < jobWorkers; w++ {
+		go s.jobLoop(ctx, w)
+	}
+	s.jobLoop(ctx, 0)
+}
+
+func (s *Service) jobLoop(ctx context.Context, slot int) {
 	for {
-		worked, err := s.JobStep(ctx)
+		worked, err := s.jobStep(ctx, slot, jobWorkers)
 		if err != nil && ctx.Err() == nil {
 			s.logger.Warn("match: cross-match", "err", err)
 		}
@@ -268,6 +279,14 @@ func (s *Service) runJobs(ctx context.Context) {
 			t.Stop()
 			return
 		case <-s.jobWake:
+			if slot == 0 {
+				for w := 1; w < jobWorkers; w++ {
+					select {
+					case s.jobWake <- struct{}{}:
+					default:
+					}
+				}
+			}
 		case <-t.C:
 		}
 		t.Stop()
@@ -276,7 +295,11 @@ func (s *Service) runJobs(ctx context.Context) {
 
 // JobStep evaluates one batch of the oldest running cross-match. It
 // reports whether there was work.
-func (s *Service) JobStep(ctx context.Context) (bool, error) {
+func (s *Service) JobStep(ctx context.Context) (bool, error) { return s.jobStep(ctx, 0, 1) }
+
+// jobStep takes the next pending batch of the slots-th share that is
+// slot's: batches (seq / MaxBulkBatch) are dealt round the workers.
+func (s *Service) jobStep(ctx context.Context, slot, slots int) (bool, error) {
 	q := s.db.Read()
 	var id int64
 	err := q.QueryRow(ctx, `SELECT id FROM match_jobs WHERE state = ? ORDER BY id LIMIT 1`, JobRunning).Scan(&id)
@@ -286,7 +309,8 @@ func (s *Service) JobStep(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	rows, err := q.Query(ctx, `SELECT seq, key FROM match_job_items WHERE job_id = ? AND state = 0 ORDER BY seq LIMIT ?`, id, MaxBulkBatch)
+	rows, err := q.Query(ctx, `SELECT seq, key FROM match_job_items WHERE job_id = ? AND state = 0 AND (seq / ?) % ? = ? ORDER BY seq LIMIT ?`,
+		id, MaxBulkBatch, slots, slot, MaxBulkBatch)
 	if err != nil {
 		return false, err
 	}
@@ -304,15 +328,26 @@ func (s *Service) JobStep(ctx context.Context) (bool, error) {
 	}
 	rows.Close()
 	if len(seqs) == 0 {
+		var left int
+		if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM match_job_items WHERE job_id = ? AND state = 0`, id).Scan(&left); err != nil {
+			return false, err
+		}
+		if left > 0 {
+			return false, nil // the other workers' batches remain
+		}
 		err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 			var hits int64
 			if err := tx.QueryRow(ctx, `SELECT hits FROM match_jobs WHERE id = ?`, id).Scan(&hits); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE match_jobs SET state = ?, updated_at = ? WHERE id = ? AND state = ?`, JobDone, store.Now(), id, JobRunning); err != nil {
+			res, err := tx.Exec(ctx, `UPDATE match_jobs SET state = ?, updated_at = ? WHERE id = ? AND state = ?`, JobDone, store.Now(), id, JobRunning)
+			if err != nil {
 				return err
 			}
-			_, err := s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindBulkFinished, Actor: "node:" + s.link.Self(),
+			if n, _ := res.RowsAffected(); n == 0 {
+				return nil // another worker finished it
+			}
+			_, err = s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindBulkFinished, Actor: "node:" + s.link.Self(),
 				Object: fmt.Sprintf("crossmatch:%d", id), Detail: fmt.Sprintf("state=done hit_keys=%d", hits)})
 			return err
 		})
