@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"puente/internal/link"
 	"puente/internal/live"
 	"puente/internal/store"
@@ -28,12 +30,17 @@ type Access struct {
 
 // reportItem is one log entry in a trust.access envelope.
 type reportItem struct {
-	Index int64  `json:"index"`
-	Entry []byte `json:"entry"`
+	Index int64            `json:"index"`
+	Entry []byte           `json:"entry"`
+	Proof tlog.RecordProof `json:"proof"`
 }
 
+// accessBody is a trust.access envelope: the entries, each with an
+// inclusion proof against Checkpoint, a note signed by the sender's log
+// key. The originator accepts only entries proven in the sender's log.
 type accessBody struct {
-	Items []reportItem `json:"items"`
+	Items      []reportItem `json:"items"`
+	Checkpoint []byte       `json:"checkpoint"`
 }
 
 // RecordAccess logs an access in tx and reports it to the partner, the
@@ -72,10 +79,29 @@ func (s *Service) RecordAccess(ctx context.Context, tx *store.Tx, a Access) erro
 	if err != nil {
 		return err
 	}
-	body := accessBody{}
+	// Prove each entry against a checkpoint of the log as this
+	// transaction leaves it, so the originator can check they were logged.
+	size, err := trustlog.Size(ctx, tx)
+	if err != nil {
+		return err
+	}
+	prover := s.log.Prover(ctx, tx)
+	root, err := prover.TreeHash(size)
+	if err != nil {
+		return err
+	}
+	cp, err := s.log.Sign(size, root)
+	if err != nil {
+		return err
+	}
+	body := accessBody{Checkpoint: cp.Note}
 	for i, e := range entries {
 		e.At = e.At.UTC().Truncate(time.Millisecond)
-		body.Items = append(body.Items, reportItem{Index: idx[i], Entry: e.Encode()})
+		proof, err := prover.ProveRecord(size, idx[i])
+		if err != nil {
+			return err
+		}
+		body.Items = append(body.Items, reportItem{Index: idx[i], Entry: e.Encode(), Proof: proof})
 	}
 	_, err = s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindAccess, Version: 1, Stream: stream, Caveats: s.cfg.Caveats, Body: body})
 	if err != nil {
@@ -93,6 +119,9 @@ func (s *Service) applyAccess(ctx context.Context, tx *store.Tx, env *link.Envel
 	}
 	if len(b.Items) == 0 || len(b.Items) > 10000 {
 		return link.Reject("the access report has %d items", len(b.Items))
+	}
+	if err := VerifyAccessReport(env.Body, s.partner); err != nil {
+		return link.Reject("%v", err)
 	}
 	ids := map[string]bool{}
 	for i, it := range b.Items {
@@ -255,4 +284,27 @@ func (s *Service) Acknowledge(ctx context.Context, id int64, who string) error {
 		s.cfg.Hub.Publish(live.Event{Topic: "alarm"})
 	}
 	return err
+}
+
+// VerifyAccessReport checks that every entry of a trust.access body is
+// included in the checkpoint it carries, signed with the sender's log
+// keys.
+func VerifyAccessReport(body []byte, sender *trustlog.Keys) error {
+	var b accessBody
+	if err := json.Unmarshal(body, &b); err != nil {
+		return fmt.Errorf("the access report is not valid JSON: %w", err)
+	}
+	cp, err := trustlog.OpenCheckpoint(b.Checkpoint, sender)
+	if err != nil {
+		return fmt.Errorf("the access report's checkpoint: %w", err)
+	}
+	for i, it := range b.Items {
+		if it.Index < 0 || it.Index >= cp.Size {
+			return fmt.Errorf("access report item %d is outside the checkpoint", i)
+		}
+		if err := tlog.CheckRecord(it.Proof, cp.Size, cp.Root, it.Index, tlog.RecordHash(it.Entry)); err != nil {
+			return fmt.Errorf("access report item %d is not proven in the sender's log: %w", i, err)
+		}
+	}
+	return nil
 }

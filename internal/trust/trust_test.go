@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -443,4 +444,67 @@ func TestStalledPartnerLogRaisesAlarm(t *testing.T) {
 	if len(as) != 1 {
 		t.Fatalf("the US has %d alarms, want only the one MX reported: %+v", len(as), as)
 	}
+}
+
+// TestAccessReportsMustBeProven takes a real access report from the US
+// outbox and tampers with it: the originator accepts it only while every
+// entry is proven in a checkpoint signed by the US log key.
+func TestAccessReportsMustBeProven(t *testing.T) {
+	p := testenv.StartPair(t)
+	ctx := context.Background()
+	th := send(t, p, "informe")
+	delivered(t, p)
+	us := p.Nodes["US"]
+	if _, err := us.Liaison.Get(ctx, user(t, p, "US", "analyst"), th.ID); err != nil {
+		t.Fatal(err)
+	}
+	var raw []byte
+	if err := us.DB.Read().QueryRow(ctx, `SELECT raw FROM outbox WHERE kind = ?`, trust.KindAccess).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	var env link.Envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		t.Fatal(err)
+	}
+	usKeys := partyKeys(t, p, "US")
+	if err := trust.VerifyAccessReport(env.Body, usKeys); err != nil {
+		t.Fatalf("the genuine report: %v", err)
+	}
+	mod := func(f func(m map[string]any)) []byte {
+		var m map[string]any
+		_ = json.Unmarshal(env.Body, &m)
+		f(m)
+		b, _ := json.Marshal(m)
+		return b
+	}
+	item := func(m map[string]any) map[string]any { return m["items"].([]any)[0].(map[string]any) }
+	cases := map[string][]byte{
+		"another entry": mod(func(m map[string]any) {
+			e, _ := trustlog.ParseEntry(mustB64(item(m)["entry"].(string)))
+			e.Actor = "user:someone-else@FinCEN"
+			item(m)["entry"] = e.Encode()
+		}),
+		"another index":   mod(func(m map[string]any) { item(m)["index"] = item(m)["index"].(float64) + 1 }),
+		"no proof":        mod(func(m map[string]any) { item(m)["proof"] = []string{} }),
+		"no checkpoint":   mod(func(m map[string]any) { delete(m, "checkpoint") }),
+		"MX's checkpoint": mod(func(m map[string]any) { m["checkpoint"] = mxCheckpoint(t, p) }),
+	}
+	for name, body := range cases {
+		if err := trust.VerifyAccessReport(body, usKeys); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func mustB64(s string) []byte {
+	b, _ := base64.StdEncoding.DecodeString(s)
+	return b
+}
+
+func mxCheckpoint(t *testing.T, p *demo.Pair) []byte {
+	cp, err := p.Nodes["MX"].TrustLog.SignAt(context.Background(), p.Nodes["MX"].DB.Read())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cp.Note
 }
