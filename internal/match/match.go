@@ -151,53 +151,77 @@ func (s *Service) Import(ctx context.Context, subjects []Subject) (int, error) {
 // db and whose log is tl, for tools that run beside a node ("puente
 // subjects import"): the running node republishes its filter.
 func Import(ctx context.Context, db *store.DB, tl *trustlog.Log, subjects []Subject) (int, error) {
-	keys := make([][]string, len(subjects))
-	for i, sub := range subjects {
-		sub.Ref = strings.TrimSpace(sub.Ref)
-		if sub.Ref == "" || len(sub.Ref) > 200 {
-			return 0, &FieldError{Field: fmt.Sprintf("subject %d: ref", i+1), Err: errors.New("each subject needs a reference of 1 to 200 characters")}
-		}
-		k, err := sub.Keys()
-		if err != nil {
-			var fe *FieldError
-			if errors.As(err, &fe) {
-				return 0, &FieldError{Field: fmt.Sprintf("subject %d (%s): %s", i+1, sub.Ref, fe.Field), Err: fe.Err}
-			}
-			return 0, err
-		}
-		keys[i] = k
+	keys, err := subjectKeys(subjects)
+	if err != nil {
+		return 0, err
 	}
-	err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		for i, sub := range subjects {
-			if _, err := tx.Exec(ctx, `DELETE FROM subjects WHERE ref = ?`, strings.TrimSpace(sub.Ref)); err != nil {
-				return fmt.Errorf("replacing subject %s: %w", sub.Ref, err)
-			}
-			source := sub.Source
-			if source == "" {
-				source = "import"
-			}
-			id, err := tx.InsertID(ctx, `INSERT INTO subjects (ref, source, label, created_at) VALUES (?, ?, ?, ?)`,
-				strings.TrimSpace(sub.Ref), source, sub.Name, store.Now())
-			if err != nil {
-				return fmt.Errorf("storing subject %s: %w", sub.Ref, err)
-			}
-			for _, k := range keys[i] {
-				if _, err := tx.Exec(ctx, `INSERT INTO subject_keys (subject_id, key) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, k); err != nil {
-					return fmt.Errorf("storing subject %s: %w", sub.Ref, err)
-				}
-			}
-		}
-		if err := bump(ctx, tx, "version"); err != nil {
-			return err
-		}
-		_, err := tl.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindImported, Actor: trustlog.ActorOf(ctx),
-			Object: "subjects", Detail: fmt.Sprintf("count=%d", len(subjects))})
-		return err
+	err = db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		return importTx(ctx, tx, tl, subjects, keys)
 	})
 	if err != nil {
 		return 0, err
 	}
 	return len(subjects), nil
+}
+
+// ImportTx adds or replaces subjects inside tx, for domain services that
+// index their own records in the transaction that changes them.
+func ImportTx(ctx context.Context, tx *store.Tx, tl *trustlog.Log, subjects []Subject) error {
+	keys, err := subjectKeys(subjects)
+	if err != nil {
+		return err
+	}
+	return importTx(ctx, tx, tl, subjects, keys)
+}
+
+// subjectKeys derives every subject's keys before anything is written: a
+// subject with a malformed identifier stops the import.
+func subjectKeys(subjects []Subject) ([][]string, error) {
+	keys := make([][]string, len(subjects))
+	for i, sub := range subjects {
+		sub.Ref = strings.TrimSpace(sub.Ref)
+		if sub.Ref == "" || len(sub.Ref) > 200 {
+			return nil, &FieldError{Field: fmt.Sprintf("subject %d: ref", i+1), Err: errors.New("each subject needs a reference of 1 to 200 characters")}
+		}
+		k, err := sub.Keys()
+		if err != nil {
+			var fe *FieldError
+			if errors.As(err, &fe) {
+				return nil, &FieldError{Field: fmt.Sprintf("subject %d (%s): %s", i+1, sub.Ref, fe.Field), Err: fe.Err}
+			}
+			return nil, err
+		}
+		keys[i] = k
+	}
+	return keys, nil
+}
+
+func importTx(ctx context.Context, tx *store.Tx, tl *trustlog.Log, subjects []Subject, keys [][]string) error {
+	for i, sub := range subjects {
+		if _, err := tx.Exec(ctx, `DELETE FROM subjects WHERE ref = ?`, strings.TrimSpace(sub.Ref)); err != nil {
+			return fmt.Errorf("replacing subject %s: %w", sub.Ref, err)
+		}
+		source := sub.Source
+		if source == "" {
+			source = "import"
+		}
+		id, err := tx.InsertID(ctx, `INSERT INTO subjects (ref, source, label, created_at) VALUES (?, ?, ?, ?)`,
+			strings.TrimSpace(sub.Ref), source, sub.Name, store.Now())
+		if err != nil {
+			return fmt.Errorf("storing subject %s: %w", sub.Ref, err)
+		}
+		for _, k := range keys[i] {
+			if _, err := tx.Exec(ctx, `INSERT INTO subject_keys (subject_id, key) VALUES (?, ?) ON CONFLICT DO NOTHING`, id, k); err != nil {
+				return fmt.Errorf("storing subject %s: %w", sub.Ref, err)
+			}
+		}
+	}
+	if err := bump(ctx, tx, "version"); err != nil {
+		return err
+	}
+	_, err := tl.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindImported, Actor: trustlog.ActorOf(ctx),
+		Object: "subjects", Detail: fmt.Sprintf("count=%d", len(subjects))})
+	return err
 }
 
 func bump(ctx context.Context, tx *store.Tx, name string) error {
