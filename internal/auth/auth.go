@@ -61,15 +61,25 @@ const (
 	AuditLog Permission = "audit.log"
 	// Screen: screen names against this node's sanctions lists.
 	Screen Permission = "screen"
+	// FinIntelRead: read disclosures and requests of one's own agency.
+	FinIntelRead Permission = "finintel.read"
+	// FinIntelWrite: draft disclosures, ask and answer requests, ask for
+	// consent, pass on within the caveats, send feedback (FIU staff).
+	FinIntelWrite Permission = "finintel.write"
+	// FinIntelRelease: the second pair of eyes that releases a disclosure
+	// to the partner, or recalls it.
+	FinIntelRelease Permission = "finintel.release"
+	// FinIntelConsent: grant or deny the partner's requests for consent.
+	FinIntelConsent Permission = "finintel.consent"
 )
 
 var rolePermissions = map[Role][]Permission{
-	Analyst:     {LiaisonRead, LiaisonWrite, ViewAgreement, Screen},
-	Supervisor:  {LiaisonRead, LiaisonWrite, ViewAgreement, Screen},
+	Analyst:     {LiaisonRead, LiaisonWrite, ViewAgreement, Screen, FinIntelRead, FinIntelWrite},
+	Supervisor:  {LiaisonRead, LiaisonWrite, ViewAgreement, Screen, FinIntelRead, FinIntelWrite, FinIntelRelease, FinIntelConsent},
 	Coordinator: {LiaisonRead, LiaisonWrite, ViewAgreement, Screen},
-	Legal:       {LiaisonRead, LiaisonWrite, ViewAgreement, Screen},
+	Legal:       {LiaisonRead, LiaisonWrite, ViewAgreement, Screen, FinIntelRead, FinIntelConsent},
 	Training:    {LiaisonRead, LiaisonWrite, ViewAgreement},
-	Auditor:     {LiaisonRead, ReadAll, ViewAgreement, ReviewQuarantine, AuditLog, Screen},
+	Auditor:     {LiaisonRead, ReadAll, ViewAgreement, ReviewQuarantine, AuditLog, Screen, FinIntelRead},
 	// Administrators run the node; they do not read operational traffic.
 	Admin: {ManageUsers, ViewAgreement, ReviewQuarantine},
 }
@@ -79,6 +89,10 @@ var Agencies = map[string][]string{
 	"MX": {"UIF", "FGR", "SSPC", "SEDENA", "SEMAR", "GN", "SRE"},
 	"US": {"FinCEN", "DEA", "ATF", "CBP", "HSI", "FBI", "DOJ-OIA", "STATE"},
 }
+
+// FIU is each side's financial intelligence unit: the agency that sends
+// and receives disclosures and requests.
+var FIU = map[string]string{"MX": "UIF", "US": "FinCEN"}
 
 // User is one person with access to the node.
 type User struct {

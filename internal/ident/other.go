@@ -260,3 +260,7 @@ func checkYear(y int, out string) (string, error) {
 	}
 	return out, nil
 }
+
+// IsCountry reports whether c has the shape of an ISO 3166 alpha-2 or
+// alpha-3 code (upper case).
+func IsCountry(c string) bool { return isCountry(c) }

@@ -16,6 +16,7 @@ import (
 
 	"puente/internal/agreement"
 	"puente/internal/auth"
+	"puente/internal/finintel"
 	"puente/internal/identity"
 	"puente/internal/liaison"
 	"puente/internal/link"
@@ -42,6 +43,7 @@ type Node struct {
 	Match     *match.Service
 	Auth      *auth.Service
 	Liaison   *liaison.Service
+	FinIntel  *finintel.Service
 	Registry  *prometheus.Registry
 	Log       *slog.Logger
 
@@ -107,6 +109,7 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Node, error) {
 	if cfg.MatchQuota > 0 && (quota == 0 || cfg.MatchQuota < quota) {
 		quota = cfg.MatchQuota
 	}
+	n.FinIntel = finintel.New(finintel.Config{DB: db, Link: l, Hub: hub, Trust: n.Trust, Agreement: ag.Body(), Lists: n.Lists, Logger: log})
 	n.Match = match.New(match.Config{DB: db, Link: l, Hub: hub, Logger: log, Quota: quota})
 	if err := recordAgreement(ctx, db, tl, ag); err != nil {
 		db.Close()
@@ -179,7 +182,7 @@ func (n *Node) Run(ctx context.Context, ready chan<- struct{}) error {
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
-	wg.Add(5)
+	wg.Add(6)
 	go func() {
 		defer wg.Done()
 		if err := web.Serve(hl); !errors.Is(err, http.ErrServerClosed) {
@@ -204,6 +207,10 @@ func (n *Node) Run(ctx context.Context, ready chan<- struct{}) error {
 	go func() {
 		defer wg.Done()
 		_ = n.Match.Run(workerCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		_ = n.FinIntel.Run(workerCtx)
 	}()
 	n.Log.Info("node started", "http", "http://"+n.HTTPAddr(), "federation", n.FederationAddr(), "store", n.DB.Dialect(), "agreement", n.Agreement.HashHex())
 	if ready != nil {

@@ -18,11 +18,14 @@ import (
 
 // Access is one use by our users of data the partner sent us.
 type Access struct {
-	Action      string   // trustlog.KindDataRead, KindDataExported or KindDataPassedOn
+	Action      string   // trustlog.KindDataRead, KindDataExported, KindDataPassedOn, KindDataRefused or KindDataEvidential
 	User        string   // user name
 	Agency      string   // the user's agency
 	EnvelopeIDs []string // the partner's envelopes concerned
-	ToAgency    string   // for KindDataPassedOn: the receiving agency
+	// ToAgency is, for KindDataPassedOn, the receiving agency; for
+	// KindDataRefused, what was refused: an agency, "export" or
+	// "evidential".
+	ToAgency string
 	// Once logs a read (KindDataRead) only the first time this user reads
 	// an envelope.
 	Once bool
@@ -47,7 +50,7 @@ type accessBody struct {
 // originator, in the same transaction.
 func (s *Service) RecordAccess(ctx context.Context, tx *store.Tx, a Access) error {
 	switch a.Action {
-	case trustlog.KindDataRead, trustlog.KindDataExported, trustlog.KindDataPassedOn:
+	case trustlog.KindDataRead, trustlog.KindDataExported, trustlog.KindDataPassedOn, trustlog.KindDataRefused, trustlog.KindDataEvidential:
 	default:
 		return fmt.Errorf("unknown access %q", a.Action)
 	}

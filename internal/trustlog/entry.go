@@ -45,12 +45,17 @@ const (
 	KindDataRead         = "data.read"
 	KindDataExported     = "data.exported"
 	KindDataPassedOn     = "data.passed_on"
-	KindUserCreated      = "user.created"
-	KindUserChanged      = "user.changed"
-	KindTokenCreated     = "token.created"
-	KindTokenRevoked     = "token.revoked"
-	KindAgreement        = "agreement.installed"
-	KindAlarmAcked       = "alarm.acknowledged"
+	// A use of the partner's data that its caveats did not allow and no
+	// consent covered: refused, logged and reported to the originator.
+	KindDataRefused = "data.refused"
+	// The partner's data marked for evidential use.
+	KindDataEvidential = "data.evidential"
+	KindUserCreated    = "user.created"
+	KindUserChanged    = "user.changed"
+	KindTokenCreated   = "token.created"
+	KindTokenRevoked   = "token.revoked"
+	KindAgreement      = "agreement.installed"
+	KindAlarmAcked     = "alarm.acknowledged"
 )
 
 // Encode returns the entry's canonical text, the bytes the log hashes:
