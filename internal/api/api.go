@@ -100,6 +100,8 @@ var Routes = []string{
 	"DELETE /api/v1/match/jobs/{id}",
 }
 
+func init() { Routes = append(Routes, finintelRoutes...) }
+
 // New returns the API handler for node n, to mount at /api/v1/.
 func New(n *node.Node) http.Handler {
 	a := &api{n: n, log: n.Log.With("component", "api")}
@@ -116,6 +118,7 @@ func New(n *node.Node) http.Handler {
 		a.auth(a.matchLookup), a.auth(a.importSubjects), a.auth(a.matchUsage),
 		a.auth(a.startJob), a.auth(a.listJobs), a.auth(a.getJob), a.auth(a.cancelJob),
 	}
+	handlers = append(handlers, a.finintelHandlers()...)
 	for i, r := range Routes {
 		m.HandleFunc(r, handlers[i])
 	}

@@ -255,9 +255,10 @@ func (s *Service) applySealed(ctx context.Context, tx *store.Tx, env *link.Envel
 	if digest != b.ContentSHA256 {
 		return link.Reject("seal attestation names content %s, we sent %s", b.ContentSHA256, digest)
 	}
-	at := b.SealedAt.UTC().UnixMilli()
-	if _, err := tx.Exec(ctx, `UPDATE disclosures SET sealed_at = ?, seal_reason = ?, seal_attested_at = ?, seal_envelope = ?, updated_at = ? WHERE id = ?`,
-		at, b.Reason, s.Now().UnixMilli(), env.ID, s.Now().UnixMilli(), b.DisclosureID); err != nil {
+	// Our own copy stays whole: what is recorded is the partner's signed
+	// word that its copy was sealed, and when.
+	if _, err := tx.Exec(ctx, `UPDATE disclosures SET seal_reason = ?, seal_attested_at = ?, seal_envelope = ?, updated_at = ? WHERE id = ?`,
+		b.Reason, b.SealedAt.UTC().UnixMilli(), env.ID, s.Now().UnixMilli(), b.DisclosureID); err != nil {
 		return fmt.Errorf("storing seal attestation: %w", err)
 	}
 	s.changed(tx, "d:"+b.DisclosureID)

@@ -168,8 +168,11 @@ type Disclosure struct {
 	EvidentialBy  string    `json:"evidential_by,omitempty"`
 	RetainUntil   time.Time `json:"retain_until,omitzero"`
 	RecalledAt    time.Time `json:"recalled_at,omitzero"`
-	SealedAt      time.Time `json:"sealed_at,omitzero"`
-	SealReason    string    `json:"seal_reason,omitempty"` // recall or retention
+	// SealedAt is when this node sealed its copy of a partner's disclosure.
+	SealedAt   time.Time `json:"sealed_at,omitzero"`
+	SealReason string    `json:"seal_reason,omitempty"` // recall or retention
+	// SealAttested is, on our own disclosure, when the partner sealed its
+	// copy by its signed attestation (envelope SealEnvelope).
 	SealAttested  time.Time `json:"seal_attested_at,omitzero"`
 	SealEnvelope  string    `json:"seal_envelope,omitempty"`
 	Screening     []Flag    `json:"screening,omitempty"`
