@@ -173,10 +173,10 @@ type Disclosure struct {
 	SealReason string    `json:"seal_reason,omitempty"` // recall or retention
 	// SealAttested is, on our own disclosure, when the partner sealed its
 	// copy by its signed attestation (envelope SealEnvelope).
-	SealAttested  time.Time `json:"seal_attested_at,omitzero"`
-	SealEnvelope  string    `json:"seal_envelope,omitempty"`
-	Screening     []Flag    `json:"screening,omitempty"`
-	Known         []Known   `json:"known,omitempty"`
+	SealAttested time.Time `json:"seal_attested_at,omitzero"`
+	SealEnvelope string    `json:"seal_envelope,omitempty"`
+	Screening    []Flag    `json:"screening,omitempty"`
+	Known        []Known   `json:"known,omitempty"`
 	// Content is empty once sealed, and in lists.
 	Content *Content `json:"content,omitempty"`
 	// Details, filled by Get.
