@@ -354,10 +354,33 @@ func TestFinIntelBadInput(t *testing.T) {
 			}
 		})
 	}
+	// A bad goAML file is refused with its element path; a good one is a draft.
+	post := func(body string) (int, string) {
+		req, _ := http.NewRequest("POST", mx.base+"/api/v1/finintel/goaml", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+mx.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(raw)
+	}
+	if st, body := post(`<!DOCTYPE report [<!ENTITY a "x">]><report>&a;</report>`); st != 422 || !strings.Contains(body, "DOCTYPE") {
+		t.Fatalf("goAML with entities: %d %s", st, body)
+	}
+	if st, body := post(`<report><currency_code_local>MXN</currency_code_local><transaction><amount_local>ten</amount_local></transaction></report>`); st != 422 || !strings.Contains(body, "report/transaction[1]") {
+		t.Fatalf("goAML with a bad amount: %d %s", st, body)
+	}
 	var list struct{ Disclosures []*finintel.Disclosure }
 	mx.do("GET", "/api/v1/finintel/disclosures", nil, &list)
 	if len(list.Disclosures) != 0 {
 		t.Fatalf("bad drafts were stored: %d", len(list.Disclosures))
+	}
+	var sample bytes.Buffer
+	finintel.WriteSampleGoAML(&sample, 50, 3)
+	if st, body := post(sample.String()); st != 201 || !strings.Contains(body, `"n_transactions": 50`) {
+		t.Fatalf("goAML import: %d %s", st, body[:min(len(body), 300)])
 	}
 	// A non-FIU agency cannot draft; an auditor cannot write.
 	if st, _ := cs["MX"].other.do("POST", "/api/v1/finintel/disclosures", ringDraft("x", nil), nil); st != 403 {

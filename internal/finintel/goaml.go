@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// MaxGoAMLBytes bounds a goAML file.
-const MaxGoAMLBytes = 512 << 20
+// MaxGoAMLBytes bounds a goAML file (a variable so tests can lower it).
+var MaxGoAMLBytes int64 = 512 << 20
 
 // ImportError is a problem in an imported file, with where it is: an
 // element path for goAML ("report/transaction[3]/amount_local"), a line
