@@ -516,6 +516,14 @@ func (s *Service) CanSee(ctx context.Context, u *auth.User, key string) bool {
 	return false
 }
 
+// DisclosureOfEnvelope returns the disclosure released in an envelope of
+// ours, for live updates of access reports.
+func (s *Service) DisclosureOfEnvelope(ctx context.Context, envelopeID string) (string, bool) {
+	var id string
+	err := s.db.Read().QueryRow(ctx, `SELECT id FROM disclosures WHERE envelope_id = ?`, envelopeID).Scan(&id)
+	return id, err == nil
+}
+
 // ListFilter narrows List.
 type ListFilter struct {
 	Direction string // "sent", "received" or "" for both

@@ -10,6 +10,7 @@ import (
 
 	"puente/internal/agreement"
 	"puente/internal/auth"
+	"puente/internal/finintel"
 	"puente/internal/liaison"
 )
 
@@ -71,6 +72,61 @@ func TestMissingTranslations(t *testing.T) {
 	}
 	for _, f := range []string{"username", "display_name", "role", "agency", "password", "lang", "subject", "priority", "to_agency", "releasable_to", "body", "attachments", "name", "q"} {
 		used["field."+f] = true
+	}
+	// Financial intelligence.
+	for _, st := range []string{finintel.StatusDraft, finintel.StatusSubmitted, finintel.StatusReleased, finintel.StatusRecalled, finintel.StatusReceived, finintel.StatusSealed} {
+		used["fi.status."+st] = true
+	}
+	for _, st := range []string{finintel.RFIOpen, finintel.RFIPartial, finintel.RFIAnswered, finintel.RFIDeclined} {
+		used["rfi.status."+st] = true
+	}
+	for _, k := range []string{finintel.RespondPartial, finintel.RespondFull, finintel.RespondDecline} {
+		used["rfi.kind."+k] = true
+	}
+	for _, k := range finintel.FeedbackKinds {
+		used["fi.feedback."+k] = true
+	}
+	for _, k := range finintel.Channels {
+		used["fi.channel."+k] = true
+	}
+	for _, k := range FlashKeys {
+		used["fi.flash."+k] = true
+	}
+	for _, k := range []string{"recall", "retention"} {
+		used["fi.seal."+k] = true
+	}
+	for _, k := range []string{finintel.ConsentPending, finintel.ConsentGranted, finintel.ConsentDenied} {
+		used["fi.consent."+k] = true
+	}
+	for _, k := range []string{finintel.UseDisseminate, finintel.UseEvidential} {
+		used["fi.use."+k] = true
+	}
+	for _, k := range []string{finintel.PurposeIntelligence, finintel.PurposeEvidential} {
+		used["fi.purpose."+k] = true
+	}
+	for _, k := range []string{"subjects", "accounts", "transactions"} {
+		used["fi.list."+k] = true
+	}
+	for _, k := range []string{"curp", "rfc", "ssn", "ein", "passport", "phone", "clabe", "iban", "account", "wallet"} {
+		used["match.field."+k] = true
+	}
+	for _, k := range []string{"data.read", "data.exported", "data.passed_on", "data.refused", "data.evidential"} {
+		used["access."+k] = true
+	}
+	// Every code and field a finintel error can carry.
+	for _, c := range []string{"required", "too_long", "invalid_classification", "invalid_purpose", "unknown_agency", "invalid_retention", "invalid_ref",
+		"too_many", "invalid_country", "person_has_company_fields", "invalid_subject_type", "invalid_email", "invalid_currency", "unknown_ref",
+		"invalid_date", "invalid_amount", "invalid_channel", "duplicate_ref", "disclosure_too_large", "invalid_filter", "invalid_use",
+		"invalid_feedback", "invalid_count", "invalid_urgency", "invalid_response", "not_released", "no_file", "four_eyes", "consent_required",
+		"export_forbidden", "sealed", "wrong_status"} {
+		used["fi.error."+c] = true
+	}
+	for _, f := range []string{"title", "criminal_group", "narrative", "classification", "purpose", "releasable_to", "retention_days", "rfi_id", "ref",
+		"given_names", "first_surname", "second_surname", "aliases", "dob", "nationality", "curp", "rfc", "ssn", "ein", "passport", "phone", "email",
+		"name", "country", "type", "bank", "number", "clabe", "iban", "wallet", "currency", "holder", "date", "amount", "from", "to", "channel",
+		"agency", "use", "reason", "kind", "count", "note", "conditions", "body", "questions", "urgency", "subjects", "accounts", "transactions",
+		"disclosure_id", "direction", "q", "file"} {
+		used["fi.field."+f] = true
 	}
 	for _, k := range slices.Sorted(maps.Keys(used)) {
 		if _, ok := en[k]; !ok {

@@ -113,6 +113,8 @@ func (s *Server) visibleEvent(r *http.Request, u *auth.User, e live.Event) (stri
 		return "alarm", "", true
 	case "match":
 		return "match", "", u.Can(auth.Screen)
+	case "finintel":
+		return "finintel", e.Key, u.Can(auth.FinIntelRead) && s.n.FinIntel.CanSee(r.Context(), u, e.Key)
 	case "trust":
 		return "audit", "", u.Can(auth.AuditLog)
 	case "access":
@@ -120,6 +122,9 @@ func (s *Server) visibleEvent(r *http.Request, u *auth.User, e live.Event) (stri
 		// that thread for those who may see it.
 		if id, ok := s.n.Liaison.ThreadOfEnvelope(r.Context(), e.Key); ok {
 			return "thread", id, u.Can(auth.LiaisonRead) && s.n.Liaison.CanSee(r.Context(), u, id)
+		}
+		if id, ok := s.n.FinIntel.DisclosureOfEnvelope(r.Context(), e.Key); ok {
+			return "finintel", "d:" + id, u.Can(auth.FinIntelRead) && s.n.FinIntel.CanSee(r.Context(), u, "d:"+id)
 		}
 	}
 	return "", "", false

@@ -23,6 +23,7 @@ import (
 
 	"puente/internal/api"
 	"puente/internal/auth"
+	"puente/internal/finintel"
 	"puente/internal/node"
 )
 
@@ -91,6 +92,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /crossmatch", s.user(s.crossmatchPage))
 	m.HandleFunc("POST /crossmatch/{id}/cancel", s.user(s.cancelCrossmatch))
 	m.HandleFunc("POST /audit/alarms/{id}/ack", s.user(s.ackAlarm))
+	s.finintelRoutes()
 }
 
 // ServeHTTP applies the security headers and cross-origin protection to
@@ -250,6 +252,12 @@ var funcs = template.FuncMap{
 		return false
 	},
 	"can":   func(u *auth.User, p string) bool { return u.Can(auth.Permission(p)) },
+	"list":  func(xs ...string) []string { return xs },
+	"float": func(n int) float64 { return float64(n) },
+	// caveatsView is what the "caveats" form block needs.
+	"caveatsView": func(v *view, c finintel.Caveats, classes, agencies []string) map[string]any {
+		return map[string]any{"V": v, "C": c, "Classifications": classes, "Agencies": agencies}
+	},
 	"len64": func(b []byte) int64 { return int64(len(b)) },
 }
 

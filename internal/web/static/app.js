@@ -28,7 +28,7 @@
       .catch(function () {});
   }
   var es = new EventSource("/events");
-  ["thread", "link", "quarantine", "alarm", "audit", "match"].forEach(function (name) {
+  ["thread", "link", "quarantine", "alarm", "audit", "match", "finintel"].forEach(function (name) {
     es.addEventListener(name, function (e) {
       var key = "";
       try { key = JSON.parse(e.data).key || ""; } catch (_) {}
