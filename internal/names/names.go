@@ -7,6 +7,7 @@ package names
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 
 	"golang.org/x/text/runes"
@@ -40,12 +41,16 @@ type Name struct {
 	Surnames int
 }
 
-var fold = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// folders hands out accent-stripping transformers: a transform.Chain keeps
+// state between calls, so one must never serve two goroutines at once.
+var folders = sync.Pool{New: func() any { return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC) }}
 
 // Fold lowercases s, strips accents and turns everything but letters and
 // digits into single spaces: "Zambada García" → "zambada garcia".
 func Fold(s string) string {
-	t, _, err := transform.String(fold, s)
+	f := folders.Get().(transform.Transformer)
+	t, _, err := transform.String(f, s)
+	folders.Put(f)
 	if err != nil {
 		t = s
 	}

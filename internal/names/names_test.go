@@ -4,6 +4,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"puente/internal/names"
@@ -138,4 +139,23 @@ func TestReadPairsRejectsBadRows(t *testing.T) {
 			t.Errorf("ReadPairs(%q) accepted it", in)
 		}
 	}
+}
+
+// TestFoldConcurrent: screening, matching and the finintel worker fold
+// names at the same time (run with -race).
+func TestFoldConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 2000; i++ {
+				if got := names.Fold("Zambada García, Ismael"); got != "zambada garcia ismael" {
+					t.Errorf("Fold = %q", got)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
