@@ -139,6 +139,9 @@ func Run(ctx context.Context, o Options) error {
 		if err := seedTraffic(ctx, nodes[0], nodes[1]); err != nil {
 			return err
 		}
+		if err := seedFinIntel(ctx, nodes[0], nodes[1]); err != nil {
+			return err
+		}
 	}
 	printBanner(o, nodes, time.Since(start))
 	if o.Ready != nil {

@@ -1153,6 +1153,20 @@ func (s *Service) tick(ctx context.Context) error {
 	return s.ScreenPending(ctx)
 }
 
+// yearFits: a known birth year must agree (within a year) with one the
+// list gives, when it gives any.
+func yearFits(year int, years []int) bool {
+	if year == 0 || len(years) == 0 {
+		return true
+	}
+	for _, y := range years {
+		if y >= year-1 && y <= year+1 {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Service) kick() {
 	select {
 	case s.wake <- struct{}{}:
@@ -1197,10 +1211,13 @@ func (s *Service) ScreenPending(ctx context.Context) error {
 			if len(sub.DOB) >= 4 {
 				fmt.Sscanf(sub.DOB[:4], "%d", &year)
 			}
-			names := append([]string{sub.FullName()}, sub.Aliases...)
-			for _, n := range names {
+			for _, n := range append([]string{sub.FullName()}, sub.Aliases...) {
+				// A one-word nickname alone is no strong evidence.
+				if len(strings.Fields(n)) < 2 {
+					continue
+				}
 				for _, cand := range sc.Screen(screen.Query{Name: n, Year: year, Limit: 3}) {
-					if cand.Match {
+					if cand.Match && yearFits(year, cand.BirthYears) {
 						flags = append(flags, Flag{Subject: sub.Ref, Name: n, List: cand.List, ListID: cand.ID, Matched: cand.MatchedName, Score: cand.Score})
 					}
 				}

@@ -1,0 +1,202 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"puente/internal/auth"
+	"puente/internal/testenv"
+)
+
+// TestBrowserFinIntel drives the third-party rule in a real Chromium: a US
+// analyst drafts a disclosure, a US supervisor releases it, the MX analyst
+// sees it arrive live, asks for consent to pass it to FGR, the US grants
+// it, and the MX analyst passes it on, which FGR then sees.
+func TestBrowserFinIntel(t *testing.T) {
+	chromium := testenv.Chromium(t)
+	p := testenv.StartPair(t)
+	ctx := context.Background()
+	for _, u := range []struct {
+		party string
+		nu    auth.NewUser
+	}{
+		{"US", auth.NewUser{Username: "fin-analyst", DisplayName: "Alex (FinCEN)", Role: auth.Analyst, Agency: "FinCEN", Password: "browser-password"}},
+		{"US", auth.NewUser{Username: "fin-super", DisplayName: "Sam (FinCEN)", Role: auth.Supervisor, Agency: "FinCEN", Password: "browser-password"}},
+		{"MX", auth.NewUser{Username: "uif", DisplayName: "Ana (UIF)", Role: auth.Analyst, Agency: "UIF", Password: "browser-password", Lang: "es"}},
+		{"MX", auth.NewUser{Username: "fgr", DisplayName: "Fiscal (FGR)", Role: auth.Analyst, Agency: "FGR", Password: "browser-password"}},
+	} {
+		if _, err := p.Nodes[u.party].Auth.Create(ctx, u.nu); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := artifactDir(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("lang", "en-US"), chromedp.WindowSize(1280, 900), chromedp.UserDataDir(t.TempDir()))
+	actx, cancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancel()
+	us, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	us, cancel = context.WithTimeout(us, 150*time.Second)
+	defer cancel()
+	if err := chromedp.Run(us); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	mx, cancel := chromedp.NewContext(us)
+	defer cancel()
+
+	login := func(base, user string) chromedp.Tasks {
+		return chromedp.Tasks{
+			chromedp.Navigate(base + "/login"), chromedp.WaitVisible("#username"),
+			chromedp.SendKeys("#username", user), chromedp.SendKeys("#password", "browser-password"),
+			chromedp.Click("#login-submit"), chromedp.WaitVisible("#agreement-hash"),
+		}
+	}
+	logout := chromedp.Tasks{chromedp.Click(`form[action="/logout"] button`, chromedp.ByQuery), chromedp.WaitVisible("#username")}
+	shot := func(c context.Context, name string) {
+		var png []byte
+		if err := chromedp.Run(c, chromedp.FullScreenshot(&png, 100)); err != nil {
+			t.Errorf("screenshot %s: %v", name, err)
+			return
+		}
+		path := filepath.Join(out, name)
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Error(err)
+		}
+		t.Logf("screenshot: %s", path)
+	}
+	poll := func(c context.Context, what, js string) {
+		t.Helper()
+		if err := chromedp.Run(c, chromedp.Poll(js, nil, chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+			var html string
+			_ = chromedp.Run(c, chromedp.OuterHTML("main", &html))
+			t.Fatalf("%s: %v\n%s", what, err, html)
+		}
+	}
+	// flashed waits for the page that a form post redirected to.
+	// It tolerates the navigation in progress.
+	flashed := func(c context.Context, text string) {
+		t.Helper()
+		js := `(document.querySelector("#fi-flash")||{innerText:""}).innerText.includes(` + jsString(text) + `)`
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			var ok bool
+			if err := chromedp.Run(c, chromedp.Evaluate(js, &ok)); err == nil && ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				var html string
+				_ = chromedp.Run(c, chromedp.OuterHTML("main", &html))
+				t.Fatalf("no confirmation %q:\n%s", text, html)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	title := "Red Pacífico in the browser " + time.Now().Format("150405")
+
+	// 1. A US analyst drafts a disclosure with one subject and submits it.
+	var disclosureURL string
+	if err := chromedp.Run(us, login(p.URL("US"), "fin-analyst"),
+		chromedp.Click("#nav-finintel"), chromedp.WaitVisible("#fi-new"), chromedp.Click("#fi-new"),
+		chromedp.WaitVisible("#fi-title"),
+		chromedp.SendKeys("#fi-title", title),
+		chromedp.SendKeys("#fi-group", "Red Pacífico"),
+		chromedp.SendKeys("#fi-narrative", "Cash structured below the threshold, wired to Arizona."),
+		chromedp.Click("#fi-create"), chromedp.WaitVisible("#fi-add-subject"),
+		chromedp.SendKeys("#sub-given_names", "Mónica"), chromedp.SendKeys("#sub-first_surname", "Ruiz"),
+		chromedp.SendKeys("#sub-curp", "RUSM821122MSLZLN09"), // a wrong check digit first
+		chromedp.Click("#fi-add-subject-btn"), chromedp.WaitVisible(".error"),
+	); err != nil {
+		t.Fatalf("US drafting: %v", err)
+	}
+	var errText string
+	if err := chromedp.Run(us, chromedp.Text(".error", &errText)); err != nil || !strings.Contains(errText, "CURP") || !strings.Contains(errText, "check digit") {
+		t.Fatalf("a wrong CURP said %q (%v)", errText, err)
+	}
+	shot(us, "us-finintel-draft-error.png")
+	if err := chromedp.Run(us,
+		chromedp.SetValue("#sub-curp", "RUSM821122MSLZLN08"),
+		chromedp.Click("#fi-add-subject-btn"), chromedp.WaitVisible("#fi-flash"),
+		chromedp.Click("#fi-submit"),
+	); err != nil {
+		t.Fatalf("US submitting: %v", err)
+	}
+	flashed(us, "Submitted for release")
+	if err := chromedp.Run(us, chromedp.Location(&disclosureURL)); err != nil {
+		t.Fatal(err)
+	}
+	disclosureURL, _, _ = strings.Cut(disclosureURL, "?")
+
+	// 2. The MX analyst keeps the financial-intelligence page open.
+	if err := chromedp.Run(mx, login(p.URL("MX"), "uif"), chromedp.Click("#nav-finintel"), chromedp.WaitVisible("#fi-list"),
+		chromedp.WaitVisible("body[data-live-ready]", chromedp.ByQuery)); err != nil {
+		t.Fatalf("MX sign-in: %v", err)
+	}
+
+	// 3. A US supervisor releases it.
+	if err := chromedp.Run(us, logout, login(p.URL("US"), "fin-super"), chromedp.Navigate(disclosureURL),
+		chromedp.WaitVisible("#fi-release"), chromedp.Click("#fi-release")); err != nil {
+		t.Fatalf("US release: %v", err)
+	}
+	flashed(us, "Released to the partner")
+	released := time.Now()
+
+	// 4. It appears live on MX.
+	poll(mx, "the disclosure never appeared live on MX", `document.querySelector("#fi-list").innerText.includes(`+jsString(title)+`)`)
+	t.Logf("the released disclosure appeared on the open MX page %s after release", time.Since(released).Round(time.Millisecond))
+	shot(mx, "mx-finintel-live.png")
+
+	// 5. The MX analyst opens it, is refused passing it to FGR, and asks
+	// for consent.
+	if err := chromedp.Run(mx, chromedp.Click(`//a[contains(., "`+title+`")]`, chromedp.BySearch), chromedp.WaitVisible("#fi-passon"),
+		chromedp.SetValue("#passon-agency", "FGR"), chromedp.Click("#fi-passon"), chromedp.WaitVisible(".error")); err != nil {
+		t.Fatalf("MX pass-on without consent: %v", err)
+	}
+	if err := chromedp.Run(mx, chromedp.Text(".error", &errText)); err != nil || !strings.Contains(errText, "consentimiento") {
+		t.Fatalf("the refusal said %q (%v)", errText, err)
+	}
+	if err := chromedp.Run(mx, chromedp.SetValue("#consent-agency", "FGR"), chromedp.SendKeys("#consent-reason", "La FGR abrió una carpeta de investigación."),
+		chromedp.Click("#fi-consent-ask")); err != nil {
+		t.Fatalf("MX consent request: %v", err)
+	}
+	flashed(mx, "Consentimiento solicitado")
+
+	// 6. The US supervisor, with the disclosure open, sees the request
+	// arrive live and grants it.
+	if err := chromedp.Run(us, chromedp.Navigate(disclosureURL), chromedp.WaitVisible("body[data-live-ready]", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	poll(us, "the consent request never appeared on the US page", `document.querySelector("button.grant") !== null`)
+	shot(us, "us-finintel-consent-request.png")
+	if err := chromedp.Run(us, chromedp.Click("button.grant", chromedp.ByQuery)); err != nil {
+		t.Fatalf("US grant: %v", err)
+	}
+	flashed(us, "Decision sent")
+
+	// 7. The MX page shows the grant live; the analyst passes it on.
+	poll(mx, "the grant never appeared on MX", `document.querySelector("#fi-consents").innerText.includes("otorgado")`)
+	if err := chromedp.Run(mx, chromedp.SetValue("#passon-agency", "FGR"), chromedp.Click("#fi-passon")); err != nil {
+		t.Fatalf("MX pass-on: %v", err)
+	}
+	flashed(mx, "Transmitida")
+	poll(mx, "the passing-on is not listed", `document.querySelector("#fi-disseminations").innerText.includes("FGR")`)
+	shot(mx, "mx-finintel-passed-on.png")
+
+	// 8. The US supervisor sees the passing-on reported back.
+	poll(us, "the US never saw the access report", `(document.querySelector("#fi-access")||{innerText:""}).innerText.includes("FGR")`)
+	shot(us, "us-finintel-access-report.png")
+
+	// FGR now sees it on MX.
+	if err := chromedp.Run(mx, logout, login(p.URL("MX"), "fgr"), chromedp.Click("#nav-finintel"), chromedp.WaitVisible("#fi-list")); err != nil {
+		t.Fatalf("FGR sign-in: %v", err)
+	}
+	poll(mx, "FGR does not see the disclosure passed on to it", `document.querySelector("#fi-list").innerText.includes(`+jsString(title)+`)`)
+}
