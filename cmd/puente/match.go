@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,8 +20,8 @@ func cmdMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errors.New("usage: puente match crossmatch --url URL (--index | --file subjects.csv) [--detach] | puente match cancel --url URL ID (token in $PUENTE_TOKEN or --token)")
 	}
 	fs := flags("match " + args[0])
-	base := fs.String("url", "http://127.0.0.1:8081", "the node's web address")
-	token := fs.String("token", os.Getenv("PUENTE_TOKEN"), "an API token (default $PUENTE_TOKEN)")
+	var base, token string
+	clientFlags(fs, &base, &token)
 	index := fs.Bool("index", false, "cross-match this node's whole subject index")
 	file := fs.String("file", "", "cross-match the subjects of this CSV file")
 	detach := fs.Bool("detach", false, "start and return without waiting")
@@ -31,41 +29,11 @@ func cmdMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if *token == "" {
-		return errors.New("give an API token with --token or $PUENTE_TOKEN")
+	c, err := newClient(base, token)
+	if err != nil {
+		return err
 	}
-	call := func(method, path string, in, out any) error {
-		var body io.Reader
-		if in != nil {
-			b, err := json.Marshal(in)
-			if err != nil {
-				return err
-			}
-			body = bytes.NewReader(b)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(*base, "/")+path, body)
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+*token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return fmt.Errorf("reaching the node: %w", err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-		if resp.StatusCode >= 300 {
-			var e struct {
-				Error struct{ Message string } `json:"error"`
-			}
-			_ = json.Unmarshal(raw, &e)
-			return fmt.Errorf("the node answered %s: %s", resp.Status, e.Error.Message)
-		}
-		if out != nil {
-			return json.Unmarshal(raw, out)
-		}
-		return nil
-	}
+	call := func(method, path string, in, out any) error { return c.call(ctx, method, path, in, out) }
 	if args[0] == "cancel" {
 		if len(pos) != 1 {
 			return errors.New("usage: puente match cancel --url URL ID")
@@ -132,10 +100,10 @@ func cmdMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		select {
 		case <-ctx.Done():
-			fmt.Fprintf(stderr, "\nstopped waiting; cross-match %d goes on (puente match cancel --url %s %d)\n", j.ID, *base, j.ID)
+			fmt.Fprintf(stderr, "\nstopped waiting; cross-match %d goes on (puente match cancel --url %s %d)\n", j.ID, base, j.ID)
 			return nil
 		case <-sig:
-			fmt.Fprintf(stderr, "\nstopped waiting; cross-match %d goes on (puente match cancel --url %s %d)\n", j.ID, *base, j.ID)
+			fmt.Fprintf(stderr, "\nstopped waiting; cross-match %d goes on (puente match cancel --url %s %d)\n", j.ID, base, j.ID)
 			return nil
 		case <-tick.C:
 		}
