@@ -47,11 +47,14 @@ Usage:
   puente subjects import --dir DIR FILE.csv
   puente match crossmatch --url URL (--index | --file subjects.csv) [--detach]   (token: $PUENTE_TOKEN)
   puente match cancel --url URL ID
+  puente finintel list|show|draft|goaml|csv|submit|release|recall|pass-on|consent|decide|feedback|export|rfi|figures ...
+                                    (--url URL, token: $PUENTE_TOKEN; "puente finintel" alone lists them)
   puente bench link [--db postgres://...] [--n 20000] [--rate 500] [--clients 64]
   puente bench log [--entries 1000000]
   puente bench screen [--n 20000] [--lists DIR]
   puente bench match [--subjects 1000000] [--lookups 500]
   puente bench bulk [--n 100000]
+  puente bench finintel [--tx 100000] [--release-tx 10000]
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
@@ -89,6 +92,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdSubjects(ctx, args[1:], stdout)
 	case "match":
 		err = cmdMatch(ctx, args[1:], stdout, stderr)
+	case "finintel":
+		err = cmdFinIntel(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

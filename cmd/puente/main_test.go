@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,36 @@ func TestScripts(t *testing.T) {
 					time.Sleep(100 * time.Millisecond)
 				}
 				ts.Fatalf("%s never answered %q; last answer %q", args[0], args[1], last)
+			},
+			// envfrom VAR [REGEXP]: set VAR to the last command's standard
+			// output, trimmed, or to REGEXP's first group in it.
+			"envfrom": func(ts *testscript.TestScript, neg bool, args []string) {
+				out := ts.ReadFile("stdout")
+				if len(args) == 2 {
+					m := regexp.MustCompile(args[1]).FindStringSubmatch(out)
+					if m == nil {
+						ts.Fatalf("%q not in %q", args[1], out)
+					}
+					out = m[1]
+				}
+				ts.Setenv(args[0], strings.TrimSpace(out))
+			},
+			// until REGEXP CMD ARGS...: run CMD until it succeeds with
+			// standard output matching REGEXP (things take a moment to cross
+			// the link).
+			"until": func(ts *testscript.TestScript, neg bool, args []string) {
+				re := regexp.MustCompile(args[0])
+				deadline := time.Now().Add(20 * time.Second)
+				for {
+					err := ts.Exec(args[1], args[2:]...)
+					if err == nil && re.MatchString(ts.ReadFile("stdout")) {
+						return
+					}
+					if time.Now().After(deadline) {
+						ts.Fatalf("%s never printed %q (last error %v): %s", strings.Join(args[1:], " "), args[0], err, ts.ReadFile("stdout"))
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
 			},
 			// replace FILE OLD NEW: edit a file in place.
 			"replace": func(ts *testscript.TestScript, neg bool, args []string) {
