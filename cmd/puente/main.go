@@ -476,6 +476,20 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return res.Print(stdout)
 	}
+	if len(args) > 0 && args[0] == "finintel" {
+		fs := flags("bench finintel")
+		n := fs.Int("tx", 100_000, "transactions in the generated goAML file")
+		r := fs.Int("release-tx", 10_000, "transactions in the released disclosure")
+		runs := fs.Int("runs", 5, "releases to time")
+		if _, err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		res, err := bench.FinIntel(ctx, *n, *r, *runs, stderr)
+		if err != nil {
+			return err
+		}
+		return res.Print(stdout)
+	}
 	if len(args) > 0 && args[0] == "bulk" {
 		fs := flags("bench bulk")
 		n := fs.Int("n", 100_000, "subjects on each side")
