@@ -82,23 +82,9 @@ func TestBrowserFinIntel(t *testing.T) {
 		}
 	}
 	// flashed waits for the page that a form post redirected to.
-	// It tolerates the navigation in progress.
 	flashed := func(c context.Context, text string) {
 		t.Helper()
-		js := `(document.querySelector("#fi-flash")||{innerText:""}).innerText.includes(` + jsString(text) + `)`
-		deadline := time.Now().Add(15 * time.Second)
-		for {
-			var ok bool
-			if err := chromedp.Run(c, chromedp.Evaluate(js, &ok)); err == nil && ok {
-				return
-			}
-			if time.Now().After(deadline) {
-				var html string
-				_ = chromedp.Run(c, chromedp.OuterHTML("main", &html))
-				t.Fatalf("no confirmation %q:\n%s", text, html)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		until(t, c, "no confirmation "+text, `(document.querySelector("#fi-flash")||{innerText:""}).innerText.includes(`+jsString(text)+`)`)
 	}
 	title := "Red Pacífico in the browser " + time.Now().Format("150405")
 

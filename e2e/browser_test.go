@@ -59,7 +59,7 @@ func TestBrowserLiaison(t *testing.T) {
 	}
 	usTab, cancel := chromedp.NewContext(mxTab)
 	defer cancel()
-	usTab, cancel = context.WithTimeout(usTab, 60*time.Second)
+	usTab, cancel = context.WithTimeout(usTab, 120*time.Second)
 	defer cancel()
 
 	login := func(base string) chromedp.Tasks {
@@ -218,6 +218,40 @@ func TestBrowserLiaison(t *testing.T) {
 		t.Fatalf("the blind lookup said %q", verdict)
 	}
 	shot(usTab, "us-blind-lookup.png")
+
+	// 10. Step 2: the hit offers a prefilled request for information.
+	var rfiTitle string
+	if err := chromedp.Run(usTab, chromedp.Click("#match-request"), chromedp.WaitVisible("#rfi-title"), chromedp.Value("#rfi-title", &rfiTitle),
+		chromedp.Click("#rfi-send")); err != nil {
+		t.Fatalf("step 2, the request for information: %v", err)
+	}
+	until(t, usTab, "the request for information was not sent", `document.querySelector("#rfi-status") !== null`)
+	if rfiTitle == "" {
+		t.Fatal("the request for information was not prefilled")
+	}
+	testenv.Eventually(t, 15*time.Second, "the request reaching MX", func() bool {
+		f, err := p.Nodes["MX"].FinIntel.Figures(context.Background())
+		return err == nil && f.Sides[1].RFIsSent == 1
+	})
 }
 
 func jsString(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
+
+// until evaluates js in c until it is true, across the navigation a form
+// post causes, or fails the test after 15 s with the page's main part.
+func until(t *testing.T, c context.Context, what, js string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var ok bool
+		if err := chromedp.Run(c, chromedp.Evaluate(js, &ok)); err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			var html string
+			_ = chromedp.Run(c, chromedp.OuterHTML("main", &html))
+			t.Fatalf("%s:\n%s", what, html)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

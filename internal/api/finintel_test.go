@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"puente/internal/auth"
 	"puente/internal/demo"
 	"puente/internal/finintel"
+	"puente/internal/screen"
 	"puente/internal/testenv"
 	"puente/internal/trustlog"
 )
@@ -421,5 +423,36 @@ func TestFinIntelBadInput(t *testing.T) {
 	}
 	if st, body := csvPost(cs["MX"].supervisor, d.ID, "ref,given_names,first_surname\nS9,Eva,Luna\n"); st != 409 {
 		t.Fatalf("import into a submitted draft: %d %s", st, body)
+	}
+}
+
+// TestFinIntelScreensIncoming: the subjects of an arriving disclosure are
+// screened against the recipient's lists, and a strong match is flagged.
+func TestFinIntelScreensIncoming(t *testing.T) {
+	p := testenv.StartPair(t)
+	cs := cast(t, p)
+	lists, _ := filepath.Abs("../screen/testdata/lists")
+	p.Nodes["US"].FinIntel.SetLists(screen.NewLists(lists))
+	d := ringDraft("Screening", nil)
+	d["subjects"] = append(d["subjects"].([]map[string]any),
+		map[string]any{"ref": "S3", "type": "person", "given_names": "Joaquín", "first_surname": "Guzmán", "second_surname": "Loera", "dob": "1954-12-25"})
+	var got finintel.Disclosure
+	cs["MX"].analyst.do("POST", "/api/v1/finintel/disclosures", d, &got)
+	cs["MX"].analyst.do("POST", "/api/v1/finintel/disclosures/"+got.ID+"/submit", nil, nil)
+	if st, e := cs["MX"].supervisor.do("POST", "/api/v1/finintel/disclosures/"+got.ID+"/release", nil, nil); st != 200 {
+		t.Fatalf("release: %d %v", st, e)
+	}
+	var flags []finintel.Flag
+	eventually(t, "the screening flag", func() bool {
+		_, x, _ := getDisclosure(cs["US"].analyst, got.ID)
+		flags = x.Screening
+		return len(flags) > 0
+	})
+	if len(flags) != 1 || flags[0].Subject != "S3" || flags[0].List != "ofac-sdn" || flags[0].ListID != "6861" {
+		t.Fatalf("flags: %+v", flags)
+	}
+	// The originator does not screen its own disclosure.
+	if _, x, _ := getDisclosure(cs["MX"].analyst, got.ID); len(x.Screening) != 0 {
+		t.Fatalf("the originator flagged its own disclosure: %+v", x.Screening)
 	}
 }

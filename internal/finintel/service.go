@@ -82,6 +82,21 @@ func (s *Service) SetClock(now func() time.Time) {
 	s.now = now
 }
 
+// SetLists replaces the sanctions lists that incoming subjects are
+// screened against (tests use small fixtures).
+func (s *Service) SetLists(l *screen.Lists) {
+	s.mu.Lock()
+	s.cfg.Lists = l
+	s.mu.Unlock()
+	s.kick()
+}
+
+func (s *Service) lists() *screen.Lists {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.Lists
+}
+
 // Now is the service's clock, to the millisecond (what the store keeps).
 func (s *Service) Now() time.Time {
 	s.mu.Lock()
@@ -1177,7 +1192,8 @@ func (s *Service) kick() {
 // ScreenPending screens the subjects of received disclosures against this
 // node's sanctions lists and stores the strong matches as flags.
 func (s *Service) ScreenPending(ctx context.Context) error {
-	if s.cfg.Lists == nil || s.cfg.Lists.Dir() == "" {
+	lists := s.lists()
+	if lists == nil || lists.Dir() == "" {
 		return nil
 	}
 	rows, err := s.db.Read().Query(ctx, `SELECT id, content FROM disclosures WHERE origin = ? AND screened_at = 0 AND sealed_at = 0 LIMIT 50`, s.partner)
@@ -1198,7 +1214,7 @@ func (s *Service) ScreenPending(ctx context.Context) error {
 	if len(items) == 0 {
 		return nil
 	}
-	sc, err := s.cfg.Lists.Screener()
+	sc, err := lists.Screener()
 	if err != nil {
 		return fmt.Errorf("loading sanctions lists: %w", err)
 	}

@@ -542,7 +542,13 @@ func (s *Server) renderRFIs(w http.ResponseWriter, r *http.Request, u *auth.User
 	v.Error = errText
 	v.Form = form
 	if v.Form == nil {
+		// A blind lookup's hit prefills the request (step 2).
 		v.Form = map[string]string{"urgency": "routine", "type": "person"}
+		for k, vals := range r.URL.Query() {
+			if len(vals) > 0 && len(vals[0]) <= finintel.MaxText {
+				v.Form[k] = vals[0]
+			}
+		}
 	}
 	s.render(w, r, status, "rfis", v)
 }

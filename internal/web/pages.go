@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -601,9 +602,14 @@ func (s *Server) screenPage(w http.ResponseWriter, r *http.Request, u *auth.User
 }
 
 type matchData struct {
-	Result  *match.Result
-	Usage   *match.Usage
-	Request string // query string of the prefilled request on a hit
+	Result *match.Result
+	Usage  *match.Usage
+	// Request is the link to the prefilled request on a hit: built here
+	// from url.Values, so the template must not escape it again.
+	Request template.URL
+	// RFI is set when the user may send a request for information: the
+	// hit's step 2 is then a prefilled RFI rather than a liaison message.
+	RFI bool
 }
 
 var matchFields = []string{"name", "dob", "curp", "rfc", "passport", "passport_country", "phone", "clabe", "iban", "ssn", "ein"}
@@ -650,7 +656,29 @@ func (s *Server) matchPage(w http.ResponseWriter, r *http.Request, u *auth.User)
 				q := url.Values{}
 				q.Set("subject", v.T("match.request_subject"))
 				q.Set("body", v.T("match.request_body", "Types", strings.Join(res.Hits, ", "), "Index", res.LogIndex))
-				d.Request = q.Encode()
+				d.RFI = u.Can(auth.FinIntelWrite) && u.Agency == auth.FIU[s.n.Config.Party]
+				if d.RFI {
+					// The RFI form reads title and questions; the subject's
+					// fields go along so the partner knows whom we mean.
+					q.Set("title", q.Get("subject"))
+					q.Set("questions", q.Get("body"))
+					for _, f := range []string{"curp", "rfc", "passport", "passport_country", "ssn", "ein", "dob"} {
+						if v.Form[f] != "" {
+							q.Set(f, v.Form[f])
+						}
+					}
+					// "Given First Second": the analyst can correct it.
+					if w := strings.Fields(v.Form["name"]); len(w) >= 2 {
+						q.Set("given_names", w[0])
+						q.Set("first_surname", w[1])
+						q.Set("second_surname", strings.Join(w[2:], " "))
+					}
+				}
+				if d.RFI {
+					d.Request = template.URL("/finintel/rfis?" + q.Encode() + "#rfi-form")
+				} else {
+					d.Request = template.URL("/threads/new?" + q.Encode())
+				}
 			}
 			if d.Usage, err = s.n.Match.TodayUsage(ctx); err != nil {
 				s.fail(w, r, u, err)
