@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -455,4 +457,27 @@ func TestFinIntelScreensIncoming(t *testing.T) {
 	if _, x, _ := getDisclosure(cs["MX"].analyst, got.ID); len(x.Screening) != 0 {
 		t.Fatalf("the originator flagged its own disclosure: %+v", x.Screening)
 	}
+}
+
+// TestFinIntelLifecyclePostgres runs one direction of the lifecycle with
+// both nodes on PostgreSQL.
+func TestFinIntelLifecyclePostgres(t *testing.T) {
+	server := os.Getenv(testenv.PostgresVar)
+	if server == "" {
+		t.Skipf("%s is not set: skipping the PostgreSQL run", testenv.PostgresVar)
+	}
+	testenv.FastPasswords(t)
+	p, err := demo.StartPair(context.Background(), t.TempDir(), server, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("%s is set but a pair on PostgreSQL does not start: %v", testenv.PostgresVar, err)
+	}
+	t.Cleanup(p.Close)
+	cs := cast(t, p)
+	lifecycle(t, p, cs["MX"], cs["US"])
+	var fmx, fus finintel.Figures
+	eventually(t, "both nodes agree on the figures", func() bool {
+		cs["MX"].analyst.do("GET", "/api/v1/finintel/figures", nil, &fmx)
+		cs["US"].analyst.do("GET", "/api/v1/finintel/figures", nil, &fus)
+		return reflect.DeepEqual(fmx.Sides, fus.Sides) && fmx.Sides[0].DisclosuresSent == 1
+	})
 }
