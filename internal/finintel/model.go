@@ -5,9 +5,12 @@
 // enforced here), feedback, recall and retention with attested seals, and
 // the work area's reciprocity figures.
 //
-// The package reads top to bottom: model (this file), validation, the
-// service (rules), the message kinds and their handlers, figures, imports
-// (goAML, CSV) and the FollowTheMoney export. It owns the tables of
+// One file per concept: model.go (this file), validate.go, service.go (the
+// service and its helpers), disclosure.go (drafts, four-eyes release,
+// reading, passing on, export), consent.go (consent and feedback),
+// seal.go (recall and retention), rfi.go (requests for information),
+// kinds.go (the message kinds and their handlers), worker.go, figures.go,
+// goaml.go and csv.go (imports), ftm.go (export). It owns the tables of
 // migration 00005.
 package finintel
 

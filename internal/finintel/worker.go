@@ -1,0 +1,127 @@
+package finintel
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"puente/internal/screen"
+	"puente/internal/store"
+)
+
+// Run seals expired disclosures, sends reminders and screens incoming
+// subjects until ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	t := time.NewTicker(s.cfg.Interval)
+	defer t.Stop()
+	for {
+		if err := s.tick(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("finintel worker", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-s.wake:
+		}
+	}
+}
+
+func (s *Service) tick(ctx context.Context) error {
+	if _, err := s.SealExpired(ctx); err != nil {
+		return err
+	}
+	if _, err := s.Remind(ctx); err != nil {
+		return err
+	}
+	return s.ScreenPending(ctx)
+}
+
+// yearFits: a known birth year must agree (within a year) with one the
+// list gives, when it gives any.
+func yearFits(year int, years []int) bool {
+	if year == 0 || len(years) == 0 {
+		return true
+	}
+	for _, y := range years {
+		if y >= year-1 && y <= year+1 {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) kick() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// ScreenPending screens the subjects of received disclosures against this
+// node's sanctions lists and stores the strong matches as flags.
+func (s *Service) ScreenPending(ctx context.Context) error {
+	lists := s.lists()
+	if lists == nil || lists.Dir() == "" {
+		return nil
+	}
+	rows, err := s.db.Read().Query(ctx, `SELECT id, content FROM disclosures WHERE origin = ? AND screened_at = 0 AND sealed_at = 0 LIMIT 50`, s.partner)
+	if err != nil {
+		return fmt.Errorf("finding disclosures to screen: %w", err)
+	}
+	type item struct{ id, content string }
+	var items []item
+	for rows.Next() {
+		var it item
+		if err := rows.Scan(&it.id, &it.content); err != nil {
+			rows.Close()
+			return err
+		}
+		items = append(items, it)
+	}
+	rows.Close()
+	if len(items) == 0 {
+		return nil
+	}
+	sc, err := lists.Screener()
+	if err != nil {
+		return fmt.Errorf("loading sanctions lists: %w", err)
+	}
+	for _, it := range items {
+		var c Content
+		_ = json.Unmarshal([]byte(it.content), &c)
+		flags := []Flag{}
+		for _, sub := range c.Subjects {
+			year := 0
+			if len(sub.DOB) >= 4 {
+				fmt.Sscanf(sub.DOB[:4], "%d", &year)
+			}
+			for _, n := range append([]string{sub.FullName()}, sub.Aliases...) {
+				// A one-word nickname alone is no strong evidence.
+				if len(strings.Fields(n)) < 2 {
+					continue
+				}
+				for _, cand := range sc.Screen(screen.Query{Name: n, Year: year, Limit: 3}) {
+					if cand.Match && yearFits(year, cand.BirthYears) {
+						flags = append(flags, Flag{Subject: sub.Ref, Name: n, List: cand.List, ListID: cand.ID, Matched: cand.MatchedName, Score: cand.Score})
+					}
+				}
+			}
+		}
+		raw, _ := json.Marshal(flags)
+		id := it.id
+		err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, `UPDATE disclosures SET screened_at = ?, screening = ? WHERE id = ? AND sealed_at = 0`, s.Now().UnixMilli(), string(raw), id); err != nil {
+				return fmt.Errorf("storing screening: %w", err)
+			}
+			s.changed(tx, "d:"+id)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
