@@ -28,7 +28,7 @@ func (s *Service) CreateDraft(ctx context.Context, u *auth.User, d Draft) (*Disc
 		return nil, err
 	}
 	id := link.NewID()
-	content, err := json.Marshal(d.Content)
+	raw, err := json.Marshal(d.Content)
 	if err != nil {
 		return nil, fmt.Errorf("encoding draft: %w", err)
 	}
@@ -38,7 +38,7 @@ func (s *Service) CreateDraft(ctx context.Context, u *auth.User, d Draft) (*Disc
 		_, err := tx.Exec(ctx, `INSERT INTO disclosures (id, origin, from_agency, to_agency, status, title, criminal_group, narrative, caveats, content,
 			n_subjects, n_accounts, n_transactions, rfi_id, created_by, created_at, updated_at, local_agencies)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, s.self, u.Agency, auth.FIU[s.partner], StatusDraft, d.Title, d.CriminalGroup, d.Narrative, string(cav), string(content),
+			id, s.self, u.Agency, auth.FIU[s.partner], StatusDraft, d.Title, d.CriminalGroup, d.Narrative, string(cav), string(raw),
 			len(d.Subjects), len(d.Accounts), len(d.Transactions), d.RFIID, who(u), now, now, agencies(u.Agency))
 		if err != nil {
 			return fmt.Errorf("writing draft: %w", err)
@@ -60,22 +60,15 @@ func (s *Service) UpdateDraft(ctx context.Context, u *auth.User, id string, d Dr
 	if err := checkDraft(&d, s.partner); err != nil {
 		return nil, err
 	}
-	content, err := json.Marshal(d.Content)
+	raw, err := json.Marshal(d.Content)
 	if err != nil {
 		return nil, fmt.Errorf("encoding draft: %w", err)
 	}
 	cav, _ := json.Marshal(d.Caveats)
-	err = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		cur, err := s.disclosure(ctx, tx, u, id)
-		if err != nil {
-			return err
-		}
-		if cur.Origin != s.self || cur.Status != StatusDraft {
-			return ErrState
-		}
-		_, err = tx.Exec(ctx, `UPDATE disclosures SET title = ?, criminal_group = ?, narrative = ?, caveats = ?, content = ?, n_subjects = ?, n_accounts = ?,
+	err = s.onOwn(ctx, u, auth.FinIntelWrite, id, StatusDraft, func(ctx context.Context, tx *store.Tx, _ *Disclosure) error {
+		_, err := tx.Exec(ctx, `UPDATE disclosures SET title = ?, criminal_group = ?, narrative = ?, caveats = ?, content = ?, n_subjects = ?, n_accounts = ?,
 			n_transactions = ?, rfi_id = ?, updated_at = ? WHERE id = ?`,
-			d.Title, d.CriminalGroup, d.Narrative, string(cav), string(content), len(d.Subjects), len(d.Accounts), len(d.Transactions), d.RFIID, s.Now().UnixMilli(), id)
+			d.Title, d.CriminalGroup, d.Narrative, string(cav), string(raw), len(d.Subjects), len(d.Accounts), len(d.Transactions), d.RFIID, s.Now().UnixMilli(), id)
 		if err != nil {
 			return fmt.Errorf("updating draft: %w", err)
 		}
@@ -99,17 +92,7 @@ func DraftOf(d *Disclosure) Draft {
 
 // Submit hands a draft to the supervisors for release.
 func (s *Service) Submit(ctx context.Context, u *auth.User, id string) error {
-	if !u.Can(auth.FinIntelWrite) || !s.isFIU(u) {
-		return ErrForbidden
-	}
-	return s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		d, err := s.disclosure(ctx, tx, u, id)
-		if err != nil {
-			return err
-		}
-		if d.Origin != s.self || d.Status != StatusDraft {
-			return ErrState
-		}
+	return s.onOwn(ctx, u, auth.FinIntelWrite, id, StatusDraft, func(ctx context.Context, tx *store.Tx, _ *Disclosure) error {
 		if _, err := tx.Exec(ctx, `UPDATE disclosures SET status = ?, submitted_by = ?, submitted_at = ?, return_note = '', updated_at = ? WHERE id = ?`,
 			StatusSubmitted, who(u), s.Now().UnixMilli(), s.Now().UnixMilli(), id); err != nil {
 			return fmt.Errorf("submitting: %w", err)
@@ -121,20 +104,10 @@ func (s *Service) Submit(ctx context.Context, u *auth.User, id string) error {
 
 // Return sends a submitted draft back to its author with a note.
 func (s *Service) Return(ctx context.Context, u *auth.User, id, note string) error {
-	if !u.Can(auth.FinIntelRelease) || !s.isFIU(u) {
-		return ErrForbidden
-	}
 	if err := text("note", note, MaxShort*5, true); err != nil {
 		return err
 	}
-	return s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		d, err := s.disclosure(ctx, tx, u, id)
-		if err != nil {
-			return err
-		}
-		if d.Origin != s.self || d.Status != StatusSubmitted {
-			return ErrState
-		}
+	return s.onOwn(ctx, u, auth.FinIntelRelease, id, StatusSubmitted, func(ctx context.Context, tx *store.Tx, _ *Disclosure) error {
 		if _, err := tx.Exec(ctx, `UPDATE disclosures SET status = ?, return_note = ?, updated_at = ? WHERE id = ?`, StatusDraft, note, s.Now().UnixMilli(), id); err != nil {
 			return fmt.Errorf("returning: %w", err)
 		}
@@ -165,27 +138,13 @@ type disclosureBody struct {
 // transaction it marks the disclosure released, indexes its subjects,
 // logs the release and enqueues the envelope.
 func (s *Service) Release(ctx context.Context, u *auth.User, id string) error {
-	if !u.Can(auth.FinIntelRelease) || !s.isFIU(u) {
-		return ErrForbidden
-	}
-	return s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		d, err := s.disclosure(ctx, tx, u, id)
-		if err != nil {
-			return err
-		}
-		if d.Origin != s.self || d.Status != StatusSubmitted {
-			return ErrState
-		}
+	return s.onOwn(ctx, u, auth.FinIntelRelease, id, StatusSubmitted, func(ctx context.Context, tx *store.Tx, d *Disclosure) error {
 		if d.CreatedBy == who(u) || d.SubmittedBy == who(u) {
 			return ErrFourEyes
 		}
-		var raw string
-		if err := tx.QueryRow(ctx, `SELECT content FROM disclosures WHERE id = ?`, id).Scan(&raw); err != nil {
-			return fmt.Errorf("reading content: %w", err)
-		}
-		var c Content
-		if err := json.Unmarshal([]byte(raw), &c); err != nil {
-			return fmt.Errorf("reading content: %w", err)
+		raw, c, err := content(ctx, tx, id)
+		if err != nil {
+			return err
 		}
 		sum := sha256.Sum256([]byte(raw))
 		digest := hex.EncodeToString(sum[:])
@@ -203,7 +162,7 @@ func (s *Service) Release(ctx context.Context, u *auth.User, id string) error {
 			StatusReleased, who(u), now.UnixMilli(), env.ID, digest, now.UnixMilli(), id); err != nil {
 			return fmt.Errorf("releasing: %w", err)
 		}
-		if err := s.storeKeys(ctx, tx, id, &c); err != nil {
+		if err := s.storeKeys(ctx, tx, id, c); err != nil {
 			return err
 		}
 		// Our own subjects join the blind-matching index.
@@ -224,6 +183,38 @@ func (s *Service) Release(ctx context.Context, u *auth.User, id string) error {
 		s.changed(tx, "d:"+id)
 		return nil
 	})
+}
+
+// onOwn runs f in a write transaction on our own disclosure id, once u
+// holds perm, works for the FIU and the disclosure is in status.
+func (s *Service) onOwn(ctx context.Context, u *auth.User, perm auth.Permission, id, status string, f func(ctx context.Context, tx *store.Tx, d *Disclosure) error) error {
+	if !u.Can(perm) || !s.isFIU(u) {
+		return ErrForbidden
+	}
+	return s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		d, err := s.disclosure(ctx, tx, u, id)
+		if err != nil {
+			return err
+		}
+		if d.Origin != s.self || d.Status != status {
+			return ErrState
+		}
+		return f(ctx, tx, d)
+	})
+}
+
+// content reads a disclosure's content, as stored (its SHA-256 is what
+// the partner checks) and decoded.
+func content(ctx context.Context, q store.Querier, id string) (string, *Content, error) {
+	var raw string
+	if err := q.QueryRow(ctx, `SELECT content FROM disclosures WHERE id = ?`, id).Scan(&raw); err != nil {
+		return "", nil, fmt.Errorf("reading content: %w", err)
+	}
+	var c Content
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		return "", nil, fmt.Errorf("reading content: %w", err)
+	}
+	return raw, &c, nil
 }
 
 // matchSubject is a subject as the matching index sees it.
@@ -461,13 +452,8 @@ func (s *Service) Get(ctx context.Context, u *auth.User, id string) (*Disclosure
 		return nil, err
 	}
 	if !d.Sealed() {
-		var raw string
-		if err := q.QueryRow(ctx, `SELECT content FROM disclosures WHERE id = ?`, id).Scan(&raw); err != nil {
-			return nil, fmt.Errorf("reading content: %w", err)
-		}
-		d.Content = &Content{}
-		if err := json.Unmarshal([]byte(raw), d.Content); err != nil {
-			return nil, fmt.Errorf("reading content: %w", err)
+		if _, d.Content, err = content(ctx, q, id); err != nil {
+			return nil, err
 		}
 	}
 	if d.Consents, err = s.consents(ctx, q, id); err != nil {
@@ -645,15 +631,11 @@ func (s *Service) Export(ctx context.Context, u *auth.User, id string) ([]byte, 
 	if d.Origin != s.self && d.Caveats.NoExport {
 		return nil, s.refuse(ctx, u, d, "export", ErrExportForbidden)
 	}
-	var raw string
-	if err := s.db.Read().QueryRow(ctx, `SELECT content FROM disclosures WHERE id = ?`, id).Scan(&raw); err != nil {
-		return nil, fmt.Errorf("reading content: %w", err)
+	_, c, err := content(ctx, s.db.Read(), id)
+	if err != nil {
+		return nil, err
 	}
-	var c Content
-	if err := json.Unmarshal([]byte(raw), &c); err != nil {
-		return nil, fmt.Errorf("reading content: %w", err)
-	}
-	out, err := FTM(d, &c)
+	out, err := FTM(d, c)
 	if err != nil {
 		return nil, err
 	}

@@ -29,15 +29,8 @@ type sealedBody struct {
 // Recall asks the partner to seal its copy of one of our disclosures; the
 // partner answers with a signed attestation.
 func (s *Service) Recall(ctx context.Context, u *auth.User, id string) error {
-	if !u.Can(auth.FinIntelRelease) || !s.isFIU(u) {
-		return ErrForbidden
-	}
-	return s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		d, err := s.disclosure(ctx, tx, u, id)
-		if err != nil {
-			return err
-		}
-		if d.Origin != s.self || d.Status != StatusReleased || !d.SealAttested.IsZero() {
+	return s.onOwn(ctx, u, auth.FinIntelRelease, id, StatusReleased, func(ctx context.Context, tx *store.Tx, d *Disclosure) error {
+		if !d.SealAttested.IsZero() {
 			return ErrState
 		}
 		now := s.Now()
