@@ -86,6 +86,10 @@ func TestBrowserFinIntel(t *testing.T) {
 		t.Helper()
 		until(t, c, "no confirmation "+text, `(document.querySelector("#fi-flash")||{innerText:""}).innerText.includes(`+jsString(text)+`)`)
 	}
+	evidence := filepath.Join(t.TempDir(), "wires.csv")
+	if err := os.WriteFile(evidence, []byte("date,amount\n2025-10-01,950000.00\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	title := "Red Pacífico in the browser " + time.Now().Format("150405")
 
 	// 1. A US analyst drafts a disclosure with one subject and submits it.
@@ -111,6 +115,12 @@ func TestBrowserFinIntel(t *testing.T) {
 	if err := chromedp.Run(us,
 		chromedp.SetValue("#sub-curp", "RUSM821122MSLZLN08"),
 		chromedp.Click("#fi-add-subject-btn"), chromedp.WaitVisible("#fi-flash"),
+		chromedp.SetUploadFiles("#fi-attach-file", []string{evidence}), chromedp.Click("#fi-attach"),
+	); err != nil {
+		t.Fatalf("US attaching: %v", err)
+	}
+	flashed(us, "Attached")
+	if err := chromedp.Run(us,
 		chromedp.Click("#fi-submit"),
 	); err != nil {
 		t.Fatalf("US submitting: %v", err)
@@ -143,6 +153,7 @@ func TestBrowserFinIntel(t *testing.T) {
 	// 5. The MX analyst opens it, is refused passing it to FGR, and asks
 	// for consent.
 	if err := chromedp.Run(mx, chromedp.Click(`//a[contains(., "`+title+`")]`, chromedp.BySearch), chromedp.WaitVisible("#fi-passon"),
+		chromedp.WaitVisible(`//a[contains(., "wires.csv")]`, chromedp.BySearch),
 		chromedp.SetValue("#passon-agency", "FGR"), chromedp.Click("#fi-passon"), chromedp.WaitVisible(".error")); err != nil {
 		t.Fatalf("MX pass-on without consent: %v", err)
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,9 @@ var finintelRoutes = []string{
 	"GET /api/v1/finintel/disclosures/{id}",
 	"PUT /api/v1/finintel/disclosures/{id}",
 	"POST /api/v1/finintel/disclosures/{id}/import",
+	"POST /api/v1/finintel/disclosures/{id}/attachments",
+	"GET /api/v1/finintel/disclosures/{id}/attachments/{sha256}",
+	"DELETE /api/v1/finintel/disclosures/{id}/attachments/{sha256}",
 	"POST /api/v1/finintel/disclosures/{id}/submit",
 	"POST /api/v1/finintel/disclosures/{id}/return",
 	"POST /api/v1/finintel/disclosures/{id}/release",
@@ -41,6 +45,7 @@ var finintelRoutes = []string{
 func (a *api) finintelHandlers() []func(http.ResponseWriter, *http.Request) {
 	return []func(http.ResponseWriter, *http.Request){
 		a.auth(a.fiDefaults), a.auth(a.fiList), a.auth(a.fiCreate), a.auth(a.fiGet), a.auth(a.fiUpdate), a.auth(a.fiImportCSV),
+		a.auth(a.fiAttach), a.auth(a.fiAttachment), a.auth(a.fiUnattach),
 		a.auth(a.fiSubmit), a.auth(a.fiReturn), a.auth(a.fiRelease), a.auth(a.fiRecall), a.auth(a.fiPassOn), a.auth(a.fiEvidential),
 		a.auth(a.fiExport), a.auth(a.fiConsent), a.auth(a.fiFeedback), a.auth(a.fiDecide), a.auth(a.fiGoAML),
 		a.auth(a.fiListRFIs), a.auth(a.fiCreateRFI), a.auth(a.fiGetRFI), a.auth(a.fiRespond), a.auth(a.fiFigures),
@@ -187,6 +192,44 @@ func (a *api) fiImportCSV(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
+}
+
+func (a *api) fiAttach(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	var in attachmentIn
+	if !decode(w, r, &in) {
+		return
+	}
+	data, err := base64.StdEncoding.DecodeString(in.Data)
+	if err != nil {
+		writeErr(w, Error{Code: CodeInvalid, Field: "data", Reason: "not_base64", Message: "attachment data must be standard base64"})
+		return
+	}
+	att, err := a.n.FinIntel.AddAttachment(r.Context(), u, r.PathValue("id"), in.Name, in.ContentType, data)
+	if err != nil {
+		a.fiErr(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, att)
+}
+
+func (a *api) fiAttachment(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	att, data, err := a.n.FinIntel.AttachmentData(r.Context(), u, r.PathValue("id"), r.PathValue("sha256"))
+	if err != nil {
+		a.fiErr(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", att.Name))
+	w.Header().Set("X-Content-SHA256", att.SHA256)
+	_, _ = w.Write(data)
+}
+
+func (a *api) fiUnattach(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if err := a.n.FinIntel.RemoveAttachment(r.Context(), u, r.PathValue("id"), r.PathValue("sha256")); err != nil {
+		a.fiErr(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // fiGoAML creates a draft from a goAML XML report sent as the body.

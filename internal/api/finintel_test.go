@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -93,6 +94,15 @@ func lifecycle(t *testing.T, p *demo.Pair, orig, recip *side) {
 	if st, e := orig.analyst.do("POST", "/api/v1/finintel/disclosures/"+d.ID+"/release", nil, nil); st != 403 {
 		t.Fatalf("an analyst released: %d %v", st, e)
 	}
+	file := []byte("cuenta,monto,origen\nA1,950000.00," + orig.code + "\n")
+	var att finintel.Attachment
+	if st, e := orig.analyst.do("POST", "/api/v1/finintel/disclosures/"+d.ID+"/attachments",
+		map[string]string{"name": "movimientos.csv", "content_type": "text/csv", "data": base64.StdEncoding.EncodeToString(file)}, &att); st != 201 {
+		t.Fatalf("attach: %d %v", st, e)
+	}
+	if st, e := orig.analyst.do("POST", "/api/v1/finintel/disclosures/"+d.ID+"/attachments", map[string]string{"name": "../x", "data": "eA=="}, nil); st != 422 || e["reason"] != "invalid_file_name" {
+		t.Fatalf("a bad file name: %d %v", st, e)
+	}
 	if st, e := orig.analyst.do("POST", "/api/v1/finintel/disclosures/"+d.ID+"/submit", nil, nil); st != 200 {
 		t.Fatalf("submit: %d %v", st, e)
 	}
@@ -104,6 +114,12 @@ func lifecycle(t *testing.T, p *demo.Pair, orig, recip *side) {
 		return st == 200 && rd.Status == finintel.StatusReceived
 	})
 	_, rd, _ := getDisclosure(recip.analyst, d.ID)
+	if len(rd.Attachments) != 1 || rd.Attachments[0].SHA256 != att.SHA256 || rd.Attachments[0].Size != int64(len(file)) {
+		t.Fatalf("received attachments %+v", rd.Attachments)
+	}
+	if got := download(t, recip.analyst, "/api/v1/finintel/disclosures/"+d.ID+"/attachments/"+att.SHA256); !bytes.Equal(got, file) {
+		t.Fatalf("downloaded %q", got)
+	}
 	if rd.Content == nil || len(rd.Content.Transactions) != 2 || rd.Content.Subjects[0].CURP != "RUSM821122MSLZLN08" || rd.ReleasedBy == rd.CreatedBy {
 		t.Fatalf("received %+v", rd)
 	}
@@ -193,7 +209,7 @@ func lifecycle(t *testing.T, p *demo.Pair, orig, recip *side) {
 				return false
 			}
 		}
-		return seen[trustlog.KindDataRefused] == 3 && seen[trustlog.KindDataPassedOn] == 1 && seen[trustlog.KindDataExported] == 1 && seen[trustlog.KindDataRead] >= 1
+		return seen[trustlog.KindDataRefused] == 3 && seen[trustlog.KindDataPassedOn] == 1 && seen[trustlog.KindDataExported] == 2 && seen[trustlog.KindDataRead] >= 1
 	})
 
 	// 3. Feedback.
@@ -222,6 +238,13 @@ func lifecycle(t *testing.T, p *demo.Pair, orig, recip *side) {
 	_, sd, _ := getDisclosure(recip.analyst, d.ID)
 	if sd.Status != finintel.StatusSealed || sd.Content != nil || sd.Title != "" || sd.ContentSHA256 == "" || sd.NTransactions != 2 {
 		t.Fatalf("sealed copy is %+v", sd)
+	}
+	if st, e := recip.analyst.do("GET", path+"/attachments/"+att.SHA256, nil, nil); st != 409 || e["reason"] != "sealed" {
+		t.Fatalf("an attachment after the seal: %d %v", st, e)
+	}
+	var left int
+	if err := p.Nodes[recip.code].DB.Read().QueryRow(context.Background(), `SELECT COUNT(*) FROM attachments WHERE sha256 = ?`, att.SHA256).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("the sealed file's bytes are still stored (%d, %v)", left, err)
 	}
 	if st, e := recip.analyst.do("POST", path+"/pass-on", map[string]string{"agency": recip.otherAgency}, nil); st != 409 || e["reason"] != "sealed" {
 		t.Fatalf("pass-on after the seal: %d %v", st, e)
@@ -480,4 +503,20 @@ func TestFinIntelLifecyclePostgres(t *testing.T) {
 		cs["US"].analyst.do("GET", "/api/v1/finintel/figures", nil, &fus)
 		return reflect.DeepEqual(fmx.Sides, fus.Sides) && fmx.Sides[0].DisclosuresSent == 1
 	})
+}
+
+func download(t *testing.T, c *client, path string) []byte {
+	t.Helper()
+	req, _ := http.NewRequest("GET", c.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %s", path, resp.Status)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	return b
 }

@@ -131,6 +131,7 @@ type disclosureBody struct {
 	ReleasedAt    time.Time       `json:"released_at"`
 	Content       json.RawMessage `json:"content"`
 	ContentSHA256 string          `json:"content_sha256"`
+	Attachments   []Attachment    `json:"attachments,omitempty"`
 }
 
 // Release is the second pair of eyes: a supervisor other than the author
@@ -149,9 +150,13 @@ func (s *Service) Release(ctx context.Context, u *auth.User, id string) error {
 		sum := sha256.Sum256([]byte(raw))
 		digest := hex.EncodeToString(sum[:])
 		now := s.Now()
+		atts, err := s.sendAttachments(ctx, tx, id, d.Caveats)
+		if err != nil {
+			return err
+		}
 		env, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindDisclosure, Version: 1, Stream: discStream(id), Caveats: d.Caveats, Body: disclosureBody{
 			ID: id, FromAgency: d.FromAgency, ToAgency: d.ToAgency, Title: d.Title, CriminalGroup: d.CriminalGroup, Narrative: d.Narrative,
-			RFIID: d.RFIID, CreatedBy: d.CreatedBy, ReleasedBy: who(u), ReleasedAt: now, Content: json.RawMessage(raw), ContentSHA256: digest,
+			RFIID: d.RFIID, CreatedBy: d.CreatedBy, ReleasedBy: who(u), ReleasedAt: now, Content: json.RawMessage(raw), ContentSHA256: digest, Attachments: atts,
 		}})
 		if errors.Is(err, link.ErrTooLarge) {
 			return &FieldError{"transactions", "disclosure_too_large"}
@@ -453,6 +458,9 @@ func (s *Service) Get(ctx context.Context, u *auth.User, id string) (*Disclosure
 	}
 	if !d.Sealed() {
 		if _, d.Content, err = content(ctx, q, id); err != nil {
+			return nil, err
+		}
+		if d.Attachments, err = attachmentsOf(ctx, q, id); err != nil {
 			return nil, err
 		}
 	}

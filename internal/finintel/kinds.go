@@ -32,7 +32,7 @@ const (
 )
 
 // Kinds lists every kind this package handles.
-var Kinds = []string{KindDisclosure, KindConsentRequest, KindConsentDecision, KindFeedback, KindRecall, KindSealed, KindRFI, KindRFIResponse}
+var Kinds = []string{KindAttachment, KindDisclosure, KindConsentRequest, KindConsentDecision, KindFeedback, KindRecall, KindSealed, KindRFI, KindRFIResponse}
 
 var idRE = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
 
@@ -40,6 +40,7 @@ func (s *Service) register() {
 	h := map[string]func(context.Context, *store.Tx, *link.Envelope) error{
 		KindDisclosure: s.applyDisclosure, KindConsentRequest: s.applyConsentRequest, KindConsentDecision: s.applyConsentDecision,
 		KindFeedback: s.applyFeedback, KindRecall: s.applyRecall, KindSealed: s.applySealed, KindRFI: s.applyRFI, KindRFIResponse: s.applyRFIResponse,
+		KindAttachment: s.applyAttachment,
 	}
 	for k, f := range h {
 		s.link.Handle(k, 1, link.HandlerFunc(f))
@@ -123,6 +124,9 @@ func (s *Service) applyDisclosure(ctx context.Context, tx *store.Tx, env *link.E
 		}
 	}
 	if err := s.storeKeys(ctx, tx, b.ID, &c); err != nil {
+		return err
+	}
+	if err := attachReceived(ctx, tx, b.ID, b.Attachments); err != nil {
 		return err
 	}
 	s.changed(tx, "d:"+b.ID)

@@ -181,7 +181,8 @@ type Disclosure struct {
 	Screening    []Flag    `json:"screening,omitempty"`
 	Known        []Known   `json:"known,omitempty"`
 	// Content is empty once sealed, and in lists.
-	Content *Content `json:"content,omitempty"`
+	Content     *Content     `json:"content,omitempty"`
+	Attachments []Attachment `json:"attachments,omitempty"`
 	// Details, filled by Get.
 	Consents       []Consent       `json:"consents,omitempty"`
 	Disseminations []Dissemination `json:"disseminations,omitempty"`

@@ -66,6 +66,20 @@ func (s *Service) seal(ctx context.Context, tx *store.Tx, id, reason string, now
 	if _, err := tx.Exec(ctx, `DELETE FROM disclosure_keys WHERE disclosure_id = ?`, id); err != nil {
 		return fmt.Errorf("sealing: %w", err)
 	}
+	atts, err := attachmentsOf(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM disclosure_attachments WHERE disclosure_id = ?`, id); err != nil {
+		return fmt.Errorf("sealing: %w", err)
+	}
+	var shas []string
+	for _, a := range atts {
+		shas = append(shas, a.SHA256)
+	}
+	if err := dropOrphanBlobs(ctx, tx, shas); err != nil {
+		return err
+	}
 	idx, err := s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindLogSealed, Actor: "node:" + s.self, Object: "disclosure:" + id, Digest: digest, Detail: "reason=" + reason})
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"puente/internal/api"
 	"puente/internal/auth"
 	"puente/internal/finintel"
+	"puente/internal/liaison"
 )
 
 func (s *Server) finintelRoutes() {
@@ -24,6 +25,7 @@ func (s *Server) finintelRoutes() {
 	m.HandleFunc("GET /finintel/d/{id}", s.user(s.fiView))
 	m.HandleFunc("POST /finintel/d/{id}/{action}", s.user(s.fiAction))
 	m.HandleFunc("GET /finintel/d/{id}/export", s.user(s.fiExport))
+	m.HandleFunc("GET /finintel/d/{id}/attachments/{sha}", s.user(s.fiAttachment))
 	m.HandleFunc("POST /finintel/consents/{id}", s.user(s.fiDecide))
 	m.HandleFunc("GET /finintel/rfis", s.user(s.fiRFIs))
 	m.HandleFunc("POST /finintel/rfis", s.user(s.fiCreateRFI))
@@ -67,7 +69,7 @@ func (s *Server) fiError(v *view, err error) string {
 }
 
 // FlashKeys are the confirmations a redirect may ask a page to show.
-var FlashKeys = []string{"saved", "added", "removed", "imported", "submitted", "returned", "released", "recalled", "passed_on", "evidential",
+var FlashKeys = []string{"saved", "added", "attached", "removed", "imported", "submitted", "returned", "released", "recalled", "passed_on", "evidential",
 	"consent_requested", "feedback_sent", "decided", "responded"}
 
 // flash translates the ?flash= confirmation, if it is one of ours.
@@ -429,6 +431,20 @@ func (s *Server) fiAction(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		err = edit(func(d *finintel.Draft) error { return finintel.ImportCSV(r.FormValue("kind"), f, &d.Content) })
 		f.Close()
 		flash = "fi.flash.imported"
+	case "attach":
+		var atts []liaison.NewAttachment
+		if atts, err = s.readAttachments(r); err == nil && len(atts) == 0 {
+			err = &finintel.FieldError{Field: "file", Code: "no_file"}
+		}
+		for _, a := range atts {
+			if err != nil {
+				break
+			}
+			_, err = fi.AddAttachment(ctx, u, id, a.Name, a.ContentType, a.Data)
+		}
+		flash = "fi.flash.attached"
+	case "unattach":
+		err, flash = fi.RemoveAttachment(ctx, u, id, r.FormValue("sha256")), "fi.flash.removed"
 	case "submit":
 		err, flash = fi.Submit(ctx, u, id), "fi.flash.submitted"
 	case "return":
@@ -494,6 +510,23 @@ func (s *Server) fiExport(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "disclosure-"+r.PathValue("id")+".ftm.json"))
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(out)
+}
+
+func (s *Server) fiAttachment(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	a, data, err := s.n.FinIntel.AttachmentData(r.Context(), u, r.PathValue("id"), r.PathValue("sha"))
+	switch {
+	case errors.Is(err, finintel.ErrNotFound):
+		s.notFound(w, r, u)
+	case err != nil:
+		v := s.newView(r, u, nil)
+		if msg := s.fiError(v, err); msg != "" {
+			s.renderDisclosure(w, r, u, http.StatusForbidden, msg, nil)
+			return
+		}
+		s.fail(w, r, u, err)
+	default:
+		serveAttachment(w, &liaison.Attachment{SHA256: a.SHA256, Name: a.Name, ContentType: a.ContentType, Size: a.Size}, data)
+	}
 }
 
 func (s *Server) fiDecide(w http.ResponseWriter, r *http.Request, u *auth.User) {

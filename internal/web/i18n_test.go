@@ -118,14 +118,14 @@ func TestMissingTranslations(t *testing.T) {
 		"too_many", "invalid_country", "person_has_company_fields", "invalid_subject_type", "invalid_email", "invalid_currency", "unknown_ref",
 		"invalid_date", "invalid_amount", "invalid_channel", "duplicate_ref", "disclosure_too_large", "invalid_filter", "invalid_use",
 		"invalid_feedback", "invalid_count", "invalid_urgency", "invalid_response", "not_released", "no_file", "four_eyes", "consent_required",
-		"export_forbidden", "sealed", "wrong_status"} {
+		"export_forbidden", "sealed", "wrong_status", "invalid_file_name", "attachment_too_large", "too_many_attachments"} {
 		used["fi.error."+c] = true
 	}
 	for _, f := range []string{"title", "criminal_group", "narrative", "classification", "purpose", "releasable_to", "retention_days", "rfi_id", "ref",
 		"given_names", "first_surname", "second_surname", "aliases", "dob", "nationality", "curp", "rfc", "ssn", "ein", "passport", "phone", "email",
 		"name", "country", "type", "bank", "number", "clabe", "iban", "wallet", "currency", "holder", "date", "amount", "from", "to", "channel",
 		"agency", "use", "reason", "kind", "count", "note", "conditions", "body", "questions", "urgency", "subjects", "accounts", "transactions",
-		"disclosure_id", "direction", "q", "file"} {
+		"disclosure_id", "direction", "q", "file", "attachments"} {
 		used["fi.field."+f] = true
 	}
 	for _, k := range slices.Sorted(maps.Keys(used)) {

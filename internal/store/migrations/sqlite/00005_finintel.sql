@@ -52,6 +52,15 @@ CREATE TABLE disclosure_keys (
 );
 CREATE INDEX disclosure_keys_key ON disclosure_keys (key);
 
+-- A disclosure's files; the bytes live once in attachments, by SHA-256.
+CREATE TABLE disclosure_attachments (
+    disclosure_id TEXT NOT NULL REFERENCES disclosures (id) ON DELETE CASCADE,
+    sha256        TEXT NOT NULL REFERENCES attachments (sha256),
+    name          TEXT NOT NULL,
+    content_type  TEXT NOT NULL,
+    PRIMARY KEY (disclosure_id, sha256)
+);
+
 CREATE TABLE rfis (
     id             TEXT PRIMARY KEY,
     origin         TEXT NOT NULL,
@@ -131,5 +140,6 @@ DROP TABLE disseminations;
 DROP TABLE consents;
 DROP TABLE rfi_responses;
 DROP TABLE rfis;
+DROP TABLE disclosure_attachments;
 DROP TABLE disclosure_keys;
 DROP TABLE disclosures;

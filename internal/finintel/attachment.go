@@ -1,0 +1,220 @@
+package finintel
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"puente/internal/auth"
+	"puente/internal/link"
+	"puente/internal/store"
+	"puente/internal/trustlog"
+)
+
+// Limits on a disclosure's files.
+const (
+	MaxAttachment     = 20 << 20
+	MaxAttachments    = 10
+	MaxAttachmentName = 255
+)
+
+// Attachment is a file that goes with a disclosure, named by its SHA-256.
+type Attachment struct {
+	SHA256      string `json:"sha256"`
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+}
+
+// KindAttachment carries a file's bytes on the disclosure's stream, ahead
+// of the disclosure that names it.
+const KindAttachment = "finintel.attachment"
+
+func checkAttachmentName(name string) error {
+	if name == "" || len(name) > MaxAttachmentName || !utf8.ValidString(name) || strings.ContainsAny(name, "/\\\x00") {
+		return &FieldError{"attachments", "invalid_file_name"}
+	}
+	return nil
+}
+
+// AddAttachment adds a file to a draft. The bytes are stored once, by
+// SHA-256, beside the liaison files.
+func (s *Service) AddAttachment(ctx context.Context, u *auth.User, id, name, contentType string, data []byte) (*Attachment, error) {
+	if err := checkAttachmentName(name); err != nil {
+		return nil, err
+	}
+	if len(data) > MaxAttachment {
+		return nil, &FieldError{"attachments", "attachment_too_large"}
+	}
+	if contentType == "" || len(contentType) > 200 {
+		contentType = http.DetectContentType(data)
+	}
+	sum := sha256.Sum256(data)
+	a := &Attachment{SHA256: hex.EncodeToString(sum[:]), Name: name, ContentType: contentType, Size: int64(len(data))}
+	err := s.onOwn(ctx, u, auth.FinIntelWrite, id, StatusDraft, func(ctx context.Context, tx *store.Tx, _ *Disclosure) error {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM disclosure_attachments WHERE disclosure_id = ?`, id).Scan(&n); err != nil {
+			return fmt.Errorf("counting attachments: %w", err)
+		}
+		if n >= MaxAttachments {
+			return &FieldError{"attachments", "too_many_attachments"}
+		}
+		if err := storeBlob(ctx, tx, a.SHA256, data); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO disclosure_attachments (disclosure_id, sha256, name, content_type) VALUES (?, ?, ?, ?)
+			ON CONFLICT (disclosure_id, sha256) DO UPDATE SET name = excluded.name`, id, a.SHA256, a.Name, a.ContentType); err != nil {
+			return fmt.Errorf("attaching: %w", err)
+		}
+		_, err := tx.Exec(ctx, `UPDATE disclosures SET updated_at = ? WHERE id = ?`, s.Now().UnixMilli(), id)
+		s.changed(tx, "d:"+id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// RemoveAttachment takes a file off a draft.
+func (s *Service) RemoveAttachment(ctx context.Context, u *auth.User, id, sha string) error {
+	return s.onOwn(ctx, u, auth.FinIntelWrite, id, StatusDraft, func(ctx context.Context, tx *store.Tx, _ *Disclosure) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM disclosure_attachments WHERE disclosure_id = ? AND sha256 = ?`, id, sha); err != nil {
+			return fmt.Errorf("removing attachment: %w", err)
+		}
+		s.changed(tx, "d:"+id)
+		return dropOrphanBlobs(ctx, tx, []string{sha})
+	})
+}
+
+func storeBlob(ctx context.Context, tx *store.Tx, sha string, data []byte) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO attachments (sha256, size, data) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING`, sha, len(data), data); err != nil {
+		return fmt.Errorf("storing attachment: %w", err)
+	}
+	return nil
+}
+
+// dropOrphanBlobs deletes the bytes of files no message or disclosure
+// names any more.
+func dropOrphanBlobs(ctx context.Context, tx *store.Tx, shas []string) error {
+	for _, sha := range shas {
+		if _, err := tx.Exec(ctx, `DELETE FROM attachments WHERE sha256 = ?
+			AND NOT EXISTS (SELECT 1 FROM message_attachments WHERE sha256 = ?)
+			AND NOT EXISTS (SELECT 1 FROM disclosure_attachments WHERE sha256 = ?)`, sha, sha, sha); err != nil {
+			return fmt.Errorf("removing file bytes: %w", err)
+		}
+	}
+	return nil
+}
+
+func attachmentsOf(ctx context.Context, q store.Querier, id string) ([]Attachment, error) {
+	rows, err := q.Query(ctx, `SELECT a.sha256, a.name, a.content_type, b.size FROM disclosure_attachments a JOIN attachments b ON b.sha256 = a.sha256
+		WHERE a.disclosure_id = ? ORDER BY a.name, a.sha256`, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading attachments: %w", err)
+	}
+	defer rows.Close()
+	var out []Attachment
+	for rows.Next() {
+		var a Attachment
+		if err := rows.Scan(&a.SHA256, &a.Name, &a.ContentType, &a.Size); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// AttachmentData returns one of a disclosure's files. Downloading the
+// partner's file takes its data out of puente: it is an export, allowed
+// only where the caveats permit, logged and reported every time.
+func (s *Service) AttachmentData(ctx context.Context, u *auth.User, id, sha string) (*Attachment, []byte, error) {
+	d, err := s.disclosure(ctx, s.db.Read(), u, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if d.Sealed() {
+		return nil, nil, ErrSealed
+	}
+	var a Attachment
+	var data []byte
+	err = s.db.Read().QueryRow(ctx, `SELECT a.sha256, a.name, a.content_type, b.size, b.data FROM disclosure_attachments a JOIN attachments b ON b.sha256 = a.sha256
+		WHERE a.disclosure_id = ? AND a.sha256 = ?`, id, sha).Scan(&a.SHA256, &a.Name, &a.ContentType, &a.Size, &data)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrNotFound
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("reading attachment: %w", err)
+	}
+	if d.Origin != s.self {
+		if d.Caveats.NoExport {
+			return nil, nil, s.refuse(ctx, u, d, "export", ErrExportForbidden)
+		}
+		if err := s.access(ctx, u, trustlog.KindDataExported, "", false, d); err != nil {
+			return nil, nil, fmt.Errorf("logging the download: %w", err)
+		}
+	}
+	return &a, data, nil
+}
+
+// sendAttachments enqueues a disclosure's files on its stream, ahead of
+// the disclosure, and returns their descriptions for its body.
+func (s *Service) sendAttachments(ctx context.Context, tx *store.Tx, id string, c Caveats) ([]Attachment, error) {
+	atts, err := attachmentsOf(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range atts {
+		var data []byte
+		if err := tx.QueryRow(ctx, `SELECT data FROM attachments WHERE sha256 = ?`, a.SHA256).Scan(&data); err != nil {
+			return nil, fmt.Errorf("reading attachment %s: %w", a.Name, err)
+		}
+		if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindAttachment, Version: 1, Stream: discStream(id), Caveats: c, RawBody: data}); err != nil {
+			return nil, fmt.Errorf("sending attachment %s: %w", a.Name, err)
+		}
+	}
+	return atts, nil
+}
+
+// applyAttachment stores a partner's file, named by its own SHA-256.
+func (s *Service) applyAttachment(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
+	if !strings.HasPrefix(env.Stream, "finintel:d:") {
+		return link.Reject("attachment came on stream %s", env.Stream)
+	}
+	if len(env.Body) > MaxAttachment {
+		return link.Reject("attachment is larger than %d bytes", MaxAttachment)
+	}
+	sum := sha256.Sum256(env.Body)
+	return storeBlob(ctx, tx, hex.EncodeToString(sum[:]), env.Body)
+}
+
+// attachReceived records the files a received disclosure names; each must
+// have arrived before it, with that size.
+func attachReceived(ctx context.Context, tx *store.Tx, id string, atts []Attachment) error {
+	if len(atts) > MaxAttachments {
+		return link.Reject("too many attachments")
+	}
+	for _, a := range atts {
+		if checkAttachmentName(a.Name) != nil || len(a.ContentType) > 200 {
+			return link.Reject("attachment %s is described wrongly", a.SHA256)
+		}
+		var size int64
+		err := tx.QueryRow(ctx, `SELECT size FROM attachments WHERE sha256 = ?`, a.SHA256).Scan(&size)
+		if errors.Is(err, store.ErrNotFound) {
+			return link.Reject("attachment %s was never received", a.SHA256)
+		} else if err != nil {
+			return fmt.Errorf("reading attachment: %w", err)
+		}
+		if size != a.Size {
+			return link.Reject("attachment %s has %d bytes, not %d", a.SHA256, size, a.Size)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO disclosure_attachments (disclosure_id, sha256, name, content_type) VALUES (?, ?, ?, ?)`, id, a.SHA256, a.Name, a.ContentType); err != nil {
+			return fmt.Errorf("recording attachment: %w", err)
+		}
+	}
+	return nil
+}
