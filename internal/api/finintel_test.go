@@ -520,3 +520,62 @@ func download(t *testing.T, c *client, path string) []byte {
 	b, _ := io.ReadAll(resp.Body)
 	return b
 }
+
+// TestFinIntelRetentionAndReminders: a received copy past its retention is
+// sealed and the seal attested to the originator; a request coming due is
+// flagged on the requested side and the reminder logged.
+func TestFinIntelRetentionAndReminders(t *testing.T) {
+	p := testenv.StartPair(t)
+	cs := cast(t, p)
+	ctx := context.Background()
+	d := ringDraft("Short retention", nil)
+	d["caveats"].(map[string]any)["retention_days"] = 2
+	var got finintel.Disclosure
+	cs["US"].analyst.do("POST", "/api/v1/finintel/disclosures", d, &got)
+	cs["US"].analyst.do("POST", "/api/v1/finintel/disclosures/"+got.ID+"/submit", nil, nil)
+	cs["US"].supervisor.do("POST", "/api/v1/finintel/disclosures/"+got.ID+"/release", nil, nil)
+	var rfi finintel.RFI
+	cs["US"].analyst.do("POST", "/api/v1/finintel/rfis", map[string]any{"title": "Due soon", "questions": "Anything?"}, &rfi)
+	eventually(t, "both arrive on MX", func() bool {
+		st1, _, _ := getDisclosure(cs["MX"].analyst, got.ID)
+		st2, _ := cs["MX"].analyst.do("GET", "/api/v1/finintel/rfis/"+rfi.ID, nil, nil)
+		return st1 == 200 && st2 == 200
+	})
+	mx := p.Nodes["MX"].FinIntel
+	// Nothing is due yet.
+	if n, err := mx.SealExpired(ctx); err != nil || n != 0 {
+		t.Fatalf("sealed %d before the retention ran out (%v)", n, err)
+	}
+	if n, err := mx.Remind(ctx); err != nil || n != 0 {
+		t.Fatalf("reminded %d too early (%v)", n, err)
+	}
+	// Two days and a minute later the copy is past its retention, and the
+	// 30-day request is not yet due; 28 days later it is.
+	mx.SetClock(func() time.Time { return time.Now().Add(48*time.Hour + time.Minute) })
+	if n, err := mx.SealExpired(ctx); err != nil || n != 1 {
+		t.Fatalf("sealed %d after the retention ran out (%v)", n, err)
+	}
+	eventually(t, "the retention seal is attested to the US", func() bool {
+		_, x, _ := getDisclosure(cs["US"].analyst, got.ID)
+		return x.SealReason == "retention" && !x.SealAttested.IsZero()
+	})
+	if _, x, _ := getDisclosure(cs["MX"].analyst, got.ID); x.Status != finintel.StatusSealed || x.Content != nil {
+		t.Fatalf("MX copy after retention: %+v", x)
+	}
+	mx.SetClock(func() time.Time { return time.Now().Add(28 * 24 * time.Hour) })
+	if n, err := mx.Remind(ctx); err != nil || n != 1 {
+		t.Fatalf("reminded %d when due (%v)", n, err)
+	}
+	if n, _ := mx.Remind(ctx); n != 0 {
+		t.Fatalf("reminded twice")
+	}
+	var r finintel.RFI
+	cs["MX"].analyst.do("GET", "/api/v1/finintel/rfis/"+rfi.ID, nil, &r)
+	if !r.DueSoon || r.RemindedAt.IsZero() || r.Overdue {
+		t.Fatalf("the request due soon: %+v", r)
+	}
+	var n int
+	if err := p.Nodes["MX"].DB.Read().QueryRow(ctx, `SELECT COUNT(*) FROM log_entries WHERE kind = ?`, finintel.KindLogReminder).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d reminder log entries (%v)", n, err)
+	}
+}
