@@ -779,6 +779,42 @@ type Usage struct {
 	PartnerFilterAt string `json:"partner_filter_at,omitempty"`
 }
 
+// Totals counts blind evaluations over every day: lookups and their keys,
+// and the keys of bulk cross-matches.
+type Totals struct {
+	Lookups         int64 `json:"lookups"`
+	Evaluations     int64 `json:"evaluations"`
+	BulkEvaluations int64 `json:"bulk_evaluations"`
+}
+
+// TotalUsage returns what this node asked the partner to evaluate and
+// what it evaluated for the partner, for the reciprocity figures.
+func (s *Service) TotalUsage(ctx context.Context) (asked, served Totals, err error) {
+	rows, err := s.db.Read().Query(ctx, `SELECT side, SUM(lookups), SUM(evaluations) FROM match_usage GROUP BY side`)
+	if err != nil {
+		return asked, served, fmt.Errorf("reading match usage: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var side string
+		var l, e int64
+		if err := rows.Scan(&side, &l, &e); err != nil {
+			return asked, served, err
+		}
+		switch side {
+		case "asked":
+			asked.Lookups, asked.Evaluations = l, e
+		case "served":
+			served.Lookups, served.Evaluations = l, e
+		case "bulk_asked":
+			asked.BulkEvaluations = e
+		case "bulk_served":
+			served.BulkEvaluations = e
+		}
+	}
+	return asked, served, rows.Err()
+}
+
 // TodayUsage reads today's counts and the index sizes.
 func (s *Service) TodayUsage(ctx context.Context) (*Usage, error) {
 	q := s.db.Read()

@@ -14,6 +14,7 @@ import (
 	"puente/internal/auth"
 	"puente/internal/finintel"
 	"puente/internal/liaison"
+	"puente/internal/match"
 )
 
 func (s *Server) finintelRoutes() {
@@ -674,6 +675,19 @@ func (s *Server) fiRespond(w http.ResponseWriter, r *http.Request, u *auth.User)
 	http.Redirect(w, r, "/finintel/r/"+id+"?flash=fi.flash.responded", http.StatusSeeOther)
 }
 
+// reciprocityData is the per-side ledger: financial intelligence, and the
+// blind evaluations each side asked of the other.
+type reciprocityData struct {
+	*finintel.Figures
+	Matching []matchSide
+}
+
+type matchSide struct {
+	Party  string
+	Totals match.Totals // evaluations this side asked for
+	Quota  int          // evaluations per day this side answers
+}
+
 func (s *Server) reciprocity(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !u.Can(auth.FinIntelRead) {
 		s.forbidden(w, r, u)
@@ -684,7 +698,20 @@ func (s *Server) reciprocity(w http.ResponseWriter, r *http.Request, u *auth.Use
 		s.fail(w, r, u, err)
 		return
 	}
-	v := s.newView(r, u, f)
+	asked, served, err := s.n.Match.TotalUsage(r.Context())
+	if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	d := reciprocityData{Figures: f}
+	for _, side := range f.Sides {
+		m := matchSide{Party: side.Party, Totals: served, Quota: s.n.Agreement.Body().Commitments[side.Party].MatchEvaluationsPerDay}
+		if side.Party == s.n.Config.Party {
+			m.Totals = asked
+		}
+		d.Matching = append(d.Matching, m)
+	}
+	v := s.newView(r, u, d)
 	v.Title = v.T("recip.title")
 	s.render(w, r, http.StatusOK, "reciprocity", v)
 }
