@@ -127,8 +127,8 @@ func TestFinIntelSurvivesKills(t *testing.T) {
 		}
 		return map[string]any{
 			"title": fmt.Sprintf("Disclosure %d", i), "narrative": "Synthetic.",
-			"subjects": []map[string]any{{"ref": "S1", "type": "person", "given_names": "Ana", "first_surname": fmt.Sprintf("Soto%d", i)}},
-			"accounts": []map[string]any{{"ref": "A1", "bank": "BBVA", "clabe": "002010077777777771", "holder": "S1"}},
+			"subjects":     []map[string]any{{"ref": "S1", "type": "person", "given_names": "Ana", "first_surname": fmt.Sprintf("Soto%d", i)}},
+			"accounts":     []map[string]any{{"ref": "A1", "bank": "BBVA", "clabe": "002010077777777771", "holder": "S1"}},
 			"transactions": tx,
 		}
 	}
