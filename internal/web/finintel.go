@@ -289,12 +289,8 @@ func (s *Server) renderDisclosure(w http.ResponseWriter, r *http.Request, u *aut
 	if d.Content != nil {
 		data.Transactions = d.Content.Transactions[:min(len(d.Content.Transactions), maxShownTx)]
 		data.MoreTx = len(d.Content.Transactions) - len(data.Transactions)
-		for _, x := range d.Content.Subjects {
-			data.Refs = append(data.Refs, x.Ref)
-		}
-		for _, x := range d.Content.Accounts {
-			data.Refs = append(data.Refs, x.Ref)
-		}
+		dr := finintel.DraftOf(d)
+		data.Refs = partyRefs(&dr)
 	}
 	for _, c := range d.Consents {
 		if data.Own && c.Status == finintel.ConsentPending {
@@ -320,6 +316,19 @@ func nextRef(prefix string, used []string) string {
 			return ref
 		}
 	}
+}
+
+// partyRefs are the refs of a draft's subjects and accounts, which share
+// one namespace (a transaction's from and to name either).
+func partyRefs(d *finintel.Draft) []string {
+	var refs []string
+	for _, x := range d.Subjects {
+		refs = append(refs, x.Ref)
+	}
+	for _, x := range d.Accounts {
+		refs = append(refs, x.Ref)
+	}
+	return refs
 }
 
 func splitList(s string) []string {
@@ -369,14 +378,7 @@ func (s *Server) fiAction(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		flash = "fi.flash.saved"
 	case "subject":
 		err = edit(func(d *finintel.Draft) error {
-			var refs []string
-			for _, x := range d.Subjects {
-				refs = append(refs, x.Ref)
-			}
-			for _, x := range d.Accounts {
-				refs = append(refs, x.Ref)
-			}
-			sub := finintel.Subject{Ref: nextRef("S", refs), Type: r.FormValue("type"), GivenNames: strings.TrimSpace(r.FormValue("given_names")),
+			sub := finintel.Subject{Ref: nextRef("S", partyRefs(d)), Type: r.FormValue("type"), GivenNames: strings.TrimSpace(r.FormValue("given_names")),
 				FirstSurname: strings.TrimSpace(r.FormValue("first_surname")), SecondSurname: strings.TrimSpace(r.FormValue("second_surname")),
 				Aliases: splitList(r.FormValue("aliases")), DOB: strings.TrimSpace(r.FormValue("dob")), Nationality: strings.ToUpper(strings.TrimSpace(r.FormValue("nationality"))),
 				CURP: strings.TrimSpace(r.FormValue("curp")), RFC: strings.TrimSpace(r.FormValue("rfc")), Passport: strings.TrimSpace(r.FormValue("passport")),
@@ -389,14 +391,7 @@ func (s *Server) fiAction(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		flash = "fi.flash.added"
 	case "account":
 		err = edit(func(d *finintel.Draft) error {
-			var refs []string
-			for _, x := range d.Subjects {
-				refs = append(refs, x.Ref)
-			}
-			for _, x := range d.Accounts {
-				refs = append(refs, x.Ref)
-			}
-			d.Accounts = append(d.Accounts, finintel.Account{Ref: nextRef("A", refs), Bank: strings.TrimSpace(r.FormValue("bank")),
+			d.Accounts = append(d.Accounts, finintel.Account{Ref: nextRef("A", partyRefs(d)), Bank: strings.TrimSpace(r.FormValue("bank")),
 				Number: strings.TrimSpace(r.FormValue("number")), CLABE: strings.TrimSpace(r.FormValue("clabe")), IBAN: strings.TrimSpace(r.FormValue("iban")),
 				Wallet: strings.TrimSpace(r.FormValue("wallet")), Currency: strings.ToUpper(strings.TrimSpace(r.FormValue("currency"))), Holder: r.FormValue("holder")})
 			return nil
