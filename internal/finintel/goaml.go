@@ -188,7 +188,7 @@ func ImportGoAML(r io.Reader, caveats Caveats) (*Draft, error) {
 					for _, p := range a.Parties {
 						nparty++
 						path := fmt.Sprintf("report/activity/report_parties/report_party[%d]", nparty)
-						if _, err = g.party(path, p.Person, p.Account, p.Entity); err != nil {
+						if _, err = g.party(path, "", p.Person, p.Account, p.Entity); err != nil {
 							break
 						}
 					}
@@ -417,16 +417,19 @@ func (g *goamlReader) account(path string, a *gAccount) (string, error) {
 	return acc.Ref, nil
 }
 
-func (g *goamlReader) party(path string, p *gPerson, a *gAccount, e *gEntity) (string, error) {
+// party reads the person, account or entity an element names, as
+// <PREFIXaccount>, <PREFIXperson> or <PREFIXentity> (no prefix under
+// report_party, "from_" and "to_" in a transaction), and returns its ref.
+func (g *goamlReader) party(path, prefix string, p *gPerson, a *gAccount, e *gEntity) (string, error) {
 	switch {
 	case a != nil:
-		return g.account(path+"/account", a)
+		return g.account(path+"/"+prefix+"account", a)
 	case p != nil:
-		return g.person(path+"/person", p)
+		return g.person(path+"/"+prefix+"person", p)
 	case e != nil:
-		return g.entity(path+"/entity", e)
+		return g.entity(path+"/"+prefix+"entity", e)
 	}
-	return "", &ImportError{Path: path, Reason: "names no person, account or entity"}
+	return "", &ImportError{Path: path, Reason: fmt.Sprintf("names no %saccount, %sperson or %sentity", prefix, prefix, prefix)}
 }
 
 // channelOf maps goAML transmission modes to puente's channels. The codes
@@ -484,30 +487,11 @@ func (g *goamlReader) transaction(path string, t *gTransaction) error {
 	if to == nil {
 		return &ImportError{Path: path, Reason: "needs t_to_my_client or t_to"}
 	}
-	var fromRef, toRef string
-	switch {
-	case from.Account != nil:
-		fromRef, err = g.account(fp+"/from_account", from.Account)
-	case from.Person != nil:
-		fromRef, err = g.person(fp+"/from_person", from.Person)
-	case from.Entity != nil:
-		fromRef, err = g.entity(fp+"/from_entity", from.Entity)
-	default:
-		return &ImportError{Path: fp, Reason: "names no from_account, from_person or from_entity"}
-	}
+	fromRef, err := g.party(fp, "from_", from.Person, from.Account, from.Entity)
 	if err != nil {
 		return err
 	}
-	switch {
-	case to.Account != nil:
-		toRef, err = g.account(tp+"/to_account", to.Account)
-	case to.Person != nil:
-		toRef, err = g.person(tp+"/to_person", to.Person)
-	case to.Entity != nil:
-		toRef, err = g.entity(tp+"/to_entity", to.Entity)
-	default:
-		return &ImportError{Path: tp, Reason: "names no to_account, to_person or to_entity"}
-	}
+	toRef, err := g.party(tp, "to_", to.Person, to.Account, to.Entity)
 	if err != nil {
 		return err
 	}
