@@ -271,7 +271,10 @@ func (s *Service) known(ctx context.Context, tx *store.Tx, id string, c *Content
 	seen := map[string]bool{}
 	for ref, keys := range exactKeys(c) {
 		for _, k := range keys {
-			rows, err := tx.Query(ctx, `SELECT s.source, s.ref, s.label FROM subject_keys k JOIN subjects s ON s.id = k.subject_id WHERE k.key = ?
+			// Subjects the index took from our disclosures are found
+			// through disclosure_keys, under the disclosure's title.
+			rows, err := tx.Query(ctx, `SELECT s.source, s.ref, s.label FROM subject_keys k JOIN subjects s ON s.id = k.subject_id
+				WHERE k.key = ? AND s.source <> 'disclosure'
 				UNION ALL SELECT 'disclosure', d.id, d.title FROM disclosure_keys dk JOIN disclosures d ON d.id = dk.disclosure_id
 				WHERE dk.key = ? AND dk.disclosure_id <> ? AND d.sealed_at = 0`, k, k, id)
 			if err != nil {
@@ -282,12 +285,6 @@ func (s *Service) known(ctx context.Context, tx *store.Tx, id string, c *Content
 				if err := rows.Scan(&kn.Source, &kn.Link, &kn.Label); err != nil {
 					rows.Close()
 					return nil, err
-				}
-				// Subjects indexed from a disclosure are filed as
-				// "disclosure:ID:REF": point at the disclosure.
-				if rest, ok := strings.CutPrefix(kn.Link, "disclosure:"); ok {
-					kn.Source = "disclosure"
-					kn.Link, _, _ = strings.Cut(rest, ":")
 				}
 				kn.Ref, kn.Key = ref, match.KeyType(k)
 				sig := kn.Ref + "|" + kn.Key + "|" + kn.Source + "|" + kn.Link
