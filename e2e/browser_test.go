@@ -229,6 +229,15 @@ func TestBrowserLiaison(t *testing.T) {
 	if rfiTitle == "" {
 		t.Fatal("the request for information was not prefilled")
 	}
+	// The lookup counts on the Reciprocity page: one asked by the US.
+	var recip string
+	if err := chromedp.Run(usTab, chromedp.Click("#nav-reciprocity"), chromedp.WaitVisible("#recip-matching"), chromedp.Text("#recip-matching tbody tr", &recip)); err != nil {
+		t.Fatalf("the reciprocity page: %v", err)
+	}
+	if f := strings.Fields(recip); len(f) < 2 || f[len(f)-1] != "1" || f[len(f)-2] != "0" {
+		t.Fatalf("blind lookups asked (MX, US) read %q", recip)
+	}
+	shot(usTab, "us-reciprocity.png")
 	testenv.Eventually(t, 15*time.Second, "the request reaching MX", func() bool {
 		f, err := p.Nodes["MX"].FinIntel.Figures(context.Background())
 		return err == nil && f.Sides[1].RFIsSent == 1
