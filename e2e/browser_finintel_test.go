@@ -19,7 +19,7 @@ import (
 // sees it arrive live, asks for consent to pass it to FGR, the US grants
 // it, and the MX analyst passes it on, which FGR then sees.
 func TestBrowserFinIntel(t *testing.T) {
-	chromium := testenv.Chromium(t)
+	testenv.Chromium(t) // skip before starting nodes when there is no browser
 	p := testenv.StartPair(t)
 	ctx := context.Background()
 	for _, u := range []struct {
@@ -35,21 +35,7 @@ func TestBrowserFinIntel(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out := artifactDir(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("lang", "en-US"), chromedp.WindowSize(1280, 900), chromedp.UserDataDir(t.TempDir()))
-	actx, cancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancel()
-	us, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	us, cancel = context.WithTimeout(us, 150*time.Second)
-	defer cancel()
-	if err := chromedp.Run(us); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
+	us := newBrowser(t, 150*time.Second)
 	mx, cancel := chromedp.NewContext(us)
 	defer cancel()
 
@@ -61,18 +47,7 @@ func TestBrowserFinIntel(t *testing.T) {
 		}
 	}
 	logout := chromedp.Tasks{chromedp.Click(`form[action="/logout"] button`, chromedp.ByQuery), chromedp.WaitVisible("#username")}
-	shot := func(c context.Context, name string) {
-		var png []byte
-		if err := chromedp.Run(c, chromedp.FullScreenshot(&png, 100)); err != nil {
-			t.Errorf("screenshot %s: %v", name, err)
-			return
-		}
-		path := filepath.Join(out, name)
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Error(err)
-		}
-		t.Logf("screenshot: %s", path)
-	}
+	shot := func(tab context.Context, name string) { screenshot(t, tab, name) }
 	poll := func(c context.Context, what, js string) {
 		t.Helper()
 		if err := chromedp.Run(c, chromedp.Poll(js, nil, chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {

@@ -32,7 +32,7 @@ func artifactDir(t *testing.T) string {
 // watch it arrive live in the open US inbox, reply from the US, see the
 // reply arrive live on MX, and switch the language.
 func TestBrowserLiaison(t *testing.T) {
-	chromium := testenv.Chromium(t)
+	testenv.Chromium(t) // skip before starting nodes when there is no browser
 	lists, _ := filepath.Abs("../internal/screen/testdata/lists")
 	t.Setenv("PUENTE_LISTS", lists)
 	p := testenv.StartPair(t)
@@ -41,22 +41,7 @@ func TestBrowserLiaison(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out := artifactDir(t)
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("lang", "en-US"), chromedp.WindowSize(1280, 900), chromedp.UserDataDir(t.TempDir()))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	mxTab, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	mxTab, cancel = context.WithTimeout(mxTab, 120*time.Second)
-	defer cancel()
-	if err := chromedp.Run(mxTab); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
+	mxTab := newBrowser(t, 120*time.Second)
 	usTab, cancel := chromedp.NewContext(mxTab)
 	defer cancel()
 	usTab, cancel = context.WithTimeout(usTab, 120*time.Second)
@@ -72,18 +57,7 @@ func TestBrowserLiaison(t *testing.T) {
 			chromedp.WaitVisible("#agreement-hash"),
 		}
 	}
-	shot := func(ctx context.Context, name string) {
-		var png []byte
-		if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
-			t.Errorf("screenshot %s: %v", name, err)
-			return
-		}
-		path := filepath.Join(out, name)
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Error(err)
-		}
-		t.Logf("screenshot: %s", path)
-	}
+	shot := func(tab context.Context, name string) { screenshot(t, tab, name) }
 
 	// 1. Sign in on both sides; the US analyst keeps the inbox open.
 	if err := chromedp.Run(usTab, login(p.URL("US")), chromedp.Navigate(p.URL("US")+"/inbox"),

@@ -25,8 +25,6 @@ import (
 	"puente/internal/agreement"
 	"puente/internal/audit"
 	"puente/internal/auth"
-	"puente/internal/demo"
-	"puente/internal/identity"
 	"puente/internal/store"
 	"puente/internal/testenv"
 	"puente/internal/trustlog"
@@ -135,62 +133,13 @@ func TestCrashAndOutage(t *testing.T) {
 	}
 	testenv.FastPasswords(t)
 	bin := buildPuente(t)
-	dir := t.TempDir()
-	specs := map[string]demo.NodeSpec{
-		"MX": {HTTPAddr: freePort(t), FederationAddr: freePort(t)},
-		"US": {HTTPAddr: freePort(t), FederationAddr: freePort(t)},
-	}
-	if err := demo.CreatePair(dir, specs); err != nil {
-		t.Fatal(err)
-	}
+	dir, specs := newPair(t)
 	ctx := context.Background()
 	tokens := map[string]string{}
 	for party, agency := range map[string]string{"MX": "UIF", "US": "FinCEN"} {
-		db, err := store.Open(ctx, filepath.Join(dir, party, "puente.db"), store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		id, err := identity.Load(filepath.Join(dir, party))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tl, err := trustlog.New(db, party, id.Signing)
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc := auth.NewService(db, party, tl)
-		u, err := svc.Create(ctx, auth.NewUser{Username: "sender", DisplayName: "Sender " + party, Role: auth.Analyst, Agency: agency, Password: "crash-test-password"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, tokens[party], err = svc.NewToken(ctx, u.ID, "crash")
-		if err != nil {
-			t.Fatal(err)
-		}
-		db.Close()
+		tokens[party] = addUser(t, dir, party, auth.NewUser{Username: "sender", DisplayName: "Sender " + party, Role: auth.Analyst, Agency: agency, Password: "crash-test-password"})
 	}
-	procs := map[string]*proc{}
-	for _, party := range []string{"MX", "US"} {
-		lf, err := os.Create(filepath.Join(dir, party+".log"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer lf.Close()
-		procs[party] = &proc{t: t, bin: bin, dir: filepath.Join(dir, party), log: lf}
-		procs[party].start()
-	}
-	defer func() {
-		for _, p := range procs {
-			p.signal(syscall.SIGKILL)
-		}
-		if t.Failed() {
-			for _, party := range []string{"MX", "US"} {
-				b, _ := os.ReadFile(filepath.Join(dir, party+".log"))
-				lines := strings.Split(string(b), "\n")
-				t.Logf("%s log (last lines):\n%s", party, strings.Join(lines[max(0, len(lines)-30):], "\n"))
-			}
-		}
-	}()
+	procs := startProcs(t, bin, dir)
 	hc := &http.Client{Timeout: 10 * time.Second}
 	clients := map[string]*apiClient{
 		"MX": {base: "http://" + specs["MX"].HTTPAddr, token: tokens["MX"], http: hc},

@@ -6,20 +6,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
 	"puente/internal/auth"
-	"puente/internal/demo"
 	"puente/internal/ident"
-	"puente/internal/identity"
 	"puente/internal/match"
-	"puente/internal/store"
 	"puente/internal/testenv"
-	"puente/internal/trustlog"
 )
 
 // TestCrossMatchSurvivesKills runs a blind cross-match between two real
@@ -33,14 +27,7 @@ func TestCrossMatchSurvivesKills(t *testing.T) {
 	}
 	testenv.FastPasswords(t)
 	bin := buildPuente(t)
-	dir := t.TempDir()
-	specs := map[string]demo.NodeSpec{
-		"MX": {HTTPAddr: freePort(t), FederationAddr: freePort(t)},
-		"US": {HTTPAddr: freePort(t), FederationAddr: freePort(t)},
-	}
-	if err := demo.CreatePair(dir, specs); err != nil {
-		t.Fatal(err)
-	}
+	dir, specs := newPair(t)
 	ctx := context.Background()
 	const n = 30000
 	phone := func(j int) string { return fmt.Sprintf("+52 1%02d %03d %04d", j/10000000%100, j/10000%1000, j%10000) }
@@ -63,50 +50,15 @@ func TestCrossMatchSurvivesKills(t *testing.T) {
 		}
 		subjects["US"] = append(subjects["US"], match.Subject{Ref: ref, Phone: phone(j)})
 	}
-	var token string
 	for _, party := range []string{"MX", "US"} {
-		db, err := store.Open(ctx, filepath.Join(dir, party, "puente.db"), store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		id, err := identity.Load(filepath.Join(dir, party))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tl, err := trustlog.New(db, party, id.Signing)
-		if err != nil {
-			t.Fatal(err)
-		}
+		db, tl := openNodeStore(t, dir, party)
 		if _, err := match.Import(ctx, db, tl, subjects[party]); err != nil {
 			t.Fatal(err)
 		}
-		if party == "US" {
-			svc := auth.NewService(db, party, tl)
-			u, err := svc.Create(ctx, auth.NewUser{Username: "analyst", DisplayName: "Analyst", Role: auth.Analyst, Agency: "FinCEN", Password: "crossmatch-password"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, token, err = svc.NewToken(ctx, u.ID, "test"); err != nil {
-				t.Fatal(err)
-			}
-		}
 		db.Close()
 	}
-	procs := map[string]*proc{}
-	for _, party := range []string{"MX", "US"} {
-		lf, err := os.Create(filepath.Join(dir, party+".log"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer lf.Close()
-		procs[party] = &proc{t: t, bin: bin, dir: filepath.Join(dir, party), log: lf}
-		procs[party].start()
-	}
-	defer func() {
-		for _, p := range procs {
-			p.signal(syscall.SIGKILL)
-		}
-	}()
+	token := addUser(t, dir, "US", auth.NewUser{Username: "analyst", DisplayName: "Analyst", Role: auth.Analyst, Agency: "FinCEN", Password: "crossmatch-password"})
+	procs := startProcs(t, bin, dir)
 	hc := &http.Client{Timeout: 10 * time.Second}
 	us := &apiClient{base: "http://" + specs["US"].HTTPAddr, token: token, http: hc}
 	get := func(path string, out any) error {

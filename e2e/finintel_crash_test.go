@@ -7,20 +7,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"syscall"
 	"testing"
 	"time"
 
 	"puente/internal/auth"
-	"puente/internal/demo"
 	"puente/internal/finintel"
-	"puente/internal/identity"
 	"puente/internal/store"
 	"puente/internal/testenv"
-	"puente/internal/trustlog"
 )
 
 // TestFinIntelSurvivesKills releases disclosures from MX and asks for
@@ -35,14 +30,7 @@ func TestFinIntelSurvivesKills(t *testing.T) {
 	}
 	testenv.FastPasswords(t)
 	bin := buildPuente(t)
-	dir := t.TempDir()
-	specs := map[string]demo.NodeSpec{
-		"MX": {HTTPAddr: freePort(t), FederationAddr: freePort(t)},
-		"US": {HTTPAddr: freePort(t), FederationAddr: freePort(t)},
-	}
-	if err := demo.CreatePair(dir, specs); err != nil {
-		t.Fatal(err)
-	}
+	dir, specs := newPair(t)
 	ctx := context.Background()
 	tokens := map[string]string{}
 	for _, u := range []struct {
@@ -50,43 +38,9 @@ func TestFinIntelSurvivesKills(t *testing.T) {
 		role        auth.Role
 		agency      string
 	}{{"MX", "analista", auth.Analyst, "UIF"}, {"MX", "supervisora", auth.Supervisor, "UIF"}, {"US", "analyst", auth.Analyst, "FinCEN"}} {
-		db, err := store.Open(ctx, filepath.Join(dir, u.party, "puente.db"), store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		id, err := identity.Load(filepath.Join(dir, u.party))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tl, err := trustlog.New(db, u.party, id.Signing)
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc := auth.NewService(db, u.party, tl)
-		nu, err := svc.Create(ctx, auth.NewUser{Username: u.name, DisplayName: u.name, Role: u.role, Agency: u.agency, Password: "finintel-crash-password"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, tokens[u.name], err = svc.NewToken(ctx, nu.ID, "test"); err != nil {
-			t.Fatal(err)
-		}
-		db.Close()
+		tokens[u.name] = addUser(t, dir, u.party, auth.NewUser{Username: u.name, DisplayName: u.name, Role: u.role, Agency: u.agency, Password: "finintel-crash-password"})
 	}
-	procs := map[string]*proc{}
-	for _, party := range []string{"MX", "US"} {
-		lf, err := os.Create(filepath.Join(dir, party+".log"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer lf.Close()
-		procs[party] = &proc{t: t, bin: bin, dir: filepath.Join(dir, party), log: lf}
-		procs[party].start()
-	}
-	defer func() {
-		for _, p := range procs {
-			p.signal(syscall.SIGKILL)
-		}
-	}()
+	procs := startProcs(t, bin, dir)
 	hc := &http.Client{Timeout: 10 * time.Second}
 	base := map[string]string{"MX": "http://" + specs["MX"].HTTPAddr, "US": "http://" + specs["US"].HTTPAddr}
 	// call retries while a node is down or restarting; it gives up on a
@@ -193,10 +147,7 @@ func TestFinIntelSurvivesKills(t *testing.T) {
 	dbs := map[string]*store.DB{}
 	for _, party := range []string{"MX", "US"} {
 		procs[party].signal(syscall.SIGTERM)
-		db, err := store.Open(ctx, filepath.Join(dir, party, "puente.db"), store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		db, _ := openNodeStore(t, dir, party)
 		defer db.Close()
 		dbs[party] = db
 	}

@@ -1,0 +1,137 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"puente/internal/auth"
+	"puente/internal/demo"
+	"puente/internal/identity"
+	"puente/internal/store"
+	"puente/internal/testenv"
+	"puente/internal/trustlog"
+)
+
+// newPair creates the folders of an MX and a US node in a temporary
+// directory, each on free ports, under one signed agreement.
+func newPair(t *testing.T) (string, map[string]demo.NodeSpec) {
+	t.Helper()
+	dir := t.TempDir()
+	specs := map[string]demo.NodeSpec{
+		"MX": {HTTPAddr: freePort(t), FederationAddr: freePort(t)},
+		"US": {HTTPAddr: freePort(t), FederationAddr: freePort(t)},
+	}
+	if err := demo.CreatePair(dir, specs); err != nil {
+		t.Fatal(err)
+	}
+	return dir, specs
+}
+
+// openNodeStore opens a stopped node's store with its log, as the
+// command-line tools beside a node do.
+func openNodeStore(t *testing.T, dir, party string) (*store.DB, *trustlog.Log) {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(dir, party, "puente.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := identity.Load(filepath.Join(dir, party))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := trustlog.New(db, party, id.Signing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, tl
+}
+
+// addUser creates a user on a stopped node and returns an API token.
+func addUser(t *testing.T, dir, party string, nu auth.NewUser) string {
+	t.Helper()
+	ctx := context.Background()
+	db, tl := openNodeStore(t, dir, party)
+	defer db.Close()
+	svc := auth.NewService(db, party, tl)
+	u, err := svc.Create(ctx, nu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := svc.NewToken(ctx, u.ID, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// startProcs runs "puente serve" for both nodes of dir, logging to
+// dir/PARTY.log. When the test ends both are killed, and on failure the
+// last lines of their logs are shown.
+func startProcs(t *testing.T, bin, dir string) map[string]*proc {
+	t.Helper()
+	procs := map[string]*proc{}
+	for _, party := range []string{"MX", "US"} {
+		lf, err := os.Create(filepath.Join(dir, party+".log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { lf.Close() })
+		procs[party] = &proc{t: t, bin: bin, dir: filepath.Join(dir, party), log: lf}
+		procs[party].start()
+	}
+	t.Cleanup(func() {
+		for _, p := range procs {
+			p.signal(syscall.SIGKILL)
+		}
+		if t.Failed() {
+			for _, party := range []string{"MX", "US"} {
+				b, _ := os.ReadFile(filepath.Join(dir, party+".log"))
+				lines := strings.Split(string(b), "\n")
+				t.Logf("%s log (last lines):\n%s", party, strings.Join(lines[max(0, len(lines)-30):], "\n"))
+			}
+		}
+	})
+	return procs
+}
+
+// newBrowser starts Debian's Chromium headless (with this machine's
+// closed-network flags) and returns a tab that ends after timeout.
+func newBrowser(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
+	chromium := testenv.Chromium(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("lang", "en-US"), chromedp.WindowSize(1280, 900), chromedp.UserDataDir(t.TempDir()))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	tab, cancelTab := chromedp.NewContext(actx)
+	tab, cancelTime := context.WithTimeout(tab, timeout)
+	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
+	if err := chromedp.Run(tab); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	return tab
+}
+
+// screenshot saves the whole page of tab as a PNG artefact.
+func screenshot(t *testing.T, tab context.Context, name string) {
+	t.Helper()
+	var png []byte
+	if err := chromedp.Run(tab, chromedp.FullScreenshot(&png, 100)); err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	path := filepath.Join(artifactDir(t), name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Error(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
