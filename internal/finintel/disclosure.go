@@ -421,7 +421,7 @@ func (s *Service) List(ctx context.Context, u *auth.User, f ListFilter) ([]*Disc
 		if len(qs) > 200 {
 			return nil, &FieldError{"q", "too_long"}
 		}
-		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(qs)) + "%"
+		like := store.Contains(qs)
 		q += ` AND (LOWER(d.title) LIKE ? ESCAPE '\' OR LOWER(d.criminal_group) LIKE ? ESCAPE '\' OR LOWER(d.narrative) LIKE ? ESCAPE '\')`
 		args = append(args, like, like, like)
 	}

@@ -432,7 +432,7 @@ func (s *Service) List(ctx context.Context, u *auth.User, query string, limit in
 		if len(query) > 200 {
 			return nil, &FieldError{"q", "too_long"}
 		}
-		like := "%" + escapeLike(strings.ToLower(query)) + "%"
+		like := store.Contains(query)
 		q += ` AND (LOWER(t.subject) LIKE ? ESCAPE '\' OR EXISTS (SELECT 1 FROM messages m WHERE m.thread_id = t.id AND LOWER(m.body) LIKE ? ESCAPE '\')
 			OR EXISTS (SELECT 1 FROM messages m JOIN message_attachments a ON a.message_id = m.id WHERE m.thread_id = t.id AND LOWER(a.name) LIKE ? ESCAPE '\'))`
 		args = append(args, like, like, like)
@@ -455,9 +455,6 @@ func (s *Service) List(ctx context.Context, u *auth.User, query string, limit in
 	return out, rows.Err()
 }
 
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-
-func escapeLike(s string) string { return likeEscaper.Replace(s) }
 
 // Get returns a thread with its messages.
 func (s *Service) Get(ctx context.Context, u *auth.User, id string) (*Thread, error) {

@@ -659,6 +659,15 @@ func rebind(d Dialect, q string) string {
 
 var rebound sync.Map
 
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// Contains is the pattern that finds text anywhere in a lower-cased
+// column, for "LOWER(col) LIKE ? ESCAPE '\'" in either dialect: wildcards
+// in the text are matched literally.
+func Contains(text string) string {
+	return "%" + likeEscaper.Replace(strings.ToLower(text)) + "%"
+}
+
 // Now is the store's clock in Unix milliseconds, the unit of every time
 // column.
 func Now() int64 { return time.Now().UnixMilli() }
