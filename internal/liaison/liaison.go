@@ -455,7 +455,6 @@ func (s *Service) List(ctx context.Context, u *auth.User, query string, limit in
 	return out, rows.Err()
 }
 
-
 // Get returns a thread with its messages.
 func (s *Service) Get(ctx context.Context, u *auth.User, id string) (*Thread, error) {
 	q := s.db.Read()
