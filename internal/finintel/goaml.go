@@ -346,14 +346,20 @@ func (g *goamlReader) person(path string, p *gPerson) (string, error) {
 	if s.GivenNames == "" || s.FirstSurname == "" {
 		return "", &ImportError{Path: path, Reason: "a person needs first_name and last_name"}
 	}
-	key := strings.ToLower(s.FullName()) + "|" + s.DOB + "|" + s.CURP + "|" + s.Passport + "|" + s.SSN
+	return g.subject(path, strings.ToLower(s.FullName())+"|"+s.DOB+"|"+s.CURP+"|"+s.Passport+"|"+s.SSN, s), nil
+}
+
+// subject returns the ref of the subject known by key, adding s (first
+// met at path) when it is new: a person or entity named in many
+// transactions is one subject.
+func (g *goamlReader) subject(path, key string, s Subject) string {
 	if ref, ok := g.persons[key]; ok {
-		return ref, nil
+		return ref
 	}
 	s.Ref = fmt.Sprintf("P%d", len(g.d.Subjects)+1)
 	g.persons[key], g.paths[s.Ref] = s.Ref, path
 	g.d.Subjects = append(g.d.Subjects, s)
-	return s.Ref, nil
+	return s.Ref
 }
 
 func (g *goamlReader) entity(path string, e *gEntity) (string, error) {
@@ -368,14 +374,7 @@ func (g *goamlReader) entity(path string, e *gEntity) (string, error) {
 			s.RFC = t
 		}
 	}
-	key := "entity|" + strings.ToLower(s.Name) + "|" + s.RFC + "|" + s.EIN
-	if ref, ok := g.persons[key]; ok {
-		return ref, nil
-	}
-	s.Ref = fmt.Sprintf("P%d", len(g.d.Subjects)+1)
-	g.persons[key], g.paths[s.Ref] = s.Ref, path
-	g.d.Subjects = append(g.d.Subjects, s)
-	return s.Ref, nil
+	return g.subject(path, "entity|"+strings.ToLower(s.Name)+"|"+s.RFC+"|"+s.EIN, s), nil
 }
 
 func (g *goamlReader) account(path string, a *gAccount) (string, error) {
