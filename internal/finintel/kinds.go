@@ -61,7 +61,7 @@ func strictJSON(b []byte, v any) error {
 	return dec.Decode(v)
 }
 
-// partnerDisclosure reads one of the partner's disclosures, for envelopes
+// disclosureRow reads the origin and state of a disclosure, for envelopes
 // about it from the partner.
 func (s *Service) disclosureRow(ctx context.Context, tx *store.Tx, id string) (origin, status string, sealed int64, err error) {
 	err = tx.QueryRow(ctx, `SELECT origin, status, sealed_at FROM disclosures WHERE id = ?`, id).Scan(&origin, &status, &sealed)
