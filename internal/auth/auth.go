@@ -236,6 +236,15 @@ func scanUser(r interface{ Scan(...any) error }) (*User, error) {
 	return &u, nil
 }
 
+// scanPrefix scans leading columns into pre before handing the rest to
+// the caller's destinations.
+type scanPrefix struct {
+	r   interface{ Scan(...any) error }
+	pre []any
+}
+
+func (p scanPrefix) Scan(dest ...any) error { return p.r.Scan(append(p.pre, dest...)...) }
+
 // Get returns the user with id.
 func (s *Service) Get(ctx context.Context, id int64) (*User, error) {
 	u, err := scanUser(s.db.Read().QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
@@ -572,8 +581,11 @@ func (s *Service) TokenUser(ctx context.Context, secret string) (*User, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) {
 		return nil, ErrNoSession
 	}
-	var uid, tid, last int64
-	err := s.db.Read().QueryRow(ctx, `SELECT user_id, id, last_used FROM api_tokens WHERE token_hash = ?`, hashSecret(secret)).Scan(&uid, &tid, &last)
+	// One statement for the token and its user: every API call pays it.
+	var tid, last int64
+	row := s.db.Read().QueryRow(ctx, `SELECT k.id, k.last_used, u.`+strings.ReplaceAll(userCols, ", ", ", u.")+`
+		FROM api_tokens k JOIN users u ON u.id = k.user_id WHERE k.token_hash = ?`, hashSecret(secret))
+	u, err := scanUser(scanPrefix{row, []any{&tid, &last}})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNoSession
 	}
@@ -586,10 +598,6 @@ func (s *Service) TokenUser(ctx context.Context, secret string) (*User, error) {
 			_, err := tx.Exec(ctx, `UPDATE api_tokens SET last_used = ? WHERE id = ?`, now, tid)
 			return err
 		})
-	}
-	u, err := s.Get(ctx, uid)
-	if err != nil {
-		return nil, err
 	}
 	if u.Disabled {
 		return nil, ErrNoSession

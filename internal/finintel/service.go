@@ -157,5 +157,5 @@ func visible(u *auth.User, t string) (string, []any) {
 	if !u.Can(auth.FinIntelRead) {
 		return "1 = 0", nil
 	}
-	return t + ".local_agencies LIKE ?", []any{"% " + u.Agency + " %"}
+	return store.HasWord(t + ".local_agencies"), []any{u.Agency}
 }

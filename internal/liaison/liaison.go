@@ -373,7 +373,7 @@ func (s *Service) visible(u *auth.User) (string, []any) {
 	if !u.Can(auth.LiaisonRead) {
 		return "1 = 0", nil
 	}
-	return "t.local_agencies LIKE ?", []any{"% " + u.Agency + " %"}
+	return store.HasWord("t.local_agencies"), []any{u.Agency}
 }
 
 // ThreadOfEnvelope returns the thread that a message envelope belongs to.

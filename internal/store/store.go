@@ -668,6 +668,15 @@ func Contains(text string) string {
 	return "%" + likeEscaper.Replace(strings.ToLower(text)) + "%"
 }
 
+// HasWord is the condition that the space-separated list in col (stored
+// as " A B C ") holds the word bound to its one parameter. The pattern is
+// built in SQL rather than bound whole: SQLite re-prepares a statement on
+// every run when the right side of LIKE is a bare parameter, since its
+// value might allow an index, and that parse costs more than the lookup.
+func HasWord(col string) string {
+	return col + " LIKE ('% ' || ? || ' %')"
+}
+
 // Now is the store's clock in Unix milliseconds, the unit of every time
 // column.
 func Now() int64 { return time.Now().UnixMilli() }
