@@ -22,12 +22,12 @@ import (
 // capped exponential backoff; nothing is dropped.
 //
 // Delivery is pipelined by one batch: while the receipts of batch N are
-// being stored, batch N+1 (the pending rows after N's last id) is already
-// on its way. The partner has applied N before it answers, so stream order
-// holds. Any error, deferral or idle moment drains the pipeline and starts
-// again from the oldest pending row; a batch whose receipts were never
-// stored is simply sent again, and the partner answers a replay with the
-// receipt it gave the first time.
+// being verified and stored, batch N+1 (the pending rows after N's last
+// id) is already on its way. The partner has applied N before it answers,
+// so stream order holds. Any error, deferral or idle moment drains the
+// pipeline and starts again from the oldest pending row; a batch whose
+// receipts were never stored (or did not verify) is simply sent again, and
+// the partner answers a replay with the receipt it gave the first time.
 func (l *Link) Run(ctx context.Context) error {
 	failures := 0
 	heartbeat := time.NewTimer(0)
@@ -67,7 +67,7 @@ func (l *Link) Run(ctx context.Context) error {
 		default:
 			prev, hadPrev := drain()
 			ch := make(chan storeResult, 1)
-			go func() { ch <- l.storeReceipts(ctx, rows, receipts) }()
+			go func() { ch <- l.settle(ctx, rows, receipts) }()
 			inflight, after = ch, rows[len(rows)-1].id
 			if hadPrev && prev.err != nil {
 				err = prev.err
@@ -133,9 +133,12 @@ func (l *Link) Run(ctx context.Context) error {
 	}
 }
 
+// deferred reports whether the partner deferred any envelope of a batch.
+// The receipts are not verified yet: this only decides to drain the
+// pipeline, and draining waits for the verification.
 func deferred(receipts []*Receipt) bool {
 	for _, rc := range receipts {
-		if rc.Status == StatusDeferred {
+		if rc == nil || rc.Status == StatusDeferred {
 			return true
 		}
 	}
@@ -164,8 +167,9 @@ type outRow struct {
 }
 
 // send posts the oldest pending envelopes after id after and returns them
-// with the partner's receipts, every one verified. No rows means nothing
-// to send.
+// with the partner's receipts, one for each, not yet verified: settle
+// verifies them off the path of the next batch. No rows means nothing to
+// send.
 func (l *Link) send(ctx context.Context, after int64) ([]outRow, []*Receipt, error) {
 	rows, err := l.nextBatch(ctx, after)
 	if err != nil || len(rows) == 0 {
@@ -179,14 +183,19 @@ func (l *Link) send(ctx context.Context, after int64) ([]outRow, []*Receipt, err
 	if err != nil {
 		return nil, nil, err
 	}
-	// Check every receipt before storing any: a receipt that does not
-	// verify means the answer cannot be trusted at all.
+	return rows, receipts, nil
+}
+
+// settle verifies every receipt of a batch and, if all verify, stores
+// them. A receipt that does not verify means the answer cannot be trusted
+// at all, so none is stored and the batch will be sent again.
+func (l *Link) settle(ctx context.Context, rows []outRow, receipts []*Receipt) storeResult {
 	bad := make([]error, len(receipts))
 	parallel(len(receipts), func(i int) { bad[i] = l.CheckReceipt(receipts[i], rows[i].env) })
 	if err := errors.Join(bad...); err != nil {
-		return nil, nil, err
+		return storeResult{pending: len(rows), err: err}
 	}
-	return rows, receipts, nil
+	return l.storeReceipts(ctx, rows, receipts)
 }
 
 // CheckReceipt verifies the partner's receipt for env as the delivery

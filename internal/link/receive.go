@@ -186,10 +186,16 @@ func (l *Link) logReceived(ctx context.Context, tx *store.Tx, it *incoming, kind
 	return nil
 }
 
-// prove signs one checkpoint for the log as this batch leaves it, attaches
-// an inclusion proof to every receipt whose envelope was logged, and
-// stores those receipts.
+// prove signs the batch's new receipts, on every core (a stored receipt
+// of a replay is signed already), and one checkpoint for the log as this
+// batch leaves it; it attaches an inclusion proof to every receipt whose
+// envelope was logged, and stores those receipts.
 func (l *Link) prove(ctx context.Context, tx *store.Tx, items []*incoming) error {
+	parallel(len(items), func(i int) {
+		if rc := items[i].receipt; rc.Sig == nil {
+			rc.Sign(l.cfg.Identity.Signing)
+		}
+	})
 	var cp *trustlog.Checkpoint
 	var prover *trustlog.Prover
 	for _, it := range items {
@@ -270,7 +276,7 @@ func (l *Link) quarantine(ctx context.Context, tx *store.Tx, it *incoming, rej *
 	return nil
 }
 
-// receipt builds and signs a receipt for a well-formed env.
+// receipt builds a receipt for a well-formed env; prove signs it.
 func (l *Link) receipt(env *Envelope, status, code, reason string, pos int64) *Receipt {
 	return l.receiptFor(env, env.Hash(), status, code, reason, pos)
 }
@@ -281,7 +287,6 @@ func (l *Link) receiptFor(env *Envelope, hash, status, code, reason string, pos 
 		From: l.self.Code, To: l.partner.Code, At: timestamp(time.Now()),
 		InboxPos: pos, Agreement: l.cfg.Agreement.HashHex(),
 	}
-	r.Sign(l.cfg.Identity.Signing)
 	return r
 }
 
