@@ -204,6 +204,28 @@ func TestHostileInput(t *testing.T) {
 		}
 	})
 
+	t.Run("two copies in one batch are applied once", func(t *testing.T) {
+		c.fresh()
+		cnt, _ := mx.Link.Counts(ctx)
+		e, next := c.envelope(nil), c.envelope(nil)
+		_, rs := c.send(e, e, next, e)
+		cnt2, _ := mx.Link.Counts(ctx)
+		for i, r := range rs {
+			if r.Status != link.StatusApplied || r.Log == nil {
+				t.Fatalf("receipt %d: %s, log proof %v", i, r.Status, r.Log != nil)
+			}
+			if _, err := link.VerifyLogProof(r, []*link.Envelope{e, e, next, e}[i], mx.Link.TrustLog().Keys()); err != nil {
+				t.Fatalf("receipt %d: %v", i, err)
+			}
+		}
+		if rs[0].InboxPos != rs[1].InboxPos || rs[0].InboxPos != rs[3].InboxPos || rs[0].InboxPos == rs[2].InboxPos {
+			t.Fatalf("inbox positions %d %d %d %d", rs[0].InboxPos, rs[1].InboxPos, rs[2].InboxPos, rs[3].InboxPos)
+		}
+		if cnt2.Received != cnt.Received+2 {
+			t.Fatalf("received %d → %d, want two more", cnt.Received, cnt2.Received)
+		}
+	})
+
 	t.Run("out of order is deferred, then applied", func(t *testing.T) {
 		c.fresh()
 		first := c.envelope(nil)

@@ -31,6 +31,8 @@ type incoming struct {
 	receipt   *Receipt
 	// Where the envelope was logged, and the row that keeps its receipt,
 	// once it has been applied or quarantined in this batch.
+	logged   bool // entry is to be appended to the log with the batch
+	entry    trustlog.Entry
 	logIndex int64
 	logEntry []byte
 	table    string
@@ -46,14 +48,20 @@ type incoming struct {
 func (l *Link) Receive(ctx context.Context, batch []json.RawMessage) ([]*Receipt, error) {
 	items := make([]*incoming, len(batch))
 	parallel(len(batch), func(i int) { items[i] = l.precheck(batch[i]) })
-	touched := map[string]bool{}
+	var st *batchState
 	err := l.cfg.DB.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		clear(touched)
+		var err error
+		if st, err = loadBatch(ctx, tx, items); err != nil {
+			return err
+		}
 		for _, it := range items {
-			it.receipt, it.table, it.logEntry = nil, "", nil
-			if err := l.receiveOne(ctx, tx, it, touched); err != nil {
+			it.receipt, it.table, it.logged, it.logEntry = nil, "", false, nil
+			if err := l.receiveOne(ctx, tx, it, st); err != nil {
 				return err
 			}
+		}
+		if err := st.saveStreams(ctx, tx); err != nil {
+			return err
 		}
 		return l.prove(ctx, tx, items)
 	})
@@ -70,7 +78,7 @@ func (l *Link) Receive(ctx context.Context, batch []json.RawMessage) ([]*Receipt
 			l.log.Warn("envelope rejected", "envelope", it.receipt.EnvelopeID, "code", it.receipt.Code, "reason", it.receipt.Reason)
 		}
 	}
-	for s := range touched {
+	for s := range st.touched {
 		l.cfg.Hub.Publish(live.Event{Topic: "stream", Key: s})
 	}
 	if quarantined {
@@ -105,34 +113,29 @@ func (l *Link) precheck(raw []byte) *incoming {
 	return it
 }
 
-func (l *Link) receiveOne(ctx context.Context, tx *store.Tx, it *incoming, touched map[string]bool) error {
+func (l *Link) receiveOne(ctx context.Context, tx *store.Tx, it *incoming, st *batchState) error {
 	env := it.env
 	if !it.authentic {
 		return l.quarantine(ctx, tx, it, it.reject)
 	}
-	// A replay gets the receipt it had the first time.
-	var prior []byte
-	err := tx.QueryRow(ctx, `SELECT receipt FROM inbox WHERE envelope_id = ?`, env.ID).Scan(&prior)
-	if err == nil {
-		return it.setStored(prior)
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("looking up envelope %s: %w", env.ID, err)
+	// A replay gets the receipt it had the first time; a copy later in the
+	// same batch shares the first copy's receipt.
+	if first, ok := st.here[env.ID]; ok && first.table != "" {
+		it.receipt = first.receipt
+		return nil
 	}
-	err = tx.QueryRow(ctx, `SELECT receipt FROM quarantine WHERE envelope_id = ? ORDER BY id LIMIT 1`, env.ID).Scan(&prior)
-	if err == nil {
+	if prior, ok := st.applied[env.ID]; ok {
+		return it.setStored(prior)
+	}
+	if prior, ok := st.quarantined[env.ID]; ok {
 		if _, err := tx.Exec(ctx, `UPDATE quarantine SET times_seen = times_seen + 1 WHERE envelope_id = ?`, env.ID); err != nil {
 			return fmt.Errorf("counting a replay: %w", err)
 		}
 		return it.setStored(prior)
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("looking up envelope %s: %w", env.ID, err)
 	}
+	st.here[env.ID] = it
 
-	var last int64
-	err = tx.QueryRow(ctx, `SELECT last_seq FROM inbox_stream WHERE stream = ?`, env.Stream).Scan(&last)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("reading stream %s: %w", env.Stream, err)
-	}
+	last := st.streams[env.Stream]
 	switch {
 	case env.Seq > last+1:
 		it.receipt = l.receipt(env, StatusDeferred, CodeOutOfOrder, fmt.Sprintf("stream %s is at %d; send %d first", env.Stream, last, last+1), 0)
@@ -140,16 +143,14 @@ func (l *Link) receiveOne(ctx context.Context, tx *store.Tx, it *incoming, touch
 	case env.Seq <= last:
 		return l.quarantine(ctx, tx, it, &RejectError{Code: CodeSequenceConflict, Reason: fmt.Sprintf("stream %s already has envelope %d from another id", env.Stream, env.Seq)})
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO inbox_stream (stream, last_seq) VALUES (?, ?) ON CONFLICT (stream) DO UPDATE SET last_seq = excluded.last_seq`, env.Stream, env.Seq); err != nil {
-		return fmt.Errorf("advancing stream %s: %w", env.Stream, err)
-	}
+	st.advance(env.Stream, env.Seq)
 	if it.reject != nil {
 		// Authentic but refused: it still takes its place in the stream, so
 		// the envelopes after it are not held up.
 		return l.quarantine(ctx, tx, it, it.reject)
 	}
 	h := l.handlers[env.Kind+"/"+fmt.Sprint(env.Version)]
-	err = tx.Savepoint(ctx, func() error { return h.Apply(ctx, tx, env) })
+	err := tx.Savepoint(ctx, func() error { return h.Apply(ctx, tx, env) })
 	var rej *RejectError
 	if errors.As(err, &rej) {
 		return l.quarantine(ctx, tx, it, rej)
@@ -162,27 +163,40 @@ func (l *Link) receiveOne(ctx context.Context, tx *store.Tx, it *incoming, touch
 		return fmt.Errorf("recording envelope %s in the inbox: %w", env.ID, err)
 	}
 	it.receipt = l.receipt(env, StatusApplied, "", "", id)
-	if err := l.logReceived(ctx, tx, it, trustlog.KindEnvelopeReceived, "status=applied"); err != nil {
-		return err
-	}
+	l.logReceived(it, trustlog.KindEnvelopeReceived, "status=applied")
 	it.table, it.rowID = "inbox", id
-	touched[env.Stream] = true
+	st.touched[env.Stream] = true
 	return nil
 }
 
-// logReceived appends the entry that records it and remembers where.
-func (l *Link) logReceived(ctx context.Context, tx *store.Tx, it *incoming, kind, detail string) error {
-	e := trustlog.Entry{At: time.Now(), Kind: kind, Actor: "node:" + l.partner.Code, Object: "envelope:" + it.receipt.EnvelopeID,
-		Digest: it.receipt.EnvelopeHash, Detail: detail}
+// logReceived prepares the entry that records it; prove appends the
+// batch's entries to the log together.
+func (l *Link) logReceived(it *incoming, kind, detail string) {
+	e := trustlog.Entry{At: time.Now().UTC().Truncate(time.Millisecond), Kind: kind, Actor: "node:" + l.partner.Code,
+		Object: "envelope:" + it.receipt.EnvelopeID, Digest: it.receipt.EnvelopeHash, Detail: detail}
 	if it.receipt.EnvelopeID == "" {
 		e.Object = "request:" + strings.TrimPrefix(it.receipt.EnvelopeHash, "raw:")
 	}
-	idx, err := l.cfg.Log.Append(ctx, tx, e)
+	it.entry, it.logged = e, true
+}
+
+// appendLogged appends the entries of items, in order, in one go, and
+// remembers where each went.
+func (l *Link) appendLogged(ctx context.Context, tx *store.Tx, items []*incoming) error {
+	var entries []trustlog.Entry
+	var owners []*incoming
+	for _, it := range items {
+		if it.logged {
+			entries, owners = append(entries, it.entry), append(owners, it)
+		}
+	}
+	idx, err := l.cfg.Log.Append(ctx, tx, entries...)
 	if err != nil {
 		return err
 	}
-	e.At = e.At.UTC().Truncate(time.Millisecond)
-	it.logIndex, it.logEntry = idx[0], e.Encode()
+	for i, it := range owners {
+		it.logIndex, it.logEntry, it.logged = idx[i], it.entry.Encode(), false
+	}
 	return nil
 }
 
@@ -191,11 +205,19 @@ func (l *Link) logReceived(ctx context.Context, tx *store.Tx, it *incoming, kind
 // batch leaves it; it attaches an inclusion proof to every receipt whose
 // envelope was logged, and stores those receipts.
 func (l *Link) prove(ctx context.Context, tx *store.Tx, items []*incoming) error {
-	parallel(len(items), func(i int) {
-		if rc := items[i].receipt; rc.Sig == nil {
-			rc.Sign(l.cfg.Identity.Signing)
+	if err := l.appendLogged(ctx, tx, items); err != nil {
+		return err
+	}
+	var unsigned []*Receipt
+	seen := map[*Receipt]bool{}
+	for _, it := range items {
+		// Copies of one envelope in a batch share a receipt: sign it once.
+		if rc := it.receipt; rc.Sig == nil && !seen[rc] {
+			seen[rc] = true
+			unsigned = append(unsigned, rc)
 		}
-	})
+	}
+	parallel(len(unsigned), func(i int) { unsigned[i].Sign(l.cfg.Identity.Signing) })
 	var cp *trustlog.Checkpoint
 	var prover *trustlog.Prover
 	for _, it := range items {
@@ -269,9 +291,7 @@ func (l *Link) quarantine(ctx context.Context, tx *store.Tx, it *incoming, rej *
 	if err != nil {
 		return fmt.Errorf("quarantining an envelope: %w", err)
 	}
-	if err := l.logReceived(ctx, tx, it, trustlog.KindEnvelopeRejected, "code="+rej.Code); err != nil {
-		return err
-	}
+	l.logReceived(it, trustlog.KindEnvelopeRejected, "code="+rej.Code)
 	it.table, it.rowID = "quarantine", id
 	return nil
 }
