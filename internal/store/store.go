@@ -248,6 +248,21 @@ type Tx struct {
 	dialect     Dialect
 	afterCommit []func()
 	savepoint   int
+	memo        map[any]any
+}
+
+// Memo returns what SetMemo kept under key in this transaction, or nil.
+// A memo describes the transaction's own writes (the log's size, say), so
+// rolling back a savepoint forgets every memo.
+func (t *Tx) Memo(key any) any { return t.memo[key] }
+
+// SetMemo keeps v under key until the transaction ends or a savepoint is
+// rolled back.
+func (t *Tx) SetMemo(key, v any) {
+	if t.memo == nil {
+		t.memo = map[any]any{}
+	}
+	t.memo[key] = v
 }
 
 func (t *Tx) Dialect() Dialect { return t.dialect }
@@ -332,6 +347,7 @@ func (t *Tx) Savepoint(ctx context.Context, f func() error) error {
 	n := len(t.afterCommit)
 	if err := f(); err != nil {
 		t.afterCommit = t.afterCommit[:n]
+		t.memo = nil
 		if _, rerr := t.tx.ExecContext(sctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
 			return errors.Join(err, fmt.Errorf("%w: rolling back: %w", errSavepoint, rerr))
 		}

@@ -93,11 +93,18 @@ func (l *Log) Append(ctx context.Context, tx *store.Tx, entries ...Entry) ([]int
 			return nil, fmt.Errorf("locking the log: %w", err)
 		}
 	}
-	size, err := Size(ctx, tx)
-	if err != nil {
-		return nil, err
+	// Within one transaction, appends after the first know the size and
+	// the hashes they build on.
+	t, _ := tx.Memo(tailKey{}).(*tail)
+	if t == nil {
+		size, err := Size(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		t = &tail{size: size, blobs: map[int64][]byte{}}
+		tx.SetMemo(tailKey{}, t)
 	}
-	overlay := make(map[int64][]byte, len(entries))
+	size, overlay := t.size, t.blobs
 	r := hashReader(ctx, tx, overlay)
 	type row struct {
 		idx    int64
@@ -133,11 +140,22 @@ func (l *Log) Append(ctx context.Context, tx *store.Tx, entries ...Entry) ([]int
 			args = append(args, rw.idx, rw.e.At.UnixMilli(), clean(rw.e.Kind), clean(rw.e.Actor), clean(rw.e.Object), rw.data, rw.hashes)
 		}
 		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			tx.SetMemo(tailKey{}, nil)
 			return nil, fmt.Errorf("appending to the log: %w", err)
 		}
 	}
+	t.size += int64(len(entries))
 	return out, nil
 }
+
+// tail is what a transaction's appends remember about the log's end: its
+// size, and the stored hashes of records written or read so far.
+type tail struct {
+	size  int64
+	blobs map[int64][]byte // record index → its stored hashes
+}
+
+type tailKey struct{}
 
 // Size is the number of entries in the log as q sees it.
 func Size(ctx context.Context, q store.Querier) (int64, error) {
@@ -149,7 +167,8 @@ func Size(ctx context.Context, q store.Querier) (int64, error) {
 }
 
 // hashReader reads stored hashes through q, preferring overlay (record
-// index → its stored hashes) for records not yet written.
+// index → its stored hashes) for records not yet written or read before,
+// and adds what it reads to overlay.
 func hashReader(ctx context.Context, q store.Querier, overlay map[int64][]byte) tlog.HashReader {
 	return tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
 		out := make([]tlog.Hash, len(indexes))
@@ -193,6 +212,9 @@ func hashReader(ctx context.Context, q store.Querier, overlay map[int64][]byte) 
 						rows.Close()
 						return nil, fmt.Errorf("record %d: %w", rec, err)
 					}
+				}
+				if overlay != nil {
+					overlay[rec] = blob
 				}
 				found++
 			}

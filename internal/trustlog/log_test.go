@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -64,10 +65,28 @@ func TestLogMatchesTlogAndProofsCheck(t *testing.T) {
 			var datas [][]byte
 			add := func(entries ...trustlog.Entry) {
 				err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-					idx, err := l.Append(ctx, tx, entries...)
+					// Several appends in one transaction, with one in a
+					// savepoint that is rolled back between them: later
+					// appends build on what the transaction really holds.
+					half := len(entries) / 2
+					idx, err := l.Append(ctx, tx, entries[:half]...)
 					if err != nil {
 						return err
 					}
+					undone := errors.New("undone")
+					if err := tx.Savepoint(ctx, func() error {
+						if _, err := l.Append(ctx, tx, entries...); err != nil {
+							return err
+						}
+						return undone
+					}); !errors.Is(err, undone) {
+						return fmt.Errorf("savepoint: %v", err)
+					}
+					rest, err := l.Append(ctx, tx, entries[half:]...)
+					if err != nil {
+						return err
+					}
+					idx = append(idx, rest...)
 					for i, e := range entries {
 						if idx[i] != int64(len(datas)) {
 							return fmt.Errorf("entry got index %d, want %d", idx[i], len(datas))
