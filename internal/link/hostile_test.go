@@ -44,7 +44,8 @@ func newPartnerClient(t *testing.T, p *demo.Pair) *partnerClient {
 	mxParty, _ := mx.Agreement.Party("MX")
 	mxPub, _ := identity.ParsePublicKey(mxParty.SigningKey)
 	return &partnerClient{t: t, pair: p, us: us, usKey: us.Signing, mxPub: mxPub,
-		http: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		// A minute: the oversized body is ~28 MB of JSON, slow under -race on two busy cores.
+		http: &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{
 			MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{us.TLS}, InsecureSkipVerify: true,
 		}}},
 		url: "https://" + mx.FederationAddr(), ag: mx.Agreement.HashHex(), stream: "liaison:" + link.NewID()}
