@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"puente/internal/store"
 )
@@ -45,7 +44,7 @@ func loadBatch(ctx context.Context, tx *store.Tx, items []*incoming) (*batchStat
 	load := func(what, q string, args []any, scan func(rows *sql.Rows) error) error {
 		for start := 0; start < len(args); start += lookupChunk {
 			part := args[start:min(start+lookupChunk, len(args))]
-			rows, err := tx.Query(ctx, fmt.Sprintf(q, strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")), part...)
+			rows, err := tx.Query(ctx, fmt.Sprintf(q, store.Params(len(part))), part...)
 			if err != nil {
 				return fmt.Errorf("looking up %s: %w", what, err)
 			}
@@ -102,7 +101,7 @@ func (st *batchState) saveStreams(ctx context.Context, tx *store.Tx) error {
 	}
 	for start := 0; start < len(args); start += 2 * lookupChunk {
 		part := args[start:min(start+2*lookupChunk, len(args))]
-		q := `INSERT INTO inbox_stream (stream, last_seq) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?), ", len(part)/2), ", ") +
+		q := `INSERT INTO inbox_stream (stream, last_seq) VALUES ` + store.Tuples(len(part)/2, 2) +
 			` ON CONFLICT (stream) DO UPDATE SET last_seq = excluded.last_seq`
 		if _, err := tx.Exec(ctx, q, part...); err != nil {
 			return fmt.Errorf("advancing streams: %w", err)

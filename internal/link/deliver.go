@@ -1,20 +1,20 @@
 package link
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"golang.org/x/mod/sumdb/tlog"
-	"puente/internal/trustlog"
-
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
 
+	"golang.org/x/mod/sumdb/tlog"
+
 	"puente/internal/live"
 	"puente/internal/store"
+	"puente/internal/trustlog"
 )
 
 // Run is the delivery worker: it sends the outbox to the partner in order,

@@ -130,7 +130,7 @@ func (s *Service) StartJob(ctx context.Context, actor string, subjects []Subject
 		const chunk = 200
 		for start := 0; start < len(items); start += chunk {
 			part := items[start:min(start+chunk, len(items))]
-			q := `INSERT INTO match_job_items (job_id, seq, subject_ref, key) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", len(part)), ", ")
+			q := `INSERT INTO match_job_items (job_id, seq, subject_ref, key) VALUES ` + store.Tuples(len(part), 4)
 			args := make([]any, 0, 4*len(part))
 			for i, it := range part {
 				args = append(args, id, start+i, it.ref, it.key)

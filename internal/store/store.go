@@ -684,6 +684,15 @@ func Contains(text string) string {
 	return "%" + likeEscaper.Replace(strings.ToLower(text)) + "%"
 }
 
+// Params is n placeholders for an IN list: "?, ?, ?".
+func Params(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+// Tuples is n rows of width placeholders for a multi-row VALUES list:
+// "(?, ?), (?, ?)".
+func Tuples(n, width int) string {
+	return strings.TrimSuffix(strings.Repeat("("+Params(width)+"), ", n), ", ")
+}
+
 // HasWord is the condition that the space-separated list in col (stored
 // as " A B C ") holds the word bound to its one parameter. The pattern is
 // built in SQL rather than bound whole: SQLite re-prepares a statement on

@@ -179,7 +179,7 @@ type Report struct {
 func Reports(ctx context.Context, q store.Querier, ids []string, limit int) ([]Report, error) {
 	where, args := "1 = 1", []any{}
 	if len(ids) > 0 {
-		where = "envelope_id IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
+		where = "envelope_id IN (" + store.Params(len(ids)) + ")"
 		for _, id := range ids {
 			args = append(args, id)
 		}

@@ -133,7 +133,7 @@ func (l *Log) Append(ctx context.Context, tx *store.Tx, entries ...Entry) ([]int
 	for start := 0; start < len(rows); start += chunk {
 		part := rows[start:min(start+chunk, len(rows))]
 		q := `INSERT INTO log_entries (idx, at, kind, actor, object, data, hashes) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", len(part)), ", ")
+			store.Tuples(len(part), 7)
 		args := make([]any, 0, 7*len(part))
 		for i, rw := range part {
 			out[start+i] = rw.idx
@@ -195,7 +195,7 @@ func hashReader(ctx context.Context, q store.Querier, overlay map[int64][]byte) 
 			for i, r := range part {
 				args[i] = r
 			}
-			rows, err := q.Query(ctx, `SELECT idx, hashes FROM log_entries WHERE idx IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")+`)`, args...)
+			rows, err := q.Query(ctx, `SELECT idx, hashes FROM log_entries WHERE idx IN (`+store.Params(len(part))+`)`, args...)
 			if err != nil {
 				return nil, fmt.Errorf("reading log hashes: %w", err)
 			}
