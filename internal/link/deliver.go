@@ -163,8 +163,13 @@ type outRow struct {
 	stream  string
 	created int64
 	raw     []byte
-	env     *Envelope
+	ref     envelopeRef
 }
+
+// envelopeRef names an envelope the way its receipt does.
+type envelopeRef struct{ id, hash string }
+
+func (e *Envelope) ref() envelopeRef { return envelopeRef{e.ID, e.Hash()} }
 
 // send posts the oldest pending envelopes after id after and returns them
 // with the partner's receipts, one for each, not yet verified: settle
@@ -175,7 +180,7 @@ func (l *Link) send(ctx context.Context, after int64) ([]outRow, []*Receipt, err
 	if err != nil || len(rows) == 0 {
 		return nil, nil, err
 	}
-	raws := make([]json.RawMessage, len(rows))
+	raws := make([][]byte, len(rows))
 	for i, r := range rows {
 		raws[i] = r.raw
 	}
@@ -191,7 +196,7 @@ func (l *Link) send(ctx context.Context, after int64) ([]outRow, []*Receipt, err
 // at all, so none is stored and the batch will be sent again.
 func (l *Link) settle(ctx context.Context, rows []outRow, receipts []*Receipt) storeResult {
 	bad := make([]error, len(receipts))
-	parallel(len(receipts), func(i int) { bad[i] = l.CheckReceipt(receipts[i], rows[i].env) })
+	parallel(len(receipts), func(i int) { bad[i] = l.checkReceipt(receipts[i], rows[i].ref) })
 	if err := errors.Join(bad...); err != nil {
 		return storeResult{pending: len(rows), err: err}
 	}
@@ -202,15 +207,17 @@ func (l *Link) settle(ctx context.Context, rows []outRow, receipts []*Receipt) s
 // worker does before it takes it as final: signed by the partner's key,
 // answering exactly env, and, unless deferred, proving that the partner
 // logged env in its transparency log.
-func (l *Link) CheckReceipt(rc *Receipt, env *Envelope) error {
+func (l *Link) CheckReceipt(rc *Receipt, env *Envelope) error { return l.checkReceipt(rc, env.ref()) }
+
+func (l *Link) checkReceipt(rc *Receipt, env envelopeRef) error {
 	switch {
 	case rc == nil || !rc.VerifySig(l.partnerKey):
-		return fmt.Errorf("receipt for %s is not signed by the partner's key", env.ID)
-	case rc.EnvelopeID != env.ID || rc.EnvelopeHash != env.Hash() || rc.From != l.partner.Code || rc.To != l.self.Code:
-		return fmt.Errorf("receipt for %s does not answer that envelope", env.ID)
+		return fmt.Errorf("receipt for %s is not signed by the partner's key", env.id)
+	case rc.EnvelopeID != env.id || rc.EnvelopeHash != env.hash || rc.From != l.partner.Code || rc.To != l.self.Code:
+		return fmt.Errorf("receipt for %s does not answer that envelope", env.id)
 	case rc.Status != StatusDeferred:
-		if err := l.checkLogged(rc, env); err != nil {
-			return fmt.Errorf("receipt for %s: %w", env.ID, err)
+		if _, err := verifyLogProof(rc, env, l.partnerLog, l.openCheckpoint); err != nil {
+			return fmt.Errorf("receipt for %s: %w", env.id, err)
 		}
 	}
 	return nil
@@ -219,11 +226,6 @@ func (l *Link) CheckReceipt(rc *Receipt, env *Envelope) error {
 // ErrNotLogged means a receipt does not prove that the partner logged the
 // envelope; such a receipt is not taken as delivery.
 var ErrNotLogged = errors.New("the receipt does not prove the partner logged the envelope")
-
-func (l *Link) checkLogged(rc *Receipt, env *Envelope) error {
-	_, err := verifyLogProof(rc, env, l.partnerLog, l.openCheckpoint)
-	return err
-}
 
 // openCheckpoint verifies a partner checkpoint, remembering the last few:
 // every receipt of a batch carries the same one.
@@ -254,10 +256,10 @@ func (l *Link) openCheckpoint(note []byte, k *trustlog.Keys) (*trustlog.Checkpoi
 // env with the receipt's outcome, and it is included in a checkpoint signed
 // with the receiver's log keys. It returns that checkpoint.
 func VerifyLogProof(rc *Receipt, env *Envelope, receiver *trustlog.Keys) (*trustlog.Checkpoint, error) {
-	return verifyLogProof(rc, env, receiver, trustlog.OpenCheckpoint)
+	return verifyLogProof(rc, env.ref(), receiver, trustlog.OpenCheckpoint)
 }
 
-func verifyLogProof(rc *Receipt, env *Envelope, receiver *trustlog.Keys, open func([]byte, *trustlog.Keys) (*trustlog.Checkpoint, error)) (*trustlog.Checkpoint, error) {
+func verifyLogProof(rc *Receipt, env envelopeRef, receiver *trustlog.Keys, open func([]byte, *trustlog.Keys) (*trustlog.Checkpoint, error)) (*trustlog.Checkpoint, error) {
 	if rc.Log == nil {
 		return nil, fmt.Errorf("%w: it carries no log proof", ErrNotLogged)
 	}
@@ -273,8 +275,8 @@ func verifyLogProof(rc *Receipt, env *Envelope, receiver *trustlog.Keys, open fu
 	if rc.Status == StatusRejected {
 		want = trustlog.KindEnvelopeRejected
 	}
-	if e.Kind != want || e.Object != "envelope:"+env.ID || e.Digest != env.Hash() {
-		return nil, fmt.Errorf("%w: the entry records %s of %s, not %s of %s", ErrNotLogged, e.Kind, e.Object, want, "envelope:"+env.ID)
+	if e.Kind != want || e.Object != "envelope:"+env.id || e.Digest != env.hash {
+		return nil, fmt.Errorf("%w: the entry records %s of %s, not %s of %s", ErrNotLogged, e.Kind, e.Object, want, "envelope:"+env.id)
 	}
 	if rc.Log.Index < 0 || rc.Log.Index >= cp.Size {
 		return nil, fmt.Errorf("%w: entry %d is outside checkpoint %d", ErrNotLogged, rc.Log.Index, cp.Size)
@@ -386,7 +388,7 @@ func (l *Link) nextBatch(ctx context.Context, after int64) ([]outRow, error) {
 	if first == 0 {
 		return nil, nil
 	}
-	rs, err := q.Query(ctx, `SELECT id, stream, created_at, raw FROM outbox WHERE state = 'pending' AND id >= ? AND id <= ? ORDER BY id`, first, last)
+	rs, err := q.Query(ctx, `SELECT id, stream, created_at, raw, envelope_id, envelope_hash FROM outbox WHERE state = 'pending' AND id >= ? AND id <= ? ORDER BY id`, first, last)
 	if err != nil {
 		return nil, fmt.Errorf("reading the outbox: %w", err)
 	}
@@ -394,14 +396,17 @@ func (l *Link) nextBatch(ctx context.Context, after int64) ([]outRow, error) {
 	var out []outRow
 	for rs.Next() {
 		var r outRow
-		if err := rs.Scan(&r.id, &r.stream, &r.created, &r.raw); err != nil {
+		if err := rs.Scan(&r.id, &r.stream, &r.created, &r.raw, &r.ref.id, &r.ref.hash); err != nil {
 			return nil, fmt.Errorf("reading the outbox: %w", err)
 		}
-		var e Envelope
-		if err := json.Unmarshal(r.raw, &e); err != nil {
-			return nil, fmt.Errorf("outbox row %d is corrupt: %w", r.id, err)
+		if r.ref.hash == "" {
+			// Written before the outbox kept the hash.
+			var e Envelope
+			if err := json.Unmarshal(r.raw, &e); err != nil {
+				return nil, fmt.Errorf("outbox row %d is corrupt: %w", r.id, err)
+			}
+			r.ref = e.ref()
 		}
-		r.env = &e
 		out = append(out, r)
 	}
 	return out, rs.Err()

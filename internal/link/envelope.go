@@ -56,19 +56,30 @@ var ErrMalformed = errors.New("malformed envelope")
 
 // appendField appends a length-prefixed field: 4-byte big-endian length,
 // then the bytes.
-func appendField(b []byte, f []byte) []byte {
+func appendField[T string | []byte](b []byte, f T) []byte {
 	b = binary.BigEndian.AppendUint32(b, uint32(len(f)))
 	return append(b, f...)
+}
+
+// fieldsLen is the encoded length of fields, each length-prefixed.
+func fieldsLen(fields ...string) int {
+	n := 0
+	for _, f := range fields {
+		n += 4 + len(f)
+	}
+	return n
 }
 
 // SigningInput is the canonical encoding that the signature covers: the
 // tag "puente/envelope/v1" and then id, kind, version, stream, seq, from,
 // to, created, agreement, caveats and body, each length-prefixed.
 func (e *Envelope) SigningInput() []byte {
-	b := make([]byte, 0, 128+len(e.Caveats)+len(e.Body))
-	b = appendField(b, []byte(envelopeTag))
-	for _, f := range []string{e.ID, e.Kind, strconv.Itoa(e.Version), e.Stream, strconv.FormatInt(e.Seq, 10), e.From, e.To, e.Created, e.Agreement} {
-		b = appendField(b, []byte(f))
+	// Every envelope is hashed, signed or verified several times on its
+	// way: build the input in one allocation.
+	fields := [...]string{envelopeTag, e.ID, e.Kind, strconv.Itoa(e.Version), e.Stream, strconv.FormatInt(e.Seq, 10), e.From, e.To, e.Created, e.Agreement}
+	b := make([]byte, 0, fieldsLen(fields[:]...)+4+len(e.Caveats)+4+len(e.Body))
+	for _, f := range fields {
+		b = appendField(b, f)
 	}
 	b = appendField(b, e.Caveats)
 	return appendField(b, e.Body)
@@ -207,9 +218,10 @@ const receiptTag = "puente/receipt/v1"
 
 // SigningInput is the canonical encoding the receipt signature covers.
 func (r *Receipt) SigningInput() []byte {
-	b := appendField(nil, []byte(receiptTag))
-	for _, f := range []string{r.EnvelopeID, r.EnvelopeHash, r.Status, r.Code, r.Reason, r.From, r.To, r.At, strconv.FormatInt(r.InboxPos, 10), r.Agreement} {
-		b = appendField(b, []byte(f))
+	fields := [...]string{receiptTag, r.EnvelopeID, r.EnvelopeHash, r.Status, r.Code, r.Reason, r.From, r.To, r.At, strconv.FormatInt(r.InboxPos, 10), r.Agreement}
+	b := make([]byte, 0, fieldsLen(fields[:]...))
+	for _, f := range fields {
+		b = appendField(b, f)
 	}
 	return b
 }

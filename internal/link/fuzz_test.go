@@ -47,3 +47,36 @@ func TestSigningInputSeparatesFields(t *testing.T) {
 		t.Fatal("different envelopes share a signing input")
 	}
 }
+
+// TestSigningInputsFollowTheSpec rebuilds both signing inputs from
+// docs/protocol.md §3 and §5 byte by byte, so that a change to how the
+// code assembles them cannot change what is signed.
+func TestSigningInputsFollowTheSpec(t *testing.T) {
+	f := func(parts ...string) []byte {
+		var b []byte
+		for _, p := range parts {
+			b = append(b, byte(len(p)>>24), byte(len(p)>>16), byte(len(p)>>8), byte(len(p)))
+			b = append(b, p...)
+		}
+		return b
+	}
+	e := &Envelope{ID: "ABCDEFGHIJKLMNOPQRSTUVWXYZ", Kind: "liaison.message", Version: 12, Stream: "liaison:T", Seq: 1234567890123,
+		From: "MX", To: "US", Created: "2026-01-02T03:04:05.123Z", Agreement: string(bytes.Repeat([]byte("a"), 64)),
+		Caveats: []byte(`{"classification":"restricted"}`), Body: bytes.Repeat([]byte{0, 0xff}, 300)}
+	want := f("puente/envelope/v1", e.ID, e.Kind, "12", e.Stream, "1234567890123", "MX", "US", e.Created, e.Agreement,
+		string(e.Caveats), string(e.Body))
+	if got := e.SigningInput(); !bytes.Equal(got, want) {
+		t.Errorf("envelope signing input:\n got %x\nwant %x", got, want)
+	}
+	empty := &Envelope{}
+	if got, want := empty.SigningInput(), f("puente/envelope/v1", "", "", "0", "", "0", "", "", "", "", "", ""); !bytes.Equal(got, want) {
+		t.Errorf("empty envelope signing input:\n got %x\nwant %x", got, want)
+	}
+	r := &Receipt{EnvelopeID: e.ID, EnvelopeHash: e.Hash(), Status: StatusRejected, Code: CodeInvalidContent, Reason: "ünïcode reason",
+		From: "US", To: "MX", At: "2026-01-02T03:04:06Z", InboxPos: 42, Agreement: e.Agreement}
+	want = f("puente/receipt/v1", r.EnvelopeID, r.EnvelopeHash, "rejected", "invalid_content", "ünïcode reason", "US", "MX",
+		r.At, "42", r.Agreement)
+	if got := r.SigningInput(); !bytes.Equal(got, want) {
+		t.Errorf("receipt signing input:\n got %x\nwant %x", got, want)
+	}
+}

@@ -254,12 +254,13 @@ func (l *Link) Enqueue(ctx context.Context, tx *store.Tx, o Outgoing) (*Envelope
 	if err != nil {
 		return nil, fmt.Errorf("encoding envelope: %w", err)
 	}
+	hash := e.Hash()
 	if _, err := l.cfg.Log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: trustlog.KindEnvelopeSent,
-		Actor: "node:" + e.From, Object: "envelope:" + e.ID, Digest: e.Hash(), Detail: "kind=" + e.Kind}); err != nil {
+		Actor: "node:" + e.From, Object: "envelope:" + e.ID, Digest: hash, Detail: "kind=" + e.Kind}); err != nil {
 		return nil, err
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO outbox (envelope_id, stream, seq, kind, raw, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		e.ID, e.Stream, e.Seq, e.Kind, raw, store.Now()); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO outbox (envelope_id, envelope_hash, stream, seq, kind, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		e.ID, hash, e.Stream, e.Seq, e.Kind, raw, store.Now()); err != nil {
 		return nil, fmt.Errorf("writing outbox: %w", err)
 	}
 	tx.AfterCommit(l.Wake)

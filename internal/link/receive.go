@@ -29,6 +29,9 @@ type incoming struct {
 	authentic bool // signed by the partner's key, from the partner, to us
 	reject    *RejectError
 	receipt   *Receipt
+	// receiptJSON is the receipt as stored, once it is final: the answer
+	// to the sender reuses it rather than encoding the receipt again.
+	receiptJSON []byte
 	// Where the envelope was logged, and the row that keeps its receipt,
 	// once it has been applied or quarantined in this batch.
 	logged   bool // entry is to be appended to the log with the batch
@@ -46,6 +49,49 @@ type incoming struct {
 //
 // An error means nothing was applied and the sender should retry.
 func (l *Link) Receive(ctx context.Context, batch []json.RawMessage) ([]*Receipt, error) {
+	items, err := l.receive(ctx, batch)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Receipt, len(items))
+	for i, it := range items {
+		out[i] = it.receipt
+	}
+	return out, nil
+}
+
+// receiptsJSON is the answer to a delivery, {"receipts":[…]}, built from
+// the stored receipts.
+func receiptsJSON(items []*incoming) ([]byte, error) {
+	parts := make([][]byte, len(items))
+	n := len(`{"receipts":[]}`) + len(items)
+	for i, it := range items {
+		parts[i] = it.receiptJSON
+		if parts[i] == nil {
+			var err error
+			if parts[i], err = json.Marshal(it.receipt); err != nil {
+				return nil, fmt.Errorf("encoding a receipt: %w", err)
+			}
+		}
+		n += len(parts[i])
+	}
+	return joinJSON(make([]byte, 0, n), `{"receipts":[`, parts, `]}`), nil
+}
+
+// joinJSON appends prefix, the JSON values parts separated by commas, and
+// suffix to b.
+func joinJSON(b []byte, prefix string, parts [][]byte, suffix string) []byte {
+	b = append(b, prefix...)
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, p...)
+	}
+	return append(b, suffix...)
+}
+
+func (l *Link) receive(ctx context.Context, batch []json.RawMessage) ([]*incoming, error) {
 	items := make([]*incoming, len(batch))
 	parallel(len(batch), func(i int) { items[i] = l.precheck(batch[i]) })
 	var st *batchState
@@ -55,7 +101,7 @@ func (l *Link) Receive(ctx context.Context, batch []json.RawMessage) ([]*Receipt
 			return err
 		}
 		for _, it := range items {
-			it.receipt, it.table, it.logged, it.logEntry = nil, "", false, nil
+			it.receipt, it.receiptJSON, it.table, it.logged, it.logEntry = nil, nil, "", false, nil
 			if err := l.receiveOne(ctx, tx, it, st); err != nil {
 				return err
 			}
@@ -68,10 +114,8 @@ func (l *Link) Receive(ctx context.Context, batch []json.RawMessage) ([]*Receipt
 	if err != nil {
 		return nil, fmt.Errorf("applying a batch from %s: %w", l.partner.Code, err)
 	}
-	out := make([]*Receipt, len(items))
 	quarantined := false
-	for i, it := range items {
-		out[i] = it.receipt
+	for _, it := range items {
 		l.metrics.received.WithLabelValues(it.receipt.Status).Inc()
 		if it.receipt.Status == StatusRejected {
 			quarantined = true
@@ -84,7 +128,7 @@ func (l *Link) Receive(ctx context.Context, batch []json.RawMessage) ([]*Receipt
 	if quarantined {
 		l.cfg.Hub.Publish(live.Event{Topic: "quarantine"})
 	}
-	return out, nil
+	return items, nil
 }
 
 // precheck decodes and authenticates one envelope without touching the
@@ -251,6 +295,7 @@ func (l *Link) prove(ctx context.Context, tx *store.Tx, items []*incoming) error
 		if _, err := tx.Exec(ctx, q, rb, it.rowID); err != nil {
 			return fmt.Errorf("storing the receipt for %s: %w", it.receipt.EnvelopeID, err)
 		}
+		it.receiptJSON = rb
 	}
 	return nil
 }
@@ -260,7 +305,7 @@ func (it *incoming) setStored(raw []byte) error {
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return fmt.Errorf("reading a stored receipt: %w", err)
 	}
-	it.receipt = &r
+	it.receipt, it.receiptJSON = &r, raw
 	return nil
 }
 

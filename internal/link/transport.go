@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"puente/internal/identity"
@@ -75,9 +76,9 @@ type hello struct {
 }
 
 func (h *hello) signingInput() []byte {
-	b := appendField(nil, []byte("puente/hello/v1"))
+	b := appendField(nil, "puente/hello/v1")
 	for _, f := range []string{h.Party, h.Agreement, h.Time} {
-		b = appendField(b, []byte(f))
+		b = appendField(b, f)
 	}
 	return b
 }
@@ -198,7 +199,7 @@ func (l *Link) serveEnvelopes(w http.ResponseWriter, r *http.Request) {
 	if !l.checkAgreementHeader(w, r) {
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequest))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, maxRequest), r.ContentLength, maxRequest)
 	if err != nil {
 		l.rejectWhole(w, r.Context(), body, CodeTooLarge, "the request is larger than "+fmt.Sprint(maxRequest)+" bytes")
 		return
@@ -208,13 +209,32 @@ func (l *Link) serveEnvelopes(w http.ResponseWriter, r *http.Request) {
 		l.rejectWhole(w, r.Context(), body, CodeMalformed, "the request is not a JSON object with an \"envelopes\" array")
 		return
 	}
-	receipts, err := l.Receive(r.Context(), b.Envelopes)
+	items, err := l.receive(r.Context(), b.Envelopes)
+	var answer []byte
+	if err == nil {
+		answer, err = receiptsJSON(items)
+	}
 	if err != nil {
 		l.log.Error("receiving a batch", "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporary", "message": "the node could not apply the batch; send it again"})
 		return
 	}
-	writeJSON(w, http.StatusOK, receiptBatch{Receipts: receipts})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(answer)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(answer)
+}
+
+// readBody reads all of r, at most limit bytes, into a buffer sized from
+// the announced length when there is one: delivery bodies run to
+// megabytes, and growing a buffer by doubling copies them several times.
+func readBody(r io.Reader, announced, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if announced > 0 && announced <= limit {
+		buf.Grow(int(announced) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
 // rejectWhole quarantines a request that is not a batch at all and answers
@@ -291,11 +311,14 @@ func (l *Link) mismatchFrom(body []byte) error {
 }
 
 // post sends one batch and returns the partner's receipts.
-func (l *Link) post(ctx context.Context, raws []json.RawMessage) ([]*Receipt, error) {
-	body, err := json.Marshal(envelopeBatch{Envelopes: raws})
-	if err != nil {
-		return nil, fmt.Errorf("encoding batch: %w", err)
+func (l *Link) post(ctx context.Context, raws [][]byte) ([]*Receipt, error) {
+	// The envelopes are the outbox's own JSON, written by Enqueue: join
+	// them as they are rather than encoding each again.
+	n := len(`{"envelopes":[]}`) + len(raws)
+	for _, r := range raws {
+		n += len(r)
 	}
+	body := joinJSON(make([]byte, 0, n), `{"envelopes":[`, raws, `]}`)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.partner.Endpoint+PathEnvelopes, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("building delivery: %w", err)
@@ -307,7 +330,7 @@ func (l *Link) post(ctx context.Context, raws []json.RawMessage) ([]*Receipt, er
 		return nil, fmt.Errorf("delivering to %s: %w", l.partner.Endpoint, err)
 	}
 	defer resp.Body.Close()
-	rb, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	rb, err := readBody(io.LimitReader(resp.Body, 64<<20), resp.ContentLength, 64<<20)
 	if err != nil {
 		return nil, fmt.Errorf("reading receipts: %w", err)
 	}
