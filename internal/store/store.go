@@ -119,10 +119,16 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 		sync = "FULL"
 	}
 	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(" + sync + ")"
-	// The writer keeps a larger page cache (64 MiB): appends to the
-	// transparency log touch several indexes that outgrow SQLite's 2 MiB
-	// default quickly. Readers get 16 MiB each.
-	w, err := sql.Open("sqlite", base+"&_pragma=cache_size(-65536)&_txlock=immediate")
+	// The writer keeps a larger page cache than SQLite's 2 MiB default:
+	// appends to the transparency log touch several indexes that outgrow
+	// it quickly. Not much larger, though: when a B-tree page split
+	// reorders its pages, SQLite parks one under a page number near 1 GiB,
+	// and the commit that follows then sweeps the whole page cache
+	// (pcache1TruncateUnsafe), so every commit pays for the cache's size.
+	// At 64 MiB that sweep was 2.5% of all the link's CPU, on the
+	// writer's path (docs/benchmarks.md); 16 MiB appends to a 1M-entry log
+	// as fast. Readers get 16 MiB each.
+	w, err := sql.Open("sqlite", base+"&_pragma=cache_size(-16384)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
 	}
