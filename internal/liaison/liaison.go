@@ -376,11 +376,14 @@ func (s *Service) visible(u *auth.User) (string, []any) {
 	return store.HasWord("t.local_agencies"), []any{u.Agency}
 }
 
-// ThreadOfEnvelope returns the thread that a message envelope belongs to.
+// ThreadOfEnvelope returns the thread that an envelope this node sent
+// belongs to (a message or an attachment of it).
 func (s *Service) ThreadOfEnvelope(ctx context.Context, envelopeID string) (string, bool) {
-	var id string
-	err := s.db.Read().QueryRow(ctx, `SELECT thread_id FROM messages WHERE envelope_id = ?`, envelopeID).Scan(&id)
-	return id, err == nil
+	stream, ok := s.link.StreamOf(ctx, envelopeID)
+	if !ok {
+		return "", false
+	}
+	return ThreadOfStream(stream)
 }
 
 // CanSee reports whether u may see thread id (for live updates).

@@ -313,6 +313,13 @@ func (l *Link) Status(ctx context.Context) (Status, error) {
 	return s, nil
 }
 
+// StreamOf returns the stream of an envelope this node sent.
+func (l *Link) StreamOf(ctx context.Context, envelopeID string) (string, bool) {
+	var stream string
+	err := l.cfg.DB.Read().QueryRow(ctx, `SELECT stream FROM outbox WHERE envelope_id = ?`, envelopeID).Scan(&stream)
+	return stream, err == nil
+}
+
 func (l *Link) pending(ctx context.Context) (int, time.Time, error) {
 	var n int
 	var oldest sql.NullInt64
