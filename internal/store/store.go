@@ -286,10 +286,28 @@ func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 // connection itself, and preparing on the pool could wait for a connection
 // that every open transaction holds.
 
+// sqliteCtx is the context an SQLite statement in a write transaction runs
+// under. A statement of a caller whose context has ended fails before it
+// starts, as on PostgreSQL, but one that has started is not interrupted:
+// the writer runs the closures of many callers in one transaction, one at
+// a time, and their statements are short, while a cancellable context
+// makes the driver start a watcher goroutine for every statement, which
+// cost more than many of the statements.
+func (t *Tx) sqliteCtx(ctx context.Context) (context.Context, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return context.WithoutCancel(ctx), nil
+}
+
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if t.dialect == Postgres {
 		res, err := t.tx.ExecContext(ctx, rebind(t.dialect, q), args...)
 		return res, classify(err)
+	}
+	ctx, err := t.sqliteCtx(ctx)
+	if err != nil {
+		return nil, err
 	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
@@ -304,6 +322,10 @@ func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 		rows, err := t.tx.QueryContext(ctx, rebind(t.dialect, q), args...)
 		return rows, classify(err)
 	}
+	ctx, err := t.sqliteCtx(ctx)
+	if err != nil {
+		return nil, err
+	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -315,6 +337,10 @@ func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *Row {
 	if t.dialect == Postgres {
 		return &Row{r: t.tx.QueryRowContext(ctx, rebind(t.dialect, q), args...)}
+	}
+	ctx, err := t.sqliteCtx(ctx)
+	if err != nil {
+		return &Row{err: err}
 	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
