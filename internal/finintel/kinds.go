@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"time"
 
@@ -33,8 +32,6 @@ const (
 
 // Kinds lists every kind this package handles.
 var Kinds = []string{KindAttachment, KindDisclosure, KindConsentRequest, KindConsentDecision, KindFeedback, KindRecall, KindSealed, KindRFI, KindRFIResponse}
-
-var idRE = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
 
 func (s *Service) register() {
 	h := map[string]func(context.Context, *store.Tx, *link.Envelope) error{
@@ -78,7 +75,7 @@ func (s *Service) applyDisclosure(ctx context.Context, tx *store.Tx, env *link.E
 		return link.Reject("caveats are not disclosure caveats: %v", err)
 	}
 	switch {
-	case !idRE.MatchString(b.ID) || env.Stream != discStream(b.ID):
+	case !link.ValidID(b.ID) || env.Stream != discStream(b.ID):
 		return link.Reject("disclosure id %q does not fit stream %s", b.ID, env.Stream)
 	case b.FromAgency != auth.FIU[s.partner] || b.ToAgency != auth.FIU[s.self]:
 		return link.Reject("a disclosure goes from %s to %s, not %s to %s", auth.FIU[s.partner], auth.FIU[s.self], b.FromAgency, b.ToAgency)
@@ -139,7 +136,7 @@ func (s *Service) applyConsentRequest(ctx context.Context, tx *store.Tx, env *li
 	if err := decodeBody(env, &b); err != nil {
 		return err
 	}
-	if !idRE.MatchString(b.ID) || env.Stream != discStream(b.DisclosureID) {
+	if !link.ValidID(b.ID) || env.Stream != discStream(b.DisclosureID) {
 		return link.Reject("consent request does not fit stream %s", env.Stream)
 	}
 	origin, _, _, err := s.disclosureRow(ctx, tx, b.DisclosureID)
@@ -196,7 +193,7 @@ func (s *Service) applyFeedback(ctx context.Context, tx *store.Tx, env *link.Env
 	if err := decodeBody(env, &f); err != nil {
 		return err
 	}
-	if !idRE.MatchString(f.ID) || env.Stream != discStream(f.DisclosureID) || f.Origin != s.partner {
+	if !link.ValidID(f.ID) || env.Stream != discStream(f.DisclosureID) || f.Origin != s.partner {
 		return link.Reject("feedback does not fit its stream")
 	}
 	origin, _, _, err := s.disclosureRow(ctx, tx, f.DisclosureID)
@@ -274,7 +271,7 @@ func (s *Service) applyRFI(ctx context.Context, tx *store.Tx, env *link.Envelope
 	if err := decodeBody(env, &b); err != nil {
 		return err
 	}
-	if !idRE.MatchString(b.ID) || env.Stream != rfiStream(b.ID) {
+	if !link.ValidID(b.ID) || env.Stream != rfiStream(b.ID) {
 		return link.Reject("request id %q does not fit stream %s", b.ID, env.Stream)
 	}
 	if b.FromAgency != auth.FIU[s.partner] || b.ToAgency != auth.FIU[s.self] {
@@ -306,12 +303,12 @@ func (s *Service) applyRFIResponse(ctx context.Context, tx *store.Tx, env *link.
 	if err := decodeBody(env, &b); err != nil {
 		return err
 	}
-	if env.Stream != rfiStream(b.RFIID) || !idRE.MatchString(b.ID) {
+	if env.Stream != rfiStream(b.RFIID) || !link.ValidID(b.ID) {
 		return link.Reject("response does not fit its stream")
 	}
 	if (b.Kind != RespondPartial && b.Kind != RespondFull && b.Kind != RespondDecline) || text("body", b.Body, MaxText, true) != nil ||
 		text("author", b.Author, MaxShort, true) != nil || !slices.Contains(auth.Agencies[s.partner], b.AuthorAgency) || b.At.IsZero() ||
-		(b.DisclosureID != "" && !idRE.MatchString(b.DisclosureID)) {
+		(b.DisclosureID != "" && !link.ValidID(b.DisclosureID)) {
 		return link.Reject("response does not check")
 	}
 	var origin string

@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -629,8 +628,6 @@ func (s *Service) AttachmentData(ctx context.Context, u *auth.User, sha string) 
 	return &a, data, nil
 }
 
-var msgIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
-
 // applyMessage applies a partner's message, creating its thread on first
 // sight.
 func (s *Service) applyMessage(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
@@ -643,7 +640,7 @@ func (s *Service) applyMessage(ctx context.Context, tx *store.Tx, env *link.Enve
 		return link.Reject("caveats are not liaison caveats: %v", err)
 	}
 	switch {
-	case !msgIDRE.MatchString(b.ThreadID) || !msgIDRE.MatchString(b.MessageID):
+	case !link.ValidID(b.ThreadID) || !link.ValidID(b.MessageID):
 		return link.Reject("thread or message id is invalid")
 	case env.Stream != stream(b.ThreadID):
 		return link.Reject("message for thread %s came on stream %s", b.ThreadID, env.Stream)

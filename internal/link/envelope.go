@@ -16,8 +16,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -43,13 +43,58 @@ const envelopeTag = "puente/envelope/v1"
 // the agreement.
 const MaxFieldLen = 256
 
-var (
-	idRE     = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
-	kindRE   = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`)
-	streamRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,200}$`)
-	partyRE  = regexp.MustCompile(`^[A-Z]{2}$`)
-	hashRE   = regexp.MustCompile(`^[0-9a-f]{64}$`)
-)
+// The field rules of protocol.md §3, written out rather than as regular
+// expressions: every envelope is checked when it is built and again when
+// it arrives, and the regexp engine cost more than the rest of the check.
+// fields_test.go holds the rules as regular expressions and compares.
+
+// ValidID reports whether s is a well-formed envelope id: 16 to 64
+// characters of [A-Za-z0-9_-]. Other ids that cross the link (threads,
+// messages) follow the same rule.
+func ValidID(s string) bool {
+	return len(s) >= 16 && len(s) <= 64 && all(s, func(c byte) bool { return isAlnum(c) || c == '_' || c == '-' })
+}
+
+// validKind: dotted lower-case words, at least two, each starting with a
+// letter: [a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+.
+func validKind(s string) bool {
+	words := 0
+	for w := range strings.SplitSeq(s, ".") {
+		if w == "" || w[0] < 'a' || w[0] > 'z' || !all(w, func(c byte) bool { return isLower(c) || isDigit(c) || c == '_' }) {
+			return false
+		}
+		words++
+	}
+	return words >= 2
+}
+
+// validStream: 1 to 200 characters of [A-Za-z0-9_.:-].
+func validStream(s string) bool {
+	return len(s) >= 1 && len(s) <= 200 && all(s, func(c byte) bool { return isAlnum(c) || strings.IndexByte("_.:-", c) >= 0 })
+}
+
+// validParty: two capital letters.
+func validParty(s string) bool {
+	return len(s) == 2 && all(s, func(c byte) bool { return c >= 'A' && c <= 'Z' })
+}
+
+// validHash: 64 lower-case hex digits.
+func validHash(s string) bool {
+	return len(s) == 64 && all(s, func(c byte) bool { return isDigit(c) || (c >= 'a' && c <= 'f') })
+}
+
+func all(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
+func isAlnum(c byte) bool { return isDigit(c) || isLower(c) || (c >= 'A' && c <= 'Z') }
 
 // ErrMalformed is wrapped by every decoding failure.
 var ErrMalformed = errors.New("malformed envelope")
@@ -130,21 +175,21 @@ func (e *Envelope) check(maxBody int) error {
 		return fmt.Errorf("%w: field %s has the invalid value %q", ErrMalformed, field, val)
 	}
 	switch {
-	case !idRE.MatchString(e.ID):
+	case !ValidID(e.ID):
 		return bad("id", e.ID)
-	case !kindRE.MatchString(e.Kind) || len(e.Kind) > MaxFieldLen:
+	case !validKind(e.Kind) || len(e.Kind) > MaxFieldLen:
 		return bad("kind", e.Kind)
 	case e.Version < 1 || e.Version > 1000:
 		return bad("v", strconv.Itoa(e.Version))
-	case !streamRE.MatchString(e.Stream):
+	case !validStream(e.Stream):
 		return bad("stream", e.Stream)
 	case e.Seq < 1:
 		return bad("seq", strconv.FormatInt(e.Seq, 10))
-	case !partyRE.MatchString(e.From):
+	case !validParty(e.From):
 		return bad("from", e.From)
-	case !partyRE.MatchString(e.To):
+	case !validParty(e.To):
 		return bad("to", e.To)
-	case !hashRE.MatchString(e.Agreement):
+	case !validHash(e.Agreement):
 		return bad("agreement", e.Agreement)
 	}
 	if t, err := time.Parse(time.RFC3339Nano, e.Created); err != nil || t.Location() != time.UTC {
