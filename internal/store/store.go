@@ -128,7 +128,14 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	// At 64 MiB that sweep was 2.5% of all the link's CPU, on the
 	// writer's path (docs/benchmarks.md); 16 MiB appends to a 1M-entry log
 	// as fast. Readers get 16 MiB each.
-	w, err := sql.Open("sqlite", base+"&_pragma=cache_size(-16384)&_txlock=immediate")
+	//
+	// The write-ahead log is copied back into the database every 4,000
+	// pages (16 MiB) rather than SQLite's 1,000: hot pages (the log's
+	// tail, the outbox, stream positions) are rewritten by nearly every
+	// commit, and a longer stretch copies each of them once instead of
+	// four times. That is 4-5% more link throughput; each copy-back takes
+	// longer, which shows in the p99 at 500 envelopes/s (about 10 -> 25 ms).
+	w, err := sql.Open("sqlite", base+"&_pragma=cache_size(-16384)&_pragma=wal_autocheckpoint(4000)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("opening sqlite store %s: %w", path, err)
 	}
