@@ -128,12 +128,23 @@ func (c *apiClient) retry(path string, in, out any) {
 // crossed exactly once, every thread is in order on both sides, and the two
 // sides agree on the counts.
 func TestCrashAndOutage(t *testing.T) {
+	crashAndOutage(t, nil)
+}
+
+// TestCrashAndOutagePostgres is the same with both nodes on PostgreSQL,
+// each in its own schema.
+func TestCrashAndOutagePostgres(t *testing.T) {
+	testenv.PostgresSchema(t) // skip or fail before anything starts
+	crashAndOutage(t, func() string { return testenv.PostgresSchema(t) })
+}
+
+func crashAndOutage(t *testing.T, database func() string) {
 	if testing.Short() {
 		t.Skip("the crash test runs real processes for a while")
 	}
 	testenv.FastPasswords(t)
 	bin := buildPuente(t)
-	dir, specs := newPair(t)
+	dir, specs := newPairOn(t, database)
 	ctx := context.Background()
 	tokens := map[string]string{}
 	for party, agency := range map[string]string{"MX": "UIF", "US": "FinCEN"} {
@@ -233,10 +244,7 @@ func TestCrashAndOutage(t *testing.T) {
 	}
 	dbs := map[string]*store.DB{}
 	for _, party := range []string{"MX", "US"} {
-		db, err := store.Open(ctx, filepath.Join(dir, party, "puente.db"), store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		db := openStore(t, dir, party)
 		defer db.Close()
 		dbs[party] = db
 	}

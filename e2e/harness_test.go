@@ -14,6 +14,7 @@ import (
 	"puente/internal/auth"
 	"puente/internal/demo"
 	"puente/internal/identity"
+	"puente/internal/node"
 	"puente/internal/store"
 	"puente/internal/testenv"
 	"puente/internal/trustlog"
@@ -23,10 +24,21 @@ import (
 // directory, each on free ports, under one signed agreement.
 func newPair(t *testing.T) (string, map[string]demo.NodeSpec) {
 	t.Helper()
+	return newPairOn(t, nil)
+}
+
+// newPairOn is newPair with each node's store from database (a
+// PostgreSQL URL, say); nil keeps the SQLite file in the node folder.
+func newPairOn(t *testing.T, database func() string) (string, map[string]demo.NodeSpec) {
+	t.Helper()
 	dir := t.TempDir()
-	specs := map[string]demo.NodeSpec{
-		"MX": {HTTPAddr: freePort(t), FederationAddr: freePort(t)},
-		"US": {HTTPAddr: freePort(t), FederationAddr: freePort(t)},
+	specs := map[string]demo.NodeSpec{}
+	for _, party := range []string{"MX", "US"} {
+		s := demo.NodeSpec{HTTPAddr: freePort(t), FederationAddr: freePort(t)}
+		if database != nil {
+			s.Database = database()
+		}
+		specs[party] = s
 	}
 	if err := demo.CreatePair(dir, specs); err != nil {
 		t.Fatal(err)
@@ -34,14 +46,30 @@ func newPair(t *testing.T) (string, map[string]demo.NodeSpec) {
 	return dir, specs
 }
 
+// openStore opens a stopped node's store, wherever its configuration
+// puts it.
+func openStore(t *testing.T, dir, party string) *store.DB {
+	t.Helper()
+	c, err := node.LoadConfig(filepath.Join(dir, party))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := c.Database
+	if !strings.Contains(dsn, "://") && !filepath.IsAbs(dsn) {
+		dsn = filepath.Join(dir, party, dsn)
+	}
+	db, err := store.Open(context.Background(), dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // openNodeStore opens a stopped node's store with its log, as the
 // command-line tools beside a node do.
 func openNodeStore(t *testing.T, dir, party string) (*store.DB, *trustlog.Log) {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(dir, party, "puente.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openStore(t, dir, party)
 	id, err := identity.Load(filepath.Join(dir, party))
 	if err != nil {
 		t.Fatal(err)

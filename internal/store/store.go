@@ -53,7 +53,7 @@ type DB struct {
 	// stmts caches prepared statements per pool and query text: parsing
 	// SQL is a large share of the cost of a small transaction.
 	stmts sync.Map
-	// writes feeds the SQLite group-commit writer (see ReadWrite).
+	// writes feeds the group-commit writer (see ReadWrite).
 	writes chan *writeReq
 	closed chan struct{}
 	wg     sync.WaitGroup
@@ -160,10 +160,15 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	r.SetConnMaxLifetime(0)
-	db := &DB{dialect: SQLite, w: w, r: r, writes: make(chan *writeReq, 256), closed: make(chan struct{})}
+	return startWriter(&DB{dialect: SQLite, w: w, r: r}), nil
+}
+
+// startWriter starts db's group-commit writer (see ReadWrite).
+func startWriter(db *DB) *DB {
+	db.writes, db.closed = make(chan *writeReq, 256), make(chan struct{})
 	db.wg.Add(1)
 	go db.writer()
-	return db, nil
+	return db
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
@@ -177,7 +182,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		p.Close()
 		return nil, fmt.Errorf("opening postgres store: %w", err)
 	}
-	return &DB{dialect: Postgres, w: p, r: p}, nil
+	return startWriter(&DB{dialect: Postgres, w: p, r: p}), nil
 }
 
 func (db *DB) migrate(ctx context.Context) error {
@@ -204,17 +209,15 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 
 // Close closes the store.
 func (db *DB) Close() error {
-	if db.writes != nil {
-		db.cmu.Lock()
-		was := db.isClosed
-		db.isClosed = true
-		db.cmu.Unlock()
-		if was {
-			return nil
-		}
-		close(db.closed)
-		db.wg.Wait()
+	db.cmu.Lock()
+	was := db.isClosed
+	db.isClosed = true
+	db.cmu.Unlock()
+	if was {
+		return nil
 	}
+	close(db.closed)
+	db.wg.Wait()
 	db.stmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	err := db.w.Close()
 	if db.r != db.w {
@@ -293,14 +296,15 @@ func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 // connection itself, and preparing on the pool could wait for a connection
 // that every open transaction holds.
 
-// sqliteCtx is the context an SQLite statement in a write transaction runs
-// under. A statement of a caller whose context has ended fails before it
-// starts, as on PostgreSQL, but one that has started is not interrupted:
-// the writer runs the closures of many callers in one transaction, one at
-// a time, and their statements are short, while a cancellable context
-// makes the driver start a watcher goroutine for every statement, which
-// cost more than many of the statements.
-func (t *Tx) sqliteCtx(ctx context.Context) (context.Context, error) {
+// stmtCtx is the context a statement in a write transaction runs under. A
+// statement of a caller whose context has ended fails before it starts,
+// but one that has started is not interrupted: the transaction is shared
+// by the closures of many callers (see ReadWrite), and cancelling one
+// caller's statement would abort it for all of them on PostgreSQL. On
+// SQLite a cancellable context also makes the driver start a watcher
+// goroutine for every statement, which cost more than many of the
+// statements.
+func (t *Tx) stmtCtx(ctx context.Context) (context.Context, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -308,13 +312,13 @@ func (t *Tx) sqliteCtx(ctx context.Context) (context.Context, error) {
 }
 
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	ctx, err := t.stmtCtx(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if t.dialect == Postgres {
 		res, err := t.tx.ExecContext(ctx, rebind(t.dialect, q), args...)
 		return res, classify(err)
-	}
-	ctx, err := t.sqliteCtx(ctx)
-	if err != nil {
-		return nil, err
 	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
@@ -325,13 +329,13 @@ func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error
 }
 
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx, err := t.stmtCtx(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if t.dialect == Postgres {
 		rows, err := t.tx.QueryContext(ctx, rebind(t.dialect, q), args...)
 		return rows, classify(err)
-	}
-	ctx, err := t.sqliteCtx(ctx)
-	if err != nil {
-		return nil, err
 	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
@@ -342,12 +346,12 @@ func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 }
 
 func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *Row {
-	if t.dialect == Postgres {
-		return &Row{r: t.tx.QueryRowContext(ctx, rebind(t.dialect, q), args...)}
-	}
-	ctx, err := t.sqliteCtx(ctx)
+	ctx, err := t.stmtCtx(ctx)
 	if err != nil {
 		return &Row{err: err}
+	}
+	if t.dialect == Postgres {
+		return &Row{r: t.tx.QueryRowContext(ctx, rebind(t.dialect, q), args...)}
 	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
@@ -403,60 +407,21 @@ func (t *Tx) Savepoint(ctx context.Context, f func() error) error {
 
 // ReadWrite runs f in a transaction and commits it if f returns nil.
 //
-// f may run more than once: when the engine reports a serialisation failure
-// or a busy database, the whole closure is retried with a fresh transaction,
-// so f must not have effects outside tx other than through AfterCommit.
+// Concurrent calls are committed as a group, on both engines: one writer
+// goroutine runs the waiting closures one after another in one shared
+// transaction and commits once, so a burst of small writes costs one
+// commit (on PostgreSQL one round of WAL flush and one hold of the
+// transparency log's lock) instead of one each. A closure that fails
+// changes nothing: the group is run again with a savepoint around each
+// closure, and the failing one is rolled back to its savepoint alone.
 //
-// On SQLite, concurrent calls are committed as a group: one writer
-// goroutine runs each waiting closure in its own savepoint of a shared
-// transaction and commits once. A closure that fails is rolled back to its
-// savepoint alone; the others commit. f must not block on anything but the
-// store.
+// f may run more than once: when the engine reports a serialisation failure
+// or a busy database, or another closure of its group fails, the closure is
+// run again in a fresh transaction, so f must not have effects outside tx
+// other than through AfterCommit. f must not block on anything but the
+// store, and must not call ReadWrite itself.
 func (db *DB) ReadWrite(ctx context.Context, f func(ctx context.Context, tx *Tx) error) error {
-	if db.writes != nil {
-		return db.groupWrite(ctx, f)
-	}
-	var err error
-	for attempt := 0; attempt < 8; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Duration(attempt*attempt) * 5 * time.Millisecond):
-			}
-		}
-		var hooks []func()
-		hooks, err = db.readWriteOnce(ctx, f)
-		if err == nil {
-			for _, h := range hooks {
-				h()
-			}
-			return nil
-		}
-		if !retryable(err) {
-			return err
-		}
-	}
-	return err
-}
-
-func (db *DB) readWriteOnce(ctx context.Context, f func(ctx context.Context, tx *Tx) error) ([]func(), error) {
-	// READ COMMITTED: upserts serialise on the row lock, and unique
-	// constraints (inbox envelope id, stream and sequence) stop any double
-	// apply; a conflict aborts the batch, which the sender retries.
-	stx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("beginning transaction: %w", classify(err))
-	}
-	tx := &Tx{tx: stx, db: db, dialect: db.dialect}
-	if err := f(ctx, tx); err != nil {
-		_ = stx.Rollback()
-		return nil, err
-	}
-	if err := stx.Commit(); err != nil {
-		return nil, fmt.Errorf("committing transaction: %w", classify(err))
-	}
-	return tx.afterCommit, nil
+	return db.groupWrite(ctx, f)
 }
 
 // ErrClosed is returned for writes to a closed store.
@@ -468,7 +433,7 @@ type writeReq struct {
 	done chan error
 }
 
-// maxGroup bounds how many closures share one SQLite transaction.
+// maxGroup bounds how many closures share one transaction.
 const maxGroup = 128
 
 func (db *DB) groupWrite(ctx context.Context, f func(ctx context.Context, tx *Tx) error) error {
@@ -490,7 +455,7 @@ func (db *DB) groupWrite(ctx context.Context, f func(ctx context.Context, tx *Tx
 	return <-req.done
 }
 
-// writer is the SQLite group-commit loop.
+// writer is the group-commit loop.
 func (db *DB) writer() {
 	defer db.wg.Done()
 	for {
