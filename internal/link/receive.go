@@ -64,7 +64,6 @@ func (l *Link) Receive(ctx context.Context, batch []json.RawMessage) ([]*Receipt
 // the stored receipts.
 func receiptsJSON(items []*incoming) ([]byte, error) {
 	parts := make([][]byte, len(items))
-	n := len(`{"receipts":[]}`) + len(items)
 	for i, it := range items {
 		parts[i] = it.receiptJSON
 		if parts[i] == nil {
@@ -73,22 +72,8 @@ func receiptsJSON(items []*incoming) ([]byte, error) {
 				return nil, fmt.Errorf("encoding a receipt: %w", err)
 			}
 		}
-		n += len(parts[i])
 	}
-	return joinJSON(make([]byte, 0, n), `{"receipts":[`, parts, `]}`), nil
-}
-
-// joinJSON appends prefix, the JSON values parts separated by commas, and
-// suffix to b.
-func joinJSON(b []byte, prefix string, parts [][]byte, suffix string) []byte {
-	b = append(b, prefix...)
-	for i, p := range parts {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, p...)
-	}
-	return append(b, suffix...)
+	return joinJSON(`{"receipts":[`, parts, `]}`), nil
 }
 
 func (l *Link) receive(ctx context.Context, batch []json.RawMessage) ([]*incoming, error) {

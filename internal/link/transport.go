@@ -199,7 +199,7 @@ func (l *Link) serveEnvelopes(w http.ResponseWriter, r *http.Request) {
 	if !l.checkAgreementHeader(w, r) {
 		return
 	}
-	body, err := readBody(http.MaxBytesReader(w, r.Body, maxRequest), r.ContentLength, maxRequest)
+	body, err := readBody(http.MaxBytesReader(w, r.Body, maxRequest), r.ContentLength)
 	if err != nil {
 		l.rejectWhole(w, r.Context(), body, CodeTooLarge, "the request is larger than "+fmt.Sprint(maxRequest)+" bytes")
 		return
@@ -225,16 +225,38 @@ func (l *Link) serveEnvelopes(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(answer)
 }
 
-// readBody reads all of r, at most limit bytes, into a buffer sized from
-// the announced length when there is one: delivery bodies run to
-// megabytes, and growing a buffer by doubling copies them several times.
-func readBody(r io.Reader, announced, limit int64) ([]byte, error) {
+// readBody reads all of r, which a limit reader bounds, into a buffer sized
+// from the announced length: delivery bodies run to megabytes, and growing
+// a buffer by doubling copies them several times. The partner announces
+// the length, so no more than preallocMax is set aside before the bytes
+// actually arrive.
+func readBody(r io.Reader, announced int64) ([]byte, error) {
 	var buf bytes.Buffer
-	if announced > 0 && announced <= limit {
-		buf.Grow(int(announced) + bytes.MinRead)
+	if announced > 0 {
+		buf.Grow(int(min(announced, preallocMax)) + bytes.MinRead)
 	}
 	_, err := buf.ReadFrom(r)
 	return buf.Bytes(), err
+}
+
+// preallocMax bounds what readBody reserves on the partner's word.
+const preallocMax = 4 << 20
+
+// joinJSON is prefix, the JSON values parts separated by commas, and
+// suffix.
+func joinJSON(prefix string, parts [][]byte, suffix string) []byte {
+	n := len(prefix) + len(parts) + len(suffix)
+	for _, p := range parts {
+		n += len(p)
+	}
+	b := append(make([]byte, 0, n), prefix...)
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, p...)
+	}
+	return append(b, suffix...)
 }
 
 // rejectWhole quarantines a request that is not a batch at all and answers
@@ -314,11 +336,7 @@ func (l *Link) mismatchFrom(body []byte) error {
 func (l *Link) post(ctx context.Context, raws [][]byte) ([]*Receipt, error) {
 	// The envelopes are the outbox's own JSON, written by Enqueue: join
 	// them as they are rather than encoding each again.
-	n := len(`{"envelopes":[]}`) + len(raws)
-	for _, r := range raws {
-		n += len(r)
-	}
-	body := joinJSON(make([]byte, 0, n), `{"envelopes":[`, raws, `]}`)
+	body := joinJSON(`{"envelopes":[`, raws, `]}`)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.partner.Endpoint+PathEnvelopes, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("building delivery: %w", err)
@@ -330,7 +348,7 @@ func (l *Link) post(ctx context.Context, raws [][]byte) ([]*Receipt, error) {
 		return nil, fmt.Errorf("delivering to %s: %w", l.partner.Endpoint, err)
 	}
 	defer resp.Body.Close()
-	rb, err := readBody(io.LimitReader(resp.Body, 64<<20), resp.ContentLength, 64<<20)
+	rb, err := readBody(io.LimitReader(resp.Body, 64<<20), resp.ContentLength)
 	if err != nil {
 		return nil, fmt.Errorf("reading receipts: %w", err)
 	}
