@@ -9,7 +9,7 @@ import (
 	"puente/internal/store"
 )
 
-// batchState is what one Receive transaction reads up front about its
+// batchState is what one receive transaction reads up front about its
 // envelopes, in a few statements for the whole batch instead of several
 // for each envelope: the receipts already given for any of them, and the
 // position of each stream they belong to. It keeps the streams' new

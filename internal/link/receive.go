@@ -22,7 +22,7 @@ import (
 // the quarantine row always records the full size and SHA-256.
 const maxQuarantineRaw = 4 << 20
 
-// incoming is one wire envelope on its way through Receive.
+// incoming is one wire envelope on its way through receive.
 type incoming struct {
 	raw       []byte
 	env       *Envelope
@@ -42,24 +42,6 @@ type incoming struct {
 	rowID    int64
 }
 
-// Receive verifies and applies a batch of wire envelopes from the partner
-// and returns one signed receipt for each, in order. Authentic envelopes
-// are applied in one transaction, each in its own savepoint, in stream
-// order; everything refused is quarantined in the same transaction.
-//
-// An error means nothing was applied and the sender should retry.
-func (l *Link) Receive(ctx context.Context, batch []json.RawMessage) ([]*Receipt, error) {
-	items, err := l.receive(ctx, batch)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*Receipt, len(items))
-	for i, it := range items {
-		out[i] = it.receipt
-	}
-	return out, nil
-}
-
 // receiptsJSON is the answer to a delivery, {"receipts":[…]}, built from
 // the stored receipts.
 func receiptsJSON(items []*incoming) ([]byte, error) {
@@ -76,6 +58,12 @@ func receiptsJSON(items []*incoming) ([]byte, error) {
 	return joinJSON(`{"receipts":[`, parts, `]}`), nil
 }
 
+// receive verifies and applies a batch of wire envelopes from the partner
+// and gives each its signed receipt, in order. Authentic envelopes are
+// applied in one transaction, each handler in its own savepoint, in stream
+// order; everything refused is quarantined in the same transaction.
+//
+// An error means nothing was applied and the sender should retry.
 func (l *Link) receive(ctx context.Context, batch []json.RawMessage) ([]*incoming, error) {
 	items := make([]*incoming, len(batch))
 	parallel(len(batch), func(i int) { items[i] = l.precheck(batch[i]) })
