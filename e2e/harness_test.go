@@ -54,11 +54,7 @@ func openStore(t *testing.T, dir, party string) *store.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dsn := c.Database
-	if !strings.Contains(dsn, "://") && !filepath.IsAbs(dsn) {
-		dsn = filepath.Join(dir, party, dsn)
-	}
-	db, err := store.Open(context.Background(), dsn, store.Options{})
+	db, err := c.OpenStore(context.Background(), filepath.Join(dir, party))
 	if err != nil {
 		t.Fatal(err)
 	}

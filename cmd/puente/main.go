@@ -371,11 +371,7 @@ func openStore(ctx context.Context, dir string) (*store.DB, *node.Config, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	dsn := cfg.Database
-	if !strings.Contains(dsn, "://") && !strings.HasPrefix(dsn, "/") {
-		dsn = dir + "/" + dsn
-	}
-	db, err := store.Open(ctx, dsn, store.Options{SQLiteSynchronous: cfg.SQLiteSynchronous})
+	db, err := cfg.OpenStore(ctx, dir)
 	return db, cfg, err
 }
 

@@ -4,6 +4,7 @@
 package node
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"puente/internal/store"
 )
 
 // ConfigFile is the name of the configuration file in a node folder.
@@ -122,6 +125,13 @@ func (c *Config) Save(dir string) error {
 		return fmt.Errorf("writing configuration: %w", err)
 	}
 	return nil
+}
+
+// OpenStore opens the store this configuration names for the node in
+// dir: an SQLite file (relative to dir unless absolute) or a PostgreSQL
+// URL.
+func (c *Config) OpenStore(ctx context.Context, dir string) (*store.DB, error) {
+	return store.Open(ctx, resolve(dir, c.Database), store.Options{SQLiteSynchronous: c.SQLiteSynchronous})
 }
 
 // resolve makes a path in the configuration relative to the node folder.

@@ -75,7 +75,7 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, resolve(dir, cfg.Database), store.Options{SQLiteSynchronous: cfg.SQLiteSynchronous})
+	db, err := cfg.OpenStore(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
