@@ -22,7 +22,6 @@ import (
 	"puente/internal/liaison"
 	"puente/internal/link"
 	"puente/internal/node"
-	"puente/internal/store"
 )
 
 //go:embed openapi.json
@@ -30,34 +29,6 @@ var openapi []byte
 
 // OpenAPI returns the API's OpenAPI document.
 func OpenAPI() []byte { return openapi }
-
-// Error codes. They are stable: scripts may branch on them.
-const (
-	CodeUnauthorized = "unauthorized"
-	CodeForbidden    = "forbidden"
-	CodeNotFound     = "not_found"
-	CodeBadRequest   = "bad_request"
-	CodeInvalid      = "invalid"
-	CodeConflict     = "conflict"
-	CodeTooLarge     = "too_large"
-	CodeInternal     = "internal"
-	CodeQuota        = "quota"
-)
-
-var statusOf = map[string]int{
-	CodeUnauthorized: http.StatusUnauthorized, CodeForbidden: http.StatusForbidden, CodeNotFound: http.StatusNotFound,
-	CodeBadRequest: http.StatusBadRequest, CodeInvalid: http.StatusUnprocessableEntity, CodeConflict: http.StatusConflict,
-	CodeTooLarge: http.StatusRequestEntityTooLarge, CodeInternal: http.StatusInternalServerError,
-	CodeQuota: http.StatusTooManyRequests,
-}
-
-// Error is the body of every error answer.
-type Error struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-	Reason  string `json:"reason,omitempty"`
-}
 
 type api struct {
 	n   *node.Node
@@ -160,39 +131,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-func writeErr(w http.ResponseWriter, e Error) {
-	writeJSON(w, statusOf[e.Code], map[string]Error{"error": e})
-}
-
-// internal logs an unexpected error; the client learns only that it
-// happened.
-func (a *api) internal(w http.ResponseWriter, r *http.Request, err error) {
-	a.log.Error("API request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	writeErr(w, Error{Code: CodeInternal, Message: "the node failed to handle the request; the error has been logged"})
-}
-
-// domainErr maps the domain's errors with a contract onto API errors.
-func (a *api) domainErr(w http.ResponseWriter, r *http.Request, err error) {
-	var lf *liaison.FieldError
-	var af *auth.FieldError
-	switch {
-	case errors.As(err, &lf):
-		writeErr(w, Error{Code: CodeInvalid, Field: lf.Field, Reason: lf.Code, Message: fmt.Sprintf("field %s: %s", lf.Field, strings.ReplaceAll(lf.Code, "_", " "))})
-	case errors.As(err, &af):
-		code := CodeInvalid
-		if af.Code == "username_taken" {
-			code = CodeConflict
-		}
-		writeErr(w, Error{Code: code, Field: af.Field, Reason: af.Code, Message: fmt.Sprintf("field %s: %s", af.Field, strings.ReplaceAll(af.Code, "_", " "))})
-	case errors.Is(err, liaison.ErrForbidden):
-		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not allow this"})
-	case errors.Is(err, liaison.ErrNotFound), errors.Is(err, store.ErrNotFound):
-		writeErr(w, Error{Code: CodeNotFound, Message: "not found, or not visible to your agency"})
-	default:
-		a.internal(w, r, err)
-	}
-}
-
 // maxJSON bounds a request: ten attachments at their limit, base64-encoded.
 const maxJSON = liaison.MaxAttachments*liaison.MaxAttachment*4/3 + 1<<20
 
@@ -229,7 +167,7 @@ func (a *api) setLanguage(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	}
 	nu, err := a.n.Auth.Update(r.Context(), u.ID, auth.Update{Lang: &in.Lang})
 	if err != nil {
-		a.domainErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, nu)
@@ -251,7 +189,7 @@ func (a *api) listThreads(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 	ts, err := a.n.Liaison.List(r.Context(), u, r.URL.Query().Get("q"), limit)
 	if err != nil {
-		a.domainErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	if ts == nil {
@@ -301,12 +239,12 @@ func (a *api) startThread(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	t, err := a.n.Liaison.Start(r.Context(), u, liaison.NewThread{Subject: in.Subject, Priority: in.Priority, ToAgency: in.ToAgency,
 		Body: in.Body, ReleasableTo: in.ReleasableTo, Attachments: atts})
 	if err != nil {
-		a.domainErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	full, err := a.n.Liaison.Get(r.Context(), u, t.ID)
 	if err != nil {
-		a.domainErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, full)
@@ -315,7 +253,7 @@ func (a *api) startThread(w http.ResponseWriter, r *http.Request, u *auth.User) 
 func (a *api) getThread(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	t, err := a.n.Liaison.Get(r.Context(), u, r.PathValue("id"))
 	if err != nil {
-		a.domainErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, t)
@@ -336,7 +274,7 @@ func (a *api) reply(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	}
 	m, err := a.n.Liaison.Reply(r.Context(), u, r.PathValue("id"), in.Body, atts)
 	if err != nil {
-		a.domainErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, m)
@@ -345,7 +283,7 @@ func (a *api) reply(w http.ResponseWriter, r *http.Request, u *auth.User) {
 func (a *api) markRead(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	n, err := a.n.Liaison.MarkRead(r.Context(), u, r.PathValue("id"))
 	if err != nil {
-		a.domainErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"marked_read": n})
@@ -354,7 +292,7 @@ func (a *api) markRead(w http.ResponseWriter, r *http.Request, u *auth.User) {
 func (a *api) attachment(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	att, data, err := a.n.Liaison.AttachmentData(r.Context(), u, r.PathValue("sha256"))
 	if err != nil {
-		a.domainErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
@@ -400,7 +338,7 @@ func (a *api) createUser(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	}
 	nu, err := a.n.Auth.Create(r.Context(), auth.NewUser{Username: in.Username, DisplayName: in.DisplayName, Role: auth.Role(in.Role), Agency: in.Agency, Password: in.Password, Lang: in.Lang})
 	if err != nil {
-		a.domainErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	a.log.Info("user created", "by", u.Username, "user", nu.Username, "role", nu.Role, "agency", nu.Agency)
@@ -438,7 +376,7 @@ func (a *api) updateUser(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	}
 	nu, err := a.n.Auth.Update(r.Context(), id, up)
 	if err != nil {
-		a.domainErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	a.log.Info("user changed", "by", u.Username, "user", nu.Username, "role", nu.Role, "agency", nu.Agency, "disabled", nu.Disabled, "password_reset", in.Password != nil)
@@ -466,7 +404,7 @@ func (a *api) createToken(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	}
 	t, secret, err := a.n.Auth.NewToken(r.Context(), u.ID, in.Name)
 	if err != nil {
-		a.domainErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"token": t, "secret": secret})
@@ -475,7 +413,7 @@ func (a *api) createToken(w http.ResponseWriter, r *http.Request, u *auth.User) 
 func (a *api) revokeToken(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err := a.n.Auth.RevokeToken(r.Context(), u.ID, id); err != nil {
-		a.domainErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 
 	"puente/internal/auth"
 	"puente/internal/finintel"
@@ -52,48 +51,6 @@ func (a *api) finintelHandlers() []func(http.ResponseWriter, *http.Request) {
 	}
 }
 
-// FinIntelError maps the financial-intelligence errors with a contract
-// onto API errors (nil for others), for the API and the web pages alike.
-func FinIntelError(err error) *Error {
-	var fe *finintel.FieldError
-	var ie *finintel.ImportError
-	switch {
-	case errors.As(err, &fe):
-		return &Error{Code: CodeInvalid, Field: fe.Field, Reason: fe.Code, Message: fmt.Sprintf("field %s: %s", fe.Field, strings.ReplaceAll(strings.TrimPrefix(fe.Code, "ident."), "_", " "))}
-	case errors.As(err, &ie):
-		e := &Error{Code: CodeInvalid, Reason: "import", Message: ie.Error()}
-		if ie.Path != "" {
-			e.Field = ie.Path
-		} else if ie.Field != "" {
-			e.Field = fmt.Sprintf("line %d: %s", ie.Line, ie.Field)
-		}
-		return e
-	case errors.Is(err, finintel.ErrFourEyes):
-		return &Error{Code: CodeForbidden, Reason: "four_eyes", Message: "a disclosure must be released by a supervisor other than its author and submitter"}
-	case errors.Is(err, finintel.ErrConsentRequired):
-		return &Error{Code: CodeForbidden, Reason: "consent_required", Message: "the caveats do not allow this and the originator has not consented; the refusal was logged and reported to the originator"}
-	case errors.Is(err, finintel.ErrExportForbidden):
-		return &Error{Code: CodeForbidden, Reason: "export_forbidden", Message: "the originator's caveats forbid exporting this disclosure; the refusal was logged and reported"}
-	case errors.Is(err, finintel.ErrSealed):
-		return &Error{Code: CodeConflict, Reason: "sealed", Message: "the disclosure has been sealed (recalled or past its retention)"}
-	case errors.Is(err, finintel.ErrState):
-		return &Error{Code: CodeConflict, Reason: "wrong_status", Message: "not possible in the record's current status"}
-	case errors.Is(err, finintel.ErrForbidden):
-		return &Error{Code: CodeForbidden, Message: "your role or agency does not allow this"}
-	case errors.Is(err, finintel.ErrNotFound):
-		return &Error{Code: CodeNotFound, Message: "not found, or not visible to your agency"}
-	}
-	return nil
-}
-
-func (a *api) fiErr(w http.ResponseWriter, r *http.Request, err error) {
-	if e := FinIntelError(err); e != nil {
-		writeErr(w, *e)
-		return
-	}
-	a.domainErr(w, r, err)
-}
-
 func (a *api) fiDefaults(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	fi := a.n.FinIntel
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -107,7 +64,7 @@ func (a *api) fiList(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	q := r.URL.Query()
 	ds, err := a.n.FinIntel.List(r.Context(), u, finintel.ListFilter{Direction: q.Get("direction"), Status: q.Get("status"), Query: q.Get("q")})
 	if err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	if ds == nil {
@@ -144,7 +101,7 @@ func (a *api) fiCreate(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	}
 	d, err := a.n.FinIntel.CreateDraft(r.Context(), u, a.draft(in))
 	if err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, d)
@@ -153,7 +110,7 @@ func (a *api) fiCreate(w http.ResponseWriter, r *http.Request, u *auth.User) {
 func (a *api) fiGet(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	d, err := a.n.FinIntel.Get(r.Context(), u, r.PathValue("id"))
 	if err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
@@ -166,7 +123,7 @@ func (a *api) fiUpdate(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	}
 	d, err := a.n.FinIntel.UpdateDraft(r.Context(), u, r.PathValue("id"), a.draft(in))
 	if err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
@@ -178,17 +135,17 @@ func (a *api) fiImportCSV(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	ctx := r.Context()
 	d, err := a.n.FinIntel.Get(ctx, u, r.PathValue("id"))
 	if err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	dr := finintel.DraftOf(d)
 	if err := finintel.ImportCSV(r.URL.Query().Get("kind"), http.MaxBytesReader(w, r.Body, 64<<20), &dr.Content); err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	d, err = a.n.FinIntel.UpdateDraft(ctx, u, d.ID, dr)
 	if err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
@@ -206,7 +163,7 @@ func (a *api) fiAttach(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	}
 	att, err := a.n.FinIntel.AddAttachment(r.Context(), u, r.PathValue("id"), in.Name, in.ContentType, data)
 	if err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, att)
@@ -215,7 +172,7 @@ func (a *api) fiAttach(w http.ResponseWriter, r *http.Request, u *auth.User) {
 func (a *api) fiAttachment(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	att, data, err := a.n.FinIntel.AttachmentData(r.Context(), u, r.PathValue("id"), r.PathValue("sha256"))
 	if err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
@@ -226,7 +183,7 @@ func (a *api) fiAttachment(w http.ResponseWriter, r *http.Request, u *auth.User)
 
 func (a *api) fiUnattach(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if err := a.n.FinIntel.RemoveAttachment(r.Context(), u, r.PathValue("id"), r.PathValue("sha256")); err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -246,13 +203,13 @@ func (a *api) fiGoAML(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		return
 	}
 	if err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	_, _ = io.Copy(io.Discard, body)
 	d, err := a.n.FinIntel.CreateDraft(r.Context(), u, *dr)
 	if err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, d)
@@ -262,12 +219,12 @@ func (a *api) fiGoAML(w http.ResponseWriter, r *http.Request, u *auth.User) {
 // then is.
 func (a *api) fiAction(w http.ResponseWriter, r *http.Request, u *auth.User, f func() error) {
 	if err := f(); err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	d, err := a.n.FinIntel.Get(r.Context(), u, r.PathValue("id"))
 	if err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
@@ -312,7 +269,7 @@ func (a *api) fiEvidential(w http.ResponseWriter, r *http.Request, u *auth.User)
 func (a *api) fiExport(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	out, err := a.n.FinIntel.Export(r.Context(), u, r.PathValue("id"))
 	if err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
@@ -332,7 +289,7 @@ func (a *api) fiConsent(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	}
 	c, err := a.n.FinIntel.RequestConsent(r.Context(), u, r.PathValue("id"), in.Use, in.Agency, in.Reason)
 	if err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, c)
@@ -351,7 +308,7 @@ func (a *api) fiDecide(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		return
 	}
 	if err := a.n.FinIntel.DecideConsent(r.Context(), u, r.PathValue("id"), *in.Grant, in.Conditions); err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": r.PathValue("id"), "granted": *in.Grant})
@@ -370,7 +327,7 @@ func (a *api) fiFeedback(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	}
 	f, err := a.n.FinIntel.SendFeedback(r.Context(), u, r.PathValue("id"), finintel.Feedback{Kind: in.Kind, Amount: in.Amount, Currency: in.Currency, Count: in.Count, Note: in.Note})
 	if err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, f)
@@ -379,7 +336,7 @@ func (a *api) fiFeedback(w http.ResponseWriter, r *http.Request, u *auth.User) {
 func (a *api) fiListRFIs(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	rs, err := a.n.FinIntel.ListRFIs(r.Context(), u, r.URL.Query().Get("direction"))
 	if err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	if rs == nil {
@@ -395,7 +352,7 @@ func (a *api) fiCreateRFI(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	}
 	rfi, err := a.n.FinIntel.CreateRFI(r.Context(), u, in)
 	if err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, rfi)
@@ -404,7 +361,7 @@ func (a *api) fiCreateRFI(w http.ResponseWriter, r *http.Request, u *auth.User) 
 func (a *api) fiGetRFI(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	rfi, err := a.n.FinIntel.GetRFI(r.Context(), u, r.PathValue("id"))
 	if err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, rfi)
@@ -421,7 +378,7 @@ func (a *api) fiRespond(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	}
 	resp, err := a.n.FinIntel.Respond(r.Context(), u, r.PathValue("id"), in.Kind, in.Body, in.DisclosureID)
 	if err != nil {
-		a.fiErr(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, resp)

@@ -7,34 +7,8 @@ import (
 	"strconv"
 
 	"puente/internal/auth"
-	"puente/internal/ident"
 	"puente/internal/match"
 )
-
-// MatchError turns a lookup or import error into an API error, or nil for
-// an unexpected one.
-func MatchError(err error) *Error {
-	var fe *match.FieldError
-	if errors.As(err, &fe) {
-		e := &Error{Code: CodeInvalid, Field: fe.Field, Reason: "invalid", Message: fe.Error()}
-		var ie *ident.Error
-		if errors.As(err, &ie) {
-			e.Reason = ie.Code
-		}
-		return e
-	}
-	switch {
-	case errors.Is(err, match.ErrNoKeys):
-		return &Error{Code: CodeInvalid, Reason: "no_keys", Message: err.Error()}
-	case errors.Is(err, match.ErrNoFilter):
-		return &Error{Code: CodeConflict, Reason: "no_filter", Message: err.Error()}
-	case errors.Is(err, match.ErrStale):
-		return &Error{Code: CodeConflict, Reason: "stale_filter", Message: err.Error()}
-	case errors.Is(err, match.ErrQuota):
-		return &Error{Code: CodeQuota, Reason: "quota", Message: err.Error()}
-	}
-	return nil
-}
 
 func (a *api) matchLookup(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !u.Can(auth.Screen) {
@@ -47,12 +21,8 @@ func (a *api) matchLookup(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		return
 	}
 	res, err := a.n.Match.Lookup(r.Context(), "user:"+u.Username+"@"+u.Agency, sub)
-	if e := MatchError(err); e != nil {
-		writeErr(w, *e)
-		return
-	}
 	if err != nil {
-		a.internal(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, res)
@@ -69,12 +39,8 @@ func (a *api) importSubjects(w http.ResponseWriter, r *http.Request, u *auth.Use
 		return
 	}
 	n, err := a.n.Match.Import(r.Context(), subs)
-	if e := MatchError(err); e != nil {
-		writeErr(w, *e)
-		return
-	}
 	if err != nil {
-		a.internal(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]int{"imported": n})
@@ -111,12 +77,8 @@ func (a *api) startJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		subs = nil
 	}
 	job, err := a.n.Match.StartJob(r.Context(), "user:"+u.Username+"@"+u.Agency, subs)
-	if e := MatchError(err); e != nil {
-		writeErr(w, *e)
-		return
-	}
 	if err != nil {
-		a.internal(w, r, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, job)

@@ -4,6 +4,8 @@
 package auth
 
 import (
+	"puente/internal/fault"
+
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -115,7 +117,7 @@ func (u *User) Can(p Permission) bool {
 var (
 	ErrBadCredentials = errors.New("wrong username or password")
 	ErrLocked         = errors.New("too many failed sign-ins; try again later")
-	ErrInvalid        = errors.New("invalid user data")
+	ErrInvalid        = fault.ErrInvalid
 	ErrNoSession      = errors.New("no valid session")
 )
 
@@ -163,34 +165,24 @@ var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,39}$`)
 // MinPasswordLen is the shortest password accepted.
 const MinPasswordLen = 12
 
-// FieldError names the field that is wrong and why, for translated
-// messages.
-type FieldError struct {
-	Field string
-	Code  string
-}
-
-func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Code) }
-func (e *FieldError) Unwrap() error { return ErrInvalid }
-
 func (s *Service) validate(u *NewUser, withPassword bool) error {
 	if !usernameRE.MatchString(u.Username) {
-		return &FieldError{"username", "invalid_username"}
+		return fault.Field("username", "invalid_username")
 	}
 	if strings.TrimSpace(u.DisplayName) == "" || len(u.DisplayName) > 100 {
-		return &FieldError{"display_name", "required"}
+		return fault.Field("display_name", "required")
 	}
 	if !slices.Contains(Roles, u.Role) {
-		return &FieldError{"role", "unknown_role"}
+		return fault.Field("role", "unknown_role")
 	}
 	if !slices.Contains(Agencies[s.party], u.Agency) {
-		return &FieldError{"agency", "unknown_agency"}
+		return fault.Field("agency", "unknown_agency")
 	}
 	if withPassword && len(u.Password) < MinPasswordLen {
-		return &FieldError{"password", "password_too_short"}
+		return fault.Field("password", "password_too_short")
 	}
 	if u.Lang != "" && u.Lang != "en" && u.Lang != "es" {
-		return &FieldError{"lang", "unknown_language"}
+		return fault.Field("lang", "unknown_language")
 	}
 	return nil
 }
@@ -214,7 +206,7 @@ func (s *Service) Create(ctx context.Context, nu NewUser) (*User, error) {
 		return s.record(ctx, tx, trustlog.KindUserCreated, "user:"+nu.Username, "role="+string(nu.Role)+" agency="+nu.Agency)
 	})
 	if errors.Is(err, store.ErrConflict) {
-		return nil, &FieldError{"username", "username_taken"}
+		return nil, &fault.FieldError{Field: "username", Code: "username_taken", Err: fault.ErrConflict}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("creating user %s: %w", nu.Username, err)
@@ -521,7 +513,7 @@ const TokenPrefix = "pnt_"
 func (s *Service) NewToken(ctx context.Context, userID int64, name string) (*Token, string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 80 {
-		return nil, "", &FieldError{"name", "required"}
+		return nil, "", fault.Field("name", "required")
 	}
 	secret := TokenPrefix + newSecret()
 	var id int64

@@ -1,6 +1,8 @@
 package auth_test
 
 import (
+	"puente/internal/fault"
+
 	"crypto/ed25519"
 	"crypto/rand"
 	"puente/internal/trustlog"
@@ -78,7 +80,7 @@ func TestLockoutAndSessions(t *testing.T) {
 		{Username: "ok", DisplayName: "x", Role: auth.Analyst, Agency: "UIF", Password: "short"},
 	}
 	for _, c := range cases {
-		var fe *auth.FieldError
+		var fe *fault.FieldError
 		if _, err := s.Create(ctx, c); !errors.As(err, &fe) {
 			t.Errorf("%+v: %v", c, err)
 		}

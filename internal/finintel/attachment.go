@@ -1,6 +1,8 @@
 package finintel
 
 import (
+	"puente/internal/fault"
+
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -37,7 +39,7 @@ const KindAttachment = "finintel.attachment"
 
 func checkAttachmentName(name string) error {
 	if name == "" || len(name) > MaxAttachmentName || !utf8.ValidString(name) || strings.ContainsAny(name, "/\\\x00") {
-		return &FieldError{"attachments", "invalid_file_name"}
+		return fault.Field("attachments", "invalid_file_name")
 	}
 	return nil
 }
@@ -49,7 +51,7 @@ func (s *Service) AddAttachment(ctx context.Context, u *auth.User, id, name, con
 		return nil, err
 	}
 	if len(data) > MaxAttachment {
-		return nil, &FieldError{"attachments", "attachment_too_large"}
+		return nil, fault.Field("attachments", "attachment_too_large")
 	}
 	if contentType == "" || len(contentType) > 200 {
 		contentType = http.DetectContentType(data)
@@ -62,7 +64,7 @@ func (s *Service) AddAttachment(ctx context.Context, u *auth.User, id, name, con
 			return fmt.Errorf("counting attachments: %w", err)
 		}
 		if n >= MaxAttachments {
-			return &FieldError{"attachments", "too_many_attachments"}
+			return fault.Field("attachments", "too_many_attachments")
 		}
 		if err := storeBlob(ctx, tx, a.SHA256, data); err != nil {
 			return err

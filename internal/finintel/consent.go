@@ -1,6 +1,8 @@
 package finintel
 
 import (
+	"puente/internal/fault"
+
 	"context"
 	"errors"
 	"fmt"
@@ -44,12 +46,12 @@ func (s *Service) RequestConsent(ctx context.Context, u *auth.User, id, use, age
 	switch use {
 	case UseDisseminate:
 		if !slices.Contains(auth.Agencies[s.self], agency) || agency == d.ToAgency {
-			return nil, &FieldError{"agency", "unknown_agency"}
+			return nil, fault.Field("agency", "unknown_agency")
 		}
 	case UseEvidential:
 		agency = ""
 	default:
-		return nil, &FieldError{"use", "invalid_use"}
+		return nil, fault.Field("use", "invalid_use")
 	}
 	if err := text("reason", reason, MaxText, true); err != nil {
 		return nil, err
@@ -160,19 +162,19 @@ func (s *Service) SendFeedback(ctx context.Context, u *auth.User, id string, f F
 		return nil, err
 	}
 	if !slices.Contains(FeedbackKinds, f.Kind) {
-		return nil, &FieldError{"kind", "invalid_feedback"}
+		return nil, fault.Field("kind", "invalid_feedback")
 	}
 	if f.Amount != "" && !amountRE.MatchString(f.Amount) {
-		return nil, &FieldError{"amount", "invalid_amount"}
+		return nil, fault.Field("amount", "invalid_amount")
 	}
 	if f.Amount != "" && !currencyRE.MatchString(f.Currency) {
-		return nil, &FieldError{"currency", "invalid_currency"}
+		return nil, fault.Field("currency", "invalid_currency")
 	}
 	if f.Kind == "accounts_frozen" && f.Amount == "" {
-		return nil, &FieldError{"amount", "required"}
+		return nil, fault.Field("amount", "required")
 	}
 	if f.Count < 0 || f.Count > 1_000_000 {
-		return nil, &FieldError{"count", "invalid_count"}
+		return nil, fault.Field("count", "invalid_count")
 	}
 	if err := text("note", f.Note, MaxText, false); err != nil {
 		return nil, err

@@ -1,6 +1,8 @@
 package finintel
 
 import (
+	"puente/internal/fault"
+
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -107,7 +109,7 @@ func ImportCSV(kind string, r io.Reader, c *Content) error {
 				}
 			}
 			if ferr = checkSubject("row", &s); ferr == nil && refs[s.Ref] {
-				ferr = &FieldError{"row.ref", "duplicate_ref"}
+				ferr = fault.Field("row.ref", "duplicate_ref")
 			}
 			if ferr == nil {
 				refs[s.Ref], holders[s.Ref] = true, true
@@ -117,7 +119,7 @@ func ImportCSV(kind string, r io.Reader, c *Content) error {
 			a := Account{Ref: get("ref"), Bank: get("bank"), Number: get("number"), CLABE: get("clabe"), IBAN: get("iban"), Wallet: get("wallet"),
 				Currency: strings.ToUpper(get("currency")), Holder: get("holder")}
 			if ferr = checkAccount("row", &a, holders); ferr == nil && refs[a.Ref] {
-				ferr = &FieldError{"row.ref", "duplicate_ref"}
+				ferr = fault.Field("row.ref", "duplicate_ref")
 			}
 			if ferr == nil {
 				refs[a.Ref] = true
@@ -130,7 +132,7 @@ func ImportCSV(kind string, r io.Reader, c *Content) error {
 				t.Channel = "other"
 			}
 			if ferr = checkTransaction("row", &t); ferr == nil && txRefs[t.Ref] {
-				ferr = &FieldError{"row.ref", "duplicate_ref"}
+				ferr = fault.Field("row.ref", "duplicate_ref")
 			}
 			if ferr == nil {
 				txRefs[t.Ref] = true
@@ -138,7 +140,7 @@ func ImportCSV(kind string, r io.Reader, c *Content) error {
 			}
 		}
 		if ferr != nil {
-			var fe *FieldError
+			var fe *fault.FieldError
 			errors.As(ferr, &fe)
 			field := strings.TrimPrefix(fe.Field, "row.")
 			field, _, _ = strings.Cut(field, "[")
@@ -146,7 +148,7 @@ func ImportCSV(kind string, r io.Reader, c *Content) error {
 		}
 	}
 	if err := CheckContent(&next); err != nil {
-		var fe *FieldError
+		var fe *fault.FieldError
 		if errors.As(err, &fe) {
 			return &ImportError{Field: fe.Field, Reason: strings.ReplaceAll(fe.Code, "_", " "), reasonCode: fe.Code}
 		}

@@ -1,6 +1,8 @@
 package finintel
 
 import (
+	"puente/internal/fault"
+
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -159,7 +161,7 @@ func (s *Service) Release(ctx context.Context, u *auth.User, id string) error {
 			RFIID: d.RFIID, CreatedBy: d.CreatedBy, ReleasedBy: who(u), ReleasedAt: now, Content: json.RawMessage(raw), ContentSHA256: digest, Attachments: atts,
 		}})
 		if errors.Is(err, link.ErrTooLarge) {
-			return &FieldError{"transactions", "disclosure_too_large"}
+			return fault.Field("transactions", "disclosure_too_large")
 		} else if err != nil {
 			return fmt.Errorf("sending disclosure: %w", err)
 		}
@@ -411,7 +413,7 @@ func (s *Service) List(ctx context.Context, u *auth.User, f ListFilter) ([]*Disc
 		args = append(args, s.self)
 	case "":
 	default:
-		return nil, &FieldError{"direction", "invalid_filter"}
+		return nil, fault.Field("direction", "invalid_filter")
 	}
 	if f.Status != "" {
 		q += ` AND d.status = ?`
@@ -419,7 +421,7 @@ func (s *Service) List(ctx context.Context, u *auth.User, f ListFilter) ([]*Disc
 	}
 	if qs := strings.TrimSpace(f.Query); qs != "" {
 		if len(qs) > 200 {
-			return nil, &FieldError{"q", "too_long"}
+			return nil, fault.Field("q", "too_long")
 		}
 		like := store.Contains(qs)
 		q += ` AND (LOWER(d.title) LIKE ? ESCAPE '\' OR LOWER(d.criminal_group) LIKE ? ESCAPE '\' OR LOWER(d.narrative) LIKE ? ESCAPE '\')`
@@ -559,7 +561,7 @@ func (s *Service) PassOn(ctx context.Context, u *auth.User, id, agency string) e
 		return err
 	}
 	if !slices.Contains(auth.Agencies[s.self], agency) || agency == d.ToAgency {
-		return &FieldError{"agency", "unknown_agency"}
+		return fault.Field("agency", "unknown_agency")
 	}
 	if d.Sealed() {
 		return ErrSealed

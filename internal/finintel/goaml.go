@@ -1,6 +1,8 @@
 package finintel
 
 import (
+	"puente/internal/fault"
+
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -29,6 +31,20 @@ type ImportError struct {
 // Code is a stable code for the reason, when there is one (such as
 // "ident.check_digit" or "invalid_amount").
 func (e *ImportError) Code() string { return e.reasonCode }
+
+// Where is the element path, or the line and column.
+func (e *ImportError) Where() string {
+	if e.Path != "" {
+		return e.Path
+	}
+	if e.Field != "" {
+		return fmt.Sprintf("line %d: %s", e.Line, e.Field)
+	}
+	return fmt.Sprintf("line %d", e.Line)
+}
+
+// Unwrap makes an import error an invalid input.
+func (e *ImportError) Unwrap() error { return fault.ErrInvalid }
 
 func (e *ImportError) Error() string {
 	if e.Path != "" {
@@ -263,7 +279,7 @@ func xmlReason(err error) string {
 // explain turns a content error ("subjects[3].curp") into the element path
 // the subject came from.
 func (g *goamlReader) explain(err error) error {
-	var fe *FieldError
+	var fe *fault.FieldError
 	if !errors.As(err, &fe) {
 		return err
 	}

@@ -15,7 +15,9 @@
 package finintel
 
 import (
-	"errors"
+	"puente/internal/fault"
+
+	"fmt"
 	"time"
 )
 
@@ -342,26 +344,20 @@ type NewRFI struct {
 
 // Errors with a contract: the web and API layers map them.
 var (
-	ErrNotFound  = errors.New("no such disclosure or request")
-	ErrForbidden = errors.New("not allowed")
+	ErrNotFound  = fmt.Errorf("no such disclosure or request: %w", fault.ErrNotFound)
+	ErrForbidden = fmt.Errorf("financial intelligence: %w", fault.ErrForbidden)
 	// ErrFourEyes: the releasing supervisor wrote or submitted the draft.
-	ErrFourEyes = errors.New("a disclosure must be released by someone other than its author")
+	ErrFourEyes = fault.New(fault.ErrForbidden, "four_eyes", "a disclosure must be released by a supervisor other than its author and submitter")
 	// ErrState: the action does not fit the record's status.
-	ErrState = errors.New("not possible in the record's current status")
+	ErrState = fault.New(fault.ErrConflict, "wrong_status", "not possible in the record's current status")
 	// ErrSealed: the content was sealed (recall or retention).
-	ErrSealed = errors.New("the disclosure is sealed")
+	ErrSealed = fault.New(fault.ErrConflict, "sealed", "the disclosure has been sealed (recalled or past its retention)")
 	// ErrConsentRequired: the caveats do not allow the use and no consent
 	// covers it; the refusal has been logged and reported to the originator.
-	ErrConsentRequired = errors.New("the originator's consent is required")
+	ErrConsentRequired = fault.New(fault.ErrForbidden, "consent_required", "the caveats do not allow this and the originator has not consented; the refusal was logged and reported to the originator")
 	// ErrExportForbidden: the caveats forbid export; the refusal was logged.
-	ErrExportForbidden = errors.New("the caveats forbid exporting this disclosure")
+	ErrExportForbidden = fault.New(fault.ErrForbidden, "export_forbidden", "the originator's caveats forbid exporting this disclosure; the refusal was logged and reported")
 )
 
-// FieldError names the field that is wrong and a stable code for it; for
-// identifiers, Code is "ident." plus the identifier's error code.
-type FieldError struct {
-	Field string
-	Code  string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Code }
+// Field errors are fault.FieldError; for identifiers, Code is "ident."
+// plus the identifier's error code.

@@ -1,6 +1,8 @@
 package finintel
 
 import (
+	"puente/internal/fault"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,13 +49,13 @@ func checkRFI(in *NewRFI) error {
 		return err
 	}
 	if !slices.Contains(Urgencies, in.Urgency) {
-		return &FieldError{"urgency", "invalid_urgency"}
+		return fault.Field("urgency", "invalid_urgency")
 	}
 	if err := text("questions", in.Questions, MaxText, true); err != nil {
 		return err
 	}
 	if len(in.Subjects) > MaxRFISubjects {
-		return &FieldError{"subjects", "too_many"}
+		return fault.Field("subjects", "too_many")
 	}
 	refs := map[string]bool{}
 	for i := range in.Subjects {
@@ -62,7 +64,7 @@ func checkRFI(in *NewRFI) error {
 			return err
 		}
 		if refs[in.Subjects[i].Ref] {
-			return &FieldError{f + ".ref", "duplicate_ref"}
+			return fault.Field(f+".ref", "duplicate_ref")
 		}
 		refs[in.Subjects[i].Ref] = true
 	}
@@ -124,7 +126,7 @@ func (s *Service) Respond(ctx context.Context, u *auth.User, rfiID, kind, body, 
 		return nil, ErrForbidden
 	}
 	if kind != RespondPartial && kind != RespondFull && kind != RespondDecline {
-		return nil, &FieldError{"kind", "invalid_response"}
+		return nil, fault.Field("kind", "invalid_response")
 	}
 	if err := text("body", body, MaxText, true); err != nil {
 		return nil, err
@@ -142,7 +144,7 @@ func (s *Service) Respond(ctx context.Context, u *auth.User, rfiID, kind, body, 
 			var origin, status string
 			err := tx.QueryRow(ctx, `SELECT origin, status FROM disclosures WHERE id = ?`, disclosureID).Scan(&origin, &status)
 			if errors.Is(err, store.ErrNotFound) || (err == nil && (origin != s.self || status != StatusReleased)) {
-				return &FieldError{"disclosure_id", "not_released"}
+				return fault.Field("disclosure_id", "not_released")
 			} else if err != nil {
 				return fmt.Errorf("reading disclosure: %w", err)
 			}
@@ -287,7 +289,7 @@ func (s *Service) ListRFIs(ctx context.Context, u *auth.User, direction string) 
 		args = append(args, s.self)
 	case "":
 	default:
-		return nil, &FieldError{"direction", "invalid_filter"}
+		return nil, fault.Field("direction", "invalid_filter")
 	}
 	q += ` ORDER BY CASE WHEN r.final_at = 0 THEN 0 ELSE 1 END, r.deadline_at, r.id LIMIT 500`
 	rows, err := s.db.Read().Query(ctx, q, args...)

@@ -1,6 +1,8 @@
 package finintel
 
 import (
+	"puente/internal/fault"
+
 	"errors"
 	"fmt"
 	"net/mail"
@@ -33,10 +35,10 @@ var (
 
 func text(field, v string, max int, required bool) error {
 	if required && strings.TrimSpace(v) == "" {
-		return &FieldError{field, "required"}
+		return fault.Field(field, "required")
 	}
 	if len(v) > max || !utf8.ValidString(v) {
-		return &FieldError{field, "too_long"}
+		return fault.Field(field, "too_long")
 	}
 	return nil
 }
@@ -49,35 +51,35 @@ func checkIdent(field string, k ident.Kind, v string, c ident.Context) error {
 	if _, err := ident.Normalize(k, v, c); err != nil {
 		var ie *ident.Error
 		if errors.As(err, &ie) {
-			return &FieldError{field, "ident." + ie.Code}
+			return fault.Field(field, "ident."+ie.Code)
 		}
-		return &FieldError{field, "ident.invalid"}
+		return fault.Field(field, "ident.invalid")
 	}
 	return nil
 }
 
 func checkCaveats(c *Caveats, recipientSide string) error {
 	if !slices.Contains(Classifications, c.Classification) {
-		return &FieldError{"caveats.classification", "invalid_classification"}
+		return fault.Field("caveats.classification", "invalid_classification")
 	}
 	if c.Purpose != PurposeIntelligence && c.Purpose != PurposeEvidential {
-		return &FieldError{"caveats.purpose", "invalid_purpose"}
+		return fault.Field("caveats.purpose", "invalid_purpose")
 	}
 	for _, a := range c.ReleasableTo {
 		if !slices.Contains(auth.Agencies[recipientSide], a) {
-			return &FieldError{"caveats.releasable_to", "unknown_agency"}
+			return fault.Field("caveats.releasable_to", "unknown_agency")
 		}
 	}
 	c.ReleasableTo = slices.Compact(slices.Sorted(slices.Values(c.ReleasableTo)))
 	if c.RetentionDays < 1 || c.RetentionDays > MaxRetention {
-		return &FieldError{"caveats.retention_days", "invalid_retention"}
+		return fault.Field("caveats.retention_days", "invalid_retention")
 	}
 	return nil
 }
 
 func checkSubject(field string, s *Subject) error {
 	if !refRE.MatchString(s.Ref) {
-		return &FieldError{field + ".ref", "invalid_ref"}
+		return fault.Field(field+".ref", "invalid_ref")
 	}
 	switch s.Type {
 	case "person":
@@ -91,7 +93,7 @@ func checkSubject(field string, s *Subject) error {
 			return err
 		}
 		if len(s.Aliases) > 50 {
-			return &FieldError{field + ".aliases", "too_many"}
+			return fault.Field(field+".aliases", "too_many")
 		}
 		for i, a := range s.Aliases {
 			if err := text(fmt.Sprintf("%s.aliases[%d]", field, i), a, MaxShort, true); err != nil {
@@ -99,20 +101,20 @@ func checkSubject(field string, s *Subject) error {
 			}
 		}
 		if s.Nationality != "" && !ident.IsCountry(s.Nationality) {
-			return &FieldError{field + ".nationality", "invalid_country"}
+			return fault.Field(field+".nationality", "invalid_country")
 		}
 		if s.Name != "" || s.EIN != "" {
-			return &FieldError{field + ".name", "person_has_company_fields"}
+			return fault.Field(field+".name", "person_has_company_fields")
 		}
 	case "company":
 		if err := text(field+".name", s.Name, MaxShort, true); err != nil {
 			return err
 		}
 		if s.Country != "" && !ident.IsCountry(s.Country) {
-			return &FieldError{field + ".country", "invalid_country"}
+			return fault.Field(field+".country", "invalid_country")
 		}
 	default:
-		return &FieldError{field + ".type", "invalid_subject_type"}
+		return fault.Field(field+".type", "invalid_subject_type")
 	}
 	for _, f := range []struct {
 		name string
@@ -134,7 +136,7 @@ func checkSubject(field string, s *Subject) error {
 	}
 	if s.Email != "" {
 		if a, err := mail.ParseAddress(s.Email); err != nil || a.Address != strings.TrimSpace(s.Email) || len(s.Email) > 254 {
-			return &FieldError{field + ".email", "invalid_email"}
+			return fault.Field(field+".email", "invalid_email")
 		}
 	}
 	return nil
@@ -142,10 +144,10 @@ func checkSubject(field string, s *Subject) error {
 
 func checkAccount(field string, a *Account, subjects map[string]bool) error {
 	if !refRE.MatchString(a.Ref) {
-		return &FieldError{field + ".ref", "invalid_ref"}
+		return fault.Field(field+".ref", "invalid_ref")
 	}
 	if a.Number == "" && a.CLABE == "" && a.IBAN == "" && a.Wallet == "" {
-		return &FieldError{field + ".number", "required"}
+		return fault.Field(field+".number", "required")
 	}
 	if err := text(field+".bank", a.Bank, MaxShort, false); err != nil {
 		return err
@@ -165,26 +167,26 @@ func checkAccount(field string, a *Account, subjects map[string]bool) error {
 		return err
 	}
 	if a.Currency != "" && !currencyRE.MatchString(a.Currency) {
-		return &FieldError{field + ".currency", "invalid_currency"}
+		return fault.Field(field+".currency", "invalid_currency")
 	}
 	if a.Holder != "" && !subjects[a.Holder] {
-		return &FieldError{field + ".holder", "unknown_ref"}
+		return fault.Field(field+".holder", "unknown_ref")
 	}
 	return nil
 }
 
 func checkTransaction(field string, t *Transaction) error {
 	if !refRE.MatchString(t.Ref) {
-		return &FieldError{field + ".ref", "invalid_ref"}
+		return fault.Field(field+".ref", "invalid_ref")
 	}
 	if _, err := time.Parse(time.DateOnly, t.Date); err != nil {
-		return &FieldError{field + ".date", "invalid_date"}
+		return fault.Field(field+".date", "invalid_date")
 	}
 	if !amountRE.MatchString(t.Amount) {
-		return &FieldError{field + ".amount", "invalid_amount"}
+		return fault.Field(field+".amount", "invalid_amount")
 	}
 	if !currencyRE.MatchString(t.Currency) {
-		return &FieldError{field + ".currency", "invalid_currency"}
+		return fault.Field(field+".currency", "invalid_currency")
 	}
 	if err := text(field+".from", t.From, MaxShort, true); err != nil {
 		return err
@@ -193,7 +195,7 @@ func checkTransaction(field string, t *Transaction) error {
 		return err
 	}
 	if !slices.Contains(Channels, t.Channel) {
-		return &FieldError{field + ".channel", "invalid_channel"}
+		return fault.Field(field+".channel", "invalid_channel")
 	}
 	return nil
 }
@@ -202,13 +204,13 @@ func checkTransaction(field string, t *Transaction) error {
 // refs are unique. The first problem is returned, naming its field.
 func CheckContent(c *Content) error {
 	if len(c.Subjects) > MaxSubjects {
-		return &FieldError{"subjects", "too_many"}
+		return fault.Field("subjects", "too_many")
 	}
 	if len(c.Accounts) > MaxAccounts {
-		return &FieldError{"accounts", "too_many"}
+		return fault.Field("accounts", "too_many")
 	}
 	if len(c.Transactions) > MaxTransactions {
-		return &FieldError{"transactions", "too_many"}
+		return fault.Field("transactions", "too_many")
 	}
 	refs := map[string]bool{}
 	subjects := map[string]bool{}
@@ -218,7 +220,7 @@ func CheckContent(c *Content) error {
 			return err
 		}
 		if refs[c.Subjects[i].Ref] {
-			return &FieldError{f + ".ref", "duplicate_ref"}
+			return fault.Field(f+".ref", "duplicate_ref")
 		}
 		refs[c.Subjects[i].Ref], subjects[c.Subjects[i].Ref] = true, true
 	}
@@ -228,7 +230,7 @@ func CheckContent(c *Content) error {
 			return err
 		}
 		if refs[c.Accounts[i].Ref] {
-			return &FieldError{f + ".ref", "duplicate_ref"}
+			return fault.Field(f+".ref", "duplicate_ref")
 		}
 		refs[c.Accounts[i].Ref] = true
 	}
@@ -239,7 +241,7 @@ func CheckContent(c *Content) error {
 			return err
 		}
 		if txRefs[c.Transactions[i].Ref] {
-			return &FieldError{f + ".ref", "duplicate_ref"}
+			return fault.Field(f+".ref", "duplicate_ref")
 		}
 		txRefs[c.Transactions[i].Ref] = true
 	}
@@ -262,7 +264,7 @@ func checkDraft(d *Draft, recipientSide string) error {
 		return err
 	}
 	if d.RFIID != "" && !refRE.MatchString(d.RFIID) {
-		return &FieldError{"rfi_id", "invalid_ref"}
+		return fault.Field("rfi_id", "invalid_ref")
 	}
 	return CheckContent(&d.Content)
 }

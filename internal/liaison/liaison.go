@@ -9,6 +9,8 @@
 package liaison
 
 import (
+	"puente/internal/fault"
+
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -107,17 +109,9 @@ const (
 
 // Errors with a contract: the web and API layers map them.
 var (
-	ErrNotFound  = errors.New("no such thread")
-	ErrForbidden = errors.New("not allowed")
+	ErrNotFound  = fmt.Errorf("no such thread: %w", fault.ErrNotFound)
+	ErrForbidden = fmt.Errorf("liaison: %w", fault.ErrForbidden)
 )
-
-// FieldError names the field that is wrong and a stable code for it.
-type FieldError struct {
-	Field string
-	Code  string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Code }
 
 // Service runs liaison threads on one node.
 type Service struct {
@@ -193,24 +187,24 @@ type readBody struct {
 
 func checkText(field, v string, max int) error {
 	if strings.TrimSpace(v) == "" {
-		return &FieldError{field, "required"}
+		return fault.Field(field, "required")
 	}
 	if len(v) > max || !utf8.ValidString(v) {
-		return &FieldError{field, "too_long"}
+		return fault.Field(field, "too_long")
 	}
 	return nil
 }
 
 func checkAttachments(atts []NewAttachment) error {
 	if len(atts) > MaxAttachments {
-		return &FieldError{"attachments", "too_many_attachments"}
+		return fault.Field("attachments", "too_many_attachments")
 	}
 	for _, a := range atts {
 		if len(a.Data) > MaxAttachment {
-			return &FieldError{"attachments", "attachment_too_large"}
+			return fault.Field("attachments", "attachment_too_large")
 		}
 		if a.Name == "" || len(a.Name) > MaxAttachmentName || !utf8.ValidString(a.Name) || strings.ContainsAny(a.Name, "/\\\x00") {
-			return &FieldError{"attachments", "invalid_file_name"}
+			return fault.Field("attachments", "invalid_file_name")
 		}
 	}
 	return nil
@@ -225,14 +219,14 @@ func (s *Service) Start(ctx context.Context, u *auth.User, nt NewThread) (*Threa
 		return nil, err
 	}
 	if !slices.Contains(Priorities, nt.Priority) {
-		return nil, &FieldError{"priority", "invalid_priority"}
+		return nil, fault.Field("priority", "invalid_priority")
 	}
 	if !slices.Contains(auth.Agencies[s.partner], nt.ToAgency) {
-		return nil, &FieldError{"to_agency", "unknown_agency"}
+		return nil, fault.Field("to_agency", "unknown_agency")
 	}
 	for _, a := range nt.ReleasableTo {
 		if !slices.Contains(auth.Agencies[s.partner], a) {
-			return nil, &FieldError{"releasable_to", "unknown_agency"}
+			return nil, fault.Field("releasable_to", "unknown_agency")
 		}
 	}
 	if err := checkText("body", nt.Body, MaxBody); err != nil {
@@ -432,7 +426,7 @@ func (s *Service) List(ctx context.Context, u *auth.User, query string, limit in
 	args = append([]any{s.self}, args...)
 	if query = strings.TrimSpace(query); query != "" {
 		if len(query) > 200 {
-			return nil, &FieldError{"q", "too_long"}
+			return nil, fault.Field("q", "too_long")
 		}
 		like := store.Contains(query)
 		q += ` AND (LOWER(t.subject) LIKE ? ESCAPE '\' OR EXISTS (SELECT 1 FROM messages m WHERE m.thread_id = t.id AND LOWER(m.body) LIKE ? ESCAPE '\')

@@ -1,6 +1,8 @@
 package match
 
 import (
+	"puente/internal/fault"
+
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -40,7 +42,7 @@ const (
 )
 
 // ErrNoJob is an unknown job.
-var ErrNoJob = errors.New("no such cross-match")
+var ErrNoJob = fmt.Errorf("no such cross-match: %w", fault.ErrNotFound)
 
 // Job is one bulk cross-match of this node's subjects against the
 // partner's index. It is a private set intersection: this node learns
@@ -100,9 +102,9 @@ func (s *Service) StartJob(ctx context.Context, actor string, subjects []Subject
 		for i, sub := range subjects {
 			keys, err := sub.Keys()
 			if err != nil {
-				var fe *FieldError
+				var fe *fault.FieldError
 				if errors.As(err, &fe) {
-					return nil, &FieldError{Field: fmt.Sprintf("subject %d (%s): %s", i+1, sub.Ref, fe.Field), Err: fe.Err}
+					return nil, &fault.FieldError{Field: fmt.Sprintf("subject %d (%s): %s", i+1, sub.Ref, fe.Field), Code: fe.Code, Err: fe.Err}
 				}
 				return nil, err
 			}

@@ -1,6 +1,8 @@
 package match
 
 import (
+	"puente/internal/fault"
+
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -46,10 +48,10 @@ var suite = oprf.SuiteRistretto255
 
 // Errors a lookup can end with.
 var (
-	ErrNoKeys    = errors.New("the subject has no identifier and no name with a birth year to look up")
-	ErrNoFilter  = errors.New("the partner has not published its match filter yet")
-	ErrStale     = errors.New("the partner rotated its key and its new filter has not arrived yet; try again shortly")
-	ErrQuota     = errors.New("the partner's daily quota of blind evaluations is used up")
+	ErrNoKeys    = fault.New(fault.ErrInvalid, "no_keys", "the subject has no identifier and no name with a birth year to look up")
+	ErrNoFilter  = fault.New(fault.ErrConflict, "no_filter", "the partner has not published its match filter yet")
+	ErrStale     = fault.New(fault.ErrConflict, "stale_filter", "the partner rotated its key and its new filter has not arrived yet; try again shortly")
+	ErrQuota     = fault.New(fault.ErrUnavailable, "quota", "the partner's daily quota of blind evaluations is used up")
 	ErrUnchecked = errors.New("the partner's answer does not fit the request")
 )
 
@@ -181,13 +183,13 @@ func subjectKeys(subjects []Subject) ([][]string, error) {
 	for i, sub := range subjects {
 		sub.Ref = strings.TrimSpace(sub.Ref)
 		if sub.Ref == "" || len(sub.Ref) > 200 {
-			return nil, &FieldError{Field: fmt.Sprintf("subject %d: ref", i+1), Err: errors.New("each subject needs a reference of 1 to 200 characters")}
+			return nil, &fault.FieldError{Field: fmt.Sprintf("subject %d: ref", i+1), Code: "invalid_ref", Err: errors.New("each subject needs a reference of 1 to 200 characters")}
 		}
 		k, err := sub.Keys()
 		if err != nil {
-			var fe *FieldError
+			var fe *fault.FieldError
 			if errors.As(err, &fe) {
-				return nil, &FieldError{Field: fmt.Sprintf("subject %d (%s): %s", i+1, sub.Ref, fe.Field), Err: fe.Err}
+				return nil, &fault.FieldError{Field: fmt.Sprintf("subject %d (%s): %s", i+1, sub.Ref, fe.Field), Code: fe.Code, Err: fe.Err}
 			}
 			return nil, err
 		}

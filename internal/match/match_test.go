@@ -1,6 +1,8 @@
 package match_test
 
 import (
+	"puente/internal/fault"
+
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -179,7 +181,7 @@ func TestQuotaAndBadInput(t *testing.T) {
 	}
 	waitFilter(t, p, "US", 1, 1)
 
-	var fe *match.FieldError
+	var fe *fault.FieldError
 	_, err := us.Match.Lookup(ctx, "user:x@FinCEN", match.Subject{CURP: "ZANM821122MSLMBD08"})
 	if !errors.As(err, &fe) || fe.Field != "curp" {
 		t.Fatalf("a bad CURP: %v", err)

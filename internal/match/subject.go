@@ -9,6 +9,9 @@
 package match
 
 import (
+	"errors"
+	"puente/internal/fault"
+
 	"fmt"
 	"sort"
 	"strings"
@@ -42,14 +45,16 @@ type Subject struct {
 // part of a key before the first colon.
 var KeyTypes = []string{"curp", "rfc", "ssn", "ein", "passport", "phone", "clabe", "iban", "account", "wallet", "name_year"}
 
-// FieldError is an identifier that does not check, naming the field.
-type FieldError struct {
-	Field string
-	Err   error
+// fieldErr is an identifier that does not check, naming the field; its
+// code is the identifier check's code.
+func fieldErr(field string, err error) *fault.FieldError {
+	code := "invalid"
+	var ie *ident.Error
+	if errors.As(err, &ie) {
+		code = ie.Code
+	}
+	return &fault.FieldError{Field: field, Code: code, Err: err}
 }
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
-func (e *FieldError) Unwrap() error { return e.Err }
 
 // Keys normalises the subject's identifiers and returns its match keys,
 // sorted: "curp:ZANM821122MSLMBD07", "passport:MEX:95040018273",
@@ -64,7 +69,7 @@ func (s Subject) Keys() ([]string, error) {
 		}
 		n, err := ident.Normalize(k, v, c)
 		if err != nil {
-			return &FieldError{Field: field, Err: err}
+			return fieldErr(field, err)
 		}
 		keys = append(keys, typ+":"+n)
 		return nil
@@ -94,7 +99,7 @@ func (s Subject) Keys() ([]string, error) {
 	if strings.TrimSpace(s.DOB) != "" {
 		d, err := ident.Normalize(ident.DOB, s.DOB, ident.Context{})
 		if err != nil {
-			return nil, &FieldError{Field: "dob", Err: err}
+			return nil, fieldErr("dob", err)
 		}
 		year = d[:4]
 	}

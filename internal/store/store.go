@@ -9,6 +9,8 @@
 package store
 
 import (
+	"puente/internal/fault"
+
 	"context"
 	"database/sql"
 	"embed"
@@ -39,11 +41,11 @@ var migrations embed.FS
 
 // ErrNotFound is returned when a looked-up row does not exist. Callers map
 // it to 404 or to a "no such …" message.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = fault.ErrNotFound
 
 // ErrConflict is returned when a write breaks a uniqueness rule. Callers map
 // it to 409.
-var ErrConflict = errors.New("already exists")
+var ErrConflict = fmt.Errorf("already exists: %w", fault.ErrConflict)
 
 // DB is an open, migrated store.
 type DB struct {

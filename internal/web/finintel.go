@@ -1,6 +1,8 @@
 package web
 
 import (
+	"puente/internal/fault"
+
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	"puente/internal/api"
 	"puente/internal/auth"
 	"puente/internal/finintel"
 	"puente/internal/liaison"
@@ -38,7 +39,7 @@ func (s *Server) finintelRoutes() {
 // fiError translates a financial-intelligence error for the user, or
 // returns "" for an unexpected one.
 func (s *Server) fiError(v *view, err error) string {
-	var fe *finintel.FieldError
+	var fe *fault.FieldError
 	var ie *finintel.ImportError
 	switch {
 	case errors.As(err, &fe):
@@ -54,14 +55,14 @@ func (s *Server) fiError(v *view, err error) string {
 		}
 		return v.T("fi.error.import", "Where", where, "Reason", reason)
 	}
-	if e := api.FinIntelError(err); e != nil {
+	if e, ok := fault.Describe(err); ok {
 		switch e.Code {
-		case api.CodeForbidden:
+		case "forbidden":
 			if e.Reason != "" {
 				return v.T("fi.error." + e.Reason)
 			}
 			return v.T("error.forbidden")
-		case api.CodeNotFound:
+		case "not_found":
 			return v.T("error.not_found")
 		}
 		return v.T("fi.error." + e.Reason)
@@ -421,7 +422,7 @@ func (s *Server) fiAction(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	case "csv":
 		f, _, ferr := r.FormFile("file")
 		if ferr != nil {
-			err = &finintel.FieldError{Field: "file", Code: "no_file"}
+			err = &fault.FieldError{Field: "file", Code: "no_file"}
 			break
 		}
 		err = edit(func(d *finintel.Draft) error { return finintel.ImportCSV(r.FormValue("kind"), f, &d.Content) })
@@ -430,7 +431,7 @@ func (s *Server) fiAction(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	case "attach":
 		var atts []liaison.NewAttachment
 		if atts, err = s.readAttachments(r); err == nil && len(atts) == 0 {
-			err = &finintel.FieldError{Field: "file", Code: "no_file"}
+			err = &fault.FieldError{Field: "file", Code: "no_file"}
 		}
 		for _, a := range atts {
 			if err != nil {
@@ -476,9 +477,9 @@ func (s *Server) fiAction(w http.ResponseWriter, r *http.Request, u *auth.User) 
 			return
 		}
 		status := http.StatusUnprocessableEntity
-		if e := api.FinIntelError(err); e != nil && e.Code == api.CodeForbidden {
+		if e, ok := fault.Describe(err); ok && e.Code == "forbidden" {
 			status = http.StatusForbidden
-		} else if e != nil && e.Code == api.CodeConflict {
+		} else if ok && e.Code == "conflict" {
 			status = http.StatusConflict
 		}
 		s.renderDisclosure(w, r, u, status, msg, form)

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"puente/internal/fault"
+
 	"errors"
 	"fmt"
 	"html/template"
@@ -118,7 +120,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	q := r.URL.Query().Get("q")
 	v := s.newView(r, u, nil)
 	ts, err := s.n.Liaison.List(r.Context(), u, q, 200)
-	var fe *liaison.FieldError
+	var fe *fault.FieldError
 	if errors.As(err, &fe) {
 		v.Error = s.fieldError(v, fe.Field, fe.Code)
 	} else if err != nil {
@@ -159,7 +161,7 @@ func (s *Server) readAttachments(r *http.Request) ([]liaison.NewAttachment, erro
 			continue
 		}
 		if fh.Size > liaison.MaxAttachment {
-			return nil, &liaison.FieldError{Field: "attachments", Code: "attachment_too_large"}
+			return nil, &fault.FieldError{Field: "attachments", Code: "attachment_too_large"}
 		}
 		f, err := fh.Open()
 		if err != nil {
@@ -203,7 +205,7 @@ func (s *Server) createThread(w http.ResponseWriter, r *http.Request, u *auth.Us
 			Body: r.FormValue("body"), ReleasableTo: r.Form["releasable_to"], Attachments: atts,
 		})
 	}
-	var fe *liaison.FieldError
+	var fe *fault.FieldError
 	switch {
 	case errors.As(err, &fe):
 		v.Error = s.fieldError(v, fe.Field, fe.Code)
@@ -256,7 +258,7 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if err == nil {
 		_, err = s.n.Liaison.Reply(r.Context(), u, id, r.FormValue("body"), atts)
 	}
-	var fe *liaison.FieldError
+	var fe *fault.FieldError
 	switch {
 	case errors.As(err, &fe):
 		t, gerr := s.n.Liaison.Get(r.Context(), u, id)
@@ -331,7 +333,7 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, u *auth.
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	_, secret, err := s.n.Auth.NewToken(r.Context(), u.ID, r.PostFormValue("name"))
-	var fe *auth.FieldError
+	var fe *fault.FieldError
 	if errors.As(err, &fe) {
 		v := s.newView(r, u, nil)
 		s.renderSettings(w, r, u, "", s.fieldError(v, fe.Field, fe.Code))
@@ -388,7 +390,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, u *auth.User
 	nu := auth.NewUser{Username: strings.TrimSpace(r.PostFormValue("username")), DisplayName: r.PostFormValue("display_name"),
 		Role: auth.Role(r.PostFormValue("role")), Agency: r.PostFormValue("agency"), Password: r.PostFormValue("password")}
 	_, err := s.n.Auth.Create(r.Context(), nu)
-	var fe *auth.FieldError
+	var fe *fault.FieldError
 	if errors.As(err, &fe) {
 		v := s.newView(r, u, nil)
 		s.renderUsers(w, r, u, http.StatusUnprocessableEntity, s.fieldError(v, fe.Field, fe.Code),
@@ -423,7 +425,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, u *auth.User
 		return
 	}
 	_, err := s.n.Auth.Update(r.Context(), id, up)
-	var fe *auth.FieldError
+	var fe *fault.FieldError
 	switch {
 	case errors.As(err, &fe):
 		v := s.newView(r, u, nil)
@@ -640,7 +642,7 @@ func (s *Server) matchPage(w http.ResponseWriter, r *http.Request, u *auth.User)
 			PassportCountry: v.Form["passport_country"], Phone: v.Form["phone"], PhoneCountry: s.n.Config.Party, CLABE: v.Form["clabe"],
 			IBAN: v.Form["iban"], SSN: v.Form["ssn"], EIN: v.Form["ein"]}
 		res, err := s.n.Match.Lookup(ctx, "user:"+u.Username+"@"+u.Agency, sub)
-		if e := api.MatchError(err); e != nil {
+		if e, ok := fault.Describe(err); ok {
 			if e.Field != "" {
 				v.Error = v.T("match.error.field", "Field", v.T("match.field."+e.Field), "Reason", v.T("ident."+e.Reason))
 			} else {
@@ -729,7 +731,7 @@ func (s *Server) crossmatchPage(w http.ResponseWriter, r *http.Request, u *auth.
 			}
 			_, err = s.n.Match.StartJob(ctx, actor, subs)
 		}
-		if e := api.MatchError(err); e != nil {
+		if e, ok := fault.Describe(err); ok {
 			v.Error = v.T("match.error." + e.Reason)
 			if e.Field != "" {
 				v.Error = v.T("match.error.field", "Field", e.Field, "Reason", v.T("ident."+e.Reason))
