@@ -10,6 +10,8 @@
 package agreement
 
 import (
+	"puente/internal/caveats"
+
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -49,7 +51,7 @@ type Agreement struct {
 	Parties     []Party                `json:"parties"`
 	WorkAreas   map[string]bool        `json:"work_areas"`
 	Commitments map[string]Commitments `json:"commitments"`
-	Caveats     Caveats                `json:"default_caveats"`
+	Caveats     caveats.Caveats        `json:"default_caveats"`
 	Retention   map[string]int         `json:"retention_days"`
 	Limits      Limits                 `json:"limits"`
 }
@@ -78,13 +80,6 @@ type Commitments struct {
 	// MatchEvaluationsPerDay caps the blind identifier evaluations this
 	// side answers for the partner per UTC day (0: the default, 5,000).
 	MatchEvaluationsPerDay int `json:"match_evaluations_per_day,omitempty"`
-}
-
-// Caveats are the handling rules attached to anything that crosses.
-type Caveats struct {
-	Classification string `json:"classification"`
-	Purpose        string `json:"purpose"`
-	ThirdPartyRule bool   `json:"third_party_rule"`
 }
 
 // Limits bound what the link accepts.
@@ -137,7 +132,7 @@ func Draft(a, b Party) *Agreement {
 			a.Code: {ResponseDays: map[string]int{AreaLiaison: 5, AreaFinIntel: 30, AreaSeizures: 15, AreaOperations: 2, AreaTraining: 30, AreaExtradition: 60}, TracesFirearms: false, FormalRequestDays: 60, MatchEvaluationsPerDay: 5000},
 			b.Code: {ResponseDays: map[string]int{AreaLiaison: 5, AreaFinIntel: 20, AreaSeizures: 10, AreaOperations: 2, AreaTraining: 30, AreaExtradition: 60}, TracesFirearms: true, FormalRequestDays: 60, MatchEvaluationsPerDay: 5000},
 		},
-		Caveats:   Caveats{Classification: "RESTRICTED", Purpose: "intelligence-only", ThirdPartyRule: true},
+		Caveats:   caveats.Caveats{Classification: "RESTRICTED", Purpose: "intelligence-only", ThirdPartyRule: true},
 		Retention: map[string]int{AreaLiaison: 1825, AreaFinIntel: 1825, AreaSeizures: 3650, AreaOperations: 1825, AreaTraining: 3650, AreaExtradition: 3650},
 		Limits:    Limits{MaxBodyBytes: DefaultMaxBodyBytes},
 	}

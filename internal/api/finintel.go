@@ -1,6 +1,8 @@
 package api
 
 import (
+	"puente/internal/caveats"
+
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -54,7 +56,7 @@ func (a *api) finintelHandlers() []func(http.ResponseWriter, *http.Request) {
 func (a *api) fiDefaults(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	fi := a.n.FinIntel
 	writeJSON(w, http.StatusOK, map[string]any{
-		"caveats": fi.DefaultCaveats(), "classifications": finintel.Classifications, "partner_agencies": auth.Agencies[fi.Partner()],
+		"caveats": fi.DefaultCaveats(), "classifications": caveats.Classifications, "partner_agencies": auth.Agencies[fi.Partner()],
 		"own_agencies": auth.Agencies[fi.Self()], "channels": finintel.Channels, "feedback_kinds": finintel.FeedbackKinds, "urgencies": finintel.Urgencies,
 		"response_days": map[string]int{fi.Self(): fi.ResponseDays(fi.Self()), fi.Partner(): fi.ResponseDays(fi.Partner())},
 	})
@@ -76,11 +78,11 @@ func (a *api) fiList(w http.ResponseWriter, r *http.Request, u *auth.User) {
 // draftIn is a draft as the API takes it: caveats left out take the
 // agreement's defaults.
 type draftIn struct {
-	Title         string            `json:"title"`
-	CriminalGroup string            `json:"criminal_group"`
-	Narrative     string            `json:"narrative"`
-	Caveats       *finintel.Caveats `json:"caveats"`
-	RFIID         string            `json:"rfi_id"`
+	Title         string           `json:"title"`
+	CriminalGroup string           `json:"criminal_group"`
+	Narrative     string           `json:"narrative"`
+	Caveats       *caveats.Caveats `json:"caveats"`
+	RFIID         string           `json:"rfi_id"`
 	finintel.Content
 }
 

@@ -1,6 +1,8 @@
 package finintel
 
 import (
+	"puente/internal/caveats"
+
 	"puente/internal/fault"
 
 	"context"
@@ -153,7 +155,7 @@ func (s *Service) AttachmentData(ctx context.Context, u *auth.User, id, sha stri
 		return nil, nil, fmt.Errorf("reading attachment: %w", err)
 	}
 	if d.Origin != s.self {
-		if d.Caveats.NoExport {
+		if !d.Caveats.Permits(caveats.Export, "") {
 			return nil, nil, s.refuse(ctx, u, d, "export", ErrExportForbidden)
 		}
 		if err := s.access(ctx, u, trustlog.KindDataExported, "", false, d); err != nil {
@@ -165,7 +167,7 @@ func (s *Service) AttachmentData(ctx context.Context, u *auth.User, id, sha stri
 
 // sendAttachments enqueues a disclosure's files on its stream, ahead of
 // the disclosure, and returns their descriptions for its body.
-func (s *Service) sendAttachments(ctx context.Context, tx *store.Tx, id string, c Caveats) ([]Attachment, error) {
+func (s *Service) sendAttachments(ctx context.Context, tx *store.Tx, id string, c caveats.Caveats) ([]Attachment, error) {
 	atts, err := attachmentsOf(ctx, tx, id)
 	if err != nil {
 		return nil, err

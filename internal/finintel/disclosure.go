@@ -1,6 +1,8 @@
 package finintel
 
 import (
+	"puente/internal/caveats"
+
 	"puente/internal/fault"
 
 	"context"
@@ -322,12 +324,19 @@ func scanDisclosure(r interface{ Scan(...any) error }) (*Disclosure, error) {
 		&attested, &d.SealEnvelope, &screening, &hits, &state); err != nil {
 		return nil, err
 	}
-	_ = json.Unmarshal([]byte(cav), &d.Caveats)
+	var err error
+	if d.Caveats, err = caveats.Decode(cav); err != nil {
+		return nil, fmt.Errorf("disclosure %s: %w", d.ID, err)
+	}
 	if screening != "" {
-		_ = json.Unmarshal([]byte(screening), &d.Screening)
+		if err := json.Unmarshal([]byte(screening), &d.Screening); err != nil {
+			return nil, fmt.Errorf("disclosure %s: the stored screening is corrupt: %w", d.ID, err)
+		}
 	}
 	if hits != "" {
-		_ = json.Unmarshal([]byte(hits), &d.Known)
+		if err := json.Unmarshal([]byte(hits), &d.Known); err != nil {
+			return nil, fmt.Errorf("disclosure %s: the stored known-to-us hits are corrupt: %w", d.ID, err)
+		}
 	}
 	ms := func(v int64) time.Time {
 		if v == 0 {
@@ -570,7 +579,7 @@ func (s *Service) PassOn(ctx context.Context, u *auth.User, id, agency string) e
 	if err != nil {
 		return fmt.Errorf("reading consents: %w", err)
 	}
-	if cid == "" && !slices.Contains(d.Caveats.ReleasableTo, agency) {
+	if cid == "" && !d.Caveats.Permits(caveats.Disseminate, agency) {
 		return s.refuse(ctx, u, d, agency, ErrConsentRequired)
 	}
 	return s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
@@ -608,7 +617,7 @@ func (s *Service) MarkEvidential(ctx context.Context, u *auth.User, id string) e
 	if err != nil {
 		return fmt.Errorf("reading consents: %w", err)
 	}
-	if cid == "" && d.Caveats.Purpose != PurposeEvidential {
+	if cid == "" && !d.Caveats.Permits(caveats.Evidential, "") {
 		return s.refuse(ctx, u, d, "evidential", ErrConsentRequired)
 	}
 	return s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
@@ -635,7 +644,7 @@ func (s *Service) Export(ctx context.Context, u *auth.User, id string) ([]byte, 
 	if d.Sealed() {
 		return nil, ErrSealed
 	}
-	if d.Origin != s.self && d.Caveats.NoExport {
+	if d.Origin != s.self && !d.Caveats.Permits(caveats.Export, "") {
 		return nil, s.refuse(ctx, u, d, "export", ErrExportForbidden)
 	}
 	_, c, err := content(ctx, s.db.Read(), id)

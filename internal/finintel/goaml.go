@@ -1,6 +1,8 @@
 package finintel
 
 import (
+	"puente/internal/caveats"
+
 	"puente/internal/fault"
 
 	"encoding/xml"
@@ -156,7 +158,7 @@ type goamlReader struct {
 // entities and accounts met several times become one subject or account.
 // Every problem is an *ImportError naming the element path; a DOCTYPE (and
 // so any entity declaration) is refused.
-func ImportGoAML(r io.Reader, caveats Caveats) (*Draft, error) {
+func ImportGoAML(r io.Reader, caveats caveats.Caveats) (*Draft, error) {
 	lr := &io.LimitedReader{R: r, N: MaxGoAMLBytes + 1}
 	dec := xml.NewDecoder(lr)
 	dec.Strict = true

@@ -1,13 +1,15 @@
 package finintel
 
 import (
+	"puente/internal/caveats"
+
 	"bytes"
 	"errors"
 	"strings"
 	"testing"
 )
 
-var testCaveats = Caveats{Classification: "RESTRICTED", Purpose: PurposeIntelligence, RetentionDays: 365}
+var testCaveats = caveats.Caveats{Classification: "RESTRICTED", Purpose: caveats.PurposeIntelligence, RetentionDays: 365}
 
 func TestGoAMLSample(t *testing.T) {
 	var b bytes.Buffer

@@ -1,6 +1,8 @@
 package finintel
 
 import (
+	"puente/internal/caveats"
+
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -70,7 +72,7 @@ func (s *Service) applyDisclosure(ctx context.Context, tx *store.Tx, env *link.E
 	if err := decodeBody(env, &b); err != nil {
 		return err
 	}
-	var cav Caveats
+	var cav caveats.Caveats
 	if err := strictJSON(env.Caveats, &cav); err != nil {
 		return link.Reject("caveats are not disclosure caveats: %v", err)
 	}

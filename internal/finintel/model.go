@@ -15,6 +15,8 @@
 package finintel
 
 import (
+	"puente/internal/caveats"
+
 	"puente/internal/fault"
 
 	"fmt"
@@ -32,31 +34,6 @@ const (
 	StatusReceived  = "received"
 	StatusSealed    = "sealed"
 )
-
-// Purposes a disclosure may be used for.
-const (
-	PurposeIntelligence = "intelligence-only"
-	PurposeEvidential   = "evidential"
-)
-
-// Classifications, lowest first.
-var Classifications = []string{"UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"}
-
-// Caveats travel with a disclosure and bind the recipient.
-type Caveats struct {
-	Classification string `json:"classification"`
-	// Purpose is PurposeIntelligence or PurposeEvidential: evidential use
-	// of an intelligence-only disclosure needs the originator's consent.
-	Purpose string `json:"purpose"`
-	// ReleasableTo names agencies of the recipient's side that may receive
-	// it without asking; any other needs consent.
-	ReleasableTo []string `json:"releasable_to,omitempty"`
-	// RetentionDays is how long the recipient may keep the content.
-	RetentionDays int `json:"retention_days"`
-	// NoExport forbids exporting the entities to analysts' tools.
-	NoExport       bool `json:"no_export,omitempty"`
-	ThirdPartyRule bool `json:"third_party_rule"`
-}
 
 // Subject is a person or a company named in a disclosure or a request.
 type Subject struct {
@@ -134,45 +111,45 @@ type Content struct {
 
 // Draft is what an analyst writes.
 type Draft struct {
-	Title         string  `json:"title"`
-	CriminalGroup string  `json:"criminal_group"`
-	Narrative     string  `json:"narrative"`
-	Caveats       Caveats `json:"caveats"`
-	RFIID         string  `json:"rfi_id,omitempty"` // the request this answers, if any
+	Title         string          `json:"title"`
+	CriminalGroup string          `json:"criminal_group"`
+	Narrative     string          `json:"narrative"`
+	Caveats       caveats.Caveats `json:"caveats"`
+	RFIID         string          `json:"rfi_id,omitempty"` // the request this answers, if any
 	Content
 }
 
 // Disclosure is one disclosure as a node holds it.
 type Disclosure struct {
-	ID            string    `json:"id"`
-	Origin        string    `json:"origin"`
-	FromAgency    string    `json:"from_agency"`
-	ToAgency      string    `json:"to_agency"`
-	Status        string    `json:"status"`
-	Title         string    `json:"title"`
-	CriminalGroup string    `json:"criminal_group"`
-	Narrative     string    `json:"narrative"`
-	Caveats       Caveats   `json:"caveats"`
-	RFIID         string    `json:"rfi_id,omitempty"`
-	NSubjects     int       `json:"n_subjects"`
-	NAccounts     int       `json:"n_accounts"`
-	NTransactions int       `json:"n_transactions"`
-	ContentSHA256 string    `json:"content_sha256,omitempty"`
-	CreatedBy     string    `json:"created_by"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
-	SubmittedBy   string    `json:"submitted_by,omitempty"`
-	SubmittedAt   time.Time `json:"submitted_at,omitzero"`
-	ReturnNote    string    `json:"return_note,omitempty"`
-	ReleasedBy    string    `json:"released_by,omitempty"`
-	ReleasedAt    time.Time `json:"released_at,omitzero"`
-	ReceivedAt    time.Time `json:"received_at,omitzero"`
-	EnvelopeID    string    `json:"envelope_id,omitempty"`
-	Delivery      string    `json:"delivery,omitempty"` // on the originator: pending, delivered, rejected
-	EvidentialAt  time.Time `json:"evidential_at,omitzero"`
-	EvidentialBy  string    `json:"evidential_by,omitempty"`
-	RetainUntil   time.Time `json:"retain_until,omitzero"`
-	RecalledAt    time.Time `json:"recalled_at,omitzero"`
+	ID            string          `json:"id"`
+	Origin        string          `json:"origin"`
+	FromAgency    string          `json:"from_agency"`
+	ToAgency      string          `json:"to_agency"`
+	Status        string          `json:"status"`
+	Title         string          `json:"title"`
+	CriminalGroup string          `json:"criminal_group"`
+	Narrative     string          `json:"narrative"`
+	Caveats       caveats.Caveats `json:"caveats"`
+	RFIID         string          `json:"rfi_id,omitempty"`
+	NSubjects     int             `json:"n_subjects"`
+	NAccounts     int             `json:"n_accounts"`
+	NTransactions int             `json:"n_transactions"`
+	ContentSHA256 string          `json:"content_sha256,omitempty"`
+	CreatedBy     string          `json:"created_by"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
+	SubmittedBy   string          `json:"submitted_by,omitempty"`
+	SubmittedAt   time.Time       `json:"submitted_at,omitzero"`
+	ReturnNote    string          `json:"return_note,omitempty"`
+	ReleasedBy    string          `json:"released_by,omitempty"`
+	ReleasedAt    time.Time       `json:"released_at,omitzero"`
+	ReceivedAt    time.Time       `json:"received_at,omitzero"`
+	EnvelopeID    string          `json:"envelope_id,omitempty"`
+	Delivery      string          `json:"delivery,omitempty"` // on the originator: pending, delivered, rejected
+	EvidentialAt  time.Time       `json:"evidential_at,omitzero"`
+	EvidentialBy  string          `json:"evidential_by,omitempty"`
+	RetainUntil   time.Time       `json:"retain_until,omitzero"`
+	RecalledAt    time.Time       `json:"recalled_at,omitzero"`
 	// SealedAt is when this node sealed its copy of a partner's disclosure.
 	SealedAt   time.Time `json:"sealed_at,omitzero"`
 	SealReason string    `json:"seal_reason,omitempty"` // recall or retention

@@ -205,7 +205,9 @@ func (s *Service) scanRFI(row interface{ Scan(...any) error }) (*RFI, error) {
 		&r.Status, &final, &reminded, &r.EnvelopeID); err != nil {
 		return nil, err
 	}
-	_ = json.Unmarshal([]byte(subs), &r.Subjects)
+	if err := json.Unmarshal([]byte(subs), &r.Subjects); err != nil {
+		return nil, fmt.Errorf("request %s: the stored subjects are corrupt: %w", r.ID, err)
+	}
 	r.CreatedAt, r.DeadlineAt = store.Time(created), store.Time(deadline)
 	if final > 0 {
 		r.FinalAt = store.Time(final)

@@ -1,8 +1,9 @@
 package finintel
 
 import (
+	"puente/internal/caveats"
+
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -84,8 +85,10 @@ func (s *Service) seal(ctx context.Context, tx *store.Tx, id, reason string, now
 	if err != nil {
 		return err
 	}
-	var c Caveats
-	_ = json.Unmarshal([]byte(cav), &c)
+	c, err := caveats.Decode(cav)
+	if err != nil {
+		return fmt.Errorf("sealing disclosure %s: %w", id, err)
+	}
 	if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindSealed, Version: 1, Stream: discStream(id), Caveats: c,
 		Body: sealedBody{DisclosureID: id, Reason: reason, SealedAt: now, ContentSHA256: digest, LogIndex: idx[0]}}); err != nil {
 		return fmt.Errorf("sending seal attestation: %w", err)

@@ -1,6 +1,8 @@
 package finintel
 
 import (
+	"puente/internal/caveats"
+
 	"context"
 	"log/slog"
 	"slices"
@@ -103,21 +105,21 @@ func rfiStream(id string) string  { return "finintel:r:" + id }
 
 // DefaultCaveats are the caveats a new draft starts with, from the
 // agreement.
-func (s *Service) DefaultCaveats() Caveats {
+func (s *Service) DefaultCaveats() caveats.Caveats {
 	ag := s.cfg.Agreement
 	days := ag.Retention[agreement.AreaFinIntel]
 	if days <= 0 {
 		days = 1825
 	}
-	purpose := PurposeIntelligence
-	if ag.Caveats.Purpose == PurposeEvidential {
-		purpose = PurposeEvidential
+	purpose := caveats.PurposeIntelligence
+	if ag.Caveats.Purpose == caveats.PurposeEvidential {
+		purpose = caveats.PurposeEvidential
 	}
 	class := ag.Caveats.Classification
-	if !slices.Contains(Classifications, class) {
+	if !slices.Contains(caveats.Classifications, class) {
 		class = "RESTRICTED"
 	}
-	return Caveats{Classification: class, Purpose: purpose, RetentionDays: days, ThirdPartyRule: ag.Caveats.ThirdPartyRule}
+	return caveats.Caveats{Classification: class, Purpose: purpose, RetentionDays: days, ThirdPartyRule: ag.Caveats.ThirdPartyRule}
 }
 
 // ResponseDays is side's commitment for answering a request in this work

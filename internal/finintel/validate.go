@@ -1,6 +1,8 @@
 package finintel
 
 import (
+	"puente/internal/caveats"
+
 	"puente/internal/fault"
 
 	"errors"
@@ -58,11 +60,11 @@ func checkIdent(field string, k ident.Kind, v string, c ident.Context) error {
 	return nil
 }
 
-func checkCaveats(c *Caveats, recipientSide string) error {
-	if !slices.Contains(Classifications, c.Classification) {
+func checkCaveats(c *caveats.Caveats, recipientSide string) error {
+	if !slices.Contains(caveats.Classifications, c.Classification) {
 		return fault.Field("caveats.classification", "invalid_classification")
 	}
-	if c.Purpose != PurposeIntelligence && c.Purpose != PurposeEvidential {
+	if c.Purpose != caveats.PurposeIntelligence && c.Purpose != caveats.PurposeEvidential {
 		return fault.Field("caveats.purpose", "invalid_purpose")
 	}
 	for _, a := range c.ReleasableTo {

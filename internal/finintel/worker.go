@@ -91,7 +91,9 @@ func (s *Service) ScreenPending(ctx context.Context) error {
 	}
 	for _, it := range items {
 		var c Content
-		_ = json.Unmarshal([]byte(it.content), &c)
+		if err := json.Unmarshal([]byte(it.content), &c); err != nil {
+			return fmt.Errorf("screening disclosure %s: reading its content: %w", it.id, err)
+		}
 		flags := []Flag{}
 		for _, sub := range c.Subjects {
 			year := 0

@@ -9,6 +9,8 @@
 package liaison
 
 import (
+	"puente/internal/caveats"
+
 	"puente/internal/fault"
 
 	"context"
@@ -43,27 +45,19 @@ const (
 	MaxAttachmentName = 255
 )
 
-// Caveats travel with every envelope of a thread.
-type Caveats struct {
-	Classification string `json:"classification"`
-	// ReleasableTo names agencies of the receiving side, besides the
-	// addressee, that may read the thread.
-	ReleasableTo []string `json:"releasable_to,omitempty"`
-}
-
 // Thread is a conversation between one agency on each side.
 type Thread struct {
-	ID           string    `json:"id"`
-	Subject      string    `json:"subject"`
-	Priority     string    `json:"priority"`
-	Origin       string    `json:"origin"`
-	FromAgency   string    `json:"from_agency"`
-	ToAgency     string    `json:"to_agency"`
-	Caveats      Caveats   `json:"caveats"`
-	CreatedAt    time.Time `json:"created_at"`
-	LastActivity time.Time `json:"last_activity"`
-	Unread       int       `json:"unread"`
-	Messages     []Message `json:"messages,omitempty"`
+	ID           string          `json:"id"`
+	Subject      string          `json:"subject"`
+	Priority     string          `json:"priority"`
+	Origin       string          `json:"origin"`
+	FromAgency   string          `json:"from_agency"`
+	ToAgency     string          `json:"to_agency"`
+	Caveats      caveats.Caveats `json:"caveats"`
+	CreatedAt    time.Time       `json:"created_at"`
+	LastActivity time.Time       `json:"last_activity"`
+	Unread       int             `json:"unread"`
+	Messages     []Message       `json:"messages,omitempty"`
 }
 
 // Message is one entry of a thread.
@@ -238,7 +232,7 @@ func (s *Service) Start(ctx context.Context, u *auth.User, nt NewThread) (*Threa
 	t := &Thread{
 		ID: link.NewID(), Subject: strings.TrimSpace(nt.Subject), Priority: nt.Priority, Origin: s.self,
 		FromAgency: u.Agency, ToAgency: nt.ToAgency,
-		Caveats: Caveats{Classification: s.classification, ReleasableTo: slices.Compact(slices.Sorted(slices.Values(nt.ReleasableTo)))},
+		Caveats: caveats.Caveats{Classification: s.classification, ReleasableTo: slices.Compact(slices.Sorted(slices.Values(nt.ReleasableTo)))},
 	}
 	err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		now := time.Now()
@@ -406,7 +400,10 @@ func scanThread(r interface{ Scan(...any) error }) (*Thread, error) {
 	if err := r.Scan(&t.ID, &t.Subject, &t.Priority, &t.Origin, &t.FromAgency, &t.ToAgency, &cav, &c, &l, &t.Unread); err != nil {
 		return nil, err
 	}
-	_ = json.Unmarshal([]byte(cav), &t.Caveats)
+	var err error
+	if t.Caveats, err = caveats.Decode(cav); err != nil {
+		return nil, fmt.Errorf("thread %s: %w", t.ID, err)
+	}
 	t.CreatedAt, t.LastActivity = store.Time(c), store.Time(l)
 	return &t, nil
 }
@@ -629,7 +626,7 @@ func (s *Service) applyMessage(ctx context.Context, tx *store.Tx, env *link.Enve
 	if err := json.Unmarshal(env.Body, &b); err != nil {
 		return link.Reject("body is not a liaison message: %v", err)
 	}
-	var cav Caveats
+	var cav caveats.Caveats
 	if err := json.Unmarshal(env.Caveats, &cav); err != nil {
 		return link.Reject("caveats are not liaison caveats: %v", err)
 	}

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"puente/internal/caveats"
+
 	"puente/internal/fault"
 
 	"errors"
@@ -143,13 +145,13 @@ func (s *Server) fiList(w http.ResponseWriter, r *http.Request, u *auth.User) {
 }
 
 type fiDraftData struct {
-	Caveats         finintel.Caveats
+	Caveats         caveats.Caveats
 	Classifications []string
 	Agencies        []string // the partner's, for releasable_to
 }
 
 func (s *Server) fiDraftData() fiDraftData {
-	return fiDraftData{Caveats: s.n.FinIntel.DefaultCaveats(), Classifications: finintel.Classifications, Agencies: auth.Agencies[s.n.FinIntel.Partner()]}
+	return fiDraftData{Caveats: s.n.FinIntel.DefaultCaveats(), Classifications: caveats.Classifications, Agencies: auth.Agencies[s.n.FinIntel.Partner()]}
 }
 
 func (s *Server) fiNew(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -164,9 +166,9 @@ func (s *Server) fiNew(w http.ResponseWriter, r *http.Request, u *auth.User) {
 }
 
 // caveatsFromForm reads the caveats fields of a draft form.
-func caveatsFromForm(r *http.Request) finintel.Caveats {
+func caveatsFromForm(r *http.Request) caveats.Caveats {
 	days, _ := strconv.Atoi(strings.TrimSpace(r.FormValue("retention_days")))
-	return finintel.Caveats{Classification: r.FormValue("classification"), Purpose: r.FormValue("purpose"), ReleasableTo: r.Form["releasable_to"],
+	return caveats.Caveats{Classification: r.FormValue("classification"), Purpose: r.FormValue("purpose"), ReleasableTo: r.Form["releasable_to"],
 		RetentionDays: days, NoExport: r.FormValue("no_export") == "1", ThirdPartyRule: true}
 }
 
@@ -280,7 +282,7 @@ func (s *Server) renderDisclosure(w http.ResponseWriter, r *http.Request, u *aut
 	}
 	self := s.n.FinIntel.Self()
 	data := fiViewData{D: d, Own: d.Origin == self, Editable: d.Origin == self && d.Status == finintel.StatusDraft && u.Can(auth.FinIntelWrite),
-		Classifications: finintel.Classifications, PartnerAgencies: auth.Agencies[s.n.FinIntel.Partner()], Channels: finintel.Channels,
+		Classifications: caveats.Classifications, PartnerAgencies: auth.Agencies[s.n.FinIntel.Partner()], Channels: finintel.Channels,
 		FeedbackKinds: finintel.FeedbackKinds}
 	for _, a := range auth.Agencies[self] {
 		if a != d.ToAgency {

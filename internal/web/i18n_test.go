@@ -1,6 +1,8 @@
 package web
 
 import (
+	"puente/internal/caveats"
+
 	"encoding/json"
 	"io/fs"
 	"maps"
@@ -101,7 +103,7 @@ func TestMissingTranslations(t *testing.T) {
 	for _, k := range []string{finintel.UseDisseminate, finintel.UseEvidential} {
 		used["fi.use."+k] = true
 	}
-	for _, k := range []string{finintel.PurposeIntelligence, finintel.PurposeEvidential} {
+	for _, k := range []string{caveats.PurposeIntelligence, caveats.PurposeEvidential} {
 		used["fi.purpose."+k] = true
 	}
 	for _, k := range []string{"subjects", "accounts", "transactions"} {

@@ -5,6 +5,8 @@
 package web
 
 import (
+	"puente/internal/caveats"
+
 	"puente/internal/trustlog"
 
 	"context"
@@ -23,7 +25,6 @@ import (
 
 	"puente/internal/api"
 	"puente/internal/auth"
-	"puente/internal/finintel"
 	"puente/internal/node"
 )
 
@@ -255,7 +256,7 @@ var funcs = template.FuncMap{
 	"list":  func(xs ...string) []string { return xs },
 	"float": func(n int) float64 { return float64(n) },
 	// caveatsView is what the "caveats" form block needs.
-	"caveatsView": func(v *view, c finintel.Caveats, classes, agencies []string) map[string]any {
+	"caveatsView": func(v *view, c caveats.Caveats, classes, agencies []string) map[string]any {
 		return map[string]any{"V": v, "C": c, "Classifications": classes, "Agencies": agencies}
 	},
 	"len64": func(b []byte) int64 { return int64(len(b)) },
