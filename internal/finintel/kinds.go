@@ -3,7 +3,6 @@ package finintel
 import (
 	"puente/internal/caveats"
 
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -46,20 +45,6 @@ func (s *Service) register() {
 	}
 }
 
-// decodeBody decodes an envelope body strictly: unknown fields are refused.
-func decodeBody(env *link.Envelope, v any) error {
-	if err := strictJSON(env.Body, v); err != nil {
-		return link.Reject("body is not a %s: %v", env.Kind, err)
-	}
-	return nil
-}
-
-func strictJSON(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
-}
-
 // disclosureRow reads the origin and state of a disclosure, for envelopes
 // about it from the partner.
 func (s *Service) disclosureRow(ctx context.Context, tx *store.Tx, id string) (origin, status string, sealed int64, err error) {
@@ -69,12 +54,12 @@ func (s *Service) disclosureRow(ctx context.Context, tx *store.Tx, id string) (o
 
 func (s *Service) applyDisclosure(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
 	var b disclosureBody
-	if err := decodeBody(env, &b); err != nil {
+	if err := link.DecodeBody(env, &b); err != nil {
 		return err
 	}
 	var cav caveats.Caveats
-	if err := strictJSON(env.Caveats, &cav); err != nil {
-		return link.Reject("caveats are not disclosure caveats: %v", err)
+	if err := link.DecodeCaveats(env, &cav); err != nil {
+		return err
 	}
 	switch {
 	case !link.ValidID(b.ID) || env.Stream != discStream(b.ID):
@@ -91,7 +76,7 @@ func (s *Service) applyDisclosure(ctx context.Context, tx *store.Tx, env *link.E
 		return link.Reject("content does not match its SHA-256")
 	}
 	var c Content
-	if err := strictJSON(b.Content, &c); err != nil {
+	if err := link.Strict(b.Content, &c); err != nil {
 		return link.Reject("content is malformed: %v", err)
 	}
 	d := Draft{Title: b.Title, CriminalGroup: b.CriminalGroup, Narrative: b.Narrative, Caveats: cav, RFIID: b.RFIID, Content: c}
@@ -135,7 +120,7 @@ func (s *Service) applyDisclosure(ctx context.Context, tx *store.Tx, env *link.E
 
 func (s *Service) applyConsentRequest(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
 	var b consentRequestBody
-	if err := decodeBody(env, &b); err != nil {
+	if err := link.DecodeBody(env, &b); err != nil {
 		return err
 	}
 	if !link.ValidID(b.ID) || env.Stream != discStream(b.DisclosureID) {
@@ -171,7 +156,7 @@ func (s *Service) applyConsentRequest(ctx context.Context, tx *store.Tx, env *li
 
 func (s *Service) applyConsentDecision(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
 	var b consentDecisionBody
-	if err := decodeBody(env, &b); err != nil {
+	if err := link.DecodeBody(env, &b); err != nil {
 		return err
 	}
 	if env.Stream != discStream(b.DisclosureID) || (b.Status != ConsentGranted && b.Status != ConsentDenied) || b.DecidedAt.IsZero() ||
@@ -192,7 +177,7 @@ func (s *Service) applyConsentDecision(ctx context.Context, tx *store.Tx, env *l
 
 func (s *Service) applyFeedback(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
 	var f Feedback
-	if err := decodeBody(env, &f); err != nil {
+	if err := link.DecodeBody(env, &f); err != nil {
 		return err
 	}
 	if !link.ValidID(f.ID) || env.Stream != discStream(f.DisclosureID) || f.Origin != s.partner {
@@ -222,7 +207,7 @@ func (s *Service) applyFeedback(ctx context.Context, tx *store.Tx, env *link.Env
 
 func (s *Service) applyRecall(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
 	var b recallBody
-	if err := decodeBody(env, &b); err != nil {
+	if err := link.DecodeBody(env, &b); err != nil {
 		return err
 	}
 	if env.Stream != discStream(b.DisclosureID) || b.RecalledAt.IsZero() {
@@ -242,7 +227,7 @@ func (s *Service) applyRecall(ctx context.Context, tx *store.Tx, env *link.Envel
 
 func (s *Service) applySealed(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
 	var b sealedBody
-	if err := decodeBody(env, &b); err != nil {
+	if err := link.DecodeBody(env, &b); err != nil {
 		return err
 	}
 	if env.Stream != discStream(b.DisclosureID) || b.SealedAt.IsZero() || (b.Reason != "recall" && b.Reason != "retention") {
@@ -270,7 +255,7 @@ func (s *Service) applySealed(ctx context.Context, tx *store.Tx, env *link.Envel
 
 func (s *Service) applyRFI(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
 	var b rfiBody
-	if err := decodeBody(env, &b); err != nil {
+	if err := link.DecodeBody(env, &b); err != nil {
 		return err
 	}
 	if !link.ValidID(b.ID) || env.Stream != rfiStream(b.ID) {
@@ -302,7 +287,7 @@ func (s *Service) applyRFI(ctx context.Context, tx *store.Tx, env *link.Envelope
 
 func (s *Service) applyRFIResponse(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
 	var b responseBody
-	if err := decodeBody(env, &b); err != nil {
+	if err := link.DecodeBody(env, &b); err != nil {
 		return err
 	}
 	if env.Stream != rfiStream(b.RFIID) || !link.ValidID(b.ID) {

@@ -623,12 +623,12 @@ func (s *Service) AttachmentData(ctx context.Context, u *auth.User, sha string) 
 // sight.
 func (s *Service) applyMessage(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
 	var b messageBody
-	if err := json.Unmarshal(env.Body, &b); err != nil {
-		return link.Reject("body is not a liaison message: %v", err)
+	if err := link.DecodeBody(env, &b); err != nil {
+		return err
 	}
 	var cav caveats.Caveats
-	if err := json.Unmarshal(env.Caveats, &cav); err != nil {
-		return link.Reject("caveats are not liaison caveats: %v", err)
+	if err := link.DecodeCaveats(env, &cav); err != nil {
+		return err
 	}
 	switch {
 	case !link.ValidID(b.ThreadID) || !link.ValidID(b.MessageID):
@@ -710,8 +710,8 @@ func (s *Service) applyAttachment(ctx context.Context, tx *store.Tx, env *link.E
 // applyRead records the partner's read receipt on our messages.
 func (s *Service) applyRead(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
 	var b readBody
-	if err := json.Unmarshal(env.Body, &b); err != nil {
-		return link.Reject("body is not a read receipt: %v", err)
+	if err := link.DecodeBody(env, &b); err != nil {
+		return err
 	}
 	if env.Stream != stream(b.ThreadID) || len(b.MessageIDs) == 0 || len(b.MessageIDs) > 10_000 || b.ReadAt.IsZero() {
 		return link.Reject("read receipt is incomplete")

@@ -164,6 +164,47 @@ func TestHostileInput(t *testing.T) {
 		})
 	}
 
+	// Every kind decodes strictly: a field its body does not have, or data
+	// after the JSON value, is refused before anything else is looked at.
+	for _, kv := range mx.Link.Kinds() {
+		kind, _, _ := strings.Cut(kv, "/")
+		if strings.HasSuffix(kind, ".attachment") {
+			continue // the body is the file's bytes, not JSON
+		}
+		for _, bad := range []struct{ name, body, caveats, want string }{
+			{"unknown field", `{"zzz_unknown": 1}`, `{}`, `unknown field "zzz_unknown"`},
+			{"trailing data", `{} {}`, `{}`, "data after the JSON value"},
+			{"unknown caveat", `{}`, `{"classification":"RESTRICTED","zzz_rule":true}`, `unknown field "zzz_rule"`},
+		} {
+			if bad.name == "unknown caveat" && kind != "liaison.message" && kind != "finintel.disclosure" {
+				continue // only these kinds carry caveats the receiver reads
+			}
+			t.Run(kind+" "+bad.name, func(t *testing.T) {
+				c.fresh()
+				before := quarantined()
+				status, rs := c.send(c.envelope(func(e *link.Envelope) {
+					e.Kind, e.Body, e.Caveats = kind, []byte(bad.body), []byte(bad.caveats)
+					if kind == "liaison.message" && bad.name == "unknown caveat" {
+						// The message body must parse before its caveats are read.
+						e.Body = []byte(`{"thread_id":"` + strings.TrimPrefix(c.stream, "liaison:") + `"}`)
+					}
+				}))
+				if status != http.StatusOK || len(rs) != 1 {
+					t.Fatalf("status %d with %d receipts", status, len(rs))
+				}
+				if rs[0].Status != link.StatusRejected || rs[0].Code != link.CodeInvalidContent {
+					t.Fatalf("receipt %s/%s (%s), want rejected/%s", rs[0].Status, rs[0].Code, rs[0].Reason, link.CodeInvalidContent)
+				}
+				if !strings.Contains(rs[0].Reason, bad.want) {
+					t.Fatalf("rejected for %q, want a reason naming %q", rs[0].Reason, bad.want)
+				}
+				if quarantined() != before+1 {
+					t.Fatal("the rejected envelope was not kept in quarantine")
+				}
+			})
+		}
+	}
+
 	t.Run("garbage bytes", func(t *testing.T) {
 		before := quarantined()
 		status, rs := c.post([]byte("\x00\x01 this is not json"), c.ag)

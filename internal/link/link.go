@@ -1,6 +1,9 @@
 package link
 
 import (
+	"maps"
+	"slices"
+
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -197,6 +200,11 @@ func (l *Link) initMetrics() {
 // Handle registers h for envelopes of kind at version.
 func (l *Link) Handle(kind string, version int, h Handler) {
 	l.handlers[kind+"/"+strconv.Itoa(version)] = h
+}
+
+// Kinds lists the registered kinds as "kind/version", sorted.
+func (l *Link) Kinds() []string {
+	return slices.Sorted(maps.Keys(l.handlers))
 }
 
 // Self is this node's party code; Partner the other's.

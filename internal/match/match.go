@@ -462,8 +462,8 @@ func (s *Service) tick(ctx context.Context) error {
 // applyFilter stores the partner's filter; the two newest epochs are kept.
 func (s *Service) applyFilter(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
 	var b filterBody
-	if err := json.Unmarshal(env.Body, &b); err != nil {
-		return link.Reject("the match filter is not valid JSON: %v", err)
+	if err := link.DecodeBody(env, &b); err != nil {
+		return err
 	}
 	if b.Epoch <= 0 || len(b.Fingerprints)%8 != 0 || b.Count != len(b.Fingerprints)/8 {
 		return link.Reject("the match filter's epoch, count and fingerprints do not agree")

@@ -117,8 +117,8 @@ func (s *Service) RecordAccess(ctx context.Context, tx *store.Tx, a Access) erro
 // Every item must be a data.* entry about an envelope we sent.
 func (s *Service) applyAccess(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
 	var b accessBody
-	if err := json.Unmarshal(env.Body, &b); err != nil {
-		return link.Reject("the access report is not valid JSON: %v", err)
+	if err := link.DecodeBody(env, &b); err != nil {
+		return err
 	}
 	if len(b.Items) == 0 || len(b.Items) > 10000 {
 		return link.Reject("the access report has %d items", len(b.Items))

@@ -461,8 +461,8 @@ var alarmKinds = map[string]bool{trustlog.AlarmFork: true, trustlog.AlarmRollbac
 
 func (s *Service) applyAlarm(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
 	var b alarmBody
-	if err := json.Unmarshal(env.Body, &b); err != nil {
-		return link.Reject("the alarm is not valid JSON: %v", err)
+	if err := link.DecodeBody(env, &b); err != nil {
+		return err
 	}
 	if !alarmKinds[b.Kind] || b.Detail == "" || len(b.Detail) > 4000 || len(b.Evidence) > 1<<20 {
 		return link.Reject("the alarm has an unknown kind or an oversized detail")
