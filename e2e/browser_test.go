@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"puente/internal/finintel"
+
 	"context"
 	"os"
 	"path/filepath"
@@ -172,11 +174,11 @@ func TestBrowserLiaison(t *testing.T) {
 
 	// 9. A blind lookup with a hit: MX's index holds a phone; the US
 	// analyst looks it up without MX learning which number was asked.
-	if _, err := p.Nodes["MX"].Match.Import(context.Background(), []match.Subject{{Ref: "mx-phone", Name: "Prueba", Phone: "+52 667 555 0101"}}); err != nil {
+	if _, err := match.Of(p.Nodes["MX"]).Import(context.Background(), []match.Subject{{Ref: "mx-phone", Name: "Prueba", Phone: "+52 667 555 0101"}}); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 15*time.Second, "the US holding MX's filter", func() bool {
-		u, err := p.Nodes["US"].Match.TodayUsage(context.Background())
+		u, err := match.Of(p.Nodes["US"]).TodayUsage(context.Background())
 		return err == nil && u.PartnerKeys >= 1
 	})
 	var verdict string
@@ -205,7 +207,7 @@ func TestBrowserLiaison(t *testing.T) {
 	}
 	// The lookup counts on the Reciprocity page: one asked by the US.
 	var recip string
-	if err := chromedp.Run(usTab, chromedp.Click("#nav-reciprocity"), chromedp.WaitVisible("#recip-matching"), chromedp.Text("#recip-matching tbody tr", &recip)); err != nil {
+	if err := chromedp.Run(usTab, chromedp.Click("#nav-reciprocity"), chromedp.WaitVisible("#recip-match"), chromedp.Text("#recip-match tbody tr", &recip)); err != nil {
 		t.Fatalf("the reciprocity page: %v", err)
 	}
 	if f := strings.Fields(recip); len(f) < 2 || f[len(f)-1] != "1" || f[len(f)-2] != "0" {
@@ -213,7 +215,7 @@ func TestBrowserLiaison(t *testing.T) {
 	}
 	shot(usTab, "us-reciprocity.png")
 	testenv.Eventually(t, 15*time.Second, "the request reaching MX", func() bool {
-		f, err := p.Nodes["MX"].FinIntel.Figures(context.Background())
+		f, err := finintel.Of(p.Nodes["MX"]).Figures(context.Background())
 		return err == nil && f.Sides[1].RFIsSent == 1
 	})
 }

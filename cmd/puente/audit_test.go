@@ -47,7 +47,7 @@ func TestAuditBundleNamesTamperedEntry(t *testing.T) {
 				}
 			}
 			for i := range 4 {
-				if _, err := mx.Liaison.Start(ctx, analista, liaison.NewThread{Subject: fmt.Sprint("asunto ", i), Priority: "routine", ToAgency: "FinCEN", Body: "texto"}); err != nil {
+				if _, err := liaison.Of(mx).Start(ctx, analista, liaison.NewThread{Subject: fmt.Sprint("asunto ", i), Priority: "routine", ToAgency: "FinCEN", Body: "texto"}); err != nil {
 					t.Fatal(err)
 				}
 			}

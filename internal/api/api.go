@@ -7,9 +7,7 @@ package api
 import (
 	"puente/internal/trustlog"
 
-	"bytes"
 	_ "embed"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,68 +28,66 @@ var openapi []byte
 // OpenAPI returns the API's OpenAPI document.
 func OpenAPI() []byte { return openapi }
 
-type api struct {
+// Env is what the API's handlers share: the node and the logger.
+type Env struct {
 	n   *node.Node
 	log *slog.Logger
 }
 
-// Routes lists every route, for the OpenAPI consistency test.
-var Routes = []string{
-	"GET /api/v1/openapi.json",
-	"GET /api/v1/me",
-	"PUT /api/v1/me/language",
-	"GET /api/v1/status",
-	"GET /api/v1/threads",
-	"POST /api/v1/threads",
-	"GET /api/v1/threads/{id}",
-	"POST /api/v1/threads/{id}/messages",
-	"POST /api/v1/threads/{id}/read",
-	"GET /api/v1/attachments/{sha256}",
-	"GET /api/v1/users",
-	"POST /api/v1/users",
-	"PATCH /api/v1/users/{id}",
-	"GET /api/v1/tokens",
-	"POST /api/v1/tokens",
-	"DELETE /api/v1/tokens/{id}",
-	"GET /api/v1/agreement",
-	"GET /api/v1/quarantine",
-	"GET /api/v1/audit/status",
-	"GET /api/v1/audit/log",
-	"GET /api/v1/audit/alarms",
-	"POST /api/v1/audit/alarms/{id}/ack",
-	"GET /api/v1/audit/access-reports",
-	"GET /api/v1/screen",
-	"POST /api/v1/names/compare",
-	"POST /api/v1/match/lookup",
-	"POST /api/v1/subjects",
-	"GET /api/v1/match/usage",
-	"POST /api/v1/match/jobs",
-	"GET /api/v1/match/jobs",
-	"GET /api/v1/match/jobs/{id}",
-	"DELETE /api/v1/match/jobs/{id}",
+// Node is the node the API serves.
+func (a *Env) Node() *node.Node { return a.n }
+
+// core are the routes of the node itself (accounts, administration,
+// audit, screening); the work areas' routes come from their own files
+// through Register.
+func (a *Env) core() []Route {
+	return []Route{
+		{"GET /api/v1/me", a.me},
+		{"PUT /api/v1/me/language", a.setLanguage},
+		{"GET /api/v1/status", a.status},
+		{"GET /api/v1/users", a.listUsers},
+		{"POST /api/v1/users", a.createUser},
+		{"PATCH /api/v1/users/{id}", a.updateUser},
+		{"GET /api/v1/tokens", a.listTokens},
+		{"POST /api/v1/tokens", a.createToken},
+		{"DELETE /api/v1/tokens/{id}", a.revokeToken},
+		{"GET /api/v1/agreement", a.agreement},
+		{"GET /api/v1/quarantine", a.quarantine},
+		{"GET /api/v1/audit/status", a.auditStatus},
+		{"GET /api/v1/audit/log", a.auditLog},
+		{"GET /api/v1/audit/alarms", a.auditAlarms},
+		{"POST /api/v1/audit/alarms/{id}/ack", a.ackAlarm},
+		{"GET /api/v1/audit/access-reports", a.accessReports},
+		{"GET /api/v1/screen", a.screen},
+		{"POST /api/v1/names/compare", a.compareNames},
+	}
 }
 
-func init() { Routes = append(Routes, finintelRoutes...) }
+// Routes are every route the API serves for node n, with the public
+// OpenAPI document first: the core's, then each area's in node.Areas order.
+func Routes(n *node.Node) []Route {
+	a := &Env{n: n, log: n.Log.With("component", "api")}
+	routes := append([]Route{{Pattern: PathOpenAPI}}, a.core()...)
+	regMu.Lock()
+	defer regMu.Unlock()
+	for _, ar := range n.Areas() {
+		if f, ok := registry[ar.Name()]; ok {
+			routes = append(routes, f(a)...)
+		}
+	}
+	return routes
+}
 
 // New returns the API handler for node n, to mount at /api/v1/.
 func New(n *node.Node) http.Handler {
-	a := &api{n: n, log: n.Log.With("component", "api")}
+	a := &Env{n: n, log: n.Log.With("component", "api")}
 	m := http.NewServeMux()
-	handlers := []func(http.ResponseWriter, *http.Request){
-		a.openapi, a.auth(a.me), a.auth(a.setLanguage), a.auth(a.status),
-		a.auth(a.listThreads), a.auth(a.startThread), a.auth(a.getThread), a.auth(a.reply), a.auth(a.markRead),
-		a.auth(a.attachment),
-		a.auth(a.listUsers), a.auth(a.createUser), a.auth(a.updateUser),
-		a.auth(a.listTokens), a.auth(a.createToken), a.auth(a.revokeToken),
-		a.auth(a.agreement), a.auth(a.quarantine),
-		a.auth(a.auditStatus), a.auth(a.auditLog), a.auth(a.auditAlarms), a.auth(a.ackAlarm), a.auth(a.accessReports),
-		a.auth(a.screen), a.auth(a.compareNames),
-		a.auth(a.matchLookup), a.auth(a.importSubjects), a.auth(a.matchUsage),
-		a.auth(a.startJob), a.auth(a.listJobs), a.auth(a.getJob), a.auth(a.cancelJob),
-	}
-	handlers = append(handlers, a.finintelHandlers()...)
-	for i, r := range Routes {
-		m.HandleFunc(r, handlers[i])
+	for _, r := range Routes(n) {
+		if r.Pattern == PathOpenAPI {
+			m.HandleFunc(r.Pattern, a.openapi)
+			continue
+		}
+		m.HandleFunc(r.Pattern, a.auth(r.Handle))
 	}
 	m.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, Error{Code: CodeNotFound, Message: "no such API route: " + r.Method + " " + r.URL.Path})
@@ -101,7 +97,7 @@ func New(n *node.Node) http.Handler {
 
 type userKey struct{}
 
-func (a *api) auth(h func(http.ResponseWriter, *http.Request, *auth.User)) http.HandlerFunc {
+func (a *Env) auth(h func(http.ResponseWriter, *http.Request, *auth.User)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		hdr := r.Header.Get("Authorization")
 		tok, ok := strings.CutPrefix(hdr, "Bearer ")
@@ -122,7 +118,7 @@ func (a *api) auth(h func(http.ResponseWriter, *http.Request, *auth.User)) http.
 	}
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -149,16 +145,16 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-func (a *api) openapi(w http.ResponseWriter, r *http.Request) {
+func (a *Env) openapi(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(openapi)
 }
 
-func (a *api) me(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	writeJSON(w, http.StatusOK, u)
+func (a *Env) me(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	WriteJSON(w, http.StatusOK, u)
 }
 
-func (a *api) setLanguage(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) setLanguage(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	var in struct {
 		Lang string `json:"lang"`
 	}
@@ -167,13 +163,13 @@ func (a *api) setLanguage(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	}
 	nu, err := a.n.Auth.Update(r.Context(), u.ID, auth.Update{Lang: &in.Lang})
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, nu)
+	WriteJSON(w, http.StatusOK, nu)
 }
 
-func (a *api) status(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) status(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	st, err := a.n.Link.Status(r.Context())
 	if err != nil {
 		a.internal(w, r, err)
@@ -182,126 +178,10 @@ func (a *api) status(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !u.Can(auth.ManageUsers) {
 		st.LastError = "" // transport details are for administrators
 	}
-	writeJSON(w, http.StatusOK, st)
+	WriteJSON(w, http.StatusOK, st)
 }
 
-func (a *api) listThreads(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	ts, err := a.n.Liaison.List(r.Context(), u, r.URL.Query().Get("q"), limit)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	if ts == nil {
-		ts = []*liaison.Thread{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"threads": ts})
-}
-
-type attachmentIn struct {
-	Name        string `json:"name"`
-	ContentType string `json:"content_type"`
-	Data        string `json:"data"`
-}
-
-func attachments(in []attachmentIn) ([]liaison.NewAttachment, *Error) {
-	var out []liaison.NewAttachment
-	for i, a := range in {
-		data, err := base64.StdEncoding.DecodeString(a.Data)
-		if err != nil {
-			return nil, &Error{Code: CodeInvalid, Field: fmt.Sprintf("attachments[%d].data", i), Reason: "not_base64", Message: "attachment data must be standard base64"}
-		}
-		out = append(out, liaison.NewAttachment{Name: a.Name, ContentType: a.ContentType, Data: data})
-	}
-	return out, nil
-}
-
-func (a *api) startThread(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	var in struct {
-		Subject      string         `json:"subject"`
-		Priority     string         `json:"priority"`
-		ToAgency     string         `json:"to_agency"`
-		Body         string         `json:"body"`
-		ReleasableTo []string       `json:"releasable_to"`
-		Attachments  []attachmentIn `json:"attachments"`
-	}
-	if !decode(w, r, &in) {
-		return
-	}
-	if in.Priority == "" {
-		in.Priority = "routine"
-	}
-	atts, e := attachments(in.Attachments)
-	if e != nil {
-		writeErr(w, *e)
-		return
-	}
-	t, err := a.n.Liaison.Start(r.Context(), u, liaison.NewThread{Subject: in.Subject, Priority: in.Priority, ToAgency: in.ToAgency,
-		Body: in.Body, ReleasableTo: in.ReleasableTo, Attachments: atts})
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	full, err := a.n.Liaison.Get(r.Context(), u, t.ID)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, full)
-}
-
-func (a *api) getThread(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	t, err := a.n.Liaison.Get(r.Context(), u, r.PathValue("id"))
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
-}
-
-func (a *api) reply(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	var in struct {
-		Body        string         `json:"body"`
-		Attachments []attachmentIn `json:"attachments"`
-	}
-	if !decode(w, r, &in) {
-		return
-	}
-	atts, e := attachments(in.Attachments)
-	if e != nil {
-		writeErr(w, *e)
-		return
-	}
-	m, err := a.n.Liaison.Reply(r.Context(), u, r.PathValue("id"), in.Body, atts)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, m)
-}
-
-func (a *api) markRead(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	n, err := a.n.Liaison.MarkRead(r.Context(), u, r.PathValue("id"))
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]int{"marked_read": n})
-}
-
-func (a *api) attachment(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	att, data, err := a.n.Liaison.AttachmentData(r.Context(), u, r.PathValue("sha256"))
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", att.Name))
-	w.Header().Set("X-Content-SHA256", att.SHA256)
-	_, _ = bytes.NewReader(data).WriteTo(w)
-}
-
-func (a *api) requireAdmin(w http.ResponseWriter, u *auth.User) bool {
+func (a *Env) requireAdmin(w http.ResponseWriter, u *auth.User) bool {
 	if !u.Can(auth.ManageUsers) {
 		writeErr(w, Error{Code: CodeForbidden, Message: "only administrators manage users"})
 		return false
@@ -309,7 +189,7 @@ func (a *api) requireAdmin(w http.ResponseWriter, u *auth.User) bool {
 	return true
 }
 
-func (a *api) listUsers(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) listUsers(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !a.requireAdmin(w, u) {
 		return
 	}
@@ -318,10 +198,10 @@ func (a *api) listUsers(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		a.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": us})
+	WriteJSON(w, http.StatusOK, map[string]any{"users": us})
 }
 
-func (a *api) createUser(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) createUser(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !a.requireAdmin(w, u) {
 		return
 	}
@@ -338,14 +218,14 @@ func (a *api) createUser(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	}
 	nu, err := a.n.Auth.Create(r.Context(), auth.NewUser{Username: in.Username, DisplayName: in.DisplayName, Role: auth.Role(in.Role), Agency: in.Agency, Password: in.Password, Lang: in.Lang})
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
 	a.log.Info("user created", "by", u.Username, "user", nu.Username, "role", nu.Role, "agency", nu.Agency)
-	writeJSON(w, http.StatusCreated, nu)
+	WriteJSON(w, http.StatusCreated, nu)
 }
 
-func (a *api) updateUser(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) updateUser(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !a.requireAdmin(w, u) {
 		return
 	}
@@ -376,14 +256,14 @@ func (a *api) updateUser(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	}
 	nu, err := a.n.Auth.Update(r.Context(), id, up)
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
 	a.log.Info("user changed", "by", u.Username, "user", nu.Username, "role", nu.Role, "agency", nu.Agency, "disabled", nu.Disabled, "password_reset", in.Password != nil)
-	writeJSON(w, http.StatusOK, nu)
+	WriteJSON(w, http.StatusOK, nu)
 }
 
-func (a *api) listTokens(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) listTokens(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	ts, err := a.n.Auth.Tokens(r.Context(), u.ID)
 	if err != nil {
 		a.internal(w, r, err)
@@ -392,10 +272,10 @@ func (a *api) listTokens(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if ts == nil {
 		ts = []auth.Token{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": ts})
+	WriteJSON(w, http.StatusOK, map[string]any{"tokens": ts})
 }
 
-func (a *api) createToken(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) createToken(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	var in struct {
 		Name string `json:"name"`
 	}
@@ -404,30 +284,30 @@ func (a *api) createToken(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	}
 	t, secret, err := a.n.Auth.NewToken(r.Context(), u.ID, in.Name)
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"token": t, "secret": secret})
+	WriteJSON(w, http.StatusCreated, map[string]any{"token": t, "secret": secret})
 }
 
-func (a *api) revokeToken(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) revokeToken(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err := a.n.Auth.RevokeToken(r.Context(), u.ID, id); err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (a *api) agreement(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) agreement(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !u.Can(auth.ViewAgreement) {
 		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not allow this"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"hash": a.n.Agreement.HashHex(), "agreement": a.n.Agreement.Body(), "signatures": a.n.Agreement.Signatures})
+	WriteJSON(w, http.StatusOK, map[string]any{"hash": a.n.Agreement.HashHex(), "agreement": a.n.Agreement.Body(), "signatures": a.n.Agreement.Signatures})
 }
 
-func (a *api) quarantine(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) quarantine(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !u.Can(auth.ReviewQuarantine) {
 		writeErr(w, Error{Code: CodeForbidden, Message: "only administrators and auditors review the quarantine"})
 		return
@@ -441,5 +321,5 @@ func (a *api) quarantine(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if q == nil {
 		q = []link.Quarantined{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": q})
+	WriteJSON(w, http.StatusOK, map[string]any{"items": q})
 }

@@ -12,7 +12,7 @@ import (
 	"puente/internal/trustlog"
 )
 
-func (a *api) canAudit(w http.ResponseWriter, u *auth.User) bool {
+func (a *Env) canAudit(w http.ResponseWriter, u *auth.User) bool {
 	if !u.Can(auth.AuditLog) {
 		writeErr(w, Error{Code: CodeForbidden, Message: "only auditors see the transparency log"})
 		return false
@@ -20,7 +20,7 @@ func (a *api) canAudit(w http.ResponseWriter, u *auth.User) bool {
 	return true
 }
 
-func (a *api) auditStatus(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) auditStatus(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !a.canAudit(w, u) {
 		return
 	}
@@ -32,7 +32,7 @@ func (a *api) auditStatus(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	if st.OpenAlarms == nil {
 		st.OpenAlarms = []trustlog.Alarm{}
 	}
-	writeJSON(w, http.StatusOK, st)
+	WriteJSON(w, http.StatusOK, st)
 }
 
 // LogEntry is a log row for the API: the fields, the index and the
@@ -48,7 +48,7 @@ type LogEntry struct {
 	Text   string    `json:"text"`
 }
 
-func (a *api) auditLog(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) auditLog(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !a.canAudit(w, u) {
 		return
 	}
@@ -66,7 +66,7 @@ func (a *api) auditLog(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	for _, row := range rows {
 		out = append(out, EntryOf(row))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": out})
+	WriteJSON(w, http.StatusOK, map[string]any{"entries": out})
 }
 
 // EntryOf turns a stored row into its API form.
@@ -111,7 +111,7 @@ func ParseLogFilter(r *http.Request) (trustlog.Filter, *Error) {
 	return f, nil
 }
 
-func (a *api) auditAlarms(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) auditAlarms(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !a.canAudit(w, u) {
 		return
 	}
@@ -123,10 +123,10 @@ func (a *api) auditAlarms(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	if as == nil {
 		as = []trustlog.Alarm{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"alarms": as})
+	WriteJSON(w, http.StatusOK, map[string]any{"alarms": as})
 }
 
-func (a *api) ackAlarm(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) ackAlarm(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !a.canAudit(w, u) {
 		return
 	}
@@ -147,7 +147,7 @@ func (a *api) ackAlarm(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (a *api) accessReports(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) accessReports(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !a.canAudit(w, u) {
 		return
 	}
@@ -163,5 +163,5 @@ func (a *api) accessReports(w http.ResponseWriter, r *http.Request, u *auth.User
 	if rs == nil {
 		rs = []trust.Report{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"reports": rs})
+	WriteJSON(w, http.StatusOK, map[string]any{"reports": rs})
 }

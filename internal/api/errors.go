@@ -47,12 +47,12 @@ func ErrorOf(err error) *Error {
 }
 
 func writeErr(w http.ResponseWriter, e Error) {
-	writeJSON(w, statusOf[e.Code], map[string]Error{"error": e})
+	WriteJSON(w, statusOf[e.Code], map[string]Error{"error": e})
 }
 
 // fail answers with err mapped through ErrorOf, or as an internal error
 // that is logged and never shown.
-func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
+func (a *Env) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	if e := ErrorOf(err); e != nil {
 		writeErr(w, *e)
 		return
@@ -62,7 +62,7 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // internal logs an unexpected error; the client learns only that it
 // happened.
-func (a *api) internal(w http.ResponseWriter, r *http.Request, err error) {
+func (a *Env) internal(w http.ResponseWriter, r *http.Request, err error) {
 	a.log.Error("API request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	writeErr(w, Error{Code: CodeInternal, Message: "the node failed to handle the request; the error has been logged"})
 }

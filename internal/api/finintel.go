@@ -13,66 +13,58 @@ import (
 	"puente/internal/finintel"
 )
 
-// finintelRoutes are the financial-intelligence routes, in the order of
-// finintelHandlers.
-var finintelRoutes = []string{
-	"GET /api/v1/finintel/defaults",
-	"GET /api/v1/finintel/disclosures",
-	"POST /api/v1/finintel/disclosures",
-	"GET /api/v1/finintel/disclosures/{id}",
-	"PUT /api/v1/finintel/disclosures/{id}",
-	"POST /api/v1/finintel/disclosures/{id}/import",
-	"POST /api/v1/finintel/disclosures/{id}/attachments",
-	"GET /api/v1/finintel/disclosures/{id}/attachments/{sha256}",
-	"DELETE /api/v1/finintel/disclosures/{id}/attachments/{sha256}",
-	"POST /api/v1/finintel/disclosures/{id}/submit",
-	"POST /api/v1/finintel/disclosures/{id}/return",
-	"POST /api/v1/finintel/disclosures/{id}/release",
-	"POST /api/v1/finintel/disclosures/{id}/recall",
-	"POST /api/v1/finintel/disclosures/{id}/pass-on",
-	"POST /api/v1/finintel/disclosures/{id}/evidential",
-	"GET /api/v1/finintel/disclosures/{id}/export",
-	"POST /api/v1/finintel/disclosures/{id}/consents",
-	"POST /api/v1/finintel/disclosures/{id}/feedback",
-	"POST /api/v1/finintel/consents/{id}/decision",
-	"POST /api/v1/finintel/goaml",
-	"GET /api/v1/finintel/rfis",
-	"POST /api/v1/finintel/rfis",
-	"GET /api/v1/finintel/rfis/{id}",
-	"POST /api/v1/finintel/rfis/{id}/responses",
-	"GET /api/v1/finintel/figures",
+func init() {
+	Register(finintel.Name, func(a *Env) []Route {
+		return []Route{
+			{"GET /api/v1/finintel/defaults", a.fiDefaults},
+			{"GET /api/v1/finintel/disclosures", a.fiList},
+			{"POST /api/v1/finintel/disclosures", a.fiCreate},
+			{"GET /api/v1/finintel/disclosures/{id}", a.fiGet},
+			{"PUT /api/v1/finintel/disclosures/{id}", a.fiUpdate},
+			{"POST /api/v1/finintel/disclosures/{id}/import", a.fiImportCSV},
+			{"POST /api/v1/finintel/disclosures/{id}/attachments", a.fiAttach},
+			{"GET /api/v1/finintel/disclosures/{id}/attachments/{sha256}", a.fiAttachment},
+			{"DELETE /api/v1/finintel/disclosures/{id}/attachments/{sha256}", a.fiUnattach},
+			{"POST /api/v1/finintel/disclosures/{id}/submit", a.fiSubmit},
+			{"POST /api/v1/finintel/disclosures/{id}/return", a.fiReturn},
+			{"POST /api/v1/finintel/disclosures/{id}/release", a.fiRelease},
+			{"POST /api/v1/finintel/disclosures/{id}/recall", a.fiRecall},
+			{"POST /api/v1/finintel/disclosures/{id}/pass-on", a.fiPassOn},
+			{"POST /api/v1/finintel/disclosures/{id}/evidential", a.fiEvidential},
+			{"GET /api/v1/finintel/disclosures/{id}/export", a.fiExport},
+			{"POST /api/v1/finintel/disclosures/{id}/consents", a.fiConsent},
+			{"POST /api/v1/finintel/disclosures/{id}/feedback", a.fiFeedback},
+			{"POST /api/v1/finintel/consents/{id}/decision", a.fiDecide},
+			{"POST /api/v1/finintel/goaml", a.fiGoAML},
+			{"GET /api/v1/finintel/rfis", a.fiListRFIs},
+			{"POST /api/v1/finintel/rfis", a.fiCreateRFI},
+			{"GET /api/v1/finintel/rfis/{id}", a.fiGetRFI},
+			{"POST /api/v1/finintel/rfis/{id}/responses", a.fiRespond},
+			{"GET /api/v1/finintel/figures", a.fiFigures},
+		}
+	})
 }
 
-func (a *api) finintelHandlers() []func(http.ResponseWriter, *http.Request) {
-	return []func(http.ResponseWriter, *http.Request){
-		a.auth(a.fiDefaults), a.auth(a.fiList), a.auth(a.fiCreate), a.auth(a.fiGet), a.auth(a.fiUpdate), a.auth(a.fiImportCSV),
-		a.auth(a.fiAttach), a.auth(a.fiAttachment), a.auth(a.fiUnattach),
-		a.auth(a.fiSubmit), a.auth(a.fiReturn), a.auth(a.fiRelease), a.auth(a.fiRecall), a.auth(a.fiPassOn), a.auth(a.fiEvidential),
-		a.auth(a.fiExport), a.auth(a.fiConsent), a.auth(a.fiFeedback), a.auth(a.fiDecide), a.auth(a.fiGoAML),
-		a.auth(a.fiListRFIs), a.auth(a.fiCreateRFI), a.auth(a.fiGetRFI), a.auth(a.fiRespond), a.auth(a.fiFigures),
-	}
-}
-
-func (a *api) fiDefaults(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	fi := a.n.FinIntel
-	writeJSON(w, http.StatusOK, map[string]any{
+func (a *Env) fiDefaults(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	fi := finintel.Of(a.n)
+	WriteJSON(w, http.StatusOK, map[string]any{
 		"caveats": fi.DefaultCaveats(), "classifications": caveats.Classifications, "partner_agencies": auth.Agencies[fi.Partner()],
 		"own_agencies": auth.Agencies[fi.Self()], "channels": finintel.Channels, "feedback_kinds": finintel.FeedbackKinds, "urgencies": finintel.Urgencies,
 		"response_days": map[string]int{fi.Self(): fi.ResponseDays(fi.Self()), fi.Partner(): fi.ResponseDays(fi.Partner())},
 	})
 }
 
-func (a *api) fiList(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) fiList(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	q := r.URL.Query()
-	ds, err := a.n.FinIntel.List(r.Context(), u, finintel.ListFilter{Direction: q.Get("direction"), Status: q.Get("status"), Query: q.Get("q")})
+	ds, err := finintel.Of(a.n).List(r.Context(), u, finintel.ListFilter{Direction: q.Get("direction"), Status: q.Get("status"), Query: q.Get("q")})
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
 	if ds == nil {
 		ds = []*finintel.Disclosure{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"disclosures": ds})
+	WriteJSON(w, http.StatusOK, map[string]any{"disclosures": ds})
 }
 
 // draftIn is a draft as the API takes it: caveats left out take the
@@ -86,74 +78,74 @@ type draftIn struct {
 	finintel.Content
 }
 
-func (a *api) draft(in draftIn) finintel.Draft {
+func (a *Env) draft(in draftIn) finintel.Draft {
 	d := finintel.Draft{Title: in.Title, CriminalGroup: in.CriminalGroup, Narrative: in.Narrative, RFIID: in.RFIID, Content: in.Content}
 	if in.Caveats != nil {
 		d.Caveats = *in.Caveats
 	} else {
-		d.Caveats = a.n.FinIntel.DefaultCaveats()
+		d.Caveats = finintel.Of(a.n).DefaultCaveats()
 	}
 	return d
 }
 
-func (a *api) fiCreate(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) fiCreate(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	var in draftIn
 	if !decode(w, r, &in) {
 		return
 	}
-	d, err := a.n.FinIntel.CreateDraft(r.Context(), u, a.draft(in))
+	d, err := finintel.Of(a.n).CreateDraft(r.Context(), u, a.draft(in))
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, d)
+	WriteJSON(w, http.StatusCreated, d)
 }
 
-func (a *api) fiGet(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	d, err := a.n.FinIntel.Get(r.Context(), u, r.PathValue("id"))
+func (a *Env) fiGet(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	d, err := finintel.Of(a.n).Get(r.Context(), u, r.PathValue("id"))
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	WriteJSON(w, http.StatusOK, d)
 }
 
-func (a *api) fiUpdate(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) fiUpdate(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	var in draftIn
 	if !decode(w, r, &in) {
 		return
 	}
-	d, err := a.n.FinIntel.UpdateDraft(r.Context(), u, r.PathValue("id"), a.draft(in))
+	d, err := finintel.Of(a.n).UpdateDraft(r.Context(), u, r.PathValue("id"), a.draft(in))
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	WriteJSON(w, http.StatusOK, d)
 }
 
 // fiImportCSV adds the rows of a CSV body (?kind=subjects|accounts|
 // transactions) to a draft. A bad file changes nothing.
-func (a *api) fiImportCSV(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) fiImportCSV(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	ctx := r.Context()
-	d, err := a.n.FinIntel.Get(ctx, u, r.PathValue("id"))
+	d, err := finintel.Of(a.n).Get(ctx, u, r.PathValue("id"))
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
 	dr := finintel.DraftOf(d)
 	if err := finintel.ImportCSV(r.URL.Query().Get("kind"), http.MaxBytesReader(w, r.Body, 64<<20), &dr.Content); err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	d, err = a.n.FinIntel.UpdateDraft(ctx, u, d.ID, dr)
+	d, err = finintel.Of(a.n).UpdateDraft(ctx, u, d.ID, dr)
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	WriteJSON(w, http.StatusOK, d)
 }
 
-func (a *api) fiAttach(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) fiAttach(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	var in attachmentIn
 	if !decode(w, r, &in) {
 		return
@@ -163,18 +155,18 @@ func (a *api) fiAttach(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		writeErr(w, Error{Code: CodeInvalid, Field: "data", Reason: "not_base64", Message: "attachment data must be standard base64"})
 		return
 	}
-	att, err := a.n.FinIntel.AddAttachment(r.Context(), u, r.PathValue("id"), in.Name, in.ContentType, data)
+	att, err := finintel.Of(a.n).AddAttachment(r.Context(), u, r.PathValue("id"), in.Name, in.ContentType, data)
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, att)
+	WriteJSON(w, http.StatusCreated, att)
 }
 
-func (a *api) fiAttachment(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	att, data, err := a.n.FinIntel.AttachmentData(r.Context(), u, r.PathValue("id"), r.PathValue("sha256"))
+func (a *Env) fiAttachment(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	att, data, err := finintel.Of(a.n).AttachmentData(r.Context(), u, r.PathValue("id"), r.PathValue("sha256"))
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
@@ -183,95 +175,95 @@ func (a *api) fiAttachment(w http.ResponseWriter, r *http.Request, u *auth.User)
 	_, _ = w.Write(data)
 }
 
-func (a *api) fiUnattach(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if err := a.n.FinIntel.RemoveAttachment(r.Context(), u, r.PathValue("id"), r.PathValue("sha256")); err != nil {
-		a.fail(w, r, err)
+func (a *Env) fiUnattach(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if err := finintel.Of(a.n).RemoveAttachment(r.Context(), u, r.PathValue("id"), r.PathValue("sha256")); err != nil {
+		a.Fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
 // fiGoAML creates a draft from a goAML XML report sent as the body.
-func (a *api) fiGoAML(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) fiGoAML(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !u.Can(auth.FinIntelWrite) {
 		writeErr(w, Error{Code: CodeForbidden, Message: "your role or agency does not allow this"})
 		return
 	}
 	body := http.MaxBytesReader(w, r.Body, finintel.MaxGoAMLBytes)
-	dr, err := finintel.ImportGoAML(body, a.n.FinIntel.DefaultCaveats())
+	dr, err := finintel.ImportGoAML(body, finintel.Of(a.n).DefaultCaveats())
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		writeErr(w, Error{Code: CodeTooLarge, Message: fmt.Sprintf("a goAML file may have at most %d MiB", finintel.MaxGoAMLBytes>>20)})
 		return
 	}
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
 	_, _ = io.Copy(io.Discard, body)
-	d, err := a.n.FinIntel.CreateDraft(r.Context(), u, *dr)
+	d, err := finintel.Of(a.n).CreateDraft(r.Context(), u, *dr)
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, d)
+	WriteJSON(w, http.StatusCreated, d)
 }
 
 // fiAction runs one state change and answers with the disclosure as it
 // then is.
-func (a *api) fiAction(w http.ResponseWriter, r *http.Request, u *auth.User, f func() error) {
+func (a *Env) fiAction(w http.ResponseWriter, r *http.Request, u *auth.User, f func() error) {
 	if err := f(); err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	d, err := a.n.FinIntel.Get(r.Context(), u, r.PathValue("id"))
+	d, err := finintel.Of(a.n).Get(r.Context(), u, r.PathValue("id"))
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	WriteJSON(w, http.StatusOK, d)
 }
 
-func (a *api) fiSubmit(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	a.fiAction(w, r, u, func() error { return a.n.FinIntel.Submit(r.Context(), u, r.PathValue("id")) })
+func (a *Env) fiSubmit(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	a.fiAction(w, r, u, func() error { return finintel.Of(a.n).Submit(r.Context(), u, r.PathValue("id")) })
 }
 
-func (a *api) fiReturn(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) fiReturn(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	var in struct {
 		Note string `json:"note"`
 	}
 	if !decode(w, r, &in) {
 		return
 	}
-	a.fiAction(w, r, u, func() error { return a.n.FinIntel.Return(r.Context(), u, r.PathValue("id"), in.Note) })
+	a.fiAction(w, r, u, func() error { return finintel.Of(a.n).Return(r.Context(), u, r.PathValue("id"), in.Note) })
 }
 
-func (a *api) fiRelease(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	a.fiAction(w, r, u, func() error { return a.n.FinIntel.Release(r.Context(), u, r.PathValue("id")) })
+func (a *Env) fiRelease(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	a.fiAction(w, r, u, func() error { return finintel.Of(a.n).Release(r.Context(), u, r.PathValue("id")) })
 }
 
-func (a *api) fiRecall(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	a.fiAction(w, r, u, func() error { return a.n.FinIntel.Recall(r.Context(), u, r.PathValue("id")) })
+func (a *Env) fiRecall(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	a.fiAction(w, r, u, func() error { return finintel.Of(a.n).Recall(r.Context(), u, r.PathValue("id")) })
 }
 
-func (a *api) fiPassOn(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) fiPassOn(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	var in struct {
 		Agency string `json:"agency"`
 	}
 	if !decode(w, r, &in) {
 		return
 	}
-	a.fiAction(w, r, u, func() error { return a.n.FinIntel.PassOn(r.Context(), u, r.PathValue("id"), in.Agency) })
+	a.fiAction(w, r, u, func() error { return finintel.Of(a.n).PassOn(r.Context(), u, r.PathValue("id"), in.Agency) })
 }
 
-func (a *api) fiEvidential(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	a.fiAction(w, r, u, func() error { return a.n.FinIntel.MarkEvidential(r.Context(), u, r.PathValue("id")) })
+func (a *Env) fiEvidential(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	a.fiAction(w, r, u, func() error { return finintel.Of(a.n).MarkEvidential(r.Context(), u, r.PathValue("id")) })
 }
 
-func (a *api) fiExport(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	out, err := a.n.FinIntel.Export(r.Context(), u, r.PathValue("id"))
+func (a *Env) fiExport(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	out, err := finintel.Of(a.n).Export(r.Context(), u, r.PathValue("id"))
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
@@ -280,7 +272,7 @@ func (a *api) fiExport(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	_, _ = w.Write(out)
 }
 
-func (a *api) fiConsent(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) fiConsent(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	var in struct {
 		Use    string `json:"use"`
 		Agency string `json:"agency"`
@@ -289,15 +281,15 @@ func (a *api) fiConsent(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !decode(w, r, &in) {
 		return
 	}
-	c, err := a.n.FinIntel.RequestConsent(r.Context(), u, r.PathValue("id"), in.Use, in.Agency, in.Reason)
+	c, err := finintel.Of(a.n).RequestConsent(r.Context(), u, r.PathValue("id"), in.Use, in.Agency, in.Reason)
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, c)
+	WriteJSON(w, http.StatusCreated, c)
 }
 
-func (a *api) fiDecide(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) fiDecide(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	var in struct {
 		Grant      *bool  `json:"grant"`
 		Conditions string `json:"conditions"`
@@ -309,14 +301,14 @@ func (a *api) fiDecide(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		writeErr(w, Error{Code: CodeInvalid, Field: "grant", Reason: "required", Message: "say \"grant\": true or false"})
 		return
 	}
-	if err := a.n.FinIntel.DecideConsent(r.Context(), u, r.PathValue("id"), *in.Grant, in.Conditions); err != nil {
-		a.fail(w, r, err)
+	if err := finintel.Of(a.n).DecideConsent(r.Context(), u, r.PathValue("id"), *in.Grant, in.Conditions); err != nil {
+		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": r.PathValue("id"), "granted": *in.Grant})
+	WriteJSON(w, http.StatusOK, map[string]any{"id": r.PathValue("id"), "granted": *in.Grant})
 }
 
-func (a *api) fiFeedback(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) fiFeedback(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	var in struct {
 		Kind     string `json:"kind"`
 		Amount   string `json:"amount"`
@@ -327,49 +319,49 @@ func (a *api) fiFeedback(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !decode(w, r, &in) {
 		return
 	}
-	f, err := a.n.FinIntel.SendFeedback(r.Context(), u, r.PathValue("id"), finintel.Feedback{Kind: in.Kind, Amount: in.Amount, Currency: in.Currency, Count: in.Count, Note: in.Note})
+	f, err := finintel.Of(a.n).SendFeedback(r.Context(), u, r.PathValue("id"), finintel.Feedback{Kind: in.Kind, Amount: in.Amount, Currency: in.Currency, Count: in.Count, Note: in.Note})
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, f)
+	WriteJSON(w, http.StatusCreated, f)
 }
 
-func (a *api) fiListRFIs(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	rs, err := a.n.FinIntel.ListRFIs(r.Context(), u, r.URL.Query().Get("direction"))
+func (a *Env) fiListRFIs(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	rs, err := finintel.Of(a.n).ListRFIs(r.Context(), u, r.URL.Query().Get("direction"))
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
 	if rs == nil {
 		rs = []*finintel.RFI{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"rfis": rs})
+	WriteJSON(w, http.StatusOK, map[string]any{"rfis": rs})
 }
 
-func (a *api) fiCreateRFI(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) fiCreateRFI(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	var in finintel.NewRFI
 	if !decode(w, r, &in) {
 		return
 	}
-	rfi, err := a.n.FinIntel.CreateRFI(r.Context(), u, in)
+	rfi, err := finintel.Of(a.n).CreateRFI(r.Context(), u, in)
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, rfi)
+	WriteJSON(w, http.StatusCreated, rfi)
 }
 
-func (a *api) fiGetRFI(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	rfi, err := a.n.FinIntel.GetRFI(r.Context(), u, r.PathValue("id"))
+func (a *Env) fiGetRFI(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	rfi, err := finintel.Of(a.n).GetRFI(r.Context(), u, r.PathValue("id"))
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rfi)
+	WriteJSON(w, http.StatusOK, rfi)
 }
 
-func (a *api) fiRespond(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) fiRespond(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	var in struct {
 		Kind         string `json:"kind"`
 		Body         string `json:"body"`
@@ -378,23 +370,23 @@ func (a *api) fiRespond(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !decode(w, r, &in) {
 		return
 	}
-	resp, err := a.n.FinIntel.Respond(r.Context(), u, r.PathValue("id"), in.Kind, in.Body, in.DisclosureID)
+	resp, err := finintel.Of(a.n).Respond(r.Context(), u, r.PathValue("id"), in.Kind, in.Body, in.DisclosureID)
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, resp)
+	WriteJSON(w, http.StatusCreated, resp)
 }
 
-func (a *api) fiFigures(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) fiFigures(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !u.Can(auth.FinIntelRead) {
 		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not allow this"})
 		return
 	}
-	f, err := a.n.FinIntel.Figures(r.Context())
+	f, err := finintel.Of(a.n).Figures(r.Context())
 	if err != nil {
 		a.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, f)
+	WriteJSON(w, http.StatusOK, f)
 }

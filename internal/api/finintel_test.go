@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"puente/internal/match"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -256,7 +258,7 @@ func lifecycle(t *testing.T, p *demo.Pair, orig, recip *side) {
 		"questions": "Who controls the company?", "subjects": []map[string]any{{"ref": "S1", "type": "company", "name": "Comercializadora Pacífico Norte"}}}, &rfi); st != 201 {
 		t.Fatalf("rfi: %d %v", st, e)
 	}
-	days := p.Nodes[orig.code].FinIntel.ResponseDays(orig.code)
+	days := finintel.Of(p.Nodes[orig.code]).ResponseDays(orig.code)
 	if got := rfi.DeadlineAt.Sub(rfi.CreatedAt); got != time.Duration(days)*24*time.Hour {
 		t.Fatalf("deadline is %s after the request, want %d days (the requested side's commitment)", got, days)
 	}
@@ -266,14 +268,14 @@ func lifecycle(t *testing.T, p *demo.Pair, orig, recip *side) {
 	})
 	// The answering node's clock runs past the deadline.
 	late := time.Now().Add(time.Duration(days+2) * 24 * time.Hour)
-	p.Nodes[orig.code].FinIntel.SetClock(func() time.Time { return late })
+	finintel.Of(p.Nodes[orig.code]).SetClock(func() time.Time { return late })
 	if st, e := orig.analyst.do("POST", "/api/v1/finintel/rfis/"+rfi.ID+"/responses", map[string]any{"kind": "partial", "body": "Two of three owners identified."}, nil); st != 201 {
 		t.Fatalf("partial answer: %d %v", st, e)
 	}
 	if st, e := orig.analyst.do("POST", "/api/v1/finintel/rfis/"+rfi.ID+"/responses", map[string]any{"kind": "full", "body": "The third is a nominee."}, nil); st != 201 {
 		t.Fatalf("full answer: %d %v", st, e)
 	}
-	p.Nodes[orig.code].FinIntel.SetClock(time.Now)
+	finintel.Of(p.Nodes[orig.code]).SetClock(time.Now)
 	if st, e := orig.analyst.do("POST", "/api/v1/finintel/rfis/"+rfi.ID+"/responses", map[string]any{"kind": "full", "body": "again"}, nil); st != 409 {
 		t.Fatalf("a second final answer: %d %v", st, e)
 	}
@@ -296,7 +298,7 @@ func TestFinIntelLifecycleBothWays(t *testing.T) {
 	cs := cast(t, p)
 	// The US index knows the CURP of the MX disclosure's first subject.
 	ctx := trustlog.WithActor(context.Background(), "system:test")
-	if _, err := p.Nodes["US"].Match.Import(ctx, demo.Subjects["US"][:1]); err != nil {
+	if _, err := match.Of(p.Nodes["US"]).Import(ctx, match.DemoSubjects["US"][:1]); err != nil {
 		t.Fatal(err)
 	}
 	lifecycle(t, p, cs["US"], cs["MX"])
@@ -457,7 +459,7 @@ func TestFinIntelScreensIncoming(t *testing.T) {
 	p := testenv.StartPair(t)
 	cs := cast(t, p)
 	lists, _ := filepath.Abs("../screen/testdata/lists")
-	p.Nodes["US"].FinIntel.SetLists(screen.NewLists(lists))
+	finintel.Of(p.Nodes["US"]).SetLists(screen.NewLists(lists))
 	d := ringDraft("Screening", nil)
 	d["subjects"] = append(d["subjects"].([]map[string]any),
 		map[string]any{"ref": "S3", "type": "person", "given_names": "Joaquín", "first_surname": "Guzmán", "second_surname": "Loera", "dob": "1954-12-25"})
@@ -541,7 +543,7 @@ func TestFinIntelRetentionAndReminders(t *testing.T) {
 		st2, _ := cs["MX"].analyst.do("GET", "/api/v1/finintel/rfis/"+rfi.ID, nil, nil)
 		return st1 == 200 && st2 == 200
 	})
-	mx := p.Nodes["MX"].FinIntel
+	mx := finintel.Of(p.Nodes["MX"])
 	// Nothing is due yet.
 	if n, err := mx.SealExpired(ctx); err != nil || n != 0 {
 		t.Fatalf("sealed %d before the retention ran out (%v)", n, err)

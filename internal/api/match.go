@@ -10,7 +10,21 @@ import (
 	"puente/internal/match"
 )
 
-func (a *api) matchLookup(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func init() {
+	Register(match.Name, func(a *Env) []Route {
+		return []Route{
+			{"POST /api/v1/match/lookup", a.matchLookup},
+			{"POST /api/v1/subjects", a.importSubjects},
+			{"GET /api/v1/match/usage", a.matchUsage},
+			{"POST /api/v1/match/jobs", a.startJob},
+			{"GET /api/v1/match/jobs", a.listJobs},
+			{"GET /api/v1/match/jobs/{id}", a.getJob},
+			{"DELETE /api/v1/match/jobs/{id}", a.cancelJob},
+		}
+	})
+}
+
+func (a *Env) matchLookup(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !u.Can(auth.Screen) {
 		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not look subjects up"})
 		return
@@ -20,15 +34,15 @@ func (a *api) matchLookup(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		writeErr(w, Error{Code: CodeBadRequest, Message: "send the subject as a JSON object"})
 		return
 	}
-	res, err := a.n.Match.Lookup(r.Context(), "user:"+u.Username+"@"+u.Agency, sub)
+	res, err := match.Of(a.n).Lookup(r.Context(), "user:"+u.Username+"@"+u.Agency, sub)
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	WriteJSON(w, http.StatusOK, res)
 }
 
-func (a *api) importSubjects(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) importSubjects(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !u.Can(auth.Screen) {
 		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not manage the subject index"})
 		return
@@ -38,28 +52,28 @@ func (a *api) importSubjects(w http.ResponseWriter, r *http.Request, u *auth.Use
 		writeErr(w, Error{Code: CodeBadRequest, Message: "send a JSON array of subjects"})
 		return
 	}
-	n, err := a.n.Match.Import(r.Context(), subs)
+	n, err := match.Of(a.n).Import(r.Context(), subs)
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]int{"imported": n})
+	WriteJSON(w, http.StatusCreated, map[string]int{"imported": n})
 }
 
-func (a *api) matchUsage(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) matchUsage(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !u.Can(auth.Screen) {
 		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not see matching figures"})
 		return
 	}
-	us, err := a.n.Match.TodayUsage(r.Context())
+	us, err := match.Of(a.n).TodayUsage(r.Context())
 	if err != nil {
 		a.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, us)
+	WriteJSON(w, http.StatusOK, us)
 }
 
-func (a *api) startJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) startJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !u.Can(auth.Screen) {
 		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not run cross-matches"})
 		return
@@ -76,20 +90,20 @@ func (a *api) startJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if in.Index {
 		subs = nil
 	}
-	job, err := a.n.Match.StartJob(r.Context(), "user:"+u.Username+"@"+u.Agency, subs)
+	job, err := match.Of(a.n).StartJob(r.Context(), "user:"+u.Username+"@"+u.Agency, subs)
 	if err != nil {
-		a.fail(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, job)
+	WriteJSON(w, http.StatusCreated, job)
 }
 
-func (a *api) listJobs(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) listJobs(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !u.Can(auth.Screen) {
 		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not run cross-matches"})
 		return
 	}
-	jobs, err := a.n.Match.Jobs(r.Context(), 100)
+	jobs, err := match.Of(a.n).Jobs(r.Context(), 100)
 	if err != nil {
 		a.internal(w, r, err)
 		return
@@ -97,16 +111,16 @@ func (a *api) listJobs(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if jobs == nil {
 		jobs = []match.Job{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"jobs": jobs})
+	WriteJSON(w, http.StatusOK, map[string]any{"jobs": jobs})
 }
 
-func (a *api) getJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) getJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !u.Can(auth.Screen) {
 		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not run cross-matches"})
 		return
 	}
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	job, err := a.n.Match.Job(r.Context(), id)
+	job, err := match.Of(a.n).Job(r.Context(), id)
 	if errors.Is(err, match.ErrNoJob) {
 		writeErr(w, Error{Code: CodeNotFound, Message: "no such cross-match"})
 		return
@@ -115,21 +129,21 @@ func (a *api) getJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		a.internal(w, r, err)
 		return
 	}
-	hits, err := a.n.Match.JobHits(r.Context(), id)
+	hits, err := match.Of(a.n).JobHits(r.Context(), id)
 	if err != nil {
 		a.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"job": job, "hits": hits})
+	WriteJSON(w, http.StatusOK, map[string]any{"job": job, "hits": hits})
 }
 
-func (a *api) cancelJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) cancelJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !u.Can(auth.Screen) {
 		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not run cross-matches"})
 		return
 	}
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	err := a.n.Match.CancelJob(r.Context(), id, "user:"+u.Username+"@"+u.Agency)
+	err := match.Of(a.n).CancelJob(r.Context(), id, "user:"+u.Username+"@"+u.Agency)
 	if errors.Is(err, match.ErrNoJob) {
 		writeErr(w, Error{Code: CodeNotFound, Message: "no running cross-match with that id"})
 		return

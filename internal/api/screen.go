@@ -45,7 +45,7 @@ func ScreenRequest(r *http.Request) (screen.Query, *Error) {
 	return q, nil
 }
 
-func (a *api) screen(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) screen(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !u.Can(auth.Screen) {
 		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not screen names"})
 		return
@@ -68,10 +68,10 @@ func (a *api) screen(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if cs == nil {
 		cs = []screen.Candidate{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"query": q.Name, "dob": q.Year, "threshold": names.DefaultThreshold, "candidates": cs})
+	WriteJSON(w, http.StatusOK, map[string]any{"query": q.Name, "dob": q.Year, "threshold": names.DefaultThreshold, "candidates": cs})
 }
 
-func (a *api) compareNames(w http.ResponseWriter, r *http.Request, u *auth.User) {
+func (a *Env) compareNames(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if !u.Can(auth.Screen) {
 		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not compare names"})
 		return
@@ -91,6 +91,6 @@ func (a *api) compareNames(w http.ResponseWriter, r *http.Request, u *auth.User)
 		}
 	}
 	res := names.Compare(names.Parse(in.Name1), names.Parse(in.Name2), nil)
-	writeJSON(w, http.StatusOK, map[string]any{"name1": in.Name1, "name2": in.Name2, "score": res.Score, "match": res.Match,
+	WriteJSON(w, http.StatusOK, map[string]any{"name1": in.Name1, "name2": in.Name2, "score": res.Score, "match": res.Match,
 		"threshold": names.DefaultThreshold, "explanation": res.Parts})
 }

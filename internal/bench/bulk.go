@@ -68,20 +68,20 @@ func Bulk(ctx context.Context, n int, log io.Writer) (*BulkResult, error) {
 			}
 			b = append(b, match.Subject{Ref: fmt.Sprint("us", j), Phone: phone(k)})
 		}
-		if _, err := mx.Match.Import(ctx, a); err != nil {
+		if _, err := match.Of(mx).Import(ctx, a); err != nil {
 			return nil, err
 		}
-		if _, err := us.Match.Import(ctx, b); err != nil {
+		if _, err := match.Of(us).Import(ctx, b); err != nil {
 			return nil, err
 		}
 	}
 	logf("waiting for MX's filter")
 	for {
-		done, err := mx.Match.Published(ctx)
+		done, err := match.Of(mx).Published(ctx)
 		if err != nil {
 			return nil, err
 		}
-		u, err := us.Match.TodayUsage(ctx)
+		u, err := match.Of(us).TodayUsage(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -93,12 +93,12 @@ func Bulk(ctx context.Context, n int, log io.Writer) (*BulkResult, error) {
 	}
 	logf("cross-matching")
 	t0 := time.Now()
-	job, err := us.Match.StartJob(ctx, "bench", nil)
+	job, err := match.Of(us).StartJob(ctx, "bench", nil)
 	if err != nil {
 		return nil, err
 	}
 	for {
-		j, err := us.Match.Job(ctx, job.ID)
+		j, err := match.Of(us).Job(ctx, job.ID)
 		if err != nil {
 			return nil, err
 		}

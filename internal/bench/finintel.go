@@ -94,7 +94,7 @@ func FinIntel(ctx context.Context, nTx, releaseTx, runs int, log io.Writer) (*Fi
 			return nil, err
 		}
 		defer f.Close()
-		return finintel.ImportGoAML(bufio.NewReaderSize(f, 1<<20), mx.FinIntel.DefaultCaveats())
+		return finintel.ImportGoAML(bufio.NewReaderSize(f, 1<<20), finintel.Of(mx).DefaultCaveats())
 	}
 	runtime.GC()
 	start := time.Now()
@@ -107,7 +107,7 @@ func FinIntel(ctx context.Context, nTx, releaseTx, runs int, log io.Writer) (*Fi
 	start = time.Now()
 	d, err := parse()
 	if err == nil {
-		_, err = mx.FinIntel.CreateDraft(ctx, analyst, *d)
+		_, err = finintel.Of(mx).CreateDraft(ctx, analyst, *d)
 	}
 	took := time.Since(start)
 	res.GoAMLPeakHeap = stop()
@@ -124,20 +124,20 @@ func FinIntel(ctx context.Context, nTx, releaseTx, runs int, log io.Writer) (*Fi
 	}
 	var times []float64
 	for i := 0; i < runs; i++ {
-		dr, err := finintel.ImportGoAML(g.reader(), mx.FinIntel.DefaultCaveats())
+		dr, err := finintel.ImportGoAML(g.reader(), finintel.Of(mx).DefaultCaveats())
 		if err != nil {
 			return nil, err
 		}
 		dr.Title = fmt.Sprintf("bench %d", i)
-		draft, err := mx.FinIntel.CreateDraft(ctx, analyst, *dr)
+		draft, err := finintel.Of(mx).CreateDraft(ctx, analyst, *dr)
 		if err != nil {
 			return nil, err
 		}
-		if err := mx.FinIntel.Submit(ctx, analyst, draft.ID); err != nil {
+		if err := finintel.Of(mx).Submit(ctx, analyst, draft.ID); err != nil {
 			return nil, err
 		}
 		start := time.Now()
-		if err := mx.FinIntel.Release(ctx, sup, draft.ID); err != nil {
+		if err := finintel.Of(mx).Release(ctx, sup, draft.ID); err != nil {
 			return nil, err
 		}
 		for {

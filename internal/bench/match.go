@@ -67,7 +67,7 @@ func Match(ctx context.Context, n, lookups int, log io.Writer, profile string) (
 		for j := i; j < min(n, i+batch); j++ {
 			subs = append(subs, match.Subject{Ref: fmt.Sprint("s", j), Phone: fmt.Sprintf("+52 1%02d %03d %04d", j/10000000%100, j/10000%1000, j%10000)})
 		}
-		if _, err := mx.Match.Import(ctx, subs); err != nil {
+		if _, err := match.Of(mx).Import(ctx, subs); err != nil {
 			return nil, err
 		}
 	}
@@ -75,11 +75,11 @@ func Match(ctx context.Context, n, lookups int, log io.Writer, profile string) (
 	logf("waiting for MX to build and deliver its filter")
 	t1 := time.Now()
 	for {
-		u, err := us.Match.TodayUsage(ctx)
+		u, err := match.Of(us).TodayUsage(ctx)
 		if err != nil {
 			return nil, err
 		}
-		done, err := mx.Match.Published(ctx)
+		done, err := match.Of(mx).Published(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -102,7 +102,7 @@ func Match(ctx context.Context, n, lookups int, log io.Writer, profile string) (
 	// the checkpointing of the import's write-ahead log.
 	logf("warming up")
 	for i := range 100 {
-		if _, err := us.Match.Lookup(ctx, "bench", match.Subject{Phone: fmt.Sprintf("+52 199 %03d %04d", i, i)}); err != nil {
+		if _, err := match.Of(us).Lookup(ctx, "bench", match.Subject{Phone: fmt.Sprintf("+52 199 %03d %04d", i, i)}); err != nil {
 			return nil, err
 		}
 	}
@@ -127,7 +127,7 @@ func Match(ctx context.Context, n, lookups int, log io.Writer, profile string) (
 		sub := match.Subject{Name: "Prueba Lopez", DOB: "1980", SSN: fmt.Sprintf("123-45-%04d", 1000+i%8000), Passport: fmt.Sprintf("X%07d", i), PassportCountry: "MEX",
 			Phone: fmt.Sprintf("+52 1%02d %03d %04d", j/10000000%100, j/10000%1000, j%10000)}
 		t := time.Now()
-		r, err := us.Match.Lookup(ctx, "bench", sub)
+		r, err := match.Of(us).Lookup(ctx, "bench", sub)
 		if err != nil {
 			return nil, err
 		}

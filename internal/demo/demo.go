@@ -5,6 +5,8 @@
 package demo
 
 import (
+	"puente/internal/area"
+
 	"context"
 	"errors"
 	"fmt"
@@ -16,7 +18,6 @@ import (
 	"time"
 
 	"puente/internal/auth"
-	"puente/internal/liaison"
 	"puente/internal/node"
 	"puente/internal/web"
 )
@@ -120,9 +121,6 @@ func Run(ctx context.Context, o Options) error {
 			if err := seedUsers(ctx, n); err != nil {
 				return err
 			}
-			if err := seedSubjects(ctx, n); err != nil {
-				return err
-			}
 		}
 		ready := make(chan struct{})
 		go func() {
@@ -136,10 +134,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 	if fresh {
-		if err := seedTraffic(ctx, nodes[0], nodes[1]); err != nil {
-			return err
-		}
-		if err := seedFinIntel(ctx, nodes[0], nodes[1]); err != nil {
+		if err := SeedAreas(ctx, nodes[0], nodes[1]); err != nil {
 			return err
 		}
 	}
@@ -225,64 +220,20 @@ func demoUser(ctx context.Context, n *node.Node, username string) (*auth.User, e
 	return nil, fmt.Errorf("no demo user %s", username)
 }
 
-// seedTraffic sends synthetic liaison threads both ways through the real
-// services and link. Every name and company in them is invented.
-func seedTraffic(ctx context.Context, mx, us *node.Node) error {
-	type msg struct {
-		from     *node.Node
-		user     string
-		to       string
-		subject  string
-		priority string
-		body     string
-		reply    string
-		replier  string
-	}
-	seeds := []msg{
-		{mx, "analista", "FinCEN", "Red de empresas fachada: Comercializadora Ficticia Alfa", "urgent",
-			"La UIF identificó transferencias por 4.2 millones de USD desde Comercializadora Ficticia Alfa S.A. de C.V. hacia cuentas en Texas entre enero y marzo. Solicitamos saber si FinCEN tiene reportes relacionados. (Datos sintéticos de demostración.)",
-			"Received. We are checking our holdings on the Texas accounts and will answer within the agreed deadline. (Synthetic demo data.)", "analyst"},
-		{us, "analyst", "UIF", "Structured cash deposits linked to Grupo Ejemplo Beta", "routine",
-			"FinCEN observed structured cash deposits below the reporting threshold at three border branches, linked to the invented network Grupo Ejemplo Beta. Sharing for your analysis. (Synthetic demo data.)", "", ""},
-		{mx, "coordinador", "CBP", "Coordinación sector Tijuana–San Diego", "immediate",
-			"Proponemos una ventana de coordinación en el sector Tijuana–San Diego para la próxima semana. (Datos sintéticos de demostración.)", "", ""},
-	}
-	for _, s := range seeds {
-		u, err := demoUser(ctx, s.from, s.user)
-		if err != nil {
-			return err
-		}
-		t, err := s.from.Liaison.Start(ctx, u, liaison.NewThread{Subject: s.subject, Priority: s.priority, ToAgency: s.to, Body: s.body})
-		if err != nil {
-			return fmt.Errorf("seeding a thread: %w", err)
-		}
-		if s.reply == "" {
+// SeedAreas has every work area that seeds demo data (area.Seeder) do so,
+// in the order of node.Areas, on the Mexican node mx with the same area of
+// the United States node us as its partner.
+func SeedAreas(ctx context.Context, mx, us *node.Node) error {
+	for i, a := range mx.Areas() {
+		sd, ok := a.(area.Seeder)
+		if !ok {
 			continue
 		}
-		other := us
-		if s.from == us {
-			other = mx
-		}
-		ru, err := demoUser(ctx, other, s.replier)
+		err := sd.SeedDemo(ctx, area.Seed{Partner: us.Areas()[i],
+			User:        func(ctx context.Context, name string) (*auth.User, error) { return demoUser(ctx, mx, name) },
+			PartnerUser: func(ctx context.Context, name string) (*auth.User, error) { return demoUser(ctx, us, name) }})
 		if err != nil {
-			return err
-		}
-		// Wait for the thread to cross, then answer it from the other side.
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			if _, err := other.Liaison.Get(ctx, ru, t.ID); err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				return errors.New("seeding: the first demo message did not reach the partner within 10 s")
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		if _, err := other.Liaison.MarkRead(ctx, ru, t.ID); err != nil {
-			return err
-		}
-		if _, err := other.Liaison.Reply(ctx, ru, t.ID, s.reply, nil); err != nil {
-			return fmt.Errorf("seeding a reply: %w", err)
+			return fmt.Errorf("seeding the %s area: %w", a.Name(), err)
 		}
 	}
 	return nil

@@ -1,6 +1,8 @@
 package finintel
 
 import (
+	"puente/internal/area"
+
 	"puente/internal/caveats"
 
 	"context"
@@ -34,14 +36,18 @@ const (
 // Kinds lists every kind this package handles.
 var Kinds = []string{KindAttachment, KindDisclosure, KindConsentRequest, KindConsentDecision, KindFeedback, KindRecall, KindSealed, KindRFI, KindRFIResponse}
 
-func (s *Service) register() {
-	h := map[string]func(context.Context, *store.Tx, *link.Envelope) error{
-		KindDisclosure: s.applyDisclosure, KindConsentRequest: s.applyConsentRequest, KindConsentDecision: s.applyConsentDecision,
-		KindFeedback: s.applyFeedback, KindRecall: s.applyRecall, KindSealed: s.applySealed, KindRFI: s.applyRFI, KindRFIResponse: s.applyRFIResponse,
-		KindAttachment: s.applyAttachment,
-	}
-	for k, f := range h {
-		s.link.Handle(k, 1, link.HandlerFunc(f))
+// Kinds are the financial-intelligence kinds the partner sends.
+func (s *Service) Kinds() []area.Kind {
+	return []area.Kind{
+		{Kind: KindDisclosure, Version: 1, Handler: link.HandlerFunc(s.applyDisclosure)},
+		{Kind: KindConsentRequest, Version: 1, Handler: link.HandlerFunc(s.applyConsentRequest)},
+		{Kind: KindConsentDecision, Version: 1, Handler: link.HandlerFunc(s.applyConsentDecision)},
+		{Kind: KindFeedback, Version: 1, Handler: link.HandlerFunc(s.applyFeedback)},
+		{Kind: KindRecall, Version: 1, Handler: link.HandlerFunc(s.applyRecall)},
+		{Kind: KindSealed, Version: 1, Handler: link.HandlerFunc(s.applySealed)},
+		{Kind: KindRFI, Version: 1, Handler: link.HandlerFunc(s.applyRFI)},
+		{Kind: KindRFIResponse, Version: 1, Handler: link.HandlerFunc(s.applyRFIResponse)},
+		{Kind: KindAttachment, Version: 1, Handler: link.HandlerFunc(s.applyAttachment)},
 	}
 }
 

@@ -56,7 +56,7 @@ type Service struct {
 	now func() time.Time
 }
 
-// New returns the service and registers its message kinds on the link.
+// New returns the service; the node registers its Kinds.
 func New(cfg Config) *Service {
 	if cfg.Interval <= 0 {
 		cfg.Interval = 30 * time.Second
@@ -66,7 +66,6 @@ func New(cfg Config) *Service {
 	}
 	s := &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), self: cfg.Link.Self(), partner: cfg.Link.Partner(),
 		wake: make(chan struct{}, 1), now: time.Now}
-	s.register()
 	return s
 }
 

@@ -132,13 +132,9 @@ func (s *Service) recordAccess(ctx context.Context, u *auth.User, action string,
 	})
 }
 
-// NewService returns the liaison service and registers its kinds on l.
+// NewService returns the liaison service; the node registers its Kinds.
 func NewService(db *store.DB, l *link.Link, hub *live.Hub, defaultClassification string) *Service {
-	s := &Service{db: db, link: l, hub: hub, self: l.Self(), partner: l.Partner(), classification: defaultClassification}
-	l.Handle(KindMessage, 1, link.HandlerFunc(s.applyMessage))
-	l.Handle(KindAttachment, 1, link.HandlerFunc(s.applyAttachment))
-	l.Handle(KindRead, 1, link.HandlerFunc(s.applyRead))
-	return s
+	return &Service{db: db, link: l, hub: hub, self: l.Self(), partner: l.Partner(), classification: defaultClassification}
 }
 
 func stream(threadID string) string { return "liaison:" + threadID }

@@ -20,12 +20,12 @@ func TestThreadOfEnvelope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	th, err := mx.Liaison.Start(ctx, u, liaison.NewThread{Subject: "Envío", Priority: "routine", ToAgency: "FinCEN", Body: "cuerpo",
+	th, err := liaison.Of(mx).Start(ctx, u, liaison.NewThread{Subject: "Envío", Priority: "routine", ToAgency: "FinCEN", Body: "cuerpo",
 		Attachments: []liaison.NewAttachment{{Name: "a.txt", Data: []byte("adjunto")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	full, err := mx.Liaison.Get(ctx, u, th.ID)
+	full, err := liaison.Of(mx).Get(ctx, u, th.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestThreadOfEnvelope(t *testing.T) {
 		{"empty", "", "", false},
 	}
 	for _, c := range cases {
-		got, ok := mx.Liaison.ThreadOfEnvelope(ctx, c.envelope)
+		got, ok := liaison.Of(mx).ThreadOfEnvelope(ctx, c.envelope)
 		if got != c.thread || ok != c.ok {
 			t.Errorf("%s: ThreadOfEnvelope = %q, %v; want %q, %v", c.name, got, ok, c.thread, c.ok)
 		}

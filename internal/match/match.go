@@ -1,6 +1,10 @@
 package match
 
 import (
+	"puente/internal/agreement"
+
+	"golang.org/x/sync/errgroup"
+
 	"puente/internal/fault"
 
 	"bytes"
@@ -57,10 +61,12 @@ var (
 
 // Config is what the service needs.
 type Config struct {
-	DB     *store.DB
-	Link   *link.Link
-	Hub    *live.Hub
-	Logger *slog.Logger
+	DB   *store.DB
+	Link *link.Link
+	Hub  *live.Hub
+	// Agreement gives each side's committed quota, for the figures.
+	Agreement *agreement.Agreement
+	Logger    *slog.Logger
 	// Quota is how many evaluations this node answers for the partner per
 	// UTC day (the agreement's commitment, or an operator's lower cap).
 	Quota int
@@ -118,7 +124,8 @@ func (s *Service) partnerFilter(ctx context.Context) (int64, []byte, error) {
 	return epoch, fps, nil
 }
 
-// New returns the service and registers its envelope kind and route.
+// New returns the service and registers its federation routes; the node
+// registers its Kinds.
 func New(cfg Config) *Service {
 	if cfg.RotateEvery == 0 {
 		cfg.RotateEvery = 24 * time.Hour
@@ -133,7 +140,6 @@ func New(cfg Config) *Service {
 		cfg.Logger = slog.Default()
 	}
 	s := &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), logger: cfg.Logger, jobWake: make(chan struct{}, 1)}
-	cfg.Link.Handle(KindFilter, 1, link.HandlerFunc(s.applyFilter))
 	cfg.Link.HandleFederation("POST "+PathEvaluate, http.HandlerFunc(s.serveEvaluate))
 	cfg.Link.HandleFederation("POST "+PathBulk, http.HandlerFunc(s.serveBulk))
 	return s
@@ -416,20 +422,28 @@ func (s *Service) publish(ctx context.Context) error {
 // Run keeps the filter current: it makes the first key, republishes when
 // the index changed, and rotates the key when it is older than
 // RotateEvery.
+// The cross-match jobs run beside it; Run returns once both have stopped.
 func (s *Service) Run(ctx context.Context) error {
-	go s.runJobs(ctx)
-	t := time.NewTicker(2 * time.Second)
-	defer t.Stop()
-	for {
-		if err := s.tick(ctx); err != nil && ctx.Err() == nil {
-			s.logger.Warn("match: keeping the filter current", "err", err)
+	var g errgroup.Group
+	g.Go(func() error {
+		s.runJobs(ctx)
+		return nil
+	})
+	g.Go(func() error {
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			if err := s.tick(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Warn("match: keeping the filter current", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	})
+	return g.Wait()
 }
 
 func (s *Service) tick(ctx context.Context) error {

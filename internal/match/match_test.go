@@ -29,7 +29,7 @@ func phoneOf(n int) string { return fmt.Sprintf("+52 55 %04d %04d", n/10000%1000
 func waitFilter(t *testing.T, p *demo.Pair, code string, epoch int64, keys int64) {
 	t.Helper()
 	testenv.Eventually(t, 15*time.Second, code+" receiving the partner's filter", func() bool {
-		u, err := p.Nodes[code].Match.TodayUsage(context.Background())
+		u, err := match.Of(p.Nodes[code]).TodayUsage(context.Background())
 		return err == nil && u.PartnerEpoch >= epoch && u.PartnerKeys >= keys
 	})
 }
@@ -52,7 +52,7 @@ func TestBlindLookupGivesThePlaintextIntersection(t *testing.T) {
 		mxPhones[norm] = true
 		mxSubjects = append(mxSubjects, match.Subject{Ref: fmt.Sprint("mx-", i), Name: fmt.Sprint("Sujeto ", i), Phone: ph})
 	}
-	if _, err := mx.Match.Import(ctx, mxSubjects); err != nil {
+	if _, err := match.Of(mx).Import(ctx, mxSubjects); err != nil {
 		t.Fatal(err)
 	}
 	waitFilter(t, p, "US", 1, int64(len(mxPhones)))
@@ -62,7 +62,7 @@ func TestBlindLookupGivesThePlaintextIntersection(t *testing.T) {
 		for i := range 60 {
 			ph := phoneOf(rng.IntN(2000))
 			norm, _ := ident.Normalize(ident.Phone, ph, ident.Context{})
-			res, err := us.Match.Lookup(ctx, "user:test@FinCEN", match.Subject{Ref: fmt.Sprint("q", i), Phone: ph})
+			res, err := match.Of(us).Lookup(ctx, "user:test@FinCEN", match.Subject{Ref: fmt.Sprint("q", i), Phone: ph})
 			if err != nil {
 				t.Fatalf("%s: lookup %d: %v", round, i, err)
 			}
@@ -82,18 +82,18 @@ func TestBlindLookupGivesThePlaintextIntersection(t *testing.T) {
 		t.Logf("%s: %d of 60 lookups hit", round, hits)
 	}
 	check("first key")
-	if err := mx.Match.Rotate(ctx); err != nil {
+	if err := match.Of(mx).Rotate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	waitFilter(t, p, "US", 2, int64(len(mxPhones)))
 	check("after rotation")
 
 	// Name and year alone is a possible hit, reported as such.
-	if _, err := mx.Match.Import(ctx, []match.Subject{{Ref: "mx-zambada", Name: "ZAMBADA GARCIA, Ismael", DOB: "1948"}}); err != nil {
+	if _, err := match.Of(mx).Import(ctx, []match.Subject{{Ref: "mx-zambada", Name: "ZAMBADA GARCIA, Ismael", DOB: "1948"}}); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 15*time.Second, "the new filter", func() bool {
-		res, err := us.Match.Lookup(ctx, "user:test@FinCEN", match.Subject{Name: "Ismael Sambada", DOB: "1948"})
+		res, err := match.Of(us).Lookup(ctx, "user:test@FinCEN", match.Subject{Name: "Ismael Sambada", DOB: "1948"})
 		return err == nil && res.Hit && res.Strength == "possible"
 	})
 }
@@ -108,7 +108,7 @@ func TestNothingLeaksAndEverythingIsLogged(t *testing.T) {
 	mx, us := p.Nodes["MX"], p.Nodes["US"]
 	sub := match.Subject{Ref: "target-1", Name: "ZAMBADA NIEBLA, Modesta", DOB: "1982-11-22", CURP: "ZANM821122MSLMBD07",
 		RFC: "ZANM821122H87", Passport: "95040018273", PassportCountry: "MEX", Phone: "+52 667 123 4567"}
-	if _, err := mx.Match.Import(ctx, []match.Subject{sub}); err != nil {
+	if _, err := match.Of(mx).Import(ctx, []match.Subject{sub}); err != nil {
 		t.Fatal(err)
 	}
 	keys, _ := sub.Keys()
@@ -176,13 +176,13 @@ func TestQuotaAndBadInput(t *testing.T) {
 	p := testenv.StartPair(t)
 	ctx := context.Background()
 	mx, us := p.Nodes["MX"], p.Nodes["US"]
-	if _, err := mx.Match.Import(ctx, []match.Subject{{Ref: "a", Phone: "+52 55 1234 5678"}}); err != nil {
+	if _, err := match.Of(mx).Import(ctx, []match.Subject{{Ref: "a", Phone: "+52 55 1234 5678"}}); err != nil {
 		t.Fatal(err)
 	}
 	waitFilter(t, p, "US", 1, 1)
 
 	var fe *fault.FieldError
-	_, err := us.Match.Lookup(ctx, "user:x@FinCEN", match.Subject{CURP: "ZANM821122MSLMBD08"})
+	_, err := match.Of(us).Lookup(ctx, "user:x@FinCEN", match.Subject{CURP: "ZANM821122MSLMBD08"})
 	if !errors.As(err, &fe) || fe.Field != "curp" {
 		t.Fatalf("a bad CURP: %v", err)
 	}
@@ -190,24 +190,24 @@ func TestQuotaAndBadInput(t *testing.T) {
 	if !errors.As(err, &ie) || ie.Code != ident.CodeCheckDigit {
 		t.Fatalf("the error does not say which rule: %v", err)
 	}
-	if _, err := us.Match.Lookup(ctx, "user:x@FinCEN", match.Subject{Name: "Solo Nombre"}); !errors.Is(err, match.ErrNoKeys) {
+	if _, err := match.Of(us).Lookup(ctx, "user:x@FinCEN", match.Subject{Name: "Solo Nombre"}); !errors.Is(err, match.ErrNoKeys) {
 		t.Fatalf("nothing to look up: %v", err)
 	}
-	if u, _ := mx.Match.TodayUsage(ctx); u.ServedKeys != 0 {
+	if u, _ := match.Of(mx).TodayUsage(ctx); u.ServedKeys != 0 {
 		t.Fatalf("bad input reached MX: %+v", u)
 	}
 	// 10 evaluations a day: four lookups of two keys pass, the fifth of
 	// three does not.
 	for i := range 4 {
-		if _, err := us.Match.Lookup(ctx, "user:x@FinCEN", match.Subject{Phone: phoneOf(i), SSN: fmt.Sprintf("123-45-%04d", 1000+i)}); err != nil {
+		if _, err := match.Of(us).Lookup(ctx, "user:x@FinCEN", match.Subject{Phone: phoneOf(i), SSN: fmt.Sprintf("123-45-%04d", 1000+i)}); err != nil {
 			t.Fatalf("lookup %d: %v", i, err)
 		}
 	}
-	_, err = us.Match.Lookup(ctx, "user:x@FinCEN", match.Subject{Phone: phoneOf(9), SSN: "123-45-9999", CURP: "ZANM821122MSLMBD07"})
+	_, err = match.Of(us).Lookup(ctx, "user:x@FinCEN", match.Subject{Phone: phoneOf(9), SSN: "123-45-9999", CURP: "ZANM821122MSLMBD07"})
 	if !errors.Is(err, match.ErrQuota) {
 		t.Fatalf("over the quota: %v", err)
 	}
-	u, _ := mx.Match.TodayUsage(ctx)
+	u, _ := match.Of(mx).TodayUsage(ctx)
 	if u.ServedKeys != 8 || u.ServedLookups != 4 || u.Quota != 10 {
 		t.Fatalf("MX usage %+v", u)
 	}
@@ -279,15 +279,15 @@ func TestCrossMatch(t *testing.T) {
 		}
 		uss = append(uss, match.Subject{Ref: ref, Phone: phoneOf(n)})
 	}
-	if _, err := mx.Match.Import(ctx, mxs); err != nil {
+	if _, err := match.Of(mx).Import(ctx, mxs); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := us.Match.Import(ctx, uss); err != nil {
+	if _, err := match.Of(us).Import(ctx, uss); err != nil {
 		t.Fatal(err)
 	}
 	waitFilter(t, p, "US", 1, int64(len(mxPhones)))
 
-	job, err := us.Match.StartJob(ctx, "user:analyst@FinCEN", nil)
+	job, err := match.Of(us).StartJob(ctx, "user:analyst@FinCEN", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestCrossMatch(t *testing.T) {
 		if _, err := second.JobStep(ctx); err != nil {
 			t.Fatal(err)
 		}
-		j, _ := us.Match.Job(ctx, job.ID)
+		j, _ := match.Of(us).Job(ctx, job.ID)
 		if j.State == match.JobDone {
 			job = j
 			break
@@ -310,7 +310,7 @@ func TestCrossMatch(t *testing.T) {
 	if job.Done != job.Total {
 		t.Fatalf("done %d of %d", job.Done, job.Total)
 	}
-	hits, err := us.Match.JobHits(ctx, job.ID)
+	hits, err := match.Of(us).JobHits(ctx, job.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +335,7 @@ func TestCrossMatch(t *testing.T) {
 			}
 		}
 	}
-	u, _ := mx.Match.TodayUsage(ctx)
+	u, _ := match.Of(mx).TodayUsage(ctx)
 	if u.ServedKeys != 0 {
 		t.Fatalf("the cross-match used the single-lookup quota: %+v", u)
 	}
@@ -349,20 +349,20 @@ func TestCrossMatch(t *testing.T) {
 	for range 6 {
 		many = append(many, uss...)
 	}
-	big, err := us.Match.StartJob(ctx, "user:analyst@FinCEN", many)
+	big, err := match.Of(us).StartJob(ctx, "user:analyst@FinCEN", many)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := us.Match.CancelJob(ctx, big.ID, "user:analyst@FinCEN"); err != nil {
+	if err := match.Of(us).CancelJob(ctx, big.ID, "user:analyst@FinCEN"); err != nil {
 		t.Fatal(err)
 	}
-	j1, _ := us.Match.Job(ctx, big.ID)
+	j1, _ := match.Of(us).Job(ctx, big.ID)
 	time.Sleep(1500 * time.Millisecond)
-	j2, _ := us.Match.Job(ctx, big.ID)
+	j2, _ := match.Of(us).Job(ctx, big.ID)
 	if j2.State != match.JobCancelled || j2.Done != j1.Done || j2.Done == j2.Total {
 		t.Fatalf("after cancelling: %+v then %+v", j1, j2)
 	}
-	if err := us.Match.CancelJob(ctx, big.ID, "x"); !errors.Is(err, match.ErrNoJob) {
+	if err := match.Of(us).CancelJob(ctx, big.ID, "x"); !errors.Is(err, match.ErrNoJob) {
 		t.Fatalf("cancelling twice: %v", err)
 	}
 }

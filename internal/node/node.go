@@ -1,6 +1,9 @@
 package node
 
 import (
+	"golang.org/x/sync/errgroup"
+	"puente/internal/area"
+
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +31,15 @@ import (
 	"puente/internal/trustlog"
 )
 
+// Areas are the work areas every node runs, in the order their figures,
+// menus and demo data appear. Adding a work area is one line here (see
+// docs/architecture.md, "How to add a work area").
+var Areas = []area.Builder{
+	liaison.Open,
+	match.Open,
+	finintel.Open,
+}
+
 // Node is one running side of the agreement.
 type Node struct {
 	Dir       string
@@ -40,16 +52,15 @@ type Node struct {
 	TrustLog  *trustlog.Log
 	Trust     *trust.Service
 	Lists     *screen.Lists
-	Match     *match.Service
 	Auth      *auth.Service
-	Liaison   *liaison.Service
-	FinIntel  *finintel.Service
 	Registry  *prometheus.Registry
 	Log       *slog.Logger
 
 	// WebHandler serves users (UI and API). The caller that assembles the
 	// node sets it, so this package does not depend on the web layer.
 	WebHandler http.Handler
+
+	areas []area.Area
 
 	mu       sync.Mutex
 	httpAddr string
@@ -98,19 +109,26 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Node, error) {
 	}
 	n.Trust = trust.New(trust.Config{DB: db, Link: l, Hub: hub, Logger: log, Registry: reg, Caveats: ag.Body().Caveats,
 		Interval: cfg.CheckpointInterval.Duration, StallAfter: cfg.StallAfter.Duration})
-	n.Liaison = liaison.NewService(db, l, hub, ag.Body().Caveats.Classification)
-	n.Liaison.SetTrust(n.Trust)
 	lists := ""
 	if cfg.ListsDir != "" {
 		lists = resolve(dir, cfg.ListsDir)
 	}
 	n.Lists = screen.NewLists(lists)
-	quota := ag.Body().Commitments[cfg.Party].MatchEvaluationsPerDay
-	if cfg.MatchQuota > 0 && (quota == 0 || cfg.MatchQuota < quota) {
-		quota = cfg.MatchQuota
+	deps := area.Deps{Self: cfg.Party, Partner: l.Partner(), DB: db, Link: l, Hub: hub, Log: tl, Trust: n.Trust, Agreement: ag.Body(),
+		Lists: n.Lists, Logger: log, MatchQuota: cfg.MatchQuota}
+	for _, build := range Areas {
+		a, err := build(deps)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("opening a work area: %w", err)
+		}
+		if k, ok := a.(area.Kinds); ok {
+			for _, kind := range k.Kinds() {
+				l.Handle(kind.Kind, kind.Version, kind.Handler)
+			}
+		}
+		n.areas = append(n.areas, a)
 	}
-	n.FinIntel = finintel.New(finintel.Config{DB: db, Link: l, Hub: hub, Trust: n.Trust, Agreement: ag.Body(), Lists: n.Lists, Logger: log})
-	n.Match = match.New(match.Config{DB: db, Link: l, Hub: hub, Logger: log, Quota: quota})
 	if err := recordAgreement(ctx, db, tl, ag); err != nil {
 		db.Close()
 		return nil, err
@@ -136,6 +154,9 @@ func recordAgreement(ctx context.Context, db *store.DB, tl *trustlog.Log, ag *ag
 		return err
 	})
 }
+
+// Areas are the node's work areas, in the order of node.Areas.
+func (n *Node) Areas() []area.Area { return n.areas }
 
 // Close releases the store.
 func (n *Node) Close() error { return n.DB.Close() }
@@ -180,56 +201,65 @@ func (n *Node) Run(ctx context.Context, ready chan<- struct{}) error {
 	fed := &http.Server{Handler: n.Link.FederationHandler(), TLSConfig: n.Link.ServerTLS(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: errLog}
 
-	var wg sync.WaitGroup
-	errs := make(chan error, 3)
-	wg.Add(6)
-	go func() {
-		defer wg.Done()
+	// The servers and workers run in one group: the first to fail stops
+	// the node, and its error is logged and returned, never dropped.
+	g, gctx := errgroup.WithContext(ctx)
+	workerCtx, stopWorkers := context.WithCancel(context.Background())
+	defer stopWorkers()
+	g.Go(func() error {
 		if err := web.Serve(hl); !errors.Is(err, http.ErrServerClosed) {
-			errs <- fmt.Errorf("user server: %w", err)
+			return fmt.Errorf("user server: %w", err)
 		}
-	}()
-	go func() {
-		defer wg.Done()
+		return nil
+	})
+	g.Go(func() error {
 		if err := fed.ServeTLS(fl, "", ""); !errors.Is(err, http.ErrServerClosed) {
-			errs <- fmt.Errorf("federation server: %w", err)
+			return fmt.Errorf("federation server: %w", err)
 		}
-	}()
-	workerCtx, stopWorker := context.WithCancel(context.Background())
-	go func() {
-		defer wg.Done()
-		_ = n.Link.Run(workerCtx)
-	}()
-	go func() {
-		defer wg.Done()
-		_ = n.Trust.Run(workerCtx)
-	}()
-	go func() {
-		defer wg.Done()
-		_ = n.Match.Run(workerCtx)
-	}()
-	go func() {
-		defer wg.Done()
-		_ = n.FinIntel.Run(workerCtx)
-	}()
-	n.Log.Info("node started", "http", "http://"+n.HTTPAddr(), "federation", n.FederationAddr(), "store", n.DB.Dialect(), "agreement", n.Agreement.HashHex())
+		return nil
+	})
+	worker := func(name string, run func(context.Context) error) {
+		g.Go(func() error {
+			if err := run(workerCtx); err != nil && workerCtx.Err() == nil {
+				return fmt.Errorf("%s worker: %w", name, err)
+			}
+			return nil
+		})
+	}
+	worker("delivery", n.Link.Run)
+	worker("trust", n.Trust.Run)
+	for _, a := range n.areas {
+		if w, ok := a.(area.Worker); ok {
+			worker(a.Name(), w.Run)
+		}
+	}
+	// Shut everything down once ctx ends or any member fails.
+	g.Go(func() error {
+		<-gctx.Done()
+		n.Log.Info("node stopping")
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := web.Shutdown(sctx); err != nil {
+			n.Log.Warn("stopping the user server", "err", err)
+		}
+		if err := fed.Shutdown(sctx); err != nil {
+			n.Log.Warn("stopping the federation server", "err", err)
+		}
+		stopWorkers()
+		return nil
+	})
+	n.Log.Info("node started", "http", "http://"+n.HTTPAddr(), "federation", n.FederationAddr(), "store", n.DB.Dialect(), "agreement", n.Agreement.HashHex(),
+		"areas", len(n.areas))
 	if ready != nil {
 		close(ready)
 	}
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-errs:
+	err = g.Wait()
+	if err != nil {
+		n.Log.Error("node stopped on a failure", "err", err)
+	} else {
+		n.Log.Info("node stopped")
 	}
-	n.Log.Info("node stopping")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_ = web.Shutdown(sctx)
-	_ = fed.Shutdown(sctx)
-	stopWorker()
-	wg.Wait()
-	n.Log.Info("node stopped")
-	return runErr
+	return err
 }
 
 // NewLogger returns the JSON logger for level ("debug", "info", "warn",

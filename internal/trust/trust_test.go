@@ -45,7 +45,7 @@ func user(t *testing.T, p *demo.Pair, party, username string) *auth.User {
 
 func send(t *testing.T, p *demo.Pair, subject string) *liaison.Thread {
 	t.Helper()
-	th, err := p.Nodes["MX"].Liaison.Start(context.Background(), user(t, p, "MX", "analista"),
+	th, err := liaison.Of(p.Nodes["MX"]).Start(context.Background(), user(t, p, "MX", "analista"),
 		liaison.NewThread{Subject: subject, Priority: "routine", ToAgency: "FinCEN", Body: "cuerpo " + subject})
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +185,7 @@ func TestReceiptsWitnessingAndAccessReports(t *testing.T) {
 	// and reported to MX.
 	reader := user(t, p, "US", "analyst")
 	for range 2 {
-		if _, err := us.Liaison.Get(ctx, reader, th.ID); err != nil {
+		if _, err := liaison.Of(us).Get(ctx, reader, th.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -455,7 +455,7 @@ func TestAccessReportsMustBeProven(t *testing.T) {
 	th := send(t, p, "informe")
 	delivered(t, p)
 	us := p.Nodes["US"]
-	if _, err := us.Liaison.Get(ctx, user(t, p, "US", "analyst"), th.ID); err != nil {
+	if _, err := liaison.Of(us).Get(ctx, user(t, p, "US", "analyst"), th.ID); err != nil {
 		t.Fatal(err)
 	}
 	var raw []byte

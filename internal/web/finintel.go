@@ -2,40 +2,43 @@ package web
 
 import (
 	"puente/internal/caveats"
-
 	"puente/internal/fault"
+	"puente/internal/finintel"
+	"regexp"
+	"slices"
 
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
 	"puente/internal/auth"
-	"puente/internal/finintel"
 	"puente/internal/liaison"
-	"puente/internal/match"
 )
 
-func (s *Server) finintelRoutes() {
-	m := s.mux
-	m.HandleFunc("GET /finintel", s.user(s.fiList))
-	m.HandleFunc("GET /finintel/new", s.user(s.fiNew))
-	m.HandleFunc("POST /finintel", s.user(s.fiCreate))
-	m.HandleFunc("POST /finintel/goaml", s.user(s.fiGoAML))
-	m.HandleFunc("GET /finintel/d/{id}", s.user(s.fiView))
-	m.HandleFunc("POST /finintel/d/{id}/{action}", s.user(s.fiAction))
-	m.HandleFunc("GET /finintel/d/{id}/export", s.user(s.fiExport))
-	m.HandleFunc("GET /finintel/d/{id}/attachments/{sha}", s.user(s.fiAttachment))
-	m.HandleFunc("POST /finintel/consents/{id}", s.user(s.fiDecide))
-	m.HandleFunc("GET /finintel/rfis", s.user(s.fiRFIs))
-	m.HandleFunc("POST /finintel/rfis", s.user(s.fiCreateRFI))
-	m.HandleFunc("GET /finintel/r/{id}", s.user(s.fiRFIView))
-	m.HandleFunc("POST /finintel/r/{id}/respond", s.user(s.fiRespond))
-	m.HandleFunc("GET /reciprocity", s.user(s.reciprocity))
+func init() {
+	Register(finintel.Name, func(s *Server) Face {
+		return Face{
+			Nav: []NavItem{{Path: "/finintel", ID: "nav-finintel", Label: "nav.finintel", Permission: auth.FinIntelRead}},
+			Pages: []Page{
+				{"GET /finintel", s.fiList},
+				{"GET /finintel/new", s.fiNew},
+				{"POST /finintel", s.fiCreate},
+				{"POST /finintel/goaml", s.fiGoAML},
+				{"GET /finintel/d/{id}", s.fiView},
+				{"POST /finintel/d/{id}/{action}", s.fiAction},
+				{"GET /finintel/d/{id}/export", s.fiExport},
+				{"GET /finintel/d/{id}/attachments/{sha}", s.fiAttachment},
+				{"POST /finintel/consents/{id}", s.fiDecide},
+				{"GET /finintel/rfis", s.fiRFIs},
+				{"POST /finintel/rfis", s.fiCreateRFI},
+				{"GET /finintel/r/{id}", s.fiRFIView},
+				{"POST /finintel/r/{id}/respond", s.fiRespond},
+			},
+		}
+	})
 }
 
 // fiError translates a financial-intelligence error for the user, or
@@ -121,7 +124,7 @@ func (s *Server) fiList(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	v.Title = v.T("fi.title")
 	q := r.URL.Query()
 	d := fiListData{Direction: q.Get("direction"), Query: q.Get("q")}
-	ds, err := s.n.FinIntel.List(r.Context(), u, finintel.ListFilter{Direction: d.Direction, Query: d.Query})
+	ds, err := finintel.Of(s.n).List(r.Context(), u, finintel.ListFilter{Direction: d.Direction, Query: d.Query})
 	if msg := s.fiError(v, err); msg != "" {
 		v.Error = msg
 	} else if err != nil {
@@ -129,7 +132,7 @@ func (s *Server) fiList(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		return
 	}
 	d.Disclosures = ds
-	rs, err := s.n.FinIntel.ListRFIs(r.Context(), u, "")
+	rs, err := finintel.Of(s.n).ListRFIs(r.Context(), u, "")
 	if err != nil {
 		s.fail(w, r, u, err)
 		return
@@ -151,7 +154,7 @@ type fiDraftData struct {
 }
 
 func (s *Server) fiDraftData() fiDraftData {
-	return fiDraftData{Caveats: s.n.FinIntel.DefaultCaveats(), Classifications: caveats.Classifications, Agencies: auth.Agencies[s.n.FinIntel.Partner()]}
+	return fiDraftData{Caveats: finintel.Of(s.n).DefaultCaveats(), Classifications: caveats.Classifications, Agencies: auth.Agencies[finintel.Of(s.n).Partner()]}
 }
 
 func (s *Server) fiNew(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -179,7 +182,7 @@ func (s *Server) fiCreate(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	}
 	d := finintel.Draft{Title: r.FormValue("title"), CriminalGroup: r.FormValue("criminal_group"), Narrative: r.FormValue("narrative"),
 		Caveats: caveatsFromForm(r), RFIID: r.FormValue("rfi_id")}
-	got, err := s.n.FinIntel.CreateDraft(r.Context(), u, d)
+	got, err := finintel.Of(s.n).CreateDraft(r.Context(), u, d)
 	if err != nil {
 		if errors.Is(err, finintel.ErrForbidden) {
 			s.forbidden(w, r, u)
@@ -215,10 +218,10 @@ func (s *Server) fiGoAML(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		return
 	}
 	defer f.Close()
-	dr, err := finintel.ImportGoAML(f, s.n.FinIntel.DefaultCaveats())
+	dr, err := finintel.ImportGoAML(f, finintel.Of(s.n).DefaultCaveats())
 	var got *finintel.Disclosure
 	if err == nil {
-		got, err = s.n.FinIntel.CreateDraft(r.Context(), u, *dr)
+		got, err = finintel.Of(s.n).CreateDraft(r.Context(), u, *dr)
 	}
 	if err != nil {
 		v := s.newView(r, u, nil)
@@ -240,7 +243,7 @@ func (s *Server) fiListError(w http.ResponseWriter, r *http.Request, u *auth.Use
 func (s *Server) fiListErrorText(w http.ResponseWriter, r *http.Request, u *auth.User, msg string) {
 	v := s.newView(r, u, nil)
 	v.Title = v.T("fi.title")
-	ds, _ := s.n.FinIntel.List(r.Context(), u, finintel.ListFilter{})
+	ds, _ := finintel.Of(s.n).List(r.Context(), u, finintel.ListFilter{})
 	v.Data = fiListData{Disclosures: ds}
 	v.Error = msg
 	s.render(w, r, http.StatusUnprocessableEntity, "finintel", v)
@@ -268,7 +271,7 @@ func (s *Server) fiView(w http.ResponseWriter, r *http.Request, u *auth.User) {
 }
 
 func (s *Server) renderDisclosure(w http.ResponseWriter, r *http.Request, u *auth.User, status int, errText string, form map[string]string) {
-	d, err := s.n.FinIntel.Get(r.Context(), u, r.PathValue("id"))
+	d, err := finintel.Of(s.n).Get(r.Context(), u, r.PathValue("id"))
 	switch {
 	case errors.Is(err, finintel.ErrNotFound):
 		s.notFound(w, r, u)
@@ -280,9 +283,9 @@ func (s *Server) renderDisclosure(w http.ResponseWriter, r *http.Request, u *aut
 		s.fail(w, r, u, err)
 		return
 	}
-	self := s.n.FinIntel.Self()
+	self := finintel.Of(s.n).Self()
 	data := fiViewData{D: d, Own: d.Origin == self, Editable: d.Origin == self && d.Status == finintel.StatusDraft && u.Can(auth.FinIntelWrite),
-		Classifications: caveats.Classifications, PartnerAgencies: auth.Agencies[s.n.FinIntel.Partner()], Channels: finintel.Channels,
+		Classifications: caveats.Classifications, PartnerAgencies: auth.Agencies[finintel.Of(s.n).Partner()], Channels: finintel.Channels,
 		FeedbackKinds: finintel.FeedbackKinds}
 	for _, a := range auth.Agencies[self] {
 		if a != d.ToAgency {
@@ -352,7 +355,7 @@ func (s *Server) fiAction(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	}
 	ctx := r.Context()
 	id := r.PathValue("id")
-	fi := s.n.FinIntel
+	fi := finintel.Of(s.n)
 	form := map[string]string{}
 	for k := range r.PostForm {
 		form[k] = r.PostForm.Get(k)
@@ -491,7 +494,7 @@ func (s *Server) fiAction(w http.ResponseWriter, r *http.Request, u *auth.User) 
 }
 
 func (s *Server) fiExport(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	out, err := s.n.FinIntel.Export(r.Context(), u, r.PathValue("id"))
+	out, err := finintel.Of(s.n).Export(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		if errors.Is(err, finintel.ErrNotFound) {
 			s.notFound(w, r, u)
@@ -512,7 +515,7 @@ func (s *Server) fiExport(w http.ResponseWriter, r *http.Request, u *auth.User) 
 }
 
 func (s *Server) fiAttachment(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	a, data, err := s.n.FinIntel.AttachmentData(r.Context(), u, r.PathValue("id"), r.PathValue("sha"))
+	a, data, err := finintel.Of(s.n).AttachmentData(r.Context(), u, r.PathValue("id"), r.PathValue("sha"))
 	switch {
 	case errors.Is(err, finintel.ErrNotFound):
 		s.notFound(w, r, u)
@@ -534,7 +537,7 @@ func (s *Server) fiDecide(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		return
 	}
 	did := r.FormValue("disclosure")
-	err := s.n.FinIntel.DecideConsent(r.Context(), u, r.PathValue("id"), r.FormValue("decision") == "grant", r.FormValue("conditions"))
+	err := finintel.Of(s.n).DecideConsent(r.Context(), u, r.PathValue("id"), r.FormValue("decision") == "grant", r.FormValue("conditions"))
 	if err != nil {
 		v := s.newView(r, u, nil)
 		msg := s.fiError(v, err)
@@ -564,12 +567,12 @@ func (s *Server) renderRFIs(w http.ResponseWriter, r *http.Request, u *auth.User
 		s.forbidden(w, r, u)
 		return
 	}
-	rs, err := s.n.FinIntel.ListRFIs(r.Context(), u, "")
+	rs, err := finintel.Of(s.n).ListRFIs(r.Context(), u, "")
 	if err != nil {
 		s.fail(w, r, u, err)
 		return
 	}
-	v := s.newView(r, u, fiRFIsData{RFIs: rs, Urgencies: finintel.Urgencies, Days: s.n.FinIntel.ResponseDays(s.n.FinIntel.Partner())})
+	v := s.newView(r, u, fiRFIsData{RFIs: rs, Urgencies: finintel.Urgencies, Days: finintel.Of(s.n).ResponseDays(finintel.Of(s.n).Partner())})
 	v.Title = v.T("rfi.title")
 	v.Error = errText
 	v.Form = form
@@ -600,7 +603,7 @@ func (s *Server) fiCreateRFI(w http.ResponseWriter, r *http.Request, u *auth.Use
 			SecondSurname: form["second_surname"], DOB: form["dob"], CURP: form["curp"], RFC: form["rfc"], Passport: form["passport"],
 			PassportCtry: strings.ToUpper(form["passport_country"]), SSN: form["ssn"], EIN: form["ein"], Name: form["name"]}}
 	}
-	rfi, err := s.n.FinIntel.CreateRFI(r.Context(), u, in)
+	rfi, err := finintel.Of(s.n).CreateRFI(r.Context(), u, in)
 	if err != nil {
 		if errors.Is(err, finintel.ErrForbidden) {
 			s.forbidden(w, r, u)
@@ -629,7 +632,7 @@ func (s *Server) fiRFIView(w http.ResponseWriter, r *http.Request, u *auth.User)
 }
 
 func (s *Server) renderRFI(w http.ResponseWriter, r *http.Request, u *auth.User, status int, errText string) {
-	rfi, err := s.n.FinIntel.GetRFI(r.Context(), u, r.PathValue("id"))
+	rfi, err := finintel.Of(s.n).GetRFI(r.Context(), u, r.PathValue("id"))
 	if errors.Is(err, finintel.ErrNotFound) {
 		s.notFound(w, r, u)
 		return
@@ -637,9 +640,9 @@ func (s *Server) renderRFI(w http.ResponseWriter, r *http.Request, u *auth.User,
 		s.fail(w, r, u, err)
 		return
 	}
-	d := fiRFIData{R: rfi, Own: rfi.Origin == s.n.FinIntel.Self()}
+	d := fiRFIData{R: rfi, Own: rfi.Origin == finintel.Of(s.n).Self()}
 	if !d.Own && u.Can(auth.FinIntelWrite) {
-		ds, err := s.n.FinIntel.List(r.Context(), u, finintel.ListFilter{Direction: "sent", Status: finintel.StatusReleased})
+		ds, err := finintel.Of(s.n).List(r.Context(), u, finintel.ListFilter{Direction: "sent", Status: finintel.StatusReleased})
 		if err != nil {
 			s.fail(w, r, u, err)
 			return
@@ -659,7 +662,7 @@ func (s *Server) fiRespond(w http.ResponseWriter, r *http.Request, u *auth.User)
 		return
 	}
 	id := r.PathValue("id")
-	_, err := s.n.FinIntel.Respond(r.Context(), u, id, r.FormValue("kind"), r.FormValue("body"), r.FormValue("disclosure_id"))
+	_, err := finintel.Of(s.n).Respond(r.Context(), u, id, r.FormValue("kind"), r.FormValue("body"), r.FormValue("disclosure_id"))
 	if err != nil {
 		v := s.newView(r, u, nil)
 		msg := s.fiError(v, err)
@@ -671,45 +674,4 @@ func (s *Server) fiRespond(w http.ResponseWriter, r *http.Request, u *auth.User)
 		return
 	}
 	http.Redirect(w, r, "/finintel/r/"+id+"?flash=fi.flash.responded", http.StatusSeeOther)
-}
-
-// reciprocityData is the per-side ledger: financial intelligence, and the
-// blind evaluations each side asked of the other.
-type reciprocityData struct {
-	*finintel.Figures
-	Matching []matchSide
-}
-
-type matchSide struct {
-	Party  string
-	Totals match.Totals // evaluations this side asked for
-	Quota  int          // evaluations per day this side answers
-}
-
-func (s *Server) reciprocity(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.FinIntelRead) {
-		s.forbidden(w, r, u)
-		return
-	}
-	f, err := s.n.FinIntel.Figures(r.Context())
-	if err != nil {
-		s.fail(w, r, u, err)
-		return
-	}
-	asked, served, err := s.n.Match.TotalUsage(r.Context())
-	if err != nil {
-		s.fail(w, r, u, err)
-		return
-	}
-	d := reciprocityData{Figures: f}
-	for _, side := range f.Sides {
-		m := matchSide{Party: side.Party, Totals: served, Quota: s.n.Agreement.Body().Commitments[side.Party].MatchEvaluationsPerDay}
-		if side.Party == s.n.Config.Party {
-			m.Totals = asked
-		}
-		d.Matching = append(d.Matching, m)
-	}
-	v := s.newView(r, u, d)
-	v.Title = v.T("recip.title")
-	s.render(w, r, http.StatusOK, "reciprocity", v)
 }

@@ -1,13 +1,14 @@
 package web
 
 import (
+	"puente/internal/area"
+
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
 
 	"puente/internal/auth"
-	"puente/internal/liaison"
 	"puente/internal/live"
 )
 
@@ -88,8 +89,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, u *auth.User) {
 			if !ok {
 				continue
 			}
-			data, _ := json.Marshal(map[string]string{"key": key})
-			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, data)
+			// One event type for all: the page matches name and key
+			// against its data-live regions, so new areas need no script.
+			data, err := json.Marshal(map[string]string{"name": name, "key": key})
+			if err != nil {
+				return
+			}
+			fmt.Fprintf(w, "data: %s\n\n", data)
 		}
 		if err := rc.Flush(); err != nil {
 			return
@@ -97,34 +103,25 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	}
 }
 
+// visibleEvent maps a hub event to the name and key open pages listen
+// for, if u may see it: the node's own topics here, the work areas' by
+// asking each area (area.Events).
 func (s *Server) visibleEvent(r *http.Request, u *auth.User, e live.Event) (string, string, bool) {
 	switch e.Topic {
-	case "thread":
-		return "thread", e.Key, u.Can(auth.LiaisonRead) && s.n.Liaison.CanSee(r.Context(), u, e.Key)
-	case "stream":
-		if id, ok := liaison.ThreadOfStream(e.Key); ok {
-			return "thread", id, u.Can(auth.LiaisonRead) && s.n.Liaison.CanSee(r.Context(), u, id)
-		}
 	case "link":
 		return "link", "", true
 	case "quarantine":
 		return "quarantine", "", u.Can(auth.ReviewQuarantine)
 	case "alarm":
 		return "alarm", "", true
-	case "match":
-		return "match", "", u.Can(auth.Screen)
-	case "finintel":
-		return "finintel", e.Key, u.Can(auth.FinIntelRead) && s.n.FinIntel.CanSee(r.Context(), u, e.Key)
 	case "trust":
 		return "audit", "", u.Can(auth.AuditLog)
-	case "access":
-		// A partner's access report about one of our envelopes: refresh
-		// that thread for those who may see it.
-		if id, ok := s.n.Liaison.ThreadOfEnvelope(r.Context(), e.Key); ok {
-			return "thread", id, u.Can(auth.LiaisonRead) && s.n.Liaison.CanSee(r.Context(), u, id)
-		}
-		if id, ok := s.n.FinIntel.DisclosureOfEnvelope(r.Context(), e.Key); ok {
-			return "finintel", "d:" + id, u.Can(auth.FinIntelRead) && s.n.FinIntel.CanSee(r.Context(), u, "d:"+id)
+	}
+	for _, a := range s.n.Areas() {
+		if ev, ok := a.(area.Events); ok {
+			if name, key, ok := ev.Event(r.Context(), u, e); ok {
+				return name, key, true
+			}
 		}
 	}
 	return "", "", false

@@ -5,6 +5,10 @@
 package web
 
 import (
+	"puente/internal/fault"
+
+	"bytes"
+
 	"puente/internal/caveats"
 
 	"puente/internal/trustlog"
@@ -39,6 +43,8 @@ type Server struct {
 	tr    *Translator
 	cop   *http.CrossOriginProtection
 	mux   *http.ServeMux
+	// navItems are the menu entries of the node's areas, in order.
+	navItems []NavItem
 }
 
 // New returns the handler for node n.
@@ -70,13 +76,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /lang", s.setLanguage)
 
 	m.HandleFunc("GET /{$}", s.user(s.home))
-	m.HandleFunc("GET /inbox", s.user(s.inbox))
-	m.HandleFunc("GET /threads/new", s.user(s.newThreadPage))
-	m.HandleFunc("POST /threads", s.user(s.createThread))
-	m.HandleFunc("GET /threads/{id}", s.user(s.threadPage))
-	m.HandleFunc("POST /threads/{id}/reply", s.user(s.reply))
-	m.HandleFunc("GET /attachments/{sha}", s.user(s.attachment))
 	m.HandleFunc("GET /events", s.user(s.events))
+	m.HandleFunc("GET /reciprocity", s.user(s.reciprocity))
 	m.HandleFunc("GET /settings", s.user(s.settings))
 	m.HandleFunc("POST /settings/tokens", s.user(s.createToken))
 	m.HandleFunc("POST /settings/tokens/{id}/revoke", s.user(s.revokeToken))
@@ -86,14 +87,14 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /admin/agreement", s.user(s.agreementPage))
 	m.HandleFunc("GET /admin/quarantine", s.user(s.quarantinePage))
 	m.HandleFunc("GET /audit", s.user(s.auditPage))
-	m.HandleFunc("GET /screen", s.user(s.screenPage))
-	m.HandleFunc("GET /match", s.user(s.matchPage))
-	m.HandleFunc("POST /match", s.user(s.matchPage))
-	m.HandleFunc("GET /crossmatch", s.user(s.crossmatchPage))
-	m.HandleFunc("POST /crossmatch", s.user(s.crossmatchPage))
-	m.HandleFunc("POST /crossmatch/{id}/cancel", s.user(s.cancelCrossmatch))
 	m.HandleFunc("POST /audit/alarms/{id}/ack", s.user(s.ackAlarm))
-	s.finintelRoutes()
+	// The work areas' pages and menu entries (web/<area>.go).
+	for _, f := range s.areaFaces() {
+		for _, p := range f.Pages {
+			m.HandleFunc(p.Pattern, s.user(p.Handle))
+		}
+		s.navItems = append(s.navItems, f.Nav...)
+	}
 }
 
 // ServeHTTP applies the security headers and cross-origin protection to
@@ -166,6 +167,8 @@ type view struct {
 	Error   string
 	Form    map[string]string
 	Path    string
+	// Nav is the menu of the node's areas this user may use.
+	Nav []NavItem
 }
 
 // T translates id into the view's language.
@@ -173,7 +176,7 @@ func (v *view) T(id string, args ...any) string { return v.t(id, args...) }
 
 func (s *Server) newView(r *http.Request, u *auth.User, data any) *view {
 	lang := s.lang(r, u)
-	v := &view{Lang: lang, t: s.tr.Func(lang), User: u, Party: s.n.Config.Party, Partner: s.n.Link.Partner(), Data: data, Path: r.URL.Path}
+	v := &view{Lang: lang, t: s.tr.Func(lang), User: u, Party: s.n.Config.Party, Partner: s.n.Link.Partner(), Data: data, Path: r.URL.Path, Nav: s.nav(u)}
 	if u != nil {
 		if st, err := s.n.Link.Status(r.Context()); err == nil && st.AgreementMismatch != "" {
 			v.Banner = v.T("link.mismatch")
@@ -191,11 +194,23 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 		s.fail(w, r, v.User, fmt.Errorf("no template %q", page))
 		return
 	}
+	// Render into a buffer first: a template error is a 500 page, never
+	// half a page sent with 200.
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.log.Error("rendering page", "page", page, "err", err)
+		if page != "error" {
+			s.fail(w, r, v.User, fmt.Errorf("rendering %s: %w", page, err))
+		} else {
+			http.Error(w, "internal error", http.StatusInternalServerError)
+		}
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	if err := t.ExecuteTemplate(w, "layout", v); err != nil {
-		s.log.Error("rendering page", "page", page, "err", err)
+	if _, err := buf.WriteTo(w); err != nil {
+		s.log.Debug("writing page", "page", page, "err", err)
 	}
 }
 
@@ -293,3 +308,5 @@ func clientIP(r *http.Request) string {
 	}
 	return host
 }
+
+func isForbidden(err error) bool { return errors.Is(err, fault.ErrForbidden) }

@@ -28,12 +28,10 @@
       .catch(function () {});
   }
   var es = new EventSource("/events");
-  ["thread", "link", "quarantine", "alarm", "audit", "match", "finintel"].forEach(function (name) {
-    es.addEventListener(name, function (e) {
-      var key = "";
-      try { key = JSON.parse(e.data).key || ""; } catch (_) {}
-      if (wanted(name, key) && timer === null) timer = setTimeout(refresh, 50);
-    });
-  });
+  es.onmessage = function (e) {
+    var ev = {};
+    try { ev = JSON.parse(e.data) || {}; } catch (_) { return; }
+    if (wanted(ev.name || "", ev.key || "") && timer === null) timer = setTimeout(refresh, 50);
+  };
   es.addEventListener("open", function () { document.body.setAttribute("data-live-ready", "1"); });
 })();

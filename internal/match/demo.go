@@ -1,20 +1,19 @@
-package demo
+package match
 
 import (
 	"context"
 	"fmt"
 
-	"puente/internal/match"
-	"puente/internal/node"
+	"puente/internal/area"
 	"puente/internal/trustlog"
 )
 
-// Subjects are the demo's synthetic records for blind matching. Some
+// DemoSubjects are the demo's synthetic records for blind matching. Some
 // overlap across the border, so that lookups hit: MX-1 and US-1 share a
 // passport and a CURP, MX-2 and US-2 a phone, MX-3 and US-3 only a name
 // and birth year (a possible hit); the rest are one side's alone. The
 // identifiers are invented but valid (check digits included).
-var Subjects = map[string][]match.Subject{
+var DemoSubjects = map[string][]Subject{
 	"MX": {
 		{Ref: "MX-UIF-0001", Source: "demo", Name: "RUIZ SALGADO, Mónica", DOB: "1982-11-22", CURP: "RUSM821122MSLZLN08", Passport: "G12345678", PassportCountry: "MEX"},
 		{Ref: "MX-UIF-0002", Source: "demo", Name: "Héctor Benítez Olvera", DOB: "1975-03-09", Phone: "+52 667 555 0101"},
@@ -31,10 +30,14 @@ var Subjects = map[string][]match.Subject{
 	},
 }
 
-func seedSubjects(ctx context.Context, n *node.Node) error {
+// SeedDemo fills both nodes' subject indexes with the demo's subjects.
+func (s *Service) SeedDemo(ctx context.Context, seed area.Seed) error {
 	ctx = trustlog.WithActor(ctx, "system:demo")
-	if _, err := n.Match.Import(ctx, Subjects[n.Config.Party]); err != nil {
-		return fmt.Errorf("seeding %s subjects: %w", n.Config.Party, err)
+	for _, svc := range []*Service{s, seed.Partner.(*Service)} {
+		party := svc.link.Self()
+		if _, err := svc.Import(ctx, DemoSubjects[party]); err != nil {
+			return fmt.Errorf("seeding %s subjects: %w", party, err)
+		}
 	}
 	return nil
 }

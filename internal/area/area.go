@@ -1,0 +1,147 @@
+// Package area is the contract between a work area of the agreement
+// (liaison, financial intelligence, matching, and the areas to come) and
+// the node that runs it. An area is one package, internal/<area>, whose
+// Open builds it from the node's shared foundations (Deps). It plugs in by
+// one line in node.Areas; everything else is discovered by looping over
+// that list and asking each area for the optional interfaces below:
+//
+//   - Kinds: the link kinds it receives, and their handlers;
+//   - Worker: a background loop, run under the node's errgroup;
+//   - Events: which of its live events a user may see;
+//   - Figures: its reciprocity figures, computed from signed facts;
+//   - Seeder: its part of the two-node demo.
+//
+// Its HTTP faces register themselves by the area's name with the api and
+// web packages (api.Register, web.Register); only areas in the node's list
+// are mounted. docs/architecture.md, "How to add a work area", lists every
+// place an area touches.
+package area
+
+import (
+	"context"
+	"log/slog"
+
+	"puente/internal/agreement"
+	"puente/internal/auth"
+	"puente/internal/link"
+	"puente/internal/live"
+	"puente/internal/screen"
+	"puente/internal/store"
+	"puente/internal/trust"
+	"puente/internal/trustlog"
+)
+
+// Area is one work area running on a node.
+type Area interface {
+	// Name is the area's short name: its package name, the prefix of its
+	// link kinds and of its routes ("finintel").
+	Name() string
+}
+
+// Deps are the shared foundations an area is built on.
+type Deps struct {
+	Self, Partner string
+	DB            *store.DB
+	Link          *link.Link
+	Hub           *live.Hub
+	Log           *trustlog.Log
+	Trust         *trust.Service
+	Agreement     *agreement.Agreement
+	Lists         *screen.Lists
+	Logger        *slog.Logger
+	// MatchQuota is the operator's cap on the blind evaluations the node
+	// answers per day (configuration match_quota; 0: the agreement's).
+	MatchQuota int
+}
+
+// Builder builds an area for one node: each area package's Open.
+type Builder func(Deps) (Area, error)
+
+// Kind is one link kind an area receives.
+type Kind struct {
+	Kind    string
+	Version int
+	Handler link.Handler
+}
+
+// Kinds is an area that receives envelopes from the partner.
+type Kinds interface {
+	Kinds() []Kind
+}
+
+// Worker is an area with background work. Run returns when ctx ends (nil)
+// or on a failure that should stop the node (an error, which the node
+// logs before it shuts down).
+type Worker interface {
+	Run(ctx context.Context) error
+}
+
+// Events is an area that publishes live events on the hub. Event reports
+// whether e is the area's and u may see it, and under which name and key
+// open pages listen for it (data-live="name" or "name:key").
+type Events interface {
+	Event(ctx context.Context, u *auth.User, e live.Event) (name, key string, ok bool)
+}
+
+// Figures is an area with reciprocity figures (its Reciprocity method): one table with a column
+// per side, computed from the signed facts both nodes hold, so both nodes
+// show the same numbers.
+type Figures interface {
+	Reciprocity(ctx context.Context, u *auth.User) (*Table, error)
+}
+
+// Table is an area's reciprocity figures. Title and row labels are
+// translation keys.
+type Table struct {
+	Area  string
+	Title string
+	// Live is the data-live name that refreshes the table ("" for none).
+	Live  string
+	Sides []string
+	Rows  []Row
+}
+
+// Row is one figure for each side, in the order of Table.Sides.
+type Row struct {
+	Label string
+	Cells []Cell
+}
+
+// Cell is one side's value of a figure, already formatted. Key, when set,
+// is a translation key that shows it with its unit ("{{.Value}} d"). Bad
+// marks a value that misses a commitment.
+type Cell struct {
+	Value string
+	Key   string
+	Bad   bool
+}
+
+// Seeder is an area with synthetic data for the two-node demo. SeedDemo
+// runs once on a fresh demo, on the Mexican node's area, with the same
+// area of the United States' node as Partner.
+type Seeder interface {
+	SeedDemo(ctx context.Context, s Seed) error
+}
+
+// Seed is what SeedDemo gets: the partner's area and the demo users.
+type Seed struct {
+	Partner Area
+	// User returns a demo user of this node; PartnerUser of the partner's.
+	User, PartnerUser func(ctx context.Context, username string) (*auth.User, error)
+}
+
+// Holder is anything that holds a node's areas (the node).
+type Holder interface {
+	Areas() []Area
+}
+
+// Find returns the area of type T that h holds, or the zero T.
+func Find[T Area](h Holder) T {
+	for _, a := range h.Areas() {
+		if t, ok := a.(T); ok {
+			return t
+		}
+	}
+	var zero T
+	return zero
+}

@@ -1,0 +1,109 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"sync"
+
+	"puente/internal/area"
+	"puente/internal/auth"
+)
+
+// Face is what a work area shows users: its pages and its menu entries.
+// Each area's file in this package registers one with Register.
+type Face struct {
+	Pages []Page
+	Nav   []NavItem
+}
+
+// Page is one route of an area: a method pattern ("GET /finintel/d/{id}")
+// and a handler for a signed-in user. The handler checks the user's role
+// and agency through the area's service.
+type Page struct {
+	Pattern string
+	Handle  func(w http.ResponseWriter, r *http.Request, u *auth.User)
+}
+
+// NavItem is a menu entry, shown to users with Permission. Label is a
+// translation key; ID, if set, is the link's element id.
+type NavItem struct {
+	Path, ID, Label string
+	Permission      auth.Permission
+}
+
+var (
+	facesMu sync.Mutex
+	faces   = map[string]func(*Server) Face{}
+)
+
+// Register makes face the web face of the area named name. Only areas the
+// node runs (node.Areas) are mounted. Registering a name twice panics.
+func Register(name string, face func(*Server) Face) {
+	facesMu.Lock()
+	defer facesMu.Unlock()
+	if _, dup := faces[name]; dup {
+		panic("web: area " + name + " registered twice")
+	}
+	faces[name] = face
+}
+
+// areaFaces returns the faces of the node's areas, in node.Areas order.
+func (s *Server) areaFaces() []Face {
+	facesMu.Lock()
+	defer facesMu.Unlock()
+	var out []Face
+	for _, a := range s.n.Areas() {
+		if f, ok := faces[a.Name()]; ok {
+			out = append(out, f(s))
+		}
+	}
+	return out
+}
+
+// nav is the menu of the node's areas that u may use.
+func (s *Server) nav(u *auth.User) []NavItem {
+	var out []NavItem
+	for _, it := range s.navItems {
+		if u != nil && u.Can(it.Permission) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// reciprocityData is every area's figures that the user may see.
+type reciprocityData struct {
+	Tables []*area.Table
+}
+
+// reciprocity shows the figures of every area with figures (area.Figures)
+// that u may see, side by side for both parties.
+func (s *Server) reciprocity(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	d, err := s.reciprocityTables(r.Context(), u)
+	if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	v := s.newView(r, u, d)
+	v.Title = v.T("recip.title")
+	s.render(w, r, http.StatusOK, "reciprocity", v)
+}
+
+func (s *Server) reciprocityTables(ctx context.Context, u *auth.User) (reciprocityData, error) {
+	var d reciprocityData
+	for _, a := range s.n.Areas() {
+		f, ok := a.(area.Figures)
+		if !ok {
+			continue
+		}
+		t, err := f.Reciprocity(ctx, u)
+		if err != nil {
+			if isForbidden(err) {
+				continue
+			}
+			return d, err
+		}
+		d.Tables = append(d.Tables, t)
+	}
+	return d, nil
+}
