@@ -118,7 +118,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 		nodes = append(nodes, n)
 		if fresh {
-			if err := seedUsers(ctx, n); err != nil {
+			if err := SeedUsers(ctx, n); err != nil {
 				return err
 			}
 		}
@@ -198,7 +198,8 @@ func setLists(dir, lists string) error {
 	return cfg.Save(dir)
 }
 
-func seedUsers(ctx context.Context, n *node.Node) error {
+// SeedUsers creates the demo users of n's party (Users), all with Password.
+func SeedUsers(ctx context.Context, n *node.Node) error {
 	for _, u := range Users[n.Config.Party] {
 		if _, err := n.Auth.Create(ctx, auth.NewUser{Username: u.Username, DisplayName: u.Name, Role: u.Role, Agency: u.Agency, Password: Password}); err != nil {
 			return fmt.Errorf("creating demo user %s: %w", u.Username, err)
