@@ -39,12 +39,12 @@ const finintelUsage = `usage: puente finintel COMMAND [flags] (token in $PUENTE_
 // API, as the token's user: the same rules and logging as the UI.
 func cmdFinIntel(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(finintelUsage)
+		return usageErr(finintelUsage)
 	}
 	cmd := args[0]
 	if cmd == "rfi" {
 		if len(args) < 2 {
-			return errors.New(finintelUsage)
+			return usageErr(finintelUsage)
 		}
 		cmd, args = "rfi "+args[1], args[1:]
 	}
@@ -332,5 +332,8 @@ func cmdFinIntel(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "answer sent to request %s\n", pos[0])
 		return nil
 	}
-	return errors.New(finintelUsage)
+	return usageErr(finintelUsage)
 }
+
+// usageErr is a usage text as an error, without its final newline.
+func usageErr(usage string) error { return fmt.Errorf("%s", strings.TrimRight(usage, "\n")) }

@@ -318,10 +318,9 @@ func TestFinIntelLifecycleBothWays(t *testing.T) {
 		}
 	}
 	// Known to us: the MX→US disclosure's CURP is in the US index.
-	ds := []*finintel.Disclosure{}
 	var list struct{ Disclosures []*finintel.Disclosure }
 	cs["US"].analyst.do("GET", "/api/v1/finintel/disclosures?direction=received", nil, &list)
-	ds = list.Disclosures
+	ds := list.Disclosures
 	if len(ds) != 1 {
 		t.Fatalf("US received %d disclosures", len(ds))
 	}

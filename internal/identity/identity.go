@@ -174,7 +174,7 @@ func EncodePublicKey(pk ed25519.PublicKey) string {
 func ParsePublicKey(s string) (ed25519.PublicKey, error) {
 	b64, ok := strings.CutPrefix(s, "ed25519:")
 	if !ok {
-		return nil, fmt.Errorf("signing key %q does not start with ed25519:", s)
+		return nil, fmt.Errorf("signing key %q lacks the ed25519: prefix", s)
 	}
 	raw, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil || len(raw) != ed25519.PublicKeySize {
