@@ -25,16 +25,12 @@ func init() {
 }
 
 func (a *Env) matchLookup(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.Screen) {
-		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not look subjects up"})
-		return
-	}
 	var sub match.Subject
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10)).Decode(&sub); err != nil {
 		writeErr(w, Error{Code: CodeBadRequest, Message: "send the subject as a JSON object"})
 		return
 	}
-	res, err := match.Of(a.n).Lookup(r.Context(), "user:"+u.Username+"@"+u.Agency, sub)
+	res, err := match.Of(a.n).LookupAs(r.Context(), u, sub)
 	if err != nil {
 		a.Fail(w, r, err)
 		return
@@ -43,16 +39,12 @@ func (a *Env) matchLookup(w http.ResponseWriter, r *http.Request, u *auth.User) 
 }
 
 func (a *Env) importSubjects(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.Screen) {
-		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not manage the subject index"})
-		return
-	}
 	var subs []match.Subject
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 32<<20)).Decode(&subs); err != nil || len(subs) == 0 {
 		writeErr(w, Error{Code: CodeBadRequest, Message: "send a JSON array of subjects"})
 		return
 	}
-	n, err := match.Of(a.n).Import(r.Context(), subs)
+	n, err := match.Of(a.n).ImportAs(r.Context(), u, subs)
 	if err != nil {
 		a.Fail(w, r, err)
 		return
@@ -61,23 +53,15 @@ func (a *Env) importSubjects(w http.ResponseWriter, r *http.Request, u *auth.Use
 }
 
 func (a *Env) matchUsage(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.Screen) {
-		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not see matching figures"})
-		return
-	}
-	us, err := match.Of(a.n).TodayUsage(r.Context())
+	us, err := match.Of(a.n).UsageAs(r.Context(), u)
 	if err != nil {
-		a.internal(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
 	WriteJSON(w, http.StatusOK, us)
 }
 
 func (a *Env) startJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.Screen) {
-		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not run cross-matches"})
-		return
-	}
 	var in struct {
 		Index    bool            `json:"index"`
 		Subjects []match.Subject `json:"subjects"`
@@ -90,7 +74,7 @@ func (a *Env) startJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if in.Index {
 		subs = nil
 	}
-	job, err := match.Of(a.n).StartJob(r.Context(), "user:"+u.Username+"@"+u.Agency, subs)
+	job, err := match.Of(a.n).StartJobAs(r.Context(), u, subs)
 	if err != nil {
 		a.Fail(w, r, err)
 		return
@@ -99,13 +83,9 @@ func (a *Env) startJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
 }
 
 func (a *Env) listJobs(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.Screen) {
-		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not run cross-matches"})
-		return
-	}
-	jobs, err := match.Of(a.n).Jobs(r.Context(), 100)
+	jobs, err := match.Of(a.n).JobsAs(r.Context(), u, 100)
 	if err != nil {
-		a.internal(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
 	if jobs == nil {
@@ -115,41 +95,33 @@ func (a *Env) listJobs(w http.ResponseWriter, r *http.Request, u *auth.User) {
 }
 
 func (a *Env) getJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.Screen) {
-		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not run cross-matches"})
-		return
-	}
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	job, err := match.Of(a.n).Job(r.Context(), id)
+	job, err := match.Of(a.n).JobAs(r.Context(), u, id)
 	if errors.Is(err, match.ErrNoJob) {
 		writeErr(w, Error{Code: CodeNotFound, Message: "no such cross-match"})
 		return
 	}
 	if err != nil {
-		a.internal(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
-	hits, err := match.Of(a.n).JobHits(r.Context(), id)
+	hits, err := match.Of(a.n).JobHitsAs(r.Context(), u, id)
 	if err != nil {
-		a.internal(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"job": job, "hits": hits})
 }
 
 func (a *Env) cancelJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.Screen) {
-		writeErr(w, Error{Code: CodeForbidden, Message: "your role does not run cross-matches"})
-		return
-	}
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	err := match.Of(a.n).CancelJob(r.Context(), id, "user:"+u.Username+"@"+u.Agency)
+	err := match.Of(a.n).CancelJobAs(r.Context(), u, id)
 	if errors.Is(err, match.ErrNoJob) {
 		writeErr(w, Error{Code: CodeNotFound, Message: "no running cross-match with that id"})
 		return
 	}
 	if err != nil {
-		a.internal(w, r, err)
+		a.Fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -63,6 +63,14 @@ const (
 	AuditLog Permission = "audit.log"
 	// Screen: screen names against this node's sanctions lists.
 	Screen Permission = "screen"
+	// MatchLookup: a blind lookup in the partner's index (spends the
+	// partner's daily quota).
+	MatchLookup Permission = "match.lookup"
+	// MatchIndex: import subjects into this node's blind-matching index.
+	MatchIndex Permission = "match.index"
+	// CrossMatch: start, follow and cancel cross-matches of one's own
+	// agency, and see their hits (spends the partner's bulk quota).
+	CrossMatch Permission = "match.crossmatch"
 	// FinIntelRead: read disclosures and requests of one's own agency.
 	FinIntelRead Permission = "finintel.read"
 	// FinIntelWrite: draft disclosures, ask and answer requests, ask for
@@ -76,10 +84,10 @@ const (
 )
 
 var rolePermissions = map[Role][]Permission{
-	Analyst:     {LiaisonRead, LiaisonWrite, ViewAgreement, Screen, FinIntelRead, FinIntelWrite},
-	Supervisor:  {LiaisonRead, LiaisonWrite, ViewAgreement, Screen, FinIntelRead, FinIntelWrite, FinIntelRelease, FinIntelConsent},
-	Coordinator: {LiaisonRead, LiaisonWrite, ViewAgreement, Screen},
-	Legal:       {LiaisonRead, LiaisonWrite, ViewAgreement, Screen, FinIntelRead, FinIntelConsent},
+	Analyst:     {LiaisonRead, LiaisonWrite, ViewAgreement, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite},
+	Supervisor:  {LiaisonRead, LiaisonWrite, ViewAgreement, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite, FinIntelRelease, FinIntelConsent},
+	Coordinator: {LiaisonRead, LiaisonWrite, ViewAgreement, Screen, MatchLookup},
+	Legal:       {LiaisonRead, LiaisonWrite, ViewAgreement, Screen, MatchLookup, FinIntelRead, FinIntelConsent},
 	Training:    {LiaisonRead, LiaisonWrite, ViewAgreement},
 	Auditor:     {LiaisonRead, ReadAll, ViewAgreement, ReviewQuarantine, AuditLog, Screen, FinIntelRead},
 	// Administrators run the node; they do not read operational traffic.

@@ -1,9 +1,6 @@
 package match
 
 import (
-	"fmt"
-	"puente/internal/fault"
-
 	"context"
 	"strconv"
 
@@ -43,14 +40,14 @@ func (s *Service) Event(ctx context.Context, u *auth.User, e live.Event) (string
 	if e.Topic != "match" {
 		return "", "", false
 	}
-	return "match", "", u.Can(auth.Screen)
+	return "match", "", u.Can(auth.CrossMatch) || u.Can(auth.MatchLookup)
 }
 
 // Reciprocity counts the blind evaluations each side asked of the other,
 // and the quota each side answers.
 func (s *Service) Reciprocity(ctx context.Context, u *auth.User) (*area.Table, error) {
-	if !u.Can(auth.Screen) && !u.Can(auth.FinIntelRead) {
-		return nil, fmt.Errorf("matching figures: %w", fault.ErrForbidden)
+	if !u.Can(auth.MatchLookup) && !u.Can(auth.AuditLog) && !u.Can(auth.FinIntelRead) {
+		return nil, ErrForbidden
 	}
 	asked, served, err := s.TotalUsage(ctx)
 	if err != nil {

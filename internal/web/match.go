@@ -22,7 +22,8 @@ func init() {
 		return Face{
 			Nav: []NavItem{
 				{Path: "/screen", ID: "nav-screen", Label: "nav.screen", Permission: auth.Screen},
-				{Path: "/match", ID: "nav-match", Label: "nav.match", Permission: auth.Screen},
+				{Path: "/match", ID: "nav-match", Label: "nav.match", Permission: auth.MatchLookup},
+				{Path: "/crossmatch", ID: "nav-crossmatch", Label: "nav.crossmatch", Permission: auth.CrossMatch},
 			},
 			Pages: []Page{
 				{"GET /screen", s.screenPage},
@@ -90,7 +91,7 @@ var matchFields = []string{"name", "dob", "curp", "rfc", "passport", "passport_c
 
 // matchPage runs a blind hit/no-hit lookup in the partner's index.
 func (s *Server) matchPage(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.Screen) {
+	if !u.Can(auth.MatchLookup) {
 		s.forbidden(w, r, u)
 		return
 	}
@@ -113,7 +114,7 @@ func (s *Server) matchPage(w http.ResponseWriter, r *http.Request, u *auth.User)
 		sub := match.Subject{Name: v.Form["name"], DOB: v.Form["dob"], CURP: v.Form["curp"], RFC: v.Form["rfc"], Passport: v.Form["passport"],
 			PassportCountry: v.Form["passport_country"], Phone: v.Form["phone"], PhoneCountry: s.n.Config.Party, CLABE: v.Form["clabe"],
 			IBAN: v.Form["iban"], SSN: v.Form["ssn"], EIN: v.Form["ein"]}
-		res, err := match.Of(s.n).Lookup(ctx, "user:"+u.Username+"@"+u.Agency, sub)
+		res, err := match.Of(s.n).LookupAs(ctx, u, sub)
 		if e, ok := fault.Describe(err); ok {
 			if e.Field != "" {
 				v.Error = v.T("match.error.field", "Field", v.T("match.field."+e.Field), "Reason", v.T("ident."+e.Reason))
@@ -173,7 +174,7 @@ type crossmatchData struct {
 // crossmatchPage lists cross-matches with their progress, starts them
 // (the whole index, or a CSV list) and cancels them.
 func (s *Server) crossmatchPage(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.Screen) {
+	if !u.Can(auth.CrossMatch) {
 		s.forbidden(w, r, u)
 		return
 	}
@@ -182,10 +183,9 @@ func (s *Server) crossmatchPage(w http.ResponseWriter, r *http.Request, u *auth.
 	v.Title = v.T("xm.title")
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
-		actor := "user:" + u.Username + "@" + u.Agency
 		var err error
 		if r.FormValue("source") == "index" {
-			_, err = match.Of(s.n).StartJob(ctx, actor, nil)
+			_, err = match.Of(s.n).StartJobAs(ctx, u, nil)
 		} else {
 			r.Body = http.MaxBytesReader(w, r.Body, 32<<20)
 			f, _, ferr := r.FormFile("file")
@@ -201,7 +201,7 @@ func (s *Server) crossmatchPage(w http.ResponseWriter, r *http.Request, u *auth.
 				s.renderCrossmatch(w, r, u, v, http.StatusUnprocessableEntity, 0)
 				return
 			}
-			_, err = match.Of(s.n).StartJob(ctx, actor, subs)
+			_, err = match.Of(s.n).StartJobAs(ctx, u, subs)
 		}
 		if e, ok := fault.Describe(err); ok {
 			v.Error = v.T("match.error." + e.Reason)
@@ -222,14 +222,14 @@ func (s *Server) crossmatchPage(w http.ResponseWriter, r *http.Request, u *auth.
 }
 
 func (s *Server) renderCrossmatch(w http.ResponseWriter, r *http.Request, u *auth.User, v *view, status int, shown int64) {
-	jobs, err := match.Of(s.n).Jobs(r.Context(), 50)
+	jobs, err := match.Of(s.n).JobsAs(r.Context(), u, 50)
 	if err != nil {
 		s.fail(w, r, u, err)
 		return
 	}
 	d := crossmatchData{Jobs: jobs, Shown: shown}
 	if shown > 0 {
-		if d.Hits, err = match.Of(s.n).JobHits(r.Context(), shown); err != nil {
+		if d.Hits, err = match.Of(s.n).JobHitsAs(r.Context(), u, shown); err != nil {
 			s.fail(w, r, u, err)
 			return
 		}
@@ -239,12 +239,12 @@ func (s *Server) renderCrossmatch(w http.ResponseWriter, r *http.Request, u *aut
 }
 
 func (s *Server) cancelCrossmatch(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.Screen) {
+	if !u.Can(auth.CrossMatch) {
 		s.forbidden(w, r, u)
 		return
 	}
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err := match.Of(s.n).CancelJob(r.Context(), id, "user:"+u.Username+"@"+u.Agency); err != nil && !errors.Is(err, match.ErrNoJob) {
+	if err := match.Of(s.n).CancelJobAs(r.Context(), u, id); err != nil && !errors.Is(err, match.ErrNoJob) {
 		s.fail(w, r, u, err)
 		return
 	}
