@@ -95,7 +95,6 @@ func New(n *node.Node) http.Handler {
 	return m
 }
 
-
 func (a *Env) auth(h func(http.ResponseWriter, *http.Request, *auth.User)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		hdr := r.Header.Get("Authorization")
