@@ -65,12 +65,15 @@ func (a *Env) core() []Route {
 
 // Routes are every route the API serves for node n, with the public
 // OpenAPI document first: the core's, then each area's in node.Areas order.
-func Routes(n *node.Node) []Route {
-	a := &Env{n: n, log: n.Log.With("component", "api")}
+func Routes(n *node.Node) []Route { return newEnv(n).routes() }
+
+func newEnv(n *node.Node) *Env { return &Env{n: n, log: n.Log.With("component", "api")} }
+
+func (a *Env) routes() []Route {
 	routes := append([]Route{{Pattern: PathOpenAPI}}, a.core()...)
 	regMu.Lock()
 	defer regMu.Unlock()
-	for _, ar := range n.Areas() {
+	for _, ar := range a.n.Areas() {
 		if f, ok := registry[ar.Name()]; ok {
 			routes = append(routes, f(a)...)
 		}
@@ -80,9 +83,9 @@ func Routes(n *node.Node) []Route {
 
 // New returns the API handler for node n, to mount at /api/v1/.
 func New(n *node.Node) http.Handler {
-	a := &Env{n: n, log: n.Log.With("component", "api")}
+	a := newEnv(n)
 	m := http.NewServeMux()
-	for _, r := range Routes(n) {
+	for _, r := range a.routes() {
 		if r.Pattern == PathOpenAPI {
 			m.HandleFunc(r.Pattern, a.openapi)
 			continue
@@ -160,11 +163,7 @@ func (a *Env) setLanguage(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		return
 	}
 	nu, err := a.n.Auth.Update(r.Context(), u.ID, auth.Update{Lang: &in.Lang})
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, nu)
+	a.Reply(w, r, http.StatusOK, nu, err)
 }
 
 func (a *Env) status(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -281,11 +280,7 @@ func (a *Env) createToken(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		return
 	}
 	t, secret, err := a.n.Auth.NewToken(r.Context(), u.ID, in.Name)
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusCreated, map[string]any{"token": t, "secret": secret})
+	a.Reply(w, r, http.StatusCreated, map[string]any{"token": t, "secret": secret}, err)
 }
 
 func (a *Env) revokeToken(w http.ResponseWriter, r *http.Request, u *auth.User) {

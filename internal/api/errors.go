@@ -66,3 +66,13 @@ func (a *Env) internal(w http.ResponseWriter, r *http.Request, err error) {
 	a.log.Error("API request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	writeErr(w, Error{Code: CodeInternal, Message: "the node failed to handle the request; the error has been logged"})
 }
+
+// Reply answers with v as JSON under status, or with err when it is set:
+// the tail every handler that calls one service method shares.
+func (a *Env) Reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	WriteJSON(w, status, v)
+}

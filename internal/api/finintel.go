@@ -94,20 +94,12 @@ func (a *Env) fiCreate(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		return
 	}
 	d, err := finintel.Of(a.n).CreateDraft(r.Context(), u, a.draft(in))
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusCreated, d)
+	a.Reply(w, r, http.StatusCreated, d, err)
 }
 
 func (a *Env) fiGet(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	d, err := finintel.Of(a.n).Get(r.Context(), u, r.PathValue("id"))
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, d)
+	a.Reply(w, r, http.StatusOK, d, err)
 }
 
 func (a *Env) fiUpdate(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -116,11 +108,7 @@ func (a *Env) fiUpdate(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		return
 	}
 	d, err := finintel.Of(a.n).UpdateDraft(r.Context(), u, r.PathValue("id"), a.draft(in))
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, d)
+	a.Reply(w, r, http.StatusOK, d, err)
 }
 
 // fiImportCSV adds the rows of a CSV body (?kind=subjects|accounts|
@@ -138,11 +126,7 @@ func (a *Env) fiImportCSV(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		return
 	}
 	d, err = finintel.Of(a.n).UpdateDraft(ctx, u, d.ID, dr)
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, d)
+	a.Reply(w, r, http.StatusOK, d, err)
 }
 
 func (a *Env) fiAttach(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -156,11 +140,7 @@ func (a *Env) fiAttach(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		return
 	}
 	att, err := finintel.Of(a.n).AddAttachment(r.Context(), u, r.PathValue("id"), in.Name, in.ContentType, data)
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusCreated, att)
+	a.Reply(w, r, http.StatusCreated, att, err)
 }
 
 func (a *Env) fiAttachment(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -202,11 +182,7 @@ func (a *Env) fiGoAML(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	}
 	_, _ = io.Copy(io.Discard, body)
 	d, err := finintel.Of(a.n).CreateDraft(r.Context(), u, *dr)
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusCreated, d)
+	a.Reply(w, r, http.StatusCreated, d, err)
 }
 
 // fiAction runs one state change and answers with the disclosure as it
@@ -217,11 +193,7 @@ func (a *Env) fiAction(w http.ResponseWriter, r *http.Request, u *auth.User, f f
 		return
 	}
 	d, err := finintel.Of(a.n).Get(r.Context(), u, r.PathValue("id"))
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, d)
+	a.Reply(w, r, http.StatusOK, d, err)
 }
 
 func (a *Env) fiSubmit(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -282,11 +254,7 @@ func (a *Env) fiConsent(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		return
 	}
 	c, err := finintel.Of(a.n).RequestConsent(r.Context(), u, r.PathValue("id"), in.Use, in.Agency, in.Reason)
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusCreated, c)
+	a.Reply(w, r, http.StatusCreated, c, err)
 }
 
 func (a *Env) fiDecide(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -320,11 +288,7 @@ func (a *Env) fiFeedback(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		return
 	}
 	f, err := finintel.Of(a.n).SendFeedback(r.Context(), u, r.PathValue("id"), finintel.Feedback{Kind: in.Kind, Amount: in.Amount, Currency: in.Currency, Count: in.Count, Note: in.Note})
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusCreated, f)
+	a.Reply(w, r, http.StatusCreated, f, err)
 }
 
 func (a *Env) fiListRFIs(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -345,20 +309,12 @@ func (a *Env) fiCreateRFI(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		return
 	}
 	rfi, err := finintel.Of(a.n).CreateRFI(r.Context(), u, in)
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusCreated, rfi)
+	a.Reply(w, r, http.StatusCreated, rfi, err)
 }
 
 func (a *Env) fiGetRFI(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	rfi, err := finintel.Of(a.n).GetRFI(r.Context(), u, r.PathValue("id"))
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, rfi)
+	a.Reply(w, r, http.StatusOK, rfi, err)
 }
 
 func (a *Env) fiRespond(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -371,11 +327,7 @@ func (a *Env) fiRespond(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		return
 	}
 	resp, err := finintel.Of(a.n).Respond(r.Context(), u, r.PathValue("id"), in.Kind, in.Body, in.DisclosureID)
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusCreated, resp)
+	a.Reply(w, r, http.StatusCreated, resp, err)
 }
 
 func (a *Env) fiFigures(w http.ResponseWriter, r *http.Request, u *auth.User) {

@@ -83,20 +83,12 @@ func (a *Env) startThread(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		return
 	}
 	full, err := liaison.Of(a.n).Get(r.Context(), u, t.ID)
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusCreated, full)
+	a.Reply(w, r, http.StatusCreated, full, err)
 }
 
 func (a *Env) getThread(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	t, err := liaison.Of(a.n).Get(r.Context(), u, r.PathValue("id"))
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, t)
+	a.Reply(w, r, http.StatusOK, t, err)
 }
 
 func (a *Env) reply(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -113,20 +105,12 @@ func (a *Env) reply(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		return
 	}
 	m, err := liaison.Of(a.n).Reply(r.Context(), u, r.PathValue("id"), in.Body, atts)
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusCreated, m)
+	a.Reply(w, r, http.StatusCreated, m, err)
 }
 
 func (a *Env) markRead(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	n, err := liaison.Of(a.n).MarkRead(r.Context(), u, r.PathValue("id"))
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, map[string]int{"marked_read": n})
+	a.Reply(w, r, http.StatusOK, map[string]int{"marked_read": n}, err)
 }
 
 func (a *Env) attachment(w http.ResponseWriter, r *http.Request, u *auth.User) {

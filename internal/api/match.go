@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -31,11 +30,7 @@ func (a *Env) matchLookup(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		return
 	}
 	res, err := match.Of(a.n).LookupAs(r.Context(), u, sub)
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, res)
+	a.Reply(w, r, http.StatusOK, res, err)
 }
 
 func (a *Env) importSubjects(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -45,20 +40,12 @@ func (a *Env) importSubjects(w http.ResponseWriter, r *http.Request, u *auth.Use
 		return
 	}
 	n, err := match.Of(a.n).ImportAs(r.Context(), u, subs)
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusCreated, map[string]int{"imported": n})
+	a.Reply(w, r, http.StatusCreated, map[string]int{"imported": n}, err)
 }
 
 func (a *Env) matchUsage(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	us, err := match.Of(a.n).UsageAs(r.Context(), u)
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, us)
+	a.Reply(w, r, http.StatusOK, us, err)
 }
 
 func (a *Env) startJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -75,11 +62,7 @@ func (a *Env) startJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		subs = nil
 	}
 	job, err := match.Of(a.n).StartJobAs(r.Context(), u, subs)
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusCreated, job)
+	a.Reply(w, r, http.StatusCreated, job, err)
 }
 
 func (a *Env) listJobs(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -97,30 +80,17 @@ func (a *Env) listJobs(w http.ResponseWriter, r *http.Request, u *auth.User) {
 func (a *Env) getJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	job, err := match.Of(a.n).JobAs(r.Context(), u, id)
-	if errors.Is(err, match.ErrNoJob) {
-		writeErr(w, Error{Code: CodeNotFound, Message: "no such cross-match"})
-		return
-	}
 	if err != nil {
 		a.Fail(w, r, err)
 		return
 	}
 	hits, err := match.Of(a.n).JobHitsAs(r.Context(), u, id)
-	if err != nil {
-		a.Fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, map[string]any{"job": job, "hits": hits})
+	a.Reply(w, r, http.StatusOK, map[string]any{"job": job, "hits": hits}, err)
 }
 
 func (a *Env) cancelJob(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	err := match.Of(a.n).CancelJobAs(r.Context(), u, id)
-	if errors.Is(err, match.ErrNoJob) {
-		writeErr(w, Error{Code: CodeNotFound, Message: "no running cross-match with that id"})
-		return
-	}
-	if err != nil {
+	if err := match.Of(a.n).CancelJobAs(r.Context(), u, id); err != nil {
 		a.Fail(w, r, err)
 		return
 	}

@@ -55,6 +55,9 @@ func TestMatchingRights(t *testing.T) {
 	if st, _ := dea.do("GET", "/api/v1/match/jobs", nil, &list); st != http.StatusOK || len(list.Jobs) != 0 {
 		t.Errorf("DEA sees FinCEN's cross-matches: %d %+v", st, list)
 	}
+	if st, _ := fincen.do("GET", "/api/v1/match/jobs", nil, &list); st != http.StatusOK || len(list.Jobs) != 1 || list.Jobs[0].ID != job.ID {
+		t.Errorf("FinCEN's own cross-matches: %d %+v", st, list)
+	}
 	for _, c := range []struct{ method, path string }{{"GET", "/api/v1/match/jobs/" + id}, {"DELETE", "/api/v1/match/jobs/" + id}} {
 		if st, e := dea.do(c.method, c.path, nil, nil); st != http.StatusNotFound {
 			t.Errorf("DEA %s FinCEN's cross-match: %d %v", c.method, st, e)

@@ -19,6 +19,7 @@ package area
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"puente/internal/agreement"
@@ -56,6 +57,25 @@ type Deps struct {
 
 // Builder builds an area for one node: each area package's Open.
 type Builder func(Deps) (Area, error)
+
+// Open builds the areas of one node in order and registers the kinds of
+// each (Kinds) on d.Link.
+func Open(d Deps, builders []Builder) ([]Area, error) {
+	var out []Area
+	for _, build := range builders {
+		a, err := build(d)
+		if err != nil {
+			return nil, fmt.Errorf("opening a work area: %w", err)
+		}
+		if k, ok := a.(Kinds); ok {
+			for _, kind := range k.Kinds() {
+				d.Link.Handle(kind.Kind, kind.Version, kind.Handler)
+			}
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
 
 // Kind is one link kind an area receives.
 type Kind struct {

@@ -52,17 +52,7 @@ func (s *Service) JobsAs(ctx context.Context, u *auth.User, limit int) ([]Job, e
 	if !u.Can(auth.CrossMatch) {
 		return nil, ErrForbidden
 	}
-	all, err := s.Jobs(ctx, 1000)
-	if err != nil {
-		return nil, err
-	}
-	var out []Job
-	for i := range all {
-		if ownJob(&all[i], u.Agency) && len(out) < limit {
-			out = append(out, all[i])
-		}
-	}
-	return out, nil
+	return s.jobsOf(ctx, u.Agency, limit)
 }
 
 // JobAs returns one cross-match of u's agency; another agency's is not

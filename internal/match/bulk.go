@@ -41,8 +41,9 @@ const (
 	JobCancelled = "cancelled"
 )
 
-// ErrNoJob is an unknown job.
-var ErrNoJob = fmt.Errorf("no such cross-match: %w", fault.ErrNotFound)
+// ErrNoJob is an unknown cross-match, another agency's, or (to cancel)
+// one that is no longer running.
+var ErrNoJob = fault.New(fault.ErrNotFound, "no_job", "no such cross-match running for your agency")
 
 // Job is one bulk cross-match of this node's subjects against the
 // partner's index. It is a private set intersection: this node learns
@@ -183,9 +184,11 @@ func (s *Service) Job(ctx context.Context, id int64) (*Job, error) {
 	return j, nil
 }
 
-// Jobs lists the newest cross-matches.
-func (s *Service) Jobs(ctx context.Context, limit int) ([]Job, error) {
-	rows, err := s.db.Read().Query(ctx, `SELECT `+jobCols+` FROM match_jobs ORDER BY id DESC LIMIT ?`, limit)
+// jobsOf lists the newest cross-matches started by users of agency
+// (created_by is "user:<name>@<agency>"; the pattern is built in SQL so
+// the statement is prepared once).
+func (s *Service) jobsOf(ctx context.Context, agency string, limit int) ([]Job, error) {
+	rows, err := s.db.Read().Query(ctx, `SELECT `+jobCols+` FROM match_jobs WHERE created_by LIKE '%@' || ? ORDER BY id DESC LIMIT ?`, agency, limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing cross-matches: %w", err)
 	}

@@ -116,18 +116,9 @@ func Open(ctx context.Context, dir string, log *slog.Logger) (*Node, error) {
 	n.Lists = screen.NewLists(lists)
 	deps := area.Deps{Self: cfg.Party, Partner: l.Partner(), DB: db, Link: l, Hub: hub, Log: tl, Trust: n.Trust, Agreement: ag.Body(),
 		Lists: n.Lists, Logger: log, MatchQuota: cfg.MatchQuota}
-	for _, build := range Areas {
-		a, err := build(deps)
-		if err != nil {
-			db.Close()
-			return nil, fmt.Errorf("opening a work area: %w", err)
-		}
-		if k, ok := a.(area.Kinds); ok {
-			for _, kind := range k.Kinds() {
-				l.Handle(kind.Kind, kind.Version, kind.Handler)
-			}
-		}
-		n.areas = append(n.areas, a)
+	if n.areas, err = area.Open(deps, Areas); err != nil {
+		db.Close()
+		return nil, err
 	}
 	if err := recordAgreement(ctx, db, tl, ag); err != nil {
 		db.Close()

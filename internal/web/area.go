@@ -1,6 +1,9 @@
 package web
 
 import (
+	"errors"
+	"puente/internal/fault"
+
 	"context"
 	"net/http"
 	"sync"
@@ -16,12 +19,28 @@ type Face struct {
 	Nav   []NavItem
 }
 
-// Page is one route of an area: a method pattern ("GET /finintel/d/{id}")
-// and a handler for a signed-in user. The handler checks the user's role
-// and agency through the area's service.
+// Page is one route of an area: a method pattern ("GET /finintel/d/{id}"),
+// the permission a user needs before anything of the request is read
+// ("" when the area's service decides alone, by role and agency), and a
+// handler for a signed-in user.
 type Page struct {
-	Pattern string
-	Handle  func(w http.ResponseWriter, r *http.Request, u *auth.User)
+	Pattern    string
+	Permission auth.Permission
+	Handle     func(w http.ResponseWriter, r *http.Request, u *auth.User)
+}
+
+// guard refuses users without p before h runs.
+func (s *Server) guard(p auth.Permission, h func(w http.ResponseWriter, r *http.Request, u *auth.User)) func(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if p == "" {
+		return h
+	}
+	return func(w http.ResponseWriter, r *http.Request, u *auth.User) {
+		if !u.Can(p) {
+			s.forbidden(w, r, u)
+			return
+		}
+		h(w, r, u)
+	}
 }
 
 // NavItem is a menu entry, shown to users with Permission. Label is a
@@ -98,7 +117,7 @@ func (s *Server) reciprocityTables(ctx context.Context, u *auth.User) (reciproci
 		}
 		t, err := f.Reciprocity(ctx, u)
 		if err != nil {
-			if isForbidden(err) {
+			if errors.Is(err, fault.ErrForbidden) {
 				continue
 			}
 			return d, err

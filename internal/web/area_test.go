@@ -2,7 +2,10 @@ package web_test
 
 import (
 	"errors"
+	"log/slog"
+	"path/filepath"
 	"puente/internal/fault"
+	"sync"
 
 	"bufio"
 	"context"
@@ -92,7 +95,7 @@ func TestAThrowAwayAreaPlugsIn(t *testing.T) {
 	})
 	web.Register("pingtest", func(s *web.Server) web.Face {
 		return web.Face{
-			Pages: []web.Page{{Pattern: "GET /pingtest", Handle: func(w http.ResponseWriter, r *http.Request, u *auth.User) {
+			Pages: []web.Page{{Pattern: "GET /pingtest", Permission: auth.LiaisonRead, Handle: func(w http.ResponseWriter, r *http.Request, u *auth.User) {
 				io.WriteString(w, "the ping page for "+u.Username)
 			}}},
 			Nav: []web.NavItem{{Path: "/pingtest", ID: "nav-pingtest", Label: "nav.home", Permission: auth.LiaisonRead}},
@@ -182,4 +185,66 @@ func fetch(t *testing.T, c *http.Client, req *http.Request) (string, int) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b), resp.StatusCode
+}
+
+// failingArea's worker fails once the node runs.
+type failingArea struct{}
+
+func (failingArea) Name() string { return "failtest" }
+
+func (failingArea) Run(ctx context.Context) error {
+	select {
+	case <-time.After(200 * time.Millisecond):
+		return errors.New("the failtest index is corrupt")
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// TestAFailingWorkerStopsTheNode: an area worker's error is not dropped:
+// it is logged and stops the whole node, servers included, and Run
+// returns it.
+func TestAFailingWorkerStopsTheNode(t *testing.T) {
+	saved := node.Areas
+	node.Areas = append(slices.Clone(node.Areas), func(area.Deps) (area.Area, error) { return failingArea{}, nil })
+	t.Cleanup(func() { node.Areas = saved })
+	testenv.FastPasswords(t)
+	dir := t.TempDir()
+	if err := demo.CreatePair(dir, map[string]demo.NodeSpec{"MX": {HTTPAddr: "127.0.0.1:0", FederationAddr: "127.0.0.1:0"},
+		"US": {HTTPAddr: "127.0.0.1:0", FederationAddr: "127.0.0.1:0"}}); err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	var mu sync.Mutex
+	n, err := web.OpenNode(context.Background(), filepath.Join(dir, "MX"), slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	done := make(chan error, 1)
+	go func() { done <- n.Run(context.Background(), nil) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "failtest worker: the failtest index is corrupt") {
+			t.Fatalf("Run returned %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the node kept running after its worker failed")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "node stopped on a failure") {
+		t.Errorf("the failure was not logged:\n%s", logs.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

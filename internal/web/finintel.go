@@ -23,19 +23,19 @@ func init() {
 		return Face{
 			Nav: []NavItem{{Path: "/finintel", ID: "nav-finintel", Label: "nav.finintel", Permission: auth.FinIntelRead}},
 			Pages: []Page{
-				{"GET /finintel", s.fiList},
-				{"GET /finintel/new", s.fiNew},
-				{"POST /finintel", s.fiCreate},
-				{"POST /finintel/goaml", s.fiGoAML},
-				{"GET /finintel/d/{id}", s.fiView},
-				{"POST /finintel/d/{id}/{action}", s.fiAction},
-				{"GET /finintel/d/{id}/export", s.fiExport},
-				{"GET /finintel/d/{id}/attachments/{sha}", s.fiAttachment},
-				{"POST /finintel/consents/{id}", s.fiDecide},
-				{"GET /finintel/rfis", s.fiRFIs},
-				{"POST /finintel/rfis", s.fiCreateRFI},
-				{"GET /finintel/r/{id}", s.fiRFIView},
-				{"POST /finintel/r/{id}/respond", s.fiRespond},
+				{"GET /finintel", auth.FinIntelRead, s.fiList},
+				{"GET /finintel/new", auth.FinIntelWrite, s.fiNew},
+				{"POST /finintel", "", s.fiCreate},
+				{"POST /finintel/goaml", auth.FinIntelWrite, s.fiGoAML},
+				{"GET /finintel/d/{id}", "", s.fiView},
+				{"POST /finintel/d/{id}/{action}", "", s.fiAction},
+				{"GET /finintel/d/{id}/export", "", s.fiExport},
+				{"GET /finintel/d/{id}/attachments/{sha}", "", s.fiAttachment},
+				{"POST /finintel/consents/{id}", "", s.fiDecide},
+				{"GET /finintel/rfis", "", s.fiRFIs},
+				{"POST /finintel/rfis", "", s.fiCreateRFI},
+				{"GET /finintel/r/{id}", "", s.fiRFIView},
+				{"POST /finintel/r/{id}/respond", "", s.fiRespond},
 			},
 		}
 	})
@@ -116,10 +116,6 @@ type fiListData struct {
 }
 
 func (s *Server) fiList(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.FinIntelRead) {
-		s.forbidden(w, r, u)
-		return
-	}
 	v := s.newView(r, u, nil)
 	v.Title = v.T("fi.title")
 	q := r.URL.Query()
@@ -158,10 +154,6 @@ func (s *Server) fiDraftData() fiDraftData {
 }
 
 func (s *Server) fiNew(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.FinIntelWrite) {
-		s.forbidden(w, r, u)
-		return
-	}
 	v := s.newView(r, u, s.fiDraftData())
 	v.Title = v.T("fi.new")
 	v.Form = map[string]string{"rfi_id": r.URL.Query().Get("rfi")}
@@ -207,10 +199,6 @@ func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request, u *auth.User) 
 }
 
 func (s *Server) fiGoAML(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.FinIntelWrite) {
-		s.forbidden(w, r, u)
-		return
-	}
 	r.Body = http.MaxBytesReader(w, r.Body, finintel.MaxGoAMLBytes+1<<20)
 	f, _, err := r.FormFile("file")
 	if err != nil {

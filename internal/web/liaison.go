@@ -22,12 +22,12 @@ func init() {
 				{Path: "/threads/new", Label: "nav.new", Permission: auth.LiaisonWrite},
 			},
 			Pages: []Page{
-				{"GET /inbox", s.inbox},
-				{"GET /threads/new", s.newThreadPage},
-				{"POST /threads", s.createThread},
-				{"GET /threads/{id}", s.threadPage},
-				{"POST /threads/{id}/reply", s.reply},
-				{"GET /attachments/{sha}", s.attachment},
+				{"GET /inbox", auth.LiaisonRead, s.inbox},
+				{"GET /threads/new", auth.LiaisonWrite, s.newThreadPage},
+				{"POST /threads", auth.LiaisonWrite, s.createThread},
+				{"GET /threads/{id}", "", s.threadPage},
+				{"POST /threads/{id}/reply", "", s.reply},
+				{"GET /attachments/{sha}", "", s.attachment},
 			},
 		}
 	})
@@ -39,10 +39,6 @@ type inboxData struct {
 }
 
 func (s *Server) inbox(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.LiaisonRead) {
-		s.forbidden(w, r, u)
-		return
-	}
 	q := r.URL.Query().Get("q")
 	v := s.newView(r, u, nil)
 	ts, err := liaison.Of(s.n).List(r.Context(), u, q, 200)
@@ -63,10 +59,6 @@ type newThreadData struct {
 }
 
 func (s *Server) newThreadPage(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.LiaisonWrite) {
-		s.forbidden(w, r, u)
-		return
-	}
 	v := s.newView(r, u, newThreadData{Agencies: auth.Agencies[s.n.Link.Partner()], Priorities: liaison.Priorities})
 	// A hit on a blind lookup offers "step 2": a request prefilled here.
 	q := r.URL.Query()
@@ -112,10 +104,6 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createThread(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.LiaisonWrite) {
-		s.forbidden(w, r, u)
-		return
-	}
 	v := s.newView(r, u, newThreadData{Agencies: auth.Agencies[s.n.Link.Partner()], Priorities: liaison.Priorities})
 	if err := s.parseForm(w, r); err != nil {
 		v.Error = v.T("error.upload_too_large")

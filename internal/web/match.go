@@ -26,12 +26,12 @@ func init() {
 				{Path: "/crossmatch", ID: "nav-crossmatch", Label: "nav.crossmatch", Permission: auth.CrossMatch},
 			},
 			Pages: []Page{
-				{"GET /screen", s.screenPage},
-				{"GET /match", s.matchPage},
-				{"POST /match", s.matchPage},
-				{"GET /crossmatch", s.crossmatchPage},
-				{"POST /crossmatch", s.crossmatchPage},
-				{"POST /crossmatch/{id}/cancel", s.cancelCrossmatch},
+				{"GET /screen", auth.Screen, s.screenPage},
+				{"GET /match", auth.MatchLookup, s.matchPage},
+				{"POST /match", auth.MatchLookup, s.matchPage},
+				{"GET /crossmatch", auth.CrossMatch, s.crossmatchPage},
+				{"POST /crossmatch", auth.CrossMatch, s.crossmatchPage},
+				{"POST /crossmatch/{id}/cancel", auth.CrossMatch, s.cancelCrossmatch},
 			},
 		}
 	})
@@ -45,10 +45,6 @@ type screenData struct {
 // screenPage screens a name against this node's lists, in the clear and
 // on this node only.
 func (s *Server) screenPage(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.Screen) {
-		s.forbidden(w, r, u)
-		return
-	}
 	v := s.newView(r, u, nil)
 	v.Title = v.T("screen.title")
 	v.Form = map[string]string{"name": r.URL.Query().Get("name"), "dob": r.URL.Query().Get("dob")}
@@ -91,10 +87,6 @@ var matchFields = []string{"name", "dob", "curp", "rfc", "passport", "passport_c
 
 // matchPage runs a blind hit/no-hit lookup in the partner's index.
 func (s *Server) matchPage(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.MatchLookup) {
-		s.forbidden(w, r, u)
-		return
-	}
 	ctx := r.Context()
 	v := s.newView(r, u, nil)
 	v.Title = v.T("match.title")
@@ -174,10 +166,6 @@ type crossmatchData struct {
 // crossmatchPage lists cross-matches with their progress, starts them
 // (the whole index, or a CSV list) and cancels them.
 func (s *Server) crossmatchPage(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.CrossMatch) {
-		s.forbidden(w, r, u)
-		return
-	}
 	ctx := r.Context()
 	v := s.newView(r, u, nil)
 	v.Title = v.T("xm.title")
@@ -239,10 +227,6 @@ func (s *Server) renderCrossmatch(w http.ResponseWriter, r *http.Request, u *aut
 }
 
 func (s *Server) cancelCrossmatch(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	if !u.Can(auth.CrossMatch) {
-		s.forbidden(w, r, u)
-		return
-	}
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err := match.Of(s.n).CancelJobAs(r.Context(), u, id); err != nil && !errors.Is(err, match.ErrNoJob) {
 		s.fail(w, r, u, err)

@@ -5,8 +5,6 @@
 package web
 
 import (
-	"puente/internal/fault"
-
 	"bytes"
 
 	"puente/internal/caveats"
@@ -91,7 +89,7 @@ func (s *Server) routes() {
 	// The work areas' pages and menu entries (web/<area>.go).
 	for _, f := range s.areaFaces() {
 		for _, p := range f.Pages {
-			m.HandleFunc(p.Pattern, s.user(p.Handle))
+			m.HandleFunc(p.Pattern, s.user(s.guard(p.Permission, p.Handle)))
 		}
 		s.navItems = append(s.navItems, f.Nav...)
 	}
@@ -308,5 +306,3 @@ func clientIP(r *http.Request) string {
 	}
 	return host
 }
-
-func isForbidden(err error) bool { return errors.Is(err, fault.ErrForbidden) }
