@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"puente/internal/node"
+
 	"puente/internal/finintel"
 
 	"context"
@@ -36,8 +38,7 @@ func artifactDir(t *testing.T) string {
 func TestBrowserLiaison(t *testing.T) {
 	testenv.Chromium(t) // skip before starting nodes when there is no browser
 	lists, _ := filepath.Abs("../internal/screen/testdata/lists")
-	t.Setenv("PUENTE_LISTS", lists)
-	p := testenv.StartPair(t)
+	p := testenv.StartPair(t, func(_ string, c *node.Config) { c.ListsDir = lists })
 	for party, agency := range map[string]string{"MX": "UIF", "US": "FinCEN"} {
 		if _, err := p.Nodes[party].Auth.Create(context.Background(), auth.NewUser{Username: "web", DisplayName: "Web " + party, Role: auth.Analyst, Agency: agency, Password: "browser-password", Lang: ""}); err != nil {
 			t.Fatal(err)

@@ -350,14 +350,14 @@ func cmdServe(ctx context.Context, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	if db != "" {
-		os.Setenv("PUENTE_DATABASE", db)
-	}
-	cfg, err := node.LoadConfig(dir)
+	cfg, err := loadConfig(dir)
 	if err != nil {
 		return err
 	}
-	n, err := web.OpenNode(ctx, dir, node.NewLogger(cfg.LogLevel))
+	if db != "" {
+		cfg.Database = db
+	}
+	n, err := web.OpenNode(ctx, dir, cfg, node.NewLogger(cfg.LogLevel))
 	if err != nil {
 		return err
 	}
@@ -365,9 +365,22 @@ func cmdServe(ctx context.Context, args []string) error {
 	return n.Run(ctx, nil)
 }
 
+// loadConfig is a node's configuration as the command line sees it: the
+// file, then the environment (the flags go on top, per command).
+func loadConfig(dir string) (*node.Config, error) {
+	cfg, err := node.LoadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.ApplyEnv(os.Getenv); err != nil {
+		return nil, fmt.Errorf("the environment: %w", err)
+	}
+	return cfg, nil
+}
+
 // openStore opens just the store of a node, for user administration.
 func openStore(ctx context.Context, dir string) (*store.DB, *node.Config, error) {
-	cfg, err := node.LoadConfig(dir)
+	cfg, err := loadConfig(dir)
 	if err != nil {
 		return nil, nil, err
 	}

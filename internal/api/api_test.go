@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"puente/internal/node"
+
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -323,8 +325,7 @@ func TestOpenAPIMatchesServedRoutes(t *testing.T) {
 
 func TestScreening(t *testing.T) {
 	lists, _ := filepath.Abs("../screen/testdata/lists")
-	t.Setenv("PUENTE_LISTS", lists)
-	p := testenv.StartPair(t)
+	p := testenv.StartPair(t, func(_ string, c *node.Config) { c.ListsDir = lists })
 	analyst := &client{t: t, base: p.URL("MX"), token: p.Tokens["MX"]}
 	admin := userClient(t, p, "MX", "adm", auth.Admin, "SRE")
 

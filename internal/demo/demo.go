@@ -112,7 +112,16 @@ func Run(ctx context.Context, o Options) error {
 			return fmt.Errorf("opening log: %w", err)
 		}
 		defer logf.Close()
-		n, err := web.OpenNode(ctx, dir, slog.New(slog.NewJSONHandler(logf, nil)))
+		// The environment applies to this run only; puente.json keeps what
+		// the demo wrote.
+		cfg, err := node.LoadConfig(dir)
+		if err != nil {
+			return err
+		}
+		if err := cfg.ApplyEnv(os.Getenv); err != nil {
+			return fmt.Errorf("the environment: %w", err)
+		}
+		n, err := web.OpenNode(ctx, dir, cfg, slog.New(slog.NewJSONHandler(logf, nil)))
 		if err != nil {
 			return fmt.Errorf("opening the %s node: %w", party, err)
 		}

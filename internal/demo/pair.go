@@ -106,20 +106,23 @@ type Pair struct {
 // picked for it was taken meanwhile by another process, in a fresh folder
 // under dir: Pair.Dir says which). With pg set, each node uses its own
 // schema on that PostgreSQL server.
-func StartPair(ctx context.Context, dir, pg string, log *slog.Logger) (*Pair, error) {
+//
+// Each configure function, if any, adjusts both nodes' configuration
+// before they open (a test's short stall_after, a lower match quota).
+func StartPair(ctx context.Context, dir, pg string, log *slog.Logger, configure ...func(party string, c *node.Config)) (*Pair, error) {
 	for attempt := 0; ; attempt++ {
 		d := dir
 		if attempt > 0 {
 			d = filepath.Join(dir, fmt.Sprintf("attempt-%d", attempt))
 		}
-		p, err := startPair(ctx, d, pg, log)
+		p, err := startPair(ctx, d, pg, log, configure)
 		if err == nil || !errors.Is(err, syscall.EADDRINUSE) || attempt == 4 {
 			return p, err
 		}
 	}
 }
 
-func startPair(ctx context.Context, dir, pg string, log *slog.Logger) (*Pair, error) {
+func startPair(ctx context.Context, dir, pg string, log *slog.Logger, configure []func(string, *node.Config)) (*Pair, error) {
 	specs := map[string]NodeSpec{}
 	var schemas []string
 	for _, code := range []string{"MX", "US"} {
@@ -146,7 +149,15 @@ func startPair(ctx context.Context, dir, pg string, log *slog.Logger) (*Pair, er
 	p := &Pair{Dir: dir, Nodes: map[string]*node.Node{}, Tokens: map[string]string{}, cancel: cancel, done: make(chan struct{}, 2), pg: pg, schemas: schemas}
 	users := map[string][2]string{"MX": {"UIF", "analista"}, "US": {"FinCEN", "analyst"}}
 	for _, code := range []string{"MX", "US"} {
-		n, err := web.OpenNode(ctx, filepath.Join(dir, code), log)
+		cfg, err := node.LoadConfig(filepath.Join(dir, code))
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		for _, f := range configure {
+			f(code, cfg)
+		}
+		n, err := web.OpenNode(ctx, filepath.Join(dir, code), cfg, log)
 		if err != nil {
 			p.Close()
 			return nil, err

@@ -1,6 +1,8 @@
 package match_test
 
 import (
+	"puente/internal/node"
+
 	"puente/internal/fault"
 
 	"context"
@@ -172,8 +174,7 @@ func TestNothingLeaksAndEverythingIsLogged(t *testing.T) {
 // is sent; the partner's daily quota stops lookups, and the refusal is
 // logged where it happens.
 func TestQuotaAndBadInput(t *testing.T) {
-	t.Setenv("PUENTE_MATCH_QUOTA", "10")
-	p := testenv.StartPair(t)
+	p := testenv.StartPair(t, func(_ string, c *node.Config) { c.MatchQuota = 10 })
 	ctx := context.Background()
 	mx, us := p.Nodes["MX"], p.Nodes["US"]
 	if _, err := match.Of(mx).Import(ctx, []match.Subject{{Ref: "a", Phone: "+52 55 1234 5678"}}); err != nil {

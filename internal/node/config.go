@@ -20,9 +20,9 @@ import (
 // ConfigFile is the name of the configuration file in a node folder.
 const ConfigFile = "puente.json"
 
-// Config is a node's configuration. Environment variables override the
-// file: PUENTE_DATABASE, PUENTE_HTTP_ADDR, PUENTE_FEDERATION_ADDR,
-// PUENTE_LOG_LEVEL, PUENTE_SQLITE_SYNCHRONOUS.
+// Config is a node's configuration, as in its folder's puente.json. The
+// command line applies the environment (ApplyEnv) and its flags on top;
+// the node itself reads only what it is given.
 type Config struct {
 	Party             string `json:"party"`
 	Name              string `json:"name"`
@@ -64,7 +64,8 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// LoadConfig reads dir/puente.json and applies the environment.
+// LoadConfig reads dir/puente.json, and nothing else: the environment is
+// the command line's to apply (ApplyEnv).
 func LoadConfig(dir string) (*Config, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, ConfigFile))
 	if err != nil {
@@ -73,35 +74,6 @@ func LoadConfig(dir string) (*Config, error) {
 	var c Config
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return nil, fmt.Errorf("reading configuration %s: %w", filepath.Join(dir, ConfigFile), err)
-	}
-	for env, field := range map[string]*string{
-		"PUENTE_DATABASE":           &c.Database,
-		"PUENTE_HTTP_ADDR":          &c.HTTPAddr,
-		"PUENTE_FEDERATION_ADDR":    &c.FederationAddr,
-		"PUENTE_LOG_LEVEL":          &c.LogLevel,
-		"PUENTE_SQLITE_SYNCHRONOUS": &c.SQLiteSynchronous,
-		"PUENTE_LISTS":              &c.ListsDir,
-	} {
-		if v := os.Getenv(env); v != "" {
-			*field = v
-		}
-	}
-	for env, field := range map[string]*Duration{
-		"PUENTE_CHECKPOINT_INTERVAL": &c.CheckpointInterval,
-		"PUENTE_STALL_AFTER":         &c.StallAfter,
-	} {
-		if v := os.Getenv(env); v != "" {
-			if err := field.UnmarshalText([]byte(v)); err != nil {
-				return nil, fmt.Errorf("%s: %w", env, err)
-			}
-		}
-	}
-	if v := os.Getenv("PUENTE_MATCH_QUOTA"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("PUENTE_MATCH_QUOTA: %q is not a count", v)
-		}
-		c.MatchQuota = n
 	}
 	if c.Party == "" || c.HTTPAddr == "" || c.FederationAddr == "" {
 		return nil, errors.New("configuration needs party, http_addr and federation_addr")
@@ -113,6 +85,44 @@ func LoadConfig(dir string) (*Config, error) {
 		c.Agreement = "agreement.json"
 	}
 	return &c, nil
+}
+
+// ApplyEnv overrides the configuration with the environment variables
+// that are set (getenv is os.Getenv on the command line): PUENTE_DATABASE,
+// PUENTE_HTTP_ADDR, PUENTE_FEDERATION_ADDR, PUENTE_LOG_LEVEL,
+// PUENTE_SQLITE_SYNCHRONOUS, PUENTE_LISTS, PUENTE_CHECKPOINT_INTERVAL,
+// PUENTE_STALL_AFTER and PUENTE_MATCH_QUOTA.
+func (c *Config) ApplyEnv(getenv func(string) string) error {
+	for env, field := range map[string]*string{
+		"PUENTE_DATABASE":           &c.Database,
+		"PUENTE_HTTP_ADDR":          &c.HTTPAddr,
+		"PUENTE_FEDERATION_ADDR":    &c.FederationAddr,
+		"PUENTE_LOG_LEVEL":          &c.LogLevel,
+		"PUENTE_SQLITE_SYNCHRONOUS": &c.SQLiteSynchronous,
+		"PUENTE_LISTS":              &c.ListsDir,
+	} {
+		if v := getenv(env); v != "" {
+			*field = v
+		}
+	}
+	for env, field := range map[string]*Duration{
+		"PUENTE_CHECKPOINT_INTERVAL": &c.CheckpointInterval,
+		"PUENTE_STALL_AFTER":         &c.StallAfter,
+	} {
+		if v := getenv(env); v != "" {
+			if err := field.UnmarshalText([]byte(v)); err != nil {
+				return fmt.Errorf("%s: %w", env, err)
+			}
+		}
+	}
+	if v := getenv("PUENTE_MATCH_QUOTA"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("PUENTE_MATCH_QUOTA: %q is not a count", v)
+		}
+		c.MatchQuota = n
+	}
+	return nil
 }
 
 // Save writes the configuration to dir/puente.json.

@@ -67,12 +67,15 @@ type Node struct {
 	fedAddr  string
 }
 
-// Open loads the node in dir: it refuses to start with exposed keys or an
-// agreement that is not signed by both parties.
-func Open(ctx context.Context, dir string, log *slog.Logger) (*Node, error) {
-	cfg, err := LoadConfig(dir)
-	if err != nil {
-		return nil, err
+// Open loads the node in dir under cfg (nil: dir's puente.json as it
+// is): it refuses to start with exposed keys or an agreement that is not
+// signed by both parties.
+func Open(ctx context.Context, dir string, cfg *Config, log *slog.Logger) (*Node, error) {
+	if cfg == nil {
+		var err error
+		if cfg, err = LoadConfig(dir); err != nil {
+			return nil, err
+		}
 	}
 	if log == nil {
 		log = slog.Default()

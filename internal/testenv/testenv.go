@@ -5,6 +5,8 @@
 package testenv
 
 import (
+	"puente/internal/node"
+
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -107,11 +109,12 @@ func Eventually(t testing.TB, limit time.Duration, what string, cond func() bool
 var Sprint = fmt.Sprint
 
 // StartPair starts two in-process nodes, MX and US, with cheap password
-// hashing, and stops them when the test ends.
-func StartPair(t testing.TB) *demo.Pair {
+// hashing, and stops them when the test ends. Each configure function
+// adjusts both nodes' configuration before they open.
+func StartPair(t testing.TB, configure ...func(party string, c *node.Config)) *demo.Pair {
 	t.Helper()
 	FastPasswords(t)
-	p, err := demo.StartPair(context.Background(), t.TempDir(), "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p, err := demo.StartPair(context.Background(), t.TempDir(), "", slog.New(slog.NewTextHandler(io.Discard, nil)), configure...)
 	if err != nil {
 		t.Fatalf("starting a pair of nodes: %v", err)
 	}

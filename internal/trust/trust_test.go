@@ -1,6 +1,8 @@
 package trust_test
 
 import (
+	"puente/internal/node"
+
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -392,9 +394,9 @@ func TestForkAndRollbackRaiseAlarms(t *testing.T) {
 // while the US log does not grow (the real US node never sent them): after
 // stall_after, MX raises a stalled alarm and the US hears of it.
 func TestStalledPartnerLogRaisesAlarm(t *testing.T) {
-	t.Setenv("PUENTE_STALL_AFTER", "3s")
-	t.Setenv("PUENTE_CHECKPOINT_INTERVAL", "100ms")
-	p := testenv.StartPair(t)
+	p := testenv.StartPair(t, func(_ string, c *node.Config) {
+		c.StallAfter.Duration, c.CheckpointInterval.Duration = 3*time.Second, 100*time.Millisecond
+	})
 	ctx := context.Background()
 	mx, us := p.Nodes["MX"], p.Nodes["US"]
 	usID, err := identity.Load(filepath.Join(p.Dir, "US"))

@@ -216,7 +216,7 @@ func TestAFailingWorkerStopsTheNode(t *testing.T) {
 	}
 	var logs strings.Builder
 	var mu sync.Mutex
-	n, err := web.OpenNode(context.Background(), filepath.Join(dir, "MX"), slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil)))
+	n, err := web.OpenNode(context.Background(), filepath.Join(dir, "MX"), nil, slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,10 +7,10 @@ import (
 	"puente/internal/node"
 )
 
-// OpenNode opens the node in dir with its web handler attached, ready for
-// Run.
-func OpenNode(ctx context.Context, dir string, log *slog.Logger) (*node.Node, error) {
-	n, err := node.Open(ctx, dir, log)
+// OpenNode opens the node in dir under cfg (nil: its puente.json) with its
+// web handler attached, ready for Run.
+func OpenNode(ctx context.Context, dir string, cfg *node.Config, log *slog.Logger) (*node.Node, error) {
+	n, err := node.Open(ctx, dir, cfg, log)
 	if err != nil {
 		return nil, err
 	}
