@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -34,6 +36,17 @@ const finintelUsage = `usage: puente finintel COMMAND [flags] (token in $PUENTE_
   rfi answer ID --kind partial|full|decline --body TEXT [--disclosure ID]
   figures [--json]                              the reciprocity figures
 `
+
+// finintelFlags are the flags each subcommand takes, besides --url and
+// --token: any other is refused, not ignored.
+var finintelFlags = map[string][]string{
+	"list": {"direction", "json"}, "show": {"json"}, "draft": nil, "goaml": nil, "csv": {"kind"},
+	"submit": nil, "release": nil, "recall": nil, "evidential": nil, "return": {"note"}, "pass-on": {"agency"},
+	"consent": {"use", "agency", "reason"}, "decide": {"grant", "deny", "conditions"},
+	"feedback": {"kind", "amount", "currency", "count", "note"}, "export": {"out"}, "figures": {"json"},
+	"rfi list": {"json"}, "rfi show": {"json"}, "rfi ask": {"title", "questions", "urgency"},
+	"rfi answer": {"kind", "body", "disclosure"},
+}
 
 // cmdFinIntel drives a running node's financial intelligence through its
 // API, as the token's user: the same rules and logging as the UI.
@@ -70,9 +83,22 @@ func cmdFinIntel(ctx context.Context, args []string, stdout io.Writer) error {
 	urgency := fs.String("urgency", "routine", "routine, urgent or immediate")
 	body := fs.String("body", "", "the answer, or the reason for declining")
 	disclosure := fs.String("disclosure", "", "a released disclosure to attach")
+	allowed, known := finintelFlags[cmd]
+	if !known {
+		return fmt.Errorf("unknown finintel command %q\n%s", cmd, strings.TrimRight(finintelUsage, "\n"))
+	}
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
+	}
+	var stray []string
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "url" && f.Name != "token" && !slices.Contains(allowed, f.Name) {
+			stray = append(stray, "--"+f.Name)
+		}
+	})
+	if len(stray) > 0 {
+		return fmt.Errorf("finintel %s does not take %s", cmd, strings.Join(stray, ", "))
 	}
 	c, err := newClient(base, token)
 	if err != nil {

@@ -66,41 +66,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var err error
-	switch args[0] {
-	case "demo":
-		err = cmdDemo(ctx, args[1:], stdout)
-	case "init":
-		err = cmdInit(args[1:], stdout)
-	case "agreement":
-		err = cmdAgreement(args[1:], stdout)
-	case "user":
-		err = cmdUser(ctx, args[1:], stdin, stdout)
-	case "serve":
-		err = cmdServe(ctx, args[1:])
-	case "bench":
-		err = cmdBench(ctx, args[1:], stdout, stderr)
-	case "audit":
-		err = cmdAudit(ctx, args[1:], stdout)
-	case "verify":
-		err = cmdVerify(args[1:], stdout)
-	case "screen":
-		err = cmdScreen(args[1:], stdin, stdout)
-	case "names":
-		err = cmdNames(args[1:], stdout)
-	case "subjects":
-		err = cmdSubjects(ctx, args[1:], stdout)
-	case "match":
-		err = cmdMatch(ctx, args[1:], stdout, stderr)
-	case "finintel":
-		err = cmdFinIntel(ctx, args[1:], stdout)
-	case "help", "-h", "--help":
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage)
 		return 0
-	default:
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
 		fmt.Fprintf(stderr, "puente: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
+	err := cmd(ctx, args[1:], stdio{in: stdin, out: stdout, err: stderr})
 	if errors.Is(err, flag.ErrHelp) {
 		return 2
 	}
@@ -109,6 +84,30 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// stdio is a command's standard streams.
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// commands are the subcommands, each with its own flag set (the usage
+// above lists them). A work area adds one entry.
+var commands = map[string]func(ctx context.Context, args []string, io stdio) error{
+	"demo":      func(ctx context.Context, a []string, s stdio) error { return cmdDemo(ctx, a, s.out) },
+	"init":      func(_ context.Context, a []string, s stdio) error { return cmdInit(a, s.out) },
+	"agreement": func(_ context.Context, a []string, s stdio) error { return cmdAgreement(a, s.out) },
+	"user":      func(ctx context.Context, a []string, s stdio) error { return cmdUser(ctx, a, s.in, s.out) },
+	"serve":     func(ctx context.Context, a []string, _ stdio) error { return cmdServe(ctx, a) },
+	"bench":     func(ctx context.Context, a []string, s stdio) error { return cmdBench(ctx, a, s.out, s.err) },
+	"audit":     func(ctx context.Context, a []string, s stdio) error { return cmdAudit(ctx, a, s.out) },
+	"verify":    func(_ context.Context, a []string, s stdio) error { return cmdVerify(a, s.out) },
+	"screen":    func(_ context.Context, a []string, s stdio) error { return cmdScreen(a, s.in, s.out) },
+	"names":     func(_ context.Context, a []string, s stdio) error { return cmdNames(a, s.out) },
+	"subjects":  func(ctx context.Context, a []string, s stdio) error { return cmdSubjects(ctx, a, s.out) },
+	"match":     func(ctx context.Context, a []string, s stdio) error { return cmdMatch(ctx, a, s.out, s.err) },
+	"finintel":  func(ctx context.Context, a []string, s stdio) error { return cmdFinIntel(ctx, a, s.out) },
 }
 
 func flags(name string) *flag.FlagSet {
