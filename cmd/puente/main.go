@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -466,131 +465,97 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	return nil
 }
 
-func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "log" {
-		return cmdBenchLog(ctx, args[1:], stdout, stderr)
-	}
-	if len(args) > 0 && args[0] == "match" {
-		fs := flags("bench match")
+// benchOpts are what every bench subcommand shares: where progress goes,
+// and a CPU profile of the run.
+type benchOpts struct {
+	log        io.Writer
+	cpuprofile string
+}
+
+// benchCmd is one bench subcommand: it adds its own flags to fs and
+// returns the run. A bench that profiles only its timed part itself says
+// so (ownProfile), and gets the --cpuprofile path in its options.
+type benchCmd struct {
+	flags      func(fs *flag.FlagSet) func(ctx context.Context, o benchOpts) (interface{ Print(io.Writer) error }, error)
+	ownProfile bool
+}
+
+var benches = map[string]benchCmd{
+	"link": {flags: func(fs *flag.FlagSet) func(context.Context, benchOpts) (interface{ Print(io.Writer) error }, error) {
+		var o bench.Options
+		fs.StringVar(&o.Postgres, "db", "", "run both nodes on this PostgreSQL server (each in its own schema) instead of SQLite")
+		fs.IntVar(&o.N, "n", 20000, "envelopes for the throughput run")
+		fs.IntVar(&o.Rate, "rate", 500, "envelopes per second for the latency run")
+		fs.IntVar(&o.LatencyN, "latency-n", 5000, "envelopes for the latency run")
+		fs.IntVar(&o.Clients, "clients", 64, "concurrent API clients in the throughput run")
+		return func(ctx context.Context, b benchOpts) (interface{ Print(io.Writer) error }, error) {
+			o.Log = b.log
+			return bench.Link(ctx, o)
+		}
+	}},
+	"log": {flags: func(fs *flag.FlagSet) func(context.Context, benchOpts) (interface{ Print(io.Writer) error }, error) {
+		var o bench.LogOptions
+		fs.IntVar(&o.Entries, "entries", 1_000_000, "log size for the append and inclusion-proof figures")
+		fs.IntVar(&o.Batch, "batch", 1000, "entries appended per transaction")
+		fs.IntVar(&o.Proofs, "proofs", 2000, "inclusion proofs to time")
+		fs.IntVar(&o.RoundTrips, "roundtrips", 100, "checkpoint round trips to time")
+		return func(ctx context.Context, b benchOpts) (interface{ Print(io.Writer) error }, error) {
+			o.Log = b.log
+			return bench.TrustLog(ctx, o)
+		}
+	}},
+	"screen": {flags: func(fs *flag.FlagSet) func(context.Context, benchOpts) (interface{ Print(io.Writer) error }, error) {
+		lists := fs.String("lists", "", "sanctions lists folder (default $PUENTE_LISTS or ../shared/data)")
+		n := fs.Int("n", 20000, "queries")
+		return func(context.Context, benchOpts) (interface{ Print(io.Writer) error }, error) {
+			return bench.Screen(listsDir(*lists), *n)
+		}
+	}},
+	"match": {ownProfile: true, flags: func(fs *flag.FlagSet) func(context.Context, benchOpts) (interface{ Print(io.Writer) error }, error) {
 		n := fs.Int("subjects", 1_000_000, "subjects in the partner's index")
-		k := fs.Int("lookups", 500, "lookups to time")
-		prof := fs.String("cpuprofile", "", "write a CPU profile of the timed lookups to this file")
-		if _, err := parse(fs, args[1:]); err != nil {
-			return err
+		k := fs.Int("lookups", 500, "lookups to time (the CPU profile covers only these)")
+		return func(ctx context.Context, b benchOpts) (interface{ Print(io.Writer) error }, error) {
+			return bench.Match(ctx, *n, *k, b.log, b.cpuprofile)
 		}
-		res, err := bench.Match(ctx, *n, *k, stderr, *prof)
-		if err != nil {
-			return err
-		}
-		return res.Print(stdout)
-	}
-	if len(args) > 0 && args[0] == "finintel" {
-		fs := flags("bench finintel")
+	}},
+	"finintel": {flags: func(fs *flag.FlagSet) func(context.Context, benchOpts) (interface{ Print(io.Writer) error }, error) {
 		n := fs.Int("tx", 100_000, "transactions in the generated goAML file")
 		r := fs.Int("release-tx", 10_000, "transactions in the released disclosure")
 		runs := fs.Int("runs", 5, "releases to time")
-		if _, err := parse(fs, args[1:]); err != nil {
-			return err
+		return func(ctx context.Context, b benchOpts) (interface{ Print(io.Writer) error }, error) {
+			return bench.FinIntel(ctx, *n, *r, *runs, b.log)
 		}
-		res, err := bench.FinIntel(ctx, *n, *r, *runs, stderr)
-		if err != nil {
-			return err
-		}
-		return res.Print(stdout)
-	}
-	if len(args) > 0 && args[0] == "bulk" {
-		fs := flags("bench bulk")
+	}},
+	"bulk": {flags: func(fs *flag.FlagSet) func(context.Context, benchOpts) (interface{ Print(io.Writer) error }, error) {
 		n := fs.Int("n", 100_000, "subjects on each side")
-		if _, err := parse(fs, args[1:]); err != nil {
-			return err
+		return func(ctx context.Context, b benchOpts) (interface{ Print(io.Writer) error }, error) {
+			return bench.Bulk(ctx, *n, b.log)
 		}
-		res, err := bench.Bulk(ctx, *n, stderr)
-		if err != nil {
-			return err
-		}
-		return res.Print(stdout)
+	}},
+}
+
+func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || benches[args[0]].flags == nil {
+		return errors.New("usage: puente bench link|log|screen|match|finintel|bulk [flags] [--cpuprofile FILE] (puente bench NAME -h lists its flags)")
 	}
-	if len(args) > 0 && args[0] == "screen" {
-		fs := flags("bench screen")
-		lists := fs.String("lists", "", "sanctions lists folder (default $PUENTE_LISTS or ../shared/data)")
-		n := fs.Int("n", 20000, "queries")
-		cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
-		if _, err := parse(fs, args[1:]); err != nil {
-			return err
-		}
-		stop, err := startProfile(*cpuprofile)
+	b := benches[args[0]]
+	fs := flags("bench " + args[0])
+	o := benchOpts{log: stderr}
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	run := b.flags(fs)
+	if _, err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if !b.ownProfile {
+		stop, err := bench.StartProfile(o.cpuprofile)
 		if err != nil {
 			return err
 		}
 		defer stop()
-		res, err := bench.Screen(listsDir(*lists), *n)
-		if err != nil {
-			return err
-		}
-		return res.Print(stdout)
 	}
-	if len(args) == 0 || args[0] != "link" {
-		return errors.New("usage: puente bench link [--db postgres://…] [--n N] [--rate R] | puente bench log [--entries N]")
-	}
-	fs := flags("bench link")
-	o := bench.Options{Log: stderr}
-	fs.StringVar(&o.Postgres, "db", "", "run both nodes on this PostgreSQL server (each in its own schema) instead of SQLite")
-	fs.IntVar(&o.N, "n", 20000, "envelopes for the throughput run")
-	fs.IntVar(&o.Rate, "rate", 500, "envelopes per second for the latency run")
-	fs.IntVar(&o.LatencyN, "latency-n", 5000, "envelopes for the latency run")
-	fs.IntVar(&o.Clients, "clients", 64, "concurrent API clients in the throughput run")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
-	if _, err := parse(fs, args[1:]); err != nil {
-		return err
-	}
-	stop, err := startProfile(*cpuprofile)
-	if err != nil {
-		return err
-	}
-	defer stop()
-	res, err := bench.Link(ctx, o)
+	res, err := run(ctx, o)
 	if err != nil {
 		return err
 	}
 	return res.Print(stdout)
-}
-
-func cmdBenchLog(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flags("bench log")
-	o := bench.LogOptions{Log: stderr}
-	fs.IntVar(&o.Entries, "entries", 1_000_000, "log size for the append and inclusion-proof figures")
-	fs.IntVar(&o.Batch, "batch", 1000, "entries appended per transaction")
-	fs.IntVar(&o.Proofs, "proofs", 2000, "inclusion proofs to time")
-	fs.IntVar(&o.RoundTrips, "roundtrips", 100, "checkpoint round trips to time")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	stop, err := startProfile(*cpuprofile)
-	if err != nil {
-		return err
-	}
-	defer stop()
-	res, err := bench.TrustLog(ctx, o)
-	if err != nil {
-		return err
-	}
-	return res.Print(stdout)
-}
-
-// startProfile writes a CPU profile to path until stop is called; an
-// empty path profiles nothing.
-func startProfile(path string) (stop func(), err error) {
-	if path == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -11,9 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -70,24 +68,14 @@ func printJSON(w io.Writer, v any) error {
 
 // Link runs the benchmark.
 func Link(ctx context.Context, o Options) (*Result, error) {
-	dir, err := os.MkdirTemp("", "puente-bench-")
+	p, done, err := startPair(ctx, "link", o.Postgres)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	p, err := demo.StartPair(ctx, dir, o.Postgres, logger)
-	if err != nil {
-		return nil, err
-	}
-	defer p.Close()
+	defer done()
 	res := &Result{Store: string(p.Nodes["MX"].DB.Dialect()), Clients: o.Clients, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), LatencyRate: o.Rate}
 	res.CryptoFloorPerS = cryptoFloor(4000)
-	say := func(f string, a ...any) {
-		if o.Log != nil {
-			fmt.Fprintf(o.Log, f+"\n", a...)
-		}
-	}
+	say := logger(o.Log)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: max(o.Clients, 64)}}
 	threads, err := openThreads(ctx, client, p, 32)
 	if err != nil {

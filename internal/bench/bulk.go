@@ -5,15 +5,11 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"runtime"
 	"time"
 
 	"github.com/cloudflare/circl/oprf"
 
-	"puente/internal/demo"
 	"puente/internal/match"
 )
 
@@ -37,21 +33,12 @@ func (r *BulkResult) Print(w io.Writer) error { return printJSON(w, r) }
 // against MX's. The floor is the OPRF work of the same n keys (blind,
 // evaluate, finalize) in one process, in batches of the same size.
 func Bulk(ctx context.Context, n int, log io.Writer) (*BulkResult, error) {
-	logf := func(format string, args ...any) {
-		if log != nil {
-			fmt.Fprintf(log, format+"\n", args...)
-		}
-	}
-	dir, err := os.MkdirTemp("", "puente-bench-bulk-")
+	logf := logger(log)
+	p, done, err := startPair(ctx, "bulk", "")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	p, err := demo.StartPair(ctx, filepath.Join(dir, "pair"), "", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		return nil, err
-	}
-	defer p.Close()
+	defer done()
 	mx, us := p.Nodes["MX"], p.Nodes["US"]
 	phone := func(j int) string {
 		return fmt.Sprintf("+52 1%02d %03d %04d", j/10000000%100, j/10000%1000, j%10000)

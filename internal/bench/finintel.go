@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"puente/internal/auth"
-	"puente/internal/demo"
 	"puente/internal/finintel"
 	"puente/internal/trustlog"
 )
@@ -44,11 +42,7 @@ func (r *FinIntelResult) Print(w io.Writer) error { return printJSON(w, r) }
 // a disclosure of releaseTx transactions, from the supervisor's release to
 // the partner's stored copy, over the loopback link.
 func FinIntel(ctx context.Context, nTx, releaseTx, runs int, log io.Writer) (*FinIntelResult, error) {
-	logf := func(format string, args ...any) {
-		if log != nil {
-			fmt.Fprintf(log, format+"\n", args...)
-		}
-	}
+	logf := logger(log)
 	dir, err := os.MkdirTemp("", "puente-bench-finintel-")
 	if err != nil {
 		return nil, err
@@ -70,11 +64,11 @@ func FinIntel(ctx context.Context, nTx, releaseTx, runs int, log io.Writer) (*Fi
 	res.GoAMLFileMB = float64(st.Size()) / (1 << 20)
 	logf("goAML file: %d transactions, %.1f MB", nTx, res.GoAMLFileMB)
 
-	p, err := demo.StartPair(ctx, filepath.Join(dir, "pair"), "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p, done, err := startPair(ctx, "finintel", "")
 	if err != nil {
 		return nil, err
 	}
-	defer p.Close()
+	defer done()
 	mx, us := p.Nodes["MX"], p.Nodes["US"]
 	ctx = trustlog.WithActor(ctx, "system:bench")
 	users, err := mx.Auth.List(ctx)

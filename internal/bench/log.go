@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"log/slog"
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
@@ -17,7 +16,6 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
-	"puente/internal/demo"
 	"puente/internal/link"
 	"puente/internal/store"
 	"puente/internal/trustlog"
@@ -67,11 +65,7 @@ func TrustLog(ctx context.Context, o LogOptions) (*LogResult, error) {
 	if o.RoundTrips <= 0 {
 		o.RoundTrips = 100
 	}
-	logf := func(format string, args ...any) {
-		if o.Log != nil {
-			fmt.Fprintf(o.Log, format+"\n", args...)
-		}
-	}
+	logf := logger(o.Log)
 	dir, err := os.MkdirTemp("", "puente-bench-log-")
 	if err != nil {
 		return nil, err
@@ -146,11 +140,11 @@ func TrustLog(ctx context.Context, o LogOptions) (*LogResult, error) {
 	res.InclusionProofP99US = round(float64(quantile(proofT, 0.99).Nanoseconds()) / 1e3)
 
 	logf("timing %d checkpoint round trips between two nodes", o.RoundTrips)
-	p, err := demo.StartPair(ctx, filepath.Join(dir, "pair"), "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p, done, err := startPair(ctx, "log", "")
 	if err != nil {
 		return nil, err
 	}
-	defer p.Close()
+	defer done()
 	mx := p.Nodes["MX"]
 	var rtT []time.Duration
 	for i := range o.RoundTrips {

@@ -5,16 +5,11 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"time"
 
 	"github.com/cloudflare/circl/oprf"
 
-	"puente/internal/demo"
 	"puente/internal/match"
 )
 
@@ -41,21 +36,12 @@ func (r *MatchResult) Print(w io.Writer) error { return printJSON(w, r) }
 // publish its filter to the US, then times blind lookups of five keys from
 // the US end to end over the loopback link.
 func Match(ctx context.Context, n, lookups int, log io.Writer, profile string) (*MatchResult, error) {
-	logf := func(format string, args ...any) {
-		if log != nil {
-			fmt.Fprintf(log, format+"\n", args...)
-		}
-	}
-	dir, err := os.MkdirTemp("", "puente-bench-match-")
+	logf := logger(log)
+	p, done, err := startPair(ctx, "match", "")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	p, err := demo.StartPair(ctx, filepath.Join(dir, "pair"), "", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		return nil, err
-	}
-	defer p.Close()
+	defer done()
 	mx, us := p.Nodes["MX"], p.Nodes["US"]
 	res := &MatchResult{Subjects: n, Lookups: lookups, KeysPerLookup: 5, CPUs: runtime.NumCPU(), GoVersion: runtime.Version()}
 
@@ -107,17 +93,11 @@ func Match(ctx context.Context, n, lookups int, log io.Writer, profile string) (
 		}
 	}
 	logf("timing %d lookups of 5 keys", lookups)
-	if profile != "" {
-		f, err := os.Create(profile)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return nil, err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := StartProfile(profile)
+	if err != nil {
+		return nil, err
 	}
+	defer stop()
 	var lat []time.Duration
 	hits := 0
 	for i := range lookups {
