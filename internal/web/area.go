@@ -17,6 +17,24 @@ import (
 type Face struct {
 	Pages []Page
 	Nav   []NavItem
+	// ErrorKey and FieldKey are the prefixes under which the pages
+	// translate the code and the field of the area's field errors and
+	// reasons ("fi.error.", "fi.field."). The translation test reads the
+	// codes and fields from the area package's source and requires a text
+	// for each.
+	ErrorKey, FieldKey string
+	// Keys are the translation keys the pages build at run time from the
+	// area's enumerations (statuses, kinds…), for the translation test.
+	Keys []string
+}
+
+// keysOf builds "prefix<v>" for each v: run-time keys from an enumeration.
+func keysOf[S ~string](prefix string, vs ...S) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = prefix + string(v)
+	}
+	return out
 }
 
 // Page is one route of an area: a method pattern ("GET /finintel/d/{id}"),

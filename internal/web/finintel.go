@@ -21,7 +21,25 @@ import (
 func init() {
 	Register(finintel.Name, func(s *Server) Face {
 		return Face{
-			Nav: []NavItem{{Path: "/finintel", ID: "nav-finintel", Label: "nav.finintel", Permission: auth.FinIntelRead}},
+			Nav:      []NavItem{{Path: "/finintel", ID: "nav-finintel", Label: "nav.finintel", Permission: auth.FinIntelRead}},
+			ErrorKey: "fi.error.", FieldKey: "fi.field.",
+			Keys: slices.Concat(
+				keysOf("fi.status.", finintel.StatusDraft, finintel.StatusSubmitted, finintel.StatusReleased, finintel.StatusRecalled, finintel.StatusReceived, finintel.StatusSealed),
+				keysOf("rfi.status.", finintel.RFIOpen, finintel.RFIPartial, finintel.RFIAnswered, finintel.RFIDeclined),
+				keysOf("rfi.kind.", finintel.RespondPartial, finintel.RespondFull, finintel.RespondDecline),
+				keysOf("fi.feedback.", finintel.FeedbackKinds...),
+				keysOf("fi.channel.", finintel.Channels...),
+				keysOf("fi.flash.", FlashKeys...),
+				keysOf("fi.seal.", "recall", "retention"),
+				keysOf("fi.consent.", finintel.ConsentPending, finintel.ConsentGranted, finintel.ConsentDenied),
+				keysOf("fi.use.", finintel.UseDisseminate, finintel.UseEvidential),
+				keysOf("fi.purpose.", caveats.PurposeIntelligence, caveats.PurposeEvidential),
+				keysOf("fi.list.", "subjects", "accounts", "transactions"),
+				// Fields named by path ("subjects[2].curp") or by a CSV column.
+				keysOf("fi.field.", "ref", "given_names", "first_surname", "second_surname", "aliases", "dob", "nationality", "curp", "rfc", "ssn",
+					"ein", "passport", "phone", "email", "name", "country", "type", "bank", "number", "clabe", "iban", "wallet", "currency", "holder",
+					"date", "amount", "from", "to", "channel", "subjects", "accounts", "transactions", "file"),
+			),
 			Pages: []Page{
 				{"GET /finintel", auth.FinIntelRead, s.fiList},
 				{"GET /finintel/new", auth.FinIntelWrite, s.fiNew},

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"io/fs"
+
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -16,8 +18,9 @@ var Languages = []language.Tag{language.English, language.Spanish}
 
 var matcher = language.NewMatcher(Languages)
 
-// Translator looks up texts in the embedded catalogues (i18n/en.json,
-// i18n/es.json), with CLDR plural rules from go-i18n.
+// Translator looks up texts in the embedded catalogues, with CLDR plural
+// rules from go-i18n: the node's own in i18n/<lang>.json, and each work
+// area's in i18n/<area>.<lang>.json.
 type Translator struct {
 	bundle *i18n.Bundle
 	locs   map[string]*i18n.Localizer
@@ -30,12 +33,28 @@ func NewTranslator() (*Translator, error) {
 	t := &Translator{bundle: b, locs: map[string]*i18n.Localizer{}}
 	for _, tag := range Languages {
 		base, _ := tag.Base()
-		if _, err := b.LoadMessageFileFS(assets, "i18n/"+base.String()+".json"); err != nil {
-			return nil, fmt.Errorf("loading %s texts: %w", base, err)
+		files, err := catalogueFiles(base.String())
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			if _, err := b.LoadMessageFileFS(assets, f); err != nil {
+				return nil, fmt.Errorf("loading %s texts from %s: %w", base, f, err)
+			}
 		}
 		t.locs[base.String()] = i18n.NewLocalizer(b, base.String())
 	}
 	return t, nil
+}
+
+// catalogueFiles lists the catalogues of lang: i18n/<lang>.json and
+// i18n/*.<lang>.json.
+func catalogueFiles(lang string) ([]string, error) {
+	areas, err := fs.Glob(assets, "i18n/*."+lang+".json")
+	if err != nil {
+		return nil, err
+	}
+	return append([]string{"i18n/" + lang + ".json"}, areas...), nil
 }
 
 // T translates id into lang. args are name/value pairs for the text's

@@ -1,35 +1,122 @@
 package web
 
 import (
-	"puente/internal/caveats"
-
 	"encoding/json"
 	"io/fs"
 	"maps"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
-
-	"puente/internal/agreement"
-	"puente/internal/auth"
-	"puente/internal/finintel"
-	"puente/internal/liaison"
 )
 
 func catalogue(t *testing.T, lang string) map[string]any {
-	raw, err := fs.ReadFile(assets, "i18n/"+lang+".json")
+	t.Helper()
+	files, err := catalogueFiles(lang)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
+	m := map[string]any{}
+	for _, f := range files {
+		raw, err := fs.ReadFile(assets, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var part map[string]any
+		if err := json.Unmarshal(raw, &part); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for k, v := range part {
+			if _, dup := m[k]; dup {
+				t.Errorf("%q is in two %s catalogues", k, lang)
+			}
+			m[k] = v
+		}
 	}
 	return m
 }
 
+// literalKeys finds the translation keys written out in templates and Go
+// sources: any string literal whose first part is a catalogue prefix.
+func literalKeys(t *testing.T, prefixes map[string]bool) map[string]string {
+	t.Helper()
+	used := map[string]string{}
+	tplKey := regexp.MustCompile(`\.T "([a-z_.]+)"`)
+	tpls, err := templateFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range tpls {
+		raw, _ := fs.ReadFile(assets, f)
+		for _, m := range tplKey.FindAllSubmatch(raw, -1) {
+			used[string(m[1])] = f
+		}
+	}
+	goKey := regexp.MustCompile(`"([a-z]+)\.([a-z0-9_.]*[a-z0-9_])"`)
+	srcs, _ := filepath.Glob("*.go")
+	areaSrcs, _ := filepath.Glob("../*/area.go")
+	for _, f := range append(srcs, areaSrcs...) {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range goKey.FindAllSubmatch(raw, -1) {
+			if prefixes[string(m[1])] {
+				used[string(m[1])+"."+string(m[2])] = f
+			}
+		}
+	}
+	return used
+}
+
+var (
+	codeRE  = regexp.MustCompile(`(?:fault\.Field\([^,\n]+, |Code: |fault\.New\(fault\.\w+, )"([a-z_.]+)"`)
+	fieldRE = regexp.MustCompile(`(?:fault\.Field\(|Field: )"([a-z_.]+)"|\b(?:field|f) \+ "\.([a-z_]+)"`)
+)
+
+// errorKeys reads the codes and fields of the field errors and reasons in
+// package dir's sources and returns the keys the pages translate them by.
+func errorKeys(t *testing.T, dir, errorKey, fieldKey string) map[string]string {
+	t.Helper()
+	used := map[string]string{}
+	files, _ := filepath.Glob(filepath.Join("..", dir, "*.go"))
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range codeRE.FindAllSubmatch(raw, -1) {
+			code := string(m[1])
+			if strings.HasSuffix(code, ".") {
+				continue // a prefix joined at run time ("ident." + code)
+			}
+			if strings.HasPrefix(code, "ident.") {
+				used[code] = f // identifier checks have texts of their own
+			} else {
+				used[errorKey+code] = f
+			}
+		}
+		for _, m := range fieldRE.FindAllSubmatch(raw, -1) {
+			name := string(m[1]) + string(m[2])
+			used[fieldKey+name[strings.LastIndex(name, ".")+1:]] = f
+		}
+	}
+	return used
+}
+
 // TestMissingTranslations fails when a text exists in one language but not
-// the other, or when a page or code asks for a text that neither has.
+// the other, or when a page, an area or an error asks for a text that
+// neither has. The keys are discovered: from templates and sources, from
+// the error codes and fields in each area's package, and from the run-time
+// keys each area's Face lists.
 func TestMissingTranslations(t *testing.T) {
 	en, es := catalogue(t, "en"), catalogue(t, "es")
 	for k := range en {
@@ -42,97 +129,37 @@ func TestMissingTranslations(t *testing.T) {
 			t.Errorf("%q is in Spanish but not in English", k)
 		}
 	}
-	// Every literal key in the templates.
-	used := map[string]bool{}
-	re := regexp.MustCompile(`\.T "([a-z_.]+)"`)
-	files, _ := fs.Glob(assets, "templates/*.html")
-	for _, f := range files {
-		raw, _ := fs.ReadFile(assets, f)
-		for _, m := range re.FindAllSubmatch(raw, -1) {
-			used[string(m[1])] = true
+	prefixes := map[string]bool{}
+	for k := range en {
+		prefixes[k[:strings.Index(k+".", ".")]] = true
+	}
+	used := literalKeys(t, prefixes)
+	add := func(from string, keys ...string) {
+		for _, k := range keys {
+			used[k] = from
 		}
 	}
-	// Every key built at run time.
-	for _, r := range auth.Roles {
-		used["role."+string(r)] = true
+	add("coreKeys", coreKeys()...)
+	maps.Copy(used, errorKeys(t, "auth", "error.", "field."))
+	facesMu.Lock()
+	names := slices.Sorted(maps.Keys(faces))
+	facesMu.Unlock()
+	for _, name := range names {
+		f := faces[name](&Server{})
+		add(name+" Face.Keys", f.Keys...)
+		for _, nav := range f.Nav {
+			add(name+" Face.Nav", nav.Label)
+		}
+		if f.ErrorKey != "" {
+			maps.Copy(used, errorKeys(t, name, f.ErrorKey, f.FieldKey))
+		}
 	}
-	for _, p := range liaison.Priorities {
-		used["priority."+p] = true
-	}
-	for _, a := range agreement.Areas {
-		used["area."+a] = true
-	}
-	for _, d := range []string{"pending", "delivered", "rejected", "received"} {
-		used["delivery."+d] = true
-	}
-	for _, p := range []string{"MX", "US"} {
-		used["party."+p] = true
-	}
-	for _, c := range []string{"required", "too_long", "invalid_priority", "unknown_agency", "too_many_attachments", "attachment_too_large",
-		"invalid_file_name", "invalid_username", "unknown_role", "password_too_short", "unknown_language", "username_taken"} {
-		used["error."+c] = true
-	}
-	for _, f := range []string{"username", "display_name", "role", "agency", "password", "lang", "subject", "priority", "to_agency", "releasable_to", "body", "attachments", "name", "q"} {
-		used["field."+f] = true
-	}
-	// Financial intelligence.
-	for _, st := range []string{finintel.StatusDraft, finintel.StatusSubmitted, finintel.StatusReleased, finintel.StatusRecalled, finintel.StatusReceived, finintel.StatusSealed} {
-		used["fi.status."+st] = true
-	}
-	for _, st := range []string{finintel.RFIOpen, finintel.RFIPartial, finintel.RFIAnswered, finintel.RFIDeclined} {
-		used["rfi.status."+st] = true
-	}
-	for _, k := range []string{finintel.RespondPartial, finintel.RespondFull, finintel.RespondDecline} {
-		used["rfi.kind."+k] = true
-	}
-	for _, k := range finintel.FeedbackKinds {
-		used["fi.feedback."+k] = true
-	}
-	for _, k := range finintel.Channels {
-		used["fi.channel."+k] = true
-	}
-	for _, k := range FlashKeys {
-		used["fi.flash."+k] = true
-	}
-	for _, k := range []string{"recall", "retention"} {
-		used["fi.seal."+k] = true
-	}
-	for _, k := range []string{finintel.ConsentPending, finintel.ConsentGranted, finintel.ConsentDenied} {
-		used["fi.consent."+k] = true
-	}
-	for _, k := range []string{finintel.UseDisseminate, finintel.UseEvidential} {
-		used["fi.use."+k] = true
-	}
-	for _, k := range []string{caveats.PurposeIntelligence, caveats.PurposeEvidential} {
-		used["fi.purpose."+k] = true
-	}
-	for _, k := range []string{"subjects", "accounts", "transactions"} {
-		used["fi.list."+k] = true
-	}
-	for _, k := range []string{"curp", "rfc", "ssn", "ein", "passport", "phone", "clabe", "iban", "account", "wallet"} {
-		used["match.field."+k] = true
-	}
-	for _, k := range []string{"data.read", "data.exported", "data.passed_on", "data.refused", "data.evidential"} {
-		used["access."+k] = true
-	}
-	// Every code and field a finintel error can carry.
-	for _, c := range []string{"required", "too_long", "invalid_classification", "invalid_purpose", "unknown_agency", "invalid_retention", "invalid_ref",
-		"too_many", "invalid_country", "person_has_company_fields", "invalid_subject_type", "invalid_email", "invalid_currency", "unknown_ref",
-		"invalid_date", "invalid_amount", "invalid_channel", "duplicate_ref", "disclosure_too_large", "invalid_filter", "invalid_use",
-		"invalid_feedback", "invalid_count", "invalid_urgency", "invalid_response", "not_released", "no_file", "four_eyes", "consent_required",
-		"export_forbidden", "sealed", "wrong_status", "invalid_file_name", "attachment_too_large", "too_many_attachments"} {
-		used["fi.error."+c] = true
-	}
-	for _, f := range []string{"title", "criminal_group", "narrative", "classification", "purpose", "releasable_to", "retention_days", "rfi_id", "ref",
-		"given_names", "first_surname", "second_surname", "aliases", "dob", "nationality", "curp", "rfc", "ssn", "ein", "passport", "phone", "email",
-		"name", "country", "type", "bank", "number", "clabe", "iban", "wallet", "currency", "holder", "date", "amount", "from", "to", "channel",
-		"agency", "use", "reason", "kind", "count", "note", "conditions", "body", "questions", "urgency", "subjects", "accounts", "transactions",
-		"disclosure_id", "direction", "q", "file", "attachments"} {
-		used["fi.field."+f] = true
+	if len(used) < 400 {
+		t.Fatalf("only %d keys discovered: the discovery is broken", len(used))
 	}
 	for _, k := range slices.Sorted(maps.Keys(used)) {
 		if _, ok := en[k]; !ok {
-			t.Errorf("the code uses %q, which has no text", k)
+			t.Errorf("%s uses %q, which has no text", used[k], k)
 		}
 	}
 }
@@ -152,6 +179,7 @@ func TestTranslatorPlurals(t *testing.T) {
 		{"es", "home.pending_count", 1, "1 mensaje"},
 		{"es", "home.pending_count", 0, "0 mensajes"},
 		{"es", "agreement.days", 60, "60 días"},
+		{"es", "fi.title", 0, "Inteligencia financiera"},
 	}
 	for _, c := range cases {
 		if got := tr.T(c.lang, c.id, "Count", c.n); got != c.want {

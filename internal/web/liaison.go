@@ -2,6 +2,7 @@ package web
 
 import (
 	"puente/internal/fault"
+	"slices"
 
 	"errors"
 	"fmt"
@@ -21,6 +22,11 @@ func init() {
 				{Path: "/inbox", ID: "nav-inbox", Label: "nav.inbox", Permission: auth.LiaisonRead},
 				{Path: "/threads/new", Label: "nav.new", Permission: auth.LiaisonWrite},
 			},
+			ErrorKey: "error.", FieldKey: "field.",
+			Keys: slices.Concat(
+				keysOf("priority.", liaison.Priorities...),
+				keysOf("delivery.", "pending", "delivered", "rejected", "received"),
+			),
 			Pages: []Page{
 				{"GET /inbox", auth.LiaisonRead, s.inbox},
 				{"GET /threads/new", auth.LiaisonWrite, s.newThreadPage},
@@ -131,10 +137,6 @@ func (s *Server) createThread(w http.ResponseWriter, r *http.Request, u *auth.Us
 	default:
 		http.Redirect(w, r, "/threads/"+t.ID, http.StatusSeeOther)
 	}
-}
-
-func (s *Server) fieldError(v *view, field, code string) string {
-	return v.T("field."+field) + ": " + v.T("error."+code)
 }
 
 func (s *Server) threadPage(w http.ResponseWriter, r *http.Request, u *auth.User) {

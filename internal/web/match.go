@@ -2,6 +2,7 @@ package web
 
 import (
 	"puente/internal/fault"
+	"slices"
 
 	"errors"
 	"html/template"
@@ -25,6 +26,13 @@ func init() {
 				{Path: "/match", ID: "nav-match", Label: "nav.match", Permission: auth.MatchLookup},
 				{Path: "/crossmatch", ID: "nav-crossmatch", Label: "nav.crossmatch", Permission: auth.CrossMatch},
 			},
+			ErrorKey: "match.error.", FieldKey: "match.field.",
+			Keys: slices.Concat(
+				// The identifier fields a lookup names in its errors.
+				keysOf("match.field.", "curp", "rfc", "ssn", "ein", "passport", "phone", "clabe", "iban", "account", "wallet"),
+				// The screening request's refusals (api.ScreenRequest).
+				keysOf("screen.error.", "name.required", "name.too_long", "name.no_letters", "dob.not_a_year", "limit.out_of_range", "no_lists"),
+			),
 			Pages: []Page{
 				{"GET /screen", auth.Screen, s.screenPage},
 				{"GET /match", auth.MatchLookup, s.matchPage},
@@ -109,7 +117,7 @@ func (s *Server) matchPage(w http.ResponseWriter, r *http.Request, u *auth.User)
 		res, err := match.Of(s.n).LookupAs(ctx, u, sub)
 		if e, ok := fault.Describe(err); ok {
 			if e.Field != "" {
-				v.Error = v.T("match.error.field", "Field", v.T("match.field."+e.Field), "Reason", v.T("ident."+e.Reason))
+				v.Error = v.T("match.error.field", "Field", v.T("match.field."+e.Field), "Reason", matchReason(v, e.Reason))
 			} else {
 				v.Error = v.T("match.error." + e.Reason)
 			}
@@ -194,7 +202,7 @@ func (s *Server) crossmatchPage(w http.ResponseWriter, r *http.Request, u *auth.
 		if e, ok := fault.Describe(err); ok {
 			v.Error = v.T("match.error." + e.Reason)
 			if e.Field != "" {
-				v.Error = v.T("match.error.field", "Field", e.Field, "Reason", v.T("ident."+e.Reason))
+				v.Error = v.T("match.error.field", "Field", e.Field, "Reason", matchReason(v, e.Reason))
 			}
 			status = http.StatusUnprocessableEntity
 		} else if err != nil {
@@ -233,4 +241,13 @@ func (s *Server) cancelCrossmatch(w http.ResponseWriter, r *http.Request, u *aut
 		return
 	}
 	http.Redirect(w, r, "/crossmatch", http.StatusSeeOther)
+}
+
+// matchReason translates the reason of a matching field error: an
+// identifier check's own text, else the area's ("invalid_ref").
+func matchReason(v *view, code string) string {
+	if k := "ident." + code; v.T(k) != k {
+		return v.T(k)
+	}
+	return v.T("match.error." + code)
 }

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"puente/internal/agreement"
 	"puente/internal/fault"
+	"slices"
 
 	"errors"
 	"net/http"
@@ -352,4 +354,21 @@ func (s *Server) ackAlarm(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		return
 	}
 	http.Redirect(w, r, "/audit#alarms", http.StatusSeeOther)
+}
+
+// fieldError translates a field error of the node's own forms (users,
+// settings) and of liaison: "field.<field>: error.<code>".
+func (s *Server) fieldError(v *view, field, code string) string {
+	return v.T("field."+field) + ": " + v.T("error."+code)
+}
+
+// coreKeys are the translation keys the node's own pages build at run
+// time, for the translation test (areas list theirs in Face.Keys).
+func coreKeys() []string {
+	return slices.Concat(
+		keysOf("role.", auth.Roles...),
+		keysOf("area.", agreement.Areas...),
+		keysOf("party.", "MX", "US"),
+		keysOf("access.", "data.read", "data.exported", "data.passed_on", "data.refused", "data.evidential"),
+	)
 }

@@ -5,6 +5,8 @@
 package web
 
 import (
+	"path"
+
 	"bytes"
 
 	"puente/internal/caveats"
@@ -281,14 +283,19 @@ func (s *Server) parseTemplates() error {
 	if err != nil {
 		return fmt.Errorf("parsing layout: %w", err)
 	}
-	files, err := fs.Glob(assets, "templates/*.html")
+	// The node's pages in templates/, each area's in templates/<area>/;
+	// a page is named by its file name alone, which must be unique.
+	files, err := templateFiles()
 	if err != nil {
 		return err
 	}
 	for _, f := range files {
-		name := strings.TrimSuffix(strings.TrimPrefix(f, "templates/"), ".html")
+		name := strings.TrimSuffix(path.Base(f), ".html")
 		if name == "layout" {
 			continue
+		}
+		if _, dup := s.pages[name]; dup {
+			return fmt.Errorf("two templates are named %s", name)
 		}
 		t, err := template.Must(base.Clone()).ParseFS(assets, f)
 		if err != nil {
@@ -297,6 +304,19 @@ func (s *Server) parseTemplates() error {
 		s.pages[name] = t
 	}
 	return nil
+}
+
+// templateFiles lists templates/*.html and templates/*/*.html.
+func templateFiles() ([]string, error) {
+	top, err := fs.Glob(assets, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	areas, err := fs.Glob(assets, "templates/*/*.html")
+	if err != nil {
+		return nil, err
+	}
+	return append(top, areas...), nil
 }
 
 func clientIP(r *http.Request) string {
