@@ -224,7 +224,7 @@ func (s *Service) Create(ctx context.Context, nu NewUser) (*User, error) {
 
 const userCols = `id, username, display_name, role, agency, lang, disabled, created_at`
 
-func scanUser(r interface{ Scan(...any) error }) (*User, error) {
+func scanUser(r store.Scanner) (*User, error) {
 	var u User
 	var disabled int
 	var created int64
@@ -239,7 +239,7 @@ func scanUser(r interface{ Scan(...any) error }) (*User, error) {
 // scanPrefix scans leading columns into pre before handing the rest to
 // the caller's destinations.
 type scanPrefix struct {
-	r   interface{ Scan(...any) error }
+	r   store.Scanner
 	pre []any
 }
 

@@ -314,7 +314,7 @@ const discCols = `d.id, d.origin, d.from_agency, d.to_agency, d.status, d.title,
 
 const discFrom = ` FROM disclosures d LEFT JOIN outbox o ON o.envelope_id = d.envelope_id AND d.envelope_id <> ''`
 
-func scanDisclosure(r interface{ Scan(...any) error }) (*Disclosure, error) {
+func scanDisclosure(r store.Scanner) (*Disclosure, error) {
 	var d Disclosure
 	var cav, screening, hits, state string
 	var created, updated, submitted, released, received, evid, retain, recalled, sealed, attested int64
@@ -442,16 +442,11 @@ func (s *Service) List(ctx context.Context, u *auth.User, f ListFilter) ([]*Disc
 	if err != nil {
 		return nil, fmt.Errorf("listing disclosures: %w", err)
 	}
-	defer rows.Close()
-	var out []*Disclosure
-	for rows.Next() {
-		d, err := scanDisclosure(rows)
-		if err != nil {
-			return nil, fmt.Errorf("listing disclosures: %w", err)
-		}
-		out = append(out, d)
+	out, err := store.Collect(rows, scanDisclosure)
+	if err != nil {
+		return nil, fmt.Errorf("listing disclosures: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Get returns a disclosure with its content (unless sealed), consents,

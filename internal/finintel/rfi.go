@@ -197,7 +197,7 @@ func (s *Service) applyResponse(ctx context.Context, tx *store.Tx, rfiID string,
 const rfiCols = `r.id, r.origin, r.from_agency, r.to_agency, r.urgency, r.title, r.questions, r.subjects, r.created_by, r.created_at, r.deadline_at,
 	r.status, r.final_at, r.reminded_at, r.envelope_id`
 
-func (s *Service) scanRFI(row interface{ Scan(...any) error }) (*RFI, error) {
+func (s *Service) scanRFI(row store.Scanner) (*RFI, error) {
 	var r RFI
 	var subs string
 	var created, deadline, final, reminded int64
@@ -298,16 +298,7 @@ func (s *Service) ListRFIs(ctx context.Context, u *auth.User, direction string) 
 	if err != nil {
 		return nil, fmt.Errorf("listing requests: %w", err)
 	}
-	defer rows.Close()
-	var out []*RFI
-	for rows.Next() {
-		r, err := s.scanRFI(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, s.scanRFI)
 }
 
 // Remind marks, on the requested side, the open requests whose reminder

@@ -389,7 +389,7 @@ func (s *Service) thread(ctx context.Context, q store.Querier, u *auth.User, id 
 	return t, nil
 }
 
-func scanThread(r interface{ Scan(...any) error }) (*Thread, error) {
+func scanThread(r store.Scanner) (*Thread, error) {
 	var t Thread
 	var cav string
 	var c, l int64
@@ -432,16 +432,11 @@ func (s *Service) List(ctx context.Context, u *auth.User, query string, limit in
 	if err != nil {
 		return nil, fmt.Errorf("listing threads: %w", err)
 	}
-	defer rows.Close()
-	var out []*Thread
-	for rows.Next() {
-		t, err := scanThread(rows)
-		if err != nil {
-			return nil, fmt.Errorf("listing threads: %w", err)
-		}
-		out = append(out, t)
+	out, err := store.Collect(rows, scanThread)
+	if err != nil {
+		return nil, fmt.Errorf("listing threads: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Get returns a thread with its messages.

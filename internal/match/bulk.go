@@ -162,7 +162,7 @@ func (s *Service) wakeJobs() {
 
 const jobCols = `id, source, state, total, done, hits, created_by, created_at, updated_at, error`
 
-func scanJob(r interface{ Scan(...any) error }) (*Job, error) {
+func scanJob(r store.Scanner) (*Job, error) {
 	var j Job
 	var c, u int64
 	if err := r.Scan(&j.ID, &j.Source, &j.State, &j.Total, &j.Done, &j.Hits, &j.CreatedBy, &c, &u, &j.Error); err != nil {
@@ -192,16 +192,13 @@ func (s *Service) jobsOf(ctx context.Context, agency string, limit int) ([]Job, 
 	if err != nil {
 		return nil, fmt.Errorf("listing cross-matches: %w", err)
 	}
-	defer rows.Close()
-	var out []Job
-	for rows.Next() {
-		j, err := scanJob(rows)
+	return store.Collect(rows, func(r store.Scanner) (Job, error) {
+		j, err := scanJob(r)
 		if err != nil {
-			return nil, err
+			return Job{}, err
 		}
-		out = append(out, *j)
-	}
-	return out, rows.Err()
+		return *j, nil
+	})
 }
 
 // JobHits lists our subjects that hit, so far.

@@ -719,3 +719,21 @@ func Time(ms int64) time.Time {
 	}
 	return time.UnixMilli(ms)
 }
+
+// Scanner is one row to scan: *sql.Row or *sql.Rows.
+type Scanner interface{ Scan(dest ...any) error }
+
+// Collect scans every row of rows with scan and closes rows: the loop of
+// every list query.
+func Collect[T any](rows *sql.Rows, scan func(Scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -40,7 +40,7 @@ func SaveCosigned(ctx context.Context, tx *store.Tx, size int64, cosigned []byte
 
 const storedCols = `size, root, note, created_at, cosigned, cosigned_at`
 
-func scanStored(r interface{ Scan(...any) error }) (*Stored, error) {
+func scanStored(r store.Scanner) (*Stored, error) {
 	var s Stored
 	var c, cs int64
 	if err := r.Scan(&s.Size, &s.Root, &s.Note, &c, &s.Cosigned, &cs); err != nil {
