@@ -6,6 +6,7 @@
 // that list and asking each area for the optional interfaces below:
 //
 //   - Kinds: the link kinds it receives, and their handlers;
+//   - Federation: routes the partner calls directly, behind the link;
 //   - Worker: a background loop, run under the node's errgroup;
 //   - Events: which of its live events a user may see;
 //   - Figures: its reciprocity figures, computed from signed facts;
@@ -21,6 +22,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"puente/internal/agreement"
 	"puente/internal/auth"
@@ -72,6 +74,11 @@ func Open(d Deps, builders []Builder) ([]Area, error) {
 				d.Link.Handle(kind.Kind, kind.Version, kind.Handler)
 			}
 		}
+		if f, ok := a.(Federation); ok {
+			for pattern, h := range f.FederationRoutes() {
+				d.Link.HandleFederation(pattern, h)
+			}
+		}
 		out = append(out, a)
 	}
 	return out, nil
@@ -87,6 +94,13 @@ type Kind struct {
 // Kinds is an area that receives envelopes from the partner.
 type Kinds interface {
 	Kinds() []Kind
+}
+
+// Federation is an area that answers the partner directly, beside
+// envelopes (a blind evaluation, say): routes such as "POST /fed/v1/…",
+// served behind the link's pinned mutual TLS and agreement check.
+type Federation interface {
+	FederationRoutes() map[string]http.Handler
 }
 
 // Worker is an area with background work. Run returns when ctx ends (nil)

@@ -1,6 +1,8 @@
 package match
 
 import (
+	"net/http"
+
 	"context"
 	"strconv"
 
@@ -33,6 +35,15 @@ func (s *Service) Name() string { return Name }
 // Kinds are the matching kinds the partner sends.
 func (s *Service) Kinds() []area.Kind {
 	return []area.Kind{{Kind: KindFilter, Version: 1, Handler: link.HandlerFunc(s.applyFilter)}}
+}
+
+// FederationRoutes answer the partner's blind evaluations, one lookup at a
+// time and in bulk.
+func (s *Service) FederationRoutes() map[string]http.Handler {
+	return map[string]http.Handler{
+		"POST " + PathEvaluate: http.HandlerFunc(s.serveEvaluate),
+		"POST " + PathBulk:     http.HandlerFunc(s.serveBulk),
+	}
 }
 
 // Event: cross-match progress, for users who run cross-matches.

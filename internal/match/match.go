@@ -124,8 +124,8 @@ func (s *Service) partnerFilter(ctx context.Context) (int64, []byte, error) {
 	return epoch, fps, nil
 }
 
-// New returns the service and registers its federation routes; the node
-// registers its Kinds.
+// New returns the service; the node registers its Kinds and
+// FederationRoutes.
 func New(cfg Config) *Service {
 	if cfg.RotateEvery == 0 {
 		cfg.RotateEvery = 24 * time.Hour
@@ -140,8 +140,6 @@ func New(cfg Config) *Service {
 		cfg.Logger = slog.Default()
 	}
 	s := &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), logger: cfg.Logger, jobWake: make(chan struct{}, 1)}
-	cfg.Link.HandleFederation("POST "+PathEvaluate, http.HandlerFunc(s.serveEvaluate))
-	cfg.Link.HandleFederation("POST "+PathBulk, http.HandlerFunc(s.serveBulk))
 	return s
 }
 
