@@ -178,11 +178,21 @@ func (s *Server) fiNew(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	s.render(w, r, http.StatusOK, "finintel_new", v)
 }
 
-// caveatsFromForm reads the caveats fields of a draft form.
+// caveatsFromForm reads the caveats fields of a draft form; the third-party
+// rule always holds.
 func caveatsFromForm(r *http.Request) caveats.Caveats {
-	days, _ := strconv.Atoi(strings.TrimSpace(r.FormValue("retention_days")))
-	return caveats.Caveats{Classification: r.FormValue("classification"), Purpose: r.FormValue("purpose"), ReleasableTo: r.Form["releasable_to"],
-		RetentionDays: days, NoExport: r.FormValue("no_export") == "1", ThirdPartyRule: true}
+	var c caveats.Caveats
+	decodeForm(r, &c)
+	c.ThirdPartyRule = true
+	return c
+}
+
+// draftFromForm reads a draft's heading and caveats.
+func draftFromForm(r *http.Request) finintel.Draft {
+	var d finintel.Draft
+	decodeForm(r, &d)
+	d.Caveats = caveatsFromForm(r)
+	return d
 }
 
 func (s *Server) fiCreate(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -190,8 +200,7 @@ func (s *Server) fiCreate(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		s.tooLarge(w, r, u)
 		return
 	}
-	d := finintel.Draft{Title: r.FormValue("title"), CriminalGroup: r.FormValue("criminal_group"), Narrative: r.FormValue("narrative"),
-		Caveats: caveatsFromForm(r), RFIID: r.FormValue("rfi_id")}
+	d := draftFromForm(r)
 	got, err := finintel.Of(s.n).CreateDraft(r.Context(), u, d)
 	if err != nil {
 		if errors.Is(err, finintel.ErrForbidden) {
@@ -384,28 +393,26 @@ func (s *Server) fiAction(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	switch r.PathValue("action") {
 	case "update":
 		err = edit(func(d *finintel.Draft) error {
-			d.Title, d.CriminalGroup, d.Narrative, d.Caveats = r.FormValue("title"), r.FormValue("criminal_group"), r.FormValue("narrative"), caveatsFromForm(r)
+			f := draftFromForm(r)
+			d.Title, d.CriminalGroup, d.Narrative, d.Caveats = f.Title, f.CriminalGroup, f.Narrative, f.Caveats
 			return nil
 		})
 		flash = "fi.flash.saved"
 	case "subject":
 		err = edit(func(d *finintel.Draft) error {
-			sub := finintel.Subject{Ref: nextRef("S", partyRefs(d)), Type: r.FormValue("type"), GivenNames: strings.TrimSpace(r.FormValue("given_names")),
-				FirstSurname: strings.TrimSpace(r.FormValue("first_surname")), SecondSurname: strings.TrimSpace(r.FormValue("second_surname")),
-				Aliases: splitList(r.FormValue("aliases")), DOB: strings.TrimSpace(r.FormValue("dob")), Nationality: strings.ToUpper(strings.TrimSpace(r.FormValue("nationality"))),
-				CURP: strings.TrimSpace(r.FormValue("curp")), RFC: strings.TrimSpace(r.FormValue("rfc")), Passport: strings.TrimSpace(r.FormValue("passport")),
-				PassportCtry: strings.ToUpper(strings.TrimSpace(r.FormValue("passport_country"))), SSN: strings.TrimSpace(r.FormValue("ssn")),
-				Phone: strings.TrimSpace(r.FormValue("phone")), Email: strings.TrimSpace(r.FormValue("email")), Name: strings.TrimSpace(r.FormValue("name")),
-				EIN: strings.TrimSpace(r.FormValue("ein")), Country: strings.ToUpper(strings.TrimSpace(r.FormValue("country")))}
+			var sub finintel.Subject
+			decodeForm(r, &sub, "nationality", "passport_country", "country")
+			sub.Ref = nextRef("S", partyRefs(d))
 			d.Subjects = append(d.Subjects, sub)
 			return nil
 		})
 		flash = "fi.flash.added"
 	case "account":
 		err = edit(func(d *finintel.Draft) error {
-			d.Accounts = append(d.Accounts, finintel.Account{Ref: nextRef("A", partyRefs(d)), Bank: strings.TrimSpace(r.FormValue("bank")),
-				Number: strings.TrimSpace(r.FormValue("number")), CLABE: strings.TrimSpace(r.FormValue("clabe")), IBAN: strings.TrimSpace(r.FormValue("iban")),
-				Wallet: strings.TrimSpace(r.FormValue("wallet")), Currency: strings.ToUpper(strings.TrimSpace(r.FormValue("currency"))), Holder: r.FormValue("holder")})
+			var a finintel.Account
+			decodeForm(r, &a, "currency")
+			a.Ref = nextRef("A", partyRefs(d))
+			d.Accounts = append(d.Accounts, a)
 			return nil
 		})
 		flash = "fi.flash.added"
@@ -415,9 +422,10 @@ func (s *Server) fiAction(w http.ResponseWriter, r *http.Request, u *auth.User) 
 			for _, x := range d.Transactions {
 				refs = append(refs, x.Ref)
 			}
-			d.Transactions = append(d.Transactions, finintel.Transaction{Ref: nextRef("T", refs), Date: strings.TrimSpace(r.FormValue("date")),
-				Amount: strings.TrimSpace(r.FormValue("amount")), Currency: strings.ToUpper(strings.TrimSpace(r.FormValue("currency"))),
-				From: strings.TrimSpace(r.FormValue("from")), To: strings.TrimSpace(r.FormValue("to")), Channel: r.FormValue("channel")})
+			var x finintel.Transaction
+			decodeForm(r, &x, "currency")
+			x.Ref = nextRef("T", refs)
+			d.Transactions = append(d.Transactions, x)
 			return nil
 		})
 		flash = "fi.flash.added"
@@ -469,9 +477,9 @@ func (s *Server) fiAction(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		_, err = fi.RequestConsent(ctx, u, id, r.FormValue("use"), r.FormValue("agency"), r.FormValue("reason"))
 		flash = "fi.flash.consent_requested"
 	case "feedback":
-		n, _ := strconv.Atoi(strings.TrimSpace(r.FormValue("count")))
-		_, err = fi.SendFeedback(ctx, u, id, finintel.Feedback{Kind: r.FormValue("kind"), Amount: strings.TrimSpace(r.FormValue("amount")),
-			Currency: strings.ToUpper(strings.TrimSpace(r.FormValue("currency"))), Count: n, Note: r.FormValue("note")})
+		var fb finintel.Feedback
+		decodeForm(r, &fb, "currency")
+		_, err = fi.SendFeedback(ctx, u, id, fb)
 		flash = "fi.flash.feedback_sent"
 	default:
 		s.notFound(w, r, u)
