@@ -25,9 +25,30 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "login", v)
 }
 
-// safeNext keeps post-login redirects on this site.
+// safeNext keeps post-login redirects on this site: a path only, with no
+// scheme, no host, no backslash and no control character, even once more
+// percent-decoded (browsers drop tabs and newlines, and some read "\" as
+// "/", so "/\t/evil.example" would leave the site).
 func safeNext(n string) string {
-	if !strings.HasPrefix(n, "/") || strings.HasPrefix(n, "//") || strings.HasPrefix(n, "/\\") {
+	local := func(p string) bool {
+		if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+			return false
+		}
+		for _, c := range p {
+			if c < 0x20 || c == 0x7f || c == '\\' {
+				return false
+			}
+		}
+		return true
+	}
+	if !local(n) {
+		return "/"
+	}
+	if dec, err := url.PathUnescape(n); err != nil || !local(dec) {
+		return "/"
+	}
+	u, err := url.Parse(n)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !local(u.Path) {
 		return "/"
 	}
 	return n
