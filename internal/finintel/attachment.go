@@ -2,6 +2,7 @@ package finintel
 
 import (
 	"puente/internal/caveats"
+	"puente/internal/input"
 
 	"puente/internal/fault"
 
@@ -12,7 +13,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"puente/internal/auth"
 	"puente/internal/link"
@@ -22,9 +22,8 @@ import (
 
 // Limits on a disclosure's files.
 const (
-	MaxAttachment     = 20 << 20
-	MaxAttachments    = 10
-	MaxAttachmentName = 255
+	MaxAttachment  = 20 << 20
+	MaxAttachments = 10
 )
 
 // Attachment is a file that goes with a disclosure, named by its SHA-256.
@@ -39,17 +38,10 @@ type Attachment struct {
 // of the disclosure that names it.
 const KindAttachment = "finintel.attachment"
 
-func checkAttachmentName(name string) error {
-	if name == "" || len(name) > MaxAttachmentName || !utf8.ValidString(name) || strings.ContainsAny(name, "/\\\x00") {
-		return fault.Field("attachments", "invalid_file_name")
-	}
-	return nil
-}
-
 // AddAttachment adds a file to a draft. The bytes are stored once, by
 // SHA-256, beside the liaison files.
 func (s *Service) AddAttachment(ctx context.Context, u *auth.User, id, name, contentType string, data []byte) (*Attachment, error) {
-	if err := checkAttachmentName(name); err != nil {
+	if err := input.FileName("attachments", name); err != nil {
 		return nil, err
 	}
 	if len(data) > MaxAttachment {
@@ -203,7 +195,7 @@ func attachReceived(ctx context.Context, tx *store.Tx, id string, atts []Attachm
 		return link.Reject("too many attachments")
 	}
 	for _, a := range atts {
-		if checkAttachmentName(a.Name) != nil || len(a.ContentType) > 200 {
+		if input.FileName("name", a.Name) != nil || input.Text("content_type", a.ContentType, 200, 0) != nil {
 			return link.Reject("attachment %s is described wrongly", a.SHA256)
 		}
 		var size int64

@@ -2,6 +2,7 @@ package finintel
 
 import (
 	"puente/internal/caveats"
+	"puente/internal/input"
 
 	"puente/internal/fault"
 
@@ -12,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"puente/internal/auth"
 	"puente/internal/ident"
@@ -35,14 +35,18 @@ var (
 	currencyRE = regexp.MustCompile(`^[A-Z]{3,5}$`)
 )
 
+// text checks a text field: the long ones (narratives, questions,
+// answers, notes, reasons: longer than a title) may span lines, the rest
+// are one line.
 func text(field, v string, max int, required bool) error {
-	if required && strings.TrimSpace(v) == "" {
-		return fault.Field(field, "required")
+	var r input.Rule
+	if required {
+		r |= input.Required
 	}
-	if len(v) > max || !utf8.ValidString(v) {
-		return fault.Field(field, "too_long")
+	if max > MaxTitle {
+		r |= input.Multiline
 	}
-	return nil
+	return input.Text(field, v, max, r)
 }
 
 // checkIdent checks one identifier, naming the field on failure.

@@ -10,6 +10,7 @@ package liaison
 
 import (
 	"puente/internal/caveats"
+	"puente/internal/input"
 
 	"puente/internal/fault"
 
@@ -23,7 +24,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"puente/internal/auth"
 	"puente/internal/link"
@@ -38,11 +38,10 @@ var Priorities = []string{"routine", "urgent", "immediate"}
 
 // Limits on what a user or the partner may send.
 const (
-	MaxSubject        = 200
-	MaxBody           = 100_000
-	MaxAttachment     = 20 << 20
-	MaxAttachments    = 10
-	MaxAttachmentName = 255
+	MaxSubject     = 200
+	MaxBody        = 100_000
+	MaxAttachment  = 20 << 20
+	MaxAttachments = 10
 )
 
 // Thread is a conversation between one agency on each side.
@@ -175,14 +174,13 @@ type readBody struct {
 	Reader     string    `json:"reader_agency"`
 }
 
+// checkText: the subject and author are one line, a body any number.
 func checkText(field, v string, max int) error {
-	if strings.TrimSpace(v) == "" {
-		return fault.Field(field, "required")
+	r := input.Required
+	if field == "body" {
+		r |= input.Multiline
 	}
-	if len(v) > max || !utf8.ValidString(v) {
-		return fault.Field(field, "too_long")
-	}
-	return nil
+	return input.Text(field, v, max, r)
 }
 
 func checkAttachments(atts []NewAttachment) error {
@@ -193,8 +191,8 @@ func checkAttachments(atts []NewAttachment) error {
 		if len(a.Data) > MaxAttachment {
 			return fault.Field("attachments", "attachment_too_large")
 		}
-		if a.Name == "" || len(a.Name) > MaxAttachmentName || !utf8.ValidString(a.Name) || strings.ContainsAny(a.Name, "/\\\x00") {
-			return fault.Field("attachments", "invalid_file_name")
+		if err := input.FileName("attachments", a.Name); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -671,7 +669,7 @@ func (s *Service) applyMessage(ctx context.Context, tx *store.Tx, env *link.Enve
 		} else if err != nil {
 			return fmt.Errorf("reading attachment: %w", err)
 		}
-		if size != a.Size || a.Name == "" || len(a.Name) > MaxAttachmentName || len(a.ContentType) > 200 {
+		if size != a.Size || input.FileName("name", a.Name) != nil || input.Text("content_type", a.ContentType, 200, 0) != nil {
 			return link.Reject("attachment %s is described wrongly", a.SHA256)
 		}
 	}

@@ -168,6 +168,13 @@ func (l *Link) receiveOne(ctx context.Context, tx *store.Tx, it *incoming, st *b
 	}
 	h := l.handlers[env.Kind+"/"+fmt.Sprint(env.Version)]
 	err := tx.Savepoint(ctx, func() error { return h.Apply(ctx, tx, env) })
+	if errors.Is(err, store.ErrRefused) {
+		// A value this store can never hold: retrying would stop the
+		// stream and every envelope after it for good, so refuse this one
+		// (the detail stays in our log, not in the partner's receipt).
+		l.log.Warn("the store refused an envelope's content", "kind", env.Kind, "envelope", env.ID, "err", err)
+		err = &RejectError{Code: CodeInvalidContent, Reason: "the receiving node cannot store this content"}
+	}
 	var rej *RejectError
 	if errors.As(err, &rej) {
 		return l.quarantine(ctx, tx, it, rej)

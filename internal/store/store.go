@@ -43,6 +43,13 @@ var migrations embed.FS
 // it to 404 or to a "no such …" message.
 var ErrNotFound = fault.ErrNotFound
 
+// ErrRefused is returned when the engine refuses a value it can never
+// hold, whatever the load: a constraint other than uniqueness, a value of
+// the wrong type or too big, or text it cannot encode (PostgreSQL refuses
+// NUL in text). Retrying the same write never succeeds. Uniqueness
+// conflicts are ErrConflict, which may be a race worth retrying.
+var ErrRefused = errors.New("the store refuses this value")
+
 // ErrConflict is returned when a write breaks a uniqueness rule. Callers map
 // it to 409.
 var ErrConflict = fmt.Errorf("already exists: %w", fault.ErrConflict)
@@ -638,6 +645,9 @@ func classify(err error) error {
 			if se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
 				return fmt.Errorf("%w: %w", ErrConflict, err)
 			}
+			return fmt.Errorf("%w: %w", ErrRefused, err)
+		case sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_TOOBIG:
+			return fmt.Errorf("%w: %w", ErrRefused, err)
 		}
 		return err
 	}
@@ -648,6 +658,11 @@ func classify(err error) error {
 			return retryErr{err}
 		case "23505": // unique_violation
 			return fmt.Errorf("%w: %w", ErrConflict, err)
+		}
+		// Class 22 (data exception: NUL in text, bad encoding, out of
+		// range) and the other integrity constraints of class 23.
+		if strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23") {
+			return fmt.Errorf("%w: %w", ErrRefused, err)
 		}
 	}
 	return err

@@ -112,6 +112,22 @@ func errorKeys(t *testing.T, dir, errorKey, fieldKey string) map[string]string {
 	return used
 }
 
+// usesPackage reports whether package dir's sources import path.
+func usesPackage(t *testing.T, dir, path string) bool {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join("..", dir, "*.go"))
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(raw), `"`+path+`"`) {
+			return true
+		}
+	}
+	return false
+}
+
 // TestMissingTranslations fails when a text exists in one language but not
 // the other, or when a page, an area or an error asks for a text that
 // neither has. The keys are discovered: from templates and sources, from
@@ -152,6 +168,15 @@ func TestMissingTranslations(t *testing.T) {
 		}
 		if f.ErrorKey != "" {
 			maps.Copy(used, errorKeys(t, name, f.ErrorKey, f.FieldKey))
+			// The shared text and file-name rules report through the areas
+			// that use them.
+			if usesPackage(t, name, "puente/internal/input") {
+				for k, v := range errorKeys(t, "input", f.ErrorKey, f.FieldKey) {
+					if strings.HasPrefix(k, f.ErrorKey) {
+						used[k] = v
+					}
+				}
+			}
 		}
 	}
 	if len(used) < 400 {

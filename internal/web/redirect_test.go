@@ -7,10 +7,10 @@ func TestSafeNextStaysOnSite(t *testing.T) {
 		{"/inbox", "/inbox"},
 		{"/finintel/d/ABC?flash=fi.flash.saved", "/finintel/d/ABC?flash=fi.flash.saved"},
 		{"", "/"},
-		{"/\t/evil.example", "/"},   // /%09/evil.example once decoded
-		{"/%09/evil.example", "/"},  // and as sent
-		{"/\\evil.example", "/"},    // /\evil.example
-		{"//evil.example", "/"},     // scheme-relative
+		{"/\t/evil.example", "/"},  // /%09/evil.example once decoded
+		{"/%09/evil.example", "/"}, // and as sent
+		{"/\\evil.example", "/"},   // /\evil.example
+		{"//evil.example", "/"},    // scheme-relative
 		{"https://evil.example", "/"},
 		{"/%2F%2Fevil.example", "/"}, // decodes to ///evil.example
 		{"/%5Cevil.example", "/"},    // decodes to /\evil.example
