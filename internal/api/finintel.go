@@ -2,6 +2,7 @@ package api
 
 import (
 	"puente/internal/caveats"
+	"puente/internal/input"
 
 	"encoding/base64"
 	"errors"
@@ -149,10 +150,7 @@ func (a *Env) fiAttachment(w http.ResponseWriter, r *http.Request, u *auth.User)
 		a.Fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", att.Name))
-	w.Header().Set("X-Content-SHA256", att.SHA256)
-	_, _ = w.Write(data)
+	input.ServeDownload(w, att.Name, att.SHA256, data)
 }
 
 func (a *Env) fiUnattach(w http.ResponseWriter, r *http.Request, u *auth.User) {

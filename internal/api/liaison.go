@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	_ "embed"
 	"encoding/base64"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"strconv"
 
 	"puente/internal/auth"
+	"puente/internal/input"
 	"puente/internal/liaison"
 )
 
@@ -119,8 +119,5 @@ func (a *Env) attachment(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		a.Fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", att.Name))
-	w.Header().Set("X-Content-SHA256", att.SHA256)
-	_, _ = bytes.NewReader(data).WriteTo(w)
+	input.ServeDownload(w, att.Name, att.SHA256, data)
 }

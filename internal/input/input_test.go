@@ -1,6 +1,7 @@
 package input_test
 
 import (
+	"net/http/httptest"
 	"testing"
 
 	"puente/internal/fault"
@@ -46,6 +47,26 @@ func TestFileName(t *testing.T) {
 	} {
 		if err := input.FileName("name", name); (err == nil) != ok {
 			t.Errorf("FileName(%q) = %v", name, err)
+		}
+	}
+}
+
+func TestServeDownload(t *testing.T) {
+	for _, c := range []struct{ name, disp string }{
+		{"informe.pdf", `attachment; filename="informe.pdf"; filename*=UTF-8''informe.pdf`},
+		{"año 2025.xlsx", `attachment; filename="a_o 2025.xlsx"; filename*=UTF-8''a%C3%B1o%202025.xlsx`},
+		{"../../etc/passwd", `attachment; filename=".._.._etc_passwd"; filename*=UTF-8''.._.._etc_passwd`},
+		{"a\"b\x00\n.txt", `attachment; filename="a_b__.txt"; filename*=UTF-8''a_b__.txt`},
+		{"", `attachment; filename="download"; filename*=UTF-8''download`},
+		{"it's (final);v2.pdf", `attachment; filename="it's (final);v2.pdf"; filename*=UTF-8''it%27s%20%28final%29%3Bv2.pdf`},
+	} {
+		w := httptest.NewRecorder()
+		input.ServeDownload(w, c.name, "abc", []byte("x"))
+		if got := w.Header().Get("Content-Disposition"); got != c.disp {
+			t.Errorf("%q: Content-Disposition %s, want %s", c.name, got, c.disp)
+		}
+		if w.Header().Get("Content-Security-Policy") == "" || w.Header().Get("Content-Type") != "application/octet-stream" {
+			t.Errorf("%q: headers %v", c.name, w.Header())
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"puente/internal/caveats"
 	"puente/internal/fault"
 	"puente/internal/finintel"
+	"puente/internal/input"
 	"regexp"
 	"slices"
 
@@ -541,7 +542,7 @@ func (s *Server) fiAttachment(w http.ResponseWriter, r *http.Request, u *auth.Us
 		}
 		s.fail(w, r, u, err)
 	default:
-		serveAttachment(w, &liaison.Attachment{SHA256: a.SHA256, Name: a.Name, ContentType: a.ContentType, Size: a.Size}, data)
+		input.ServeDownload(w, a.Name, a.SHA256, data)
 	}
 }
 

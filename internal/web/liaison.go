@@ -2,13 +2,13 @@ package web
 
 import (
 	"puente/internal/fault"
+	"puente/internal/input"
 	"slices"
 
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"puente/internal/auth"
@@ -207,21 +207,6 @@ func (s *Server) attachment(w http.ResponseWriter, r *http.Request, u *auth.User
 	case err != nil:
 		s.fail(w, r, u, err)
 	default:
-		serveAttachment(w, a, data)
+		input.ServeDownload(w, a.Name, a.SHA256, data)
 	}
-}
-
-// serveAttachment always downloads: a partner's file never renders in the
-// node's origin.
-func serveAttachment(w http.ResponseWriter, a *liaison.Attachment, data []byte) {
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", strings.Map(func(r rune) rune {
-		if r < 0x20 || r == '"' || r == '\\' || r > 0x7e {
-			return '_'
-		}
-		return r
-	}, a.Name)))
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-	_, _ = w.Write(data)
 }
