@@ -50,6 +50,10 @@ const (
 	LiaisonRead Permission = "liaison.read"
 	// LiaisonWrite: start threads, reply and attach files.
 	LiaisonWrite Permission = "liaison.write"
+	// ExportPartnerData: take the partner's data out of puente: download
+	// its files, export a disclosure's entities. Auditors read in place
+	// and never export.
+	ExportPartnerData Permission = "data.export"
 	// ReadAll: see every agency's threads, read-only (auditors).
 	ReadAll Permission = "read.all"
 	// ManageUsers: create users, change roles and agencies, reset passwords.
@@ -84,10 +88,10 @@ const (
 )
 
 var rolePermissions = map[Role][]Permission{
-	Analyst:     {LiaisonRead, LiaisonWrite, ViewAgreement, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite},
-	Supervisor:  {LiaisonRead, LiaisonWrite, ViewAgreement, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite, FinIntelRelease, FinIntelConsent},
-	Coordinator: {LiaisonRead, LiaisonWrite, ViewAgreement, Screen, MatchLookup},
-	Legal:       {LiaisonRead, LiaisonWrite, ViewAgreement, Screen, MatchLookup, FinIntelRead, FinIntelConsent},
+	Analyst:     {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite},
+	Supervisor:  {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite, FinIntelRelease, FinIntelConsent},
+	Coordinator: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup},
+	Legal:       {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, FinIntelRead, FinIntelConsent},
 	Training:    {LiaisonRead, LiaisonWrite, ViewAgreement},
 	Auditor:     {LiaisonRead, ReadAll, ViewAgreement, ReviewQuarantine, AuditLog, Screen, FinIntelRead},
 	// Administrators run the node; they do not read operational traffic.

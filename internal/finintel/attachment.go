@@ -147,6 +147,9 @@ func (s *Service) AttachmentData(ctx context.Context, u *auth.User, id, sha stri
 		return nil, nil, fmt.Errorf("reading attachment: %w", err)
 	}
 	if d.Origin != s.self {
+		if !u.Can(auth.ExportPartnerData) {
+			return nil, nil, ErrForbidden
+		}
 		if !d.Caveats.Permits(caveats.Export, "") {
 			return nil, nil, s.refuse(ctx, u, d, "export", ErrExportForbidden)
 		}

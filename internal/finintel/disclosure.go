@@ -629,7 +629,7 @@ func (s *Service) MarkEvidential(ctx context.Context, u *auth.User, id string) e
 // Our own may always be exported; the partner's only where the caveats
 // permit, and every export is logged and reported.
 func (s *Service) Export(ctx context.Context, u *auth.User, id string) ([]byte, error) {
-	if !u.Can(auth.FinIntelRead) || u.Can(auth.ReadAll) && !u.Can(auth.FinIntelWrite) {
+	if !u.Can(auth.FinIntelRead) || !u.Can(auth.ExportPartnerData) {
 		return nil, ErrForbidden
 	}
 	d, err := s.disclosure(ctx, s.db.Read(), u, id)

@@ -601,6 +601,9 @@ func (s *Service) AttachmentData(ctx context.Context, u *auth.User, sha string) 
 	// Downloading the partner's file takes its data out of puente: an
 	// export, logged and reported every time.
 	if origin != s.self {
+		if !u.Can(auth.ExportPartnerData) {
+			return nil, nil, ErrForbidden
+		}
 		if err := s.recordAccess(ctx, u, trustlog.KindDataExported, false, []string{env}); err != nil {
 			return nil, nil, fmt.Errorf("logging the download: %w", err)
 		}
