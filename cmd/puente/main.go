@@ -18,6 +18,7 @@ import (
 	"puente/internal/auth"
 	"puente/internal/bench"
 	"puente/internal/demo"
+	"puente/internal/fault"
 	"puente/internal/identity"
 	"puente/internal/node"
 	"puente/internal/store"
@@ -159,6 +160,7 @@ func cmdInit(args []string, stdout io.Writer) error {
 	fs.StringVar(&o.FederationAddr, "federation", "", "address the partner connects to (mutual TLS)")
 	fs.StringVar(&o.FederationURL, "federation-url", "", "URL the partner uses, if not https://<federation address>")
 	fs.StringVar(&o.Database, "db", "", "store: an SQLite file in the folder (default puente.db) or a postgres:// URL")
+	fs.BoolVar(&o.Local, "local", false, "allow a loopback federation endpoint (both nodes on this machine)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -427,6 +429,10 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 			return fmt.Errorf("reading the password: %w", err)
 		}
 		u, err := svc.Create(ctx, auth.NewUser{Username: username, DisplayName: name, Role: auth.Role(role), Agency: agency, Password: strings.TrimRight(line, "\r\n")})
+		var fe *fault.FieldError
+		if errors.As(err, &fe) && fe.Field == "agency" {
+			return fmt.Errorf("%w: the agencies of %s are %s", err, cfg.Party, strings.Join(auth.Agencies[cfg.Party], ", "))
+		}
 		if err != nil {
 			return err
 		}

@@ -112,6 +112,13 @@ func Run(ctx context.Context, o Options) error {
 			return fmt.Errorf("opening log: %w", err)
 		}
 		defer logf.Close()
+		// A demo folder from before the store had to be private: its files
+		// are the demo's own, so make them so.
+		for _, f := range []string{"puente.db", "puente.db-wal", "puente.db-shm"} {
+			if err := os.Chmod(filepath.Join(dir, f), 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("making the demo store private: %w", err)
+			}
+		}
 		// The environment applies to this run only; puente.json keeps what
 		// the demo wrote.
 		cfg, err := node.LoadConfig(dir)

@@ -40,7 +40,7 @@ func CreatePair(dir string, specs map[string]NodeSpec) error {
 		s := specs[code]
 		p, err := node.Init(node.InitOptions{
 			Dir: filepath.Join(dir, code), Party: code, Name: names[code],
-			HTTPAddr: s.HTTPAddr, FederationAddr: s.FederationAddr, Database: s.Database,
+			HTTPAddr: s.HTTPAddr, FederationAddr: s.FederationAddr, Database: s.Database, Local: true,
 		})
 		if err != nil {
 			return err

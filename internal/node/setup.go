@@ -27,6 +27,9 @@ type InitOptions struct {
 	// https://<federation address>.
 	FederationURL string
 	Database      string
+	// Local allows a loopback endpoint: both nodes on one machine (the
+	// demo, tests). A real partner can never reach one.
+	Local bool
 }
 
 // Init creates a node folder: keys, a self-signed certificate, the
@@ -40,6 +43,9 @@ func Init(o InitOptions) (*agreement.Party, error) {
 	}
 	if o.FederationURL == "" {
 		o.FederationURL = "https://" + o.FederationAddr
+	}
+	if err := checkEndpoint(o); err != nil {
+		return nil, err
 	}
 	host, _, err := net.SplitHostPort(o.FederationAddr)
 	if err != nil {
@@ -127,4 +133,23 @@ func InstallAgreement(dir, path string) (*agreement.File, error) {
 		return nil, fmt.Errorf("installing agreement: %w", err)
 	}
 	return f, nil
+}
+
+// checkEndpoint refuses a public endpoint the partner could never reach:
+// one on every interface (0.0.0.0, ::), or on loopback unless o.Local. It
+// is written into the agreement both parties sign, so a mistake here
+// would be signed too.
+func checkEndpoint(o InitOptions) error {
+	host, _, err := net.SplitHostPort(trimScheme(o.FederationURL))
+	if err != nil {
+		return fmt.Errorf("federation URL %q: %w", o.FederationURL, err)
+	}
+	ip := net.ParseIP(host)
+	switch {
+	case host == "" || ip != nil && ip.IsUnspecified():
+		return fmt.Errorf("the partner cannot reach %s, which only says to listen on every interface: give the address the partner connects to with --federation-url https://HOST:PORT", o.FederationURL)
+	case !o.Local && (host == "localhost" || ip != nil && ip.IsLoopback()):
+		return fmt.Errorf("the partner cannot reach %s, a loopback address: give the address the partner connects to with --federation-url https://HOST:PORT, or --local for two nodes on this machine", o.FederationURL)
+	}
+	return nil
 }

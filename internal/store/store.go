@@ -9,6 +9,7 @@
 package store
 
 import (
+	"os"
 	"puente/internal/fault"
 
 	"context"
@@ -122,7 +123,37 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	return db, nil
 }
 
+// ErrExposed is returned for an SQLite file that others than its owner
+// may read: it holds session hashes, OPRF keys and all intelligence.
+var ErrExposed = errors.New("the store file can be read by others than its owner")
+
+// privateFile creates path with mode 0600 if it does not exist, and
+// refuses an existing one that group or others may read or write. SQLite
+// gives its -wal and -shm files the database file's mode.
+func privateFile(path string) error {
+	st, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil {
+			return fmt.Errorf("creating the store %s: %w", path, err)
+		}
+		return f.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("reading the store %s: %w", path, err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("%w: %s has mode %04o; run chmod 600 on it (and on its -wal and -shm files)", ErrExposed, path, st.Mode().Perm())
+	}
+	return nil
+}
+
 func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
+	if path != ":memory:" && !strings.HasPrefix(path, "file:") {
+		if err := privateFile(path); err != nil {
+			return nil, err
+		}
+	}
 	sync := "NORMAL"
 	if strings.EqualFold(opt.SQLiteSynchronous, "full") {
 		sync = "FULL"
