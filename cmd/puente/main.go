@@ -37,7 +37,7 @@ Usage:
   puente agreement show FILE
   puente agreement install --dir DIR FILE
   puente user add --dir DIR --username U --name NAME --role ROLE --agency AGENCY [--password-stdin]
-  puente user token --dir DIR --username U --name TOKEN-NAME
+  puente user token --dir DIR --username U --name TOKEN-NAME [--days 90]
   puente user list --dir DIR
   puente serve --dir DIR [--db DSN]
   puente audit export --dir DIR [--since 2026-11-01|72h] [--out FILE]
@@ -401,6 +401,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	fs.StringVar(&role, "role", "", "role: "+fmt.Sprint(auth.Roles))
 	fs.StringVar(&agency, "agency", "", "agency of this node's side")
 	fs.BoolVar(&pwStdin, "password-stdin", false, "read the password from the first line of standard input")
+	days := fs.Int("days", auth.TokenDays, "days the token is valid (token; at most 365)")
 	if _, err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -444,7 +445,7 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 		}
 		for _, u := range us {
 			if u.Username == username {
-				_, secret, err := svc.NewToken(ctx, u.ID, name)
+				_, secret, err := svc.NewTokenFor(ctx, u.ID, name, *days)
 				if err != nil {
 					return err
 				}

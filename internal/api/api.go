@@ -275,11 +275,16 @@ func (a *Env) listTokens(w http.ResponseWriter, r *http.Request, u *auth.User) {
 func (a *Env) createToken(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	var in struct {
 		Name string `json:"name"`
+		// ExpiresInDays is the token's lifetime (default auth.TokenDays).
+		ExpiresInDays int `json:"expires_in_days"`
 	}
 	if !decode(w, r, &in) {
 		return
 	}
-	t, secret, err := a.n.Auth.NewToken(r.Context(), u.ID, in.Name)
+	if in.ExpiresInDays == 0 {
+		in.ExpiresInDays = auth.TokenDays
+	}
+	t, secret, err := a.n.Auth.NewTokenFor(r.Context(), u.ID, in.Name, in.ExpiresInDays)
 	a.Reply(w, r, http.StatusCreated, map[string]any{"token": t, "secret": secret}, err)
 }
 

@@ -337,6 +337,19 @@ func (s *Service) Update(ctx context.Context, id int64, up Update) (*User, error
 				return err
 			}
 		}
+		if hash != "" || nu.Role != u.Role || nu.Agency != u.Agency {
+			// A reset password, a new role or a new agency revokes every
+			// API token: a script keeps no rights the user no longer has.
+			res, err := tx.Exec(ctx, `DELETE FROM api_tokens WHERE user_id = ?`, id)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				if err := s.record(ctx, tx, trustlog.KindTokenRevoked, fmt.Sprintf("user:%d", id), fmt.Sprintf("tokens=%d reason=account_changed", n)); err != nil {
+					return err
+				}
+			}
+		}
 		var changed []string
 		if nu.Role != u.Role {
 			changed = append(changed, "role="+string(nu.Role))
@@ -515,38 +528,57 @@ type Token struct {
 	ID        int64     `json:"id"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
 	LastUsed  time.Time `json:"last_used,omitzero"`
 }
+
+// Token lifetimes, in days: the default, and the longest allowed.
+const (
+	TokenDays    = 90
+	MaxTokenDays = 365
+)
 
 // TokenPrefix starts every API token, so a leaked one is easy to spot.
 const TokenPrefix = "pnt_"
 
-// NewToken creates an API token for user id and returns its secret.
+// NewToken creates an API token for user id that expires after the
+// default TokenDays, and returns its secret.
 func (s *Service) NewToken(ctx context.Context, userID int64, name string) (*Token, string, error) {
+	return s.NewTokenFor(ctx, userID, name, TokenDays)
+}
+
+// NewTokenFor creates an API token that expires after days (1 to
+// MaxTokenDays), and returns its secret.
+func (s *Service) NewTokenFor(ctx context.Context, userID int64, name string, days int) (*Token, string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 80 {
 		return nil, "", fault.Field("name", "required")
 	}
+	if days < 1 || days > MaxTokenDays {
+		return nil, "", fault.Field("expires_in_days", "invalid_days")
+	}
 	secret := TokenPrefix + newSecret()
 	var id int64
 	now := store.Now()
+	expires := now + int64(days)*24*3600*1000
 	err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var err error
-		id, err = tx.InsertID(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)`, userID, name, hashSecret(secret), now)
+		id, err = tx.InsertID(ctx, `INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+			userID, name, hashSecret(secret), now, expires)
 		if err != nil {
 			return err
 		}
-		return s.record(ctx, tx, trustlog.KindTokenCreated, fmt.Sprintf("token:%d", id), fmt.Sprintf("user_id=%d", userID))
+		return s.record(ctx, tx, trustlog.KindTokenCreated, fmt.Sprintf("token:%d", id), fmt.Sprintf("user_id=%d expires_in_days=%d", userID, days))
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("creating token: %w", err)
 	}
-	return &Token{ID: id, Name: name, CreatedAt: store.Time(now)}, secret, nil
+	return &Token{ID: id, Name: name, CreatedAt: store.Time(now), ExpiresAt: store.Time(expires)}, secret, nil
 }
 
 // Tokens lists a user's API tokens.
 func (s *Service) Tokens(ctx context.Context, userID int64) ([]Token, error) {
-	rows, err := s.db.Read().Query(ctx, `SELECT id, name, created_at, last_used FROM api_tokens WHERE user_id = ? ORDER BY id`, userID)
+	rows, err := s.db.Read().Query(ctx, `SELECT id, name, created_at, expires_at, last_used FROM api_tokens WHERE user_id = ? ORDER BY id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("listing tokens: %w", err)
 	}
@@ -554,11 +586,11 @@ func (s *Service) Tokens(ctx context.Context, userID int64) ([]Token, error) {
 	var out []Token
 	for rows.Next() {
 		var t Token
-		var c, l int64
-		if err := rows.Scan(&t.ID, &t.Name, &c, &l); err != nil {
+		var c, e, l int64
+		if err := rows.Scan(&t.ID, &t.Name, &c, &e, &l); err != nil {
 			return nil, fmt.Errorf("listing tokens: %w", err)
 		}
-		t.CreatedAt, t.LastUsed = store.Time(c), store.Time(l)
+		t.CreatedAt, t.ExpiresAt, t.LastUsed = store.Time(c), store.Time(e), store.Time(l)
 		out = append(out, t)
 	}
 	return out, rows.Err()
@@ -588,7 +620,7 @@ func (s *Service) TokenUser(ctx context.Context, secret string) (*User, error) {
 	// One statement for the token and its user: every API call pays it.
 	var tid, last int64
 	row := s.db.Read().QueryRow(ctx, `SELECT k.id, k.last_used, u.`+strings.ReplaceAll(userCols, ", ", ", u.")+`
-		FROM api_tokens k JOIN users u ON u.id = k.user_id WHERE k.token_hash = ?`, hashSecret(secret))
+		FROM api_tokens k JOIN users u ON u.id = k.user_id WHERE k.token_hash = ? AND k.expires_at > ?`, hashSecret(secret), store.Now())
 	u, err := scanUser(scanPrefix{row, []any{&tid, &last}})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNoSession

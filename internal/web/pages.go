@@ -145,7 +145,11 @@ func (s *Server) renderSettings(w http.ResponseWriter, r *http.Request, u *auth.
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	_, secret, err := s.n.Auth.NewToken(r.Context(), u.ID, r.PostFormValue("name"))
+	days, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("expires_in_days")))
+	if err != nil {
+		days = -1 // refused below as invalid_days
+	}
+	_, secret, err := s.n.Auth.NewTokenFor(r.Context(), u.ID, r.PostFormValue("name"), days)
 	var fe *fault.FieldError
 	if errors.As(err, &fe) {
 		v := s.newView(r, u, nil)
