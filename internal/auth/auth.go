@@ -127,10 +127,13 @@ func (u *User) Can(p Permission) bool {
 
 // Errors with a contract: the web and API layers map them to messages.
 var (
-	ErrBadCredentials = errors.New("wrong username or password")
-	ErrLocked         = errors.New("too many failed sign-ins; try again later")
-	ErrInvalid        = fault.ErrInvalid
-	ErrNoSession      = errors.New("no valid session")
+	// ErrBadCredentials: an unknown user, a wrong password, a disabled or
+	// a locked account all get this one answer, in the same time.
+	ErrBadCredentials = errors.New("wrong username or password, or too many failed sign-ins")
+	// ErrLocked: too many failures from one address, whatever the account.
+	ErrLocked    = errors.New("too many failed sign-ins from this address; try again later")
+	ErrInvalid   = fault.ErrInvalid
+	ErrNoSession = errors.New("no valid session")
 )
 
 // Service manages users, sessions and tokens.
@@ -400,66 +403,87 @@ const (
 
 // Authenticate checks a username and password from address ip.
 func (s *Service) Authenticate(ctx context.Context, username, password, ip string) (*User, error) {
-	if s.ipBlocked(ip) {
+	// Every attempt counts before any hashing: against the address now,
+	// against the account in the store below.
+	if !s.ipAttempt(ip) {
 		return nil, ErrLocked
 	}
 	var id, lockedUntil int64
 	var hash string
-	var fails, disabled int
-	err := s.db.Read().QueryRow(ctx, `SELECT id, password_hash, failed_logins, locked_until, disabled FROM users WHERE username = ?`, username).
-		Scan(&id, &hash, &fails, &lockedUntil, &disabled)
-	if errors.Is(err, store.ErrNotFound) {
-		_ = CheckPassword(dummyHash(), password) // same time as a real check
-		s.ipFail(ip)
+	var disabled int
+	err := s.db.Read().QueryRow(ctx, `SELECT id, password_hash, locked_until, disabled FROM users WHERE username = ?`, username).
+		Scan(&id, &hash, &lockedUntil, &disabled)
+	if errors.Is(err, store.ErrNotFound) || err == nil && lockedUntil > store.Now() {
+		// Unknown or locked: the same answer after the same work.
+		CheckPassword(dummyHash(), password)
 		return nil, ErrBadCredentials
 	}
 	if err != nil {
 		return nil, fmt.Errorf("signing in: %w", err)
 	}
-	if lockedUntil > store.Now() {
-		return nil, ErrLocked
+	if err := s.countFailure(ctx, id); err != nil {
+		return nil, err
 	}
 	if !CheckPassword(hash, password) || disabled != 0 {
-		s.ipFail(ip)
-		fails++
-		var until int64
-		if fails >= lockAfter {
-			d := min(baseLock<<min(fails-lockAfter, 10), maxLock)
-			until = time.Now().Add(d).UnixMilli()
-		}
-		err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-			_, err := tx.Exec(ctx, `UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?`, fails, until, id)
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("recording a failed sign-in: %w", err)
-		}
 		return nil, ErrBadCredentials
 	}
-	if fails > 0 {
-		err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-			_, err := tx.Exec(ctx, `UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ?`, id)
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("signing in: %w", err)
-		}
+	s.ipSucceeded(ip)
+	err = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ?`, id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("signing in: %w", err)
 	}
 	return s.Get(ctx, id)
 }
 
-func (s *Service) ipBlocked(ip string) bool {
+// countFailure counts an attempt on account id as failed until it
+// succeeds, atomically in the store (parallel guesses each count), and
+// locks the account once the count reaches lockAfter.
+func (s *Service) countFailure(ctx context.Context, id int64) error {
+	err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?`, id); err != nil {
+			return err
+		}
+		var fails int
+		if err := tx.QueryRow(ctx, `SELECT failed_logins FROM users WHERE id = ?`, id).Scan(&fails); err != nil {
+			return err
+		}
+		if fails < lockAfter {
+			return nil
+		}
+		until := time.Now().Add(min(baseLock<<min(fails-lockAfter, 10), maxLock)).UnixMilli()
+		_, err := tx.Exec(ctx, `UPDATE users SET locked_until = ? WHERE id = ?`, until, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("counting a sign-in attempt: %w", err)
+	}
+	return nil
+}
+
+// ipAttempt counts an attempt from ip, unless the address already failed
+// ipLimit times in ipWindow.
+func (s *Service) ipAttempt(ip string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cut := time.Now().Add(-ipWindow)
 	s.ipFails[ip] = slices.DeleteFunc(s.ipFails[ip], func(t time.Time) bool { return t.Before(cut) })
-	return len(s.ipFails[ip]) >= ipLimit
+	if len(s.ipFails[ip]) >= ipLimit {
+		return false
+	}
+	s.ipFails[ip] = append(s.ipFails[ip], time.Now())
+	return true
 }
 
-func (s *Service) ipFail(ip string) {
+// ipSucceeded takes back the attempt a successful sign-in counted.
+func (s *Service) ipSucceeded(ip string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.ipFails[ip] = append(s.ipFails[ip], time.Now())
+	if n := len(s.ipFails[ip]); n > 0 {
+		s.ipFails[ip] = s.ipFails[ip][:n-1]
+	}
 }
 
 // SessionTTL is how long a browser session lasts.
@@ -659,7 +683,7 @@ func HashPassword(pw string) (string, error) {
 		return "", fmt.Errorf("hashing password: %w", err)
 	}
 	p := PasswordParams
-	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, 32)
+	key := idKey([]byte(pw), salt, p, 32)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
@@ -683,8 +707,22 @@ func CheckPassword(hash, pw string) bool {
 	if err1 != nil || err2 != nil || len(want) == 0 {
 		return false
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	got := idKey([]byte(pw), salt, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// MaxConcurrentHashes bounds the password hashes computed at once. Each
+// takes PasswordParams.Memory (64 MiB): a flood of sign-in attempts waits
+// for a slot instead of exhausting the node's memory.
+const MaxConcurrentHashes = 4
+
+var hashSlots = make(chan struct{}, MaxConcurrentHashes)
+
+// idKey is argon2id, in one of the bounded slots.
+func idKey(pw, salt []byte, p Argon2Params, keyLen uint32) []byte {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	return argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, keyLen)
 }
 
 // dummyHash makes a sign-in with an unknown username cost as much as one

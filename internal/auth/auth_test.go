@@ -1,7 +1,12 @@
 package auth_test
 
 import (
+	"fmt"
 	"puente/internal/fault"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"crypto/ed25519"
 	"crypto/rand"
@@ -56,8 +61,10 @@ func TestLockoutAndSessions(t *testing.T) {
 			t.Fatalf("failure %d: %v", i, err)
 		}
 	}
-	if _, err := s.Authenticate(ctx, "ana", "a-long-password!", "10.0.0.1"); !errors.Is(err, auth.ErrLocked) {
-		t.Fatalf("after five failures the right password gave %v, want a lockout", err)
+	// Locked: the right password is refused with the same answer as a
+	// wrong one (a locked account is not told apart from a wrong guess).
+	if _, err := s.Authenticate(ctx, "ana", "a-long-password!", "10.0.0.1"); !errors.Is(err, auth.ErrBadCredentials) {
+		t.Fatalf("after five failures the right password gave %v, want a refusal", err)
 	}
 	secret, err := s.NewSession(ctx, u.ID)
 	if err != nil {
@@ -84,5 +91,115 @@ func TestLockoutAndSessions(t *testing.T) {
 		if _, err := s.Create(ctx, c); !errors.As(err, &fe) {
 			t.Errorf("%+v: %v", c, err)
 		}
+	}
+}
+
+func newService(t *testing.T) (*auth.Service, *store.DB) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "auth.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	tl, err := trustlog.New(db, "MX", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return auth.NewService(db, "MX", tl), db
+}
+
+// TestParallelGuessesAllCount: 20 wrong passwords at once each count, so
+// the account locks after the configured five, and then refuses even the
+// right password.
+func TestParallelGuessesAllCount(t *testing.T) {
+	old := auth.PasswordParams
+	auth.PasswordParams = auth.Argon2Params{Time: 1, Memory: 1024, Threads: 1}
+	t.Cleanup(func() { auth.PasswordParams = old })
+	s, db := newService(t)
+	ctx := context.Background()
+	if _, err := s.Create(ctx, auth.NewUser{Username: "ana", DisplayName: "Ana", Role: auth.Analyst, Agency: "UIF", Password: "a-long-password!"}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			if _, err := s.Authenticate(ctx, "ana", fmt.Sprint("wrong-", i), "10.0.0.1"); !errors.Is(err, auth.ErrBadCredentials) {
+				t.Errorf("guess %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	var fails int
+	var until int64
+	if err := db.Read().QueryRow(ctx, `SELECT failed_logins, locked_until FROM users WHERE username = 'ana'`).Scan(&fails, &until); err != nil {
+		t.Fatal(err)
+	}
+	if fails < 5 || until <= store.Now() {
+		t.Fatalf("after 20 parallel guesses: %d failures counted, locked until %d", fails, until)
+	}
+	if _, err := s.Authenticate(ctx, "ana", "a-long-password!", "10.0.0.2"); !errors.Is(err, auth.ErrBadCredentials) {
+		t.Fatalf("the locked account let the right password in: %v", err)
+	}
+}
+
+// TestSignInFloodMemoryIsBounded: 200 sign-ins at once hash at most
+// MaxConcurrentHashes passwords at a time, so memory stays bounded
+// instead of growing with the flood (each hash holds its whole memory
+// parameter).
+func TestSignInFloodMemoryIsBounded(t *testing.T) {
+	const mem = 8 << 10 // KiB per hash
+	old := auth.PasswordParams
+	auth.PasswordParams = auth.Argon2Params{Time: 1, Memory: mem, Threads: 1}
+	t.Cleanup(func() { auth.PasswordParams = old })
+	s, _ := newService(t)
+	ctx := context.Background()
+	if _, err := s.Create(ctx, auth.NewUser{Username: "ana", DisplayName: "Ana", Role: auth.Analyst, Agency: "UIF", Password: "a-long-password!"}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		var m runtime.MemStats
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak.Load() {
+				peak.Store(m.HeapInuse)
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			// So many at once lock the account (each attempt counts
+			// until it succeeds), and locked attempts hash too: either
+			// answer is fine here, the memory is what is measured.
+			_, err := s.Authenticate(ctx, "ana", "a-long-password!", fmt.Sprint("10.1.", i/250, ".", i%250))
+			if err != nil && !errors.Is(err, auth.ErrBadCredentials) {
+				t.Errorf("sign-in %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	<-sampled
+	grew := int64(peak.Load()) - int64(base.HeapInuse)
+	// The hashes in flight, twice over: the collector lets garbage reach
+	// about as much again before it runs.
+	limit := int64(2*(auth.MaxConcurrentHashes+4)) * mem << 10
+	t.Logf("heap in use grew by %d MiB at most (limit %d MiB; unbounded would be up to %d MiB)", grew>>20, limit>>20, 200*mem>>10)
+	if grew > limit {
+		t.Fatalf("200 concurrent sign-ins grew the heap by %d MiB, more than %d MiB", grew>>20, limit>>20)
 	}
 }
