@@ -42,24 +42,24 @@ func (a *Env) Node() *node.Node { return a.n }
 // through Register.
 func (a *Env) core() []Route {
 	return []Route{
-		{"GET /api/v1/me", a.me},
-		{"PUT /api/v1/me/language", a.setLanguage},
-		{"GET /api/v1/status", a.status},
-		{"GET /api/v1/users", a.listUsers},
-		{"POST /api/v1/users", a.createUser},
-		{"PATCH /api/v1/users/{id}", a.updateUser},
-		{"GET /api/v1/tokens", a.listTokens},
-		{"POST /api/v1/tokens", a.createToken},
-		{"DELETE /api/v1/tokens/{id}", a.revokeToken},
-		{"GET /api/v1/agreement", a.agreement},
-		{"GET /api/v1/quarantine", a.quarantine},
-		{"GET /api/v1/audit/status", a.auditStatus},
-		{"GET /api/v1/audit/log", a.auditLog},
-		{"GET /api/v1/audit/alarms", a.auditAlarms},
-		{"POST /api/v1/audit/alarms/{id}/ack", a.ackAlarm},
-		{"GET /api/v1/audit/access-reports", a.accessReports},
-		{"GET /api/v1/screen", a.screen},
-		{"POST /api/v1/names/compare", a.compareNames},
+		{Pattern: "GET /api/v1/me", Handle: a.me},
+		{Pattern: "PUT /api/v1/me/language", Handle: a.setLanguage},
+		{Pattern: "GET /api/v1/status", Handle: a.status},
+		{Pattern: "GET /api/v1/users", Handle: a.listUsers},
+		{Pattern: "POST /api/v1/users", Handle: a.createUser},
+		{Pattern: "PATCH /api/v1/users/{id}", Handle: a.updateUser},
+		{Pattern: "GET /api/v1/tokens", Handle: a.listTokens},
+		{Pattern: "POST /api/v1/tokens", Handle: a.createToken},
+		{Pattern: "DELETE /api/v1/tokens/{id}", Handle: a.revokeToken},
+		{Pattern: "GET /api/v1/agreement", Handle: a.agreement},
+		{Pattern: "GET /api/v1/quarantine", Handle: a.quarantine},
+		{Pattern: "GET /api/v1/audit/status", Handle: a.auditStatus},
+		{Pattern: "GET /api/v1/audit/log", Handle: a.auditLog},
+		{Pattern: "GET /api/v1/audit/alarms", Handle: a.auditAlarms},
+		{Pattern: "POST /api/v1/audit/alarms/{id}/ack", Handle: a.ackAlarm},
+		{Pattern: "GET /api/v1/audit/access-reports", Handle: a.accessReports},
+		{Pattern: "GET /api/v1/screen", Handle: a.screen},
+		{Pattern: "POST /api/v1/names/compare", Handle: a.compareNames},
 	}
 }
 
@@ -90,7 +90,7 @@ func New(n *node.Node) http.Handler {
 			m.HandleFunc(r.Pattern, a.openapi)
 			continue
 		}
-		m.HandleFunc(r.Pattern, a.auth(r.Handle))
+		m.HandleFunc(r.Pattern, a.auth(a.limit(r)))
 	}
 	m.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, Error{Code: CodeNotFound, Message: "no such API route: " + r.Method + " " + r.URL.Path})
@@ -131,13 +131,14 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // maxJSON bounds a request: ten attachments at their limit, base64-encoded.
 const maxJSON = liaison.MaxAttachments*liaison.MaxAttachment*4/3 + 1<<20
 
+// decode reads the body (already bounded by its route's MaxBody) as v.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSON))
+	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			writeErr(w, Error{Code: CodeTooLarge, Message: fmt.Sprintf("the request is larger than %d bytes", maxJSON)})
+			writeErr(w, Error{Code: CodeTooLarge, Message: fmt.Sprintf("the request is larger than the %d bytes this route takes", mbe.Limit)})
 		} else {
 			writeErr(w, Error{Code: CodeBadRequest, Message: "the request body is not the expected JSON: " + err.Error()})
 		}

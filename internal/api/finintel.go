@@ -14,34 +14,37 @@ import (
 	"puente/internal/finintel"
 )
 
+// maxDraft bounds a draft as JSON or CSV: its full 100,000 transactions.
+const maxDraft = 64 << 20
+
 func init() {
 	Register(finintel.Name, func(a *Env) []Route {
 		return []Route{
-			{"GET /api/v1/finintel/defaults", a.fiDefaults},
-			{"GET /api/v1/finintel/disclosures", a.fiList},
-			{"POST /api/v1/finintel/disclosures", a.fiCreate},
-			{"GET /api/v1/finintel/disclosures/{id}", a.fiGet},
-			{"PUT /api/v1/finintel/disclosures/{id}", a.fiUpdate},
-			{"POST /api/v1/finintel/disclosures/{id}/import", a.fiImportCSV},
-			{"POST /api/v1/finintel/disclosures/{id}/attachments", a.fiAttach},
-			{"GET /api/v1/finintel/disclosures/{id}/attachments/{sha256}", a.fiAttachment},
-			{"DELETE /api/v1/finintel/disclosures/{id}/attachments/{sha256}", a.fiUnattach},
-			{"POST /api/v1/finintel/disclosures/{id}/submit", a.fiSubmit},
-			{"POST /api/v1/finintel/disclosures/{id}/return", a.fiReturn},
-			{"POST /api/v1/finintel/disclosures/{id}/release", a.fiRelease},
-			{"POST /api/v1/finintel/disclosures/{id}/recall", a.fiRecall},
-			{"POST /api/v1/finintel/disclosures/{id}/pass-on", a.fiPassOn},
-			{"POST /api/v1/finintel/disclosures/{id}/evidential", a.fiEvidential},
-			{"GET /api/v1/finintel/disclosures/{id}/export", a.fiExport},
-			{"POST /api/v1/finintel/disclosures/{id}/consents", a.fiConsent},
-			{"POST /api/v1/finintel/disclosures/{id}/feedback", a.fiFeedback},
-			{"POST /api/v1/finintel/consents/{id}/decision", a.fiDecide},
-			{"POST /api/v1/finintel/goaml", a.fiGoAML},
-			{"GET /api/v1/finintel/rfis", a.fiListRFIs},
-			{"POST /api/v1/finintel/rfis", a.fiCreateRFI},
-			{"GET /api/v1/finintel/rfis/{id}", a.fiGetRFI},
-			{"POST /api/v1/finintel/rfis/{id}/responses", a.fiRespond},
-			{"GET /api/v1/finintel/figures", a.fiFigures},
+			{Pattern: "GET /api/v1/finintel/defaults", Handle: a.fiDefaults},
+			{Pattern: "GET /api/v1/finintel/disclosures", Handle: a.fiList},
+			{Pattern: "POST /api/v1/finintel/disclosures", Handle: a.fiCreate, Permission: auth.FinIntelWrite, MaxBody: maxDraft},
+			{Pattern: "GET /api/v1/finintel/disclosures/{id}", Handle: a.fiGet},
+			{Pattern: "PUT /api/v1/finintel/disclosures/{id}", Handle: a.fiUpdate, Permission: auth.FinIntelWrite, MaxBody: maxDraft},
+			{Pattern: "POST /api/v1/finintel/disclosures/{id}/import", Handle: a.fiImportCSV, Permission: auth.FinIntelWrite, MaxBody: maxDraft},
+			{Pattern: "POST /api/v1/finintel/disclosures/{id}/attachments", Handle: a.fiAttach, Permission: auth.FinIntelWrite, MaxBody: finintel.MaxAttachment*4/3 + 1<<20},
+			{Pattern: "GET /api/v1/finintel/disclosures/{id}/attachments/{sha256}", Handle: a.fiAttachment},
+			{Pattern: "DELETE /api/v1/finintel/disclosures/{id}/attachments/{sha256}", Handle: a.fiUnattach},
+			{Pattern: "POST /api/v1/finintel/disclosures/{id}/submit", Handle: a.fiSubmit},
+			{Pattern: "POST /api/v1/finintel/disclosures/{id}/return", Handle: a.fiReturn},
+			{Pattern: "POST /api/v1/finintel/disclosures/{id}/release", Handle: a.fiRelease},
+			{Pattern: "POST /api/v1/finintel/disclosures/{id}/recall", Handle: a.fiRecall},
+			{Pattern: "POST /api/v1/finintel/disclosures/{id}/pass-on", Handle: a.fiPassOn},
+			{Pattern: "POST /api/v1/finintel/disclosures/{id}/evidential", Handle: a.fiEvidential},
+			{Pattern: "GET /api/v1/finintel/disclosures/{id}/export", Handle: a.fiExport},
+			{Pattern: "POST /api/v1/finintel/disclosures/{id}/consents", Handle: a.fiConsent},
+			{Pattern: "POST /api/v1/finintel/disclosures/{id}/feedback", Handle: a.fiFeedback},
+			{Pattern: "POST /api/v1/finintel/consents/{id}/decision", Handle: a.fiDecide},
+			{Pattern: "POST /api/v1/finintel/goaml", Handle: a.fiGoAML, Permission: auth.FinIntelWrite, MaxBody: finintel.MaxGoAMLBytes},
+			{Pattern: "GET /api/v1/finintel/rfis", Handle: a.fiListRFIs},
+			{Pattern: "POST /api/v1/finintel/rfis", Handle: a.fiCreateRFI},
+			{Pattern: "GET /api/v1/finintel/rfis/{id}", Handle: a.fiGetRFI},
+			{Pattern: "POST /api/v1/finintel/rfis/{id}/responses", Handle: a.fiRespond},
+			{Pattern: "GET /api/v1/finintel/figures", Handle: a.fiFigures},
 		}
 	})
 }
@@ -122,7 +125,7 @@ func (a *Env) fiImportCSV(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		return
 	}
 	dr := finintel.DraftOf(d)
-	if err := finintel.ImportCSV(r.URL.Query().Get("kind"), http.MaxBytesReader(w, r.Body, 64<<20), &dr.Content); err != nil {
+	if err := finintel.ImportCSV(r.URL.Query().Get("kind"), r.Body, &dr.Content); err != nil {
 		a.Fail(w, r, err)
 		return
 	}
@@ -167,7 +170,11 @@ func (a *Env) fiGoAML(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		writeErr(w, Error{Code: CodeForbidden, Message: "your role or agency does not allow this"})
 		return
 	}
-	body := http.MaxBytesReader(w, r.Body, finintel.MaxGoAMLBytes)
+	if err := finintel.Of(a.n).MayDraft(u); err != nil {
+		a.Fail(w, r, err) // before a byte of the file is read
+		return
+	}
+	body := r.Body
 	dr, err := finintel.ImportGoAML(body, finintel.Of(a.n).DefaultCaveats())
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {

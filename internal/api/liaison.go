@@ -15,12 +15,12 @@ import (
 func init() {
 	Register(liaison.Name, func(a *Env) []Route {
 		return []Route{
-			{"GET /api/v1/threads", a.listThreads},
-			{"POST /api/v1/threads", a.startThread},
-			{"GET /api/v1/threads/{id}", a.getThread},
-			{"POST /api/v1/threads/{id}/messages", a.reply},
-			{"POST /api/v1/threads/{id}/read", a.markRead},
-			{"GET /api/v1/attachments/{sha256}", a.attachment},
+			{Pattern: "GET /api/v1/threads", Handle: a.listThreads},
+			{Pattern: "POST /api/v1/threads", Handle: a.startThread, MaxBody: maxJSON},
+			{Pattern: "GET /api/v1/threads/{id}", Handle: a.getThread},
+			{Pattern: "POST /api/v1/threads/{id}/messages", Handle: a.reply, MaxBody: maxJSON},
+			{Pattern: "POST /api/v1/threads/{id}/read", Handle: a.markRead},
+			{Pattern: "GET /api/v1/attachments/{sha256}", Handle: a.attachment},
 		}
 	})
 }

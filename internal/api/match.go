@@ -12,13 +12,13 @@ import (
 func init() {
 	Register(match.Name, func(a *Env) []Route {
 		return []Route{
-			{"POST /api/v1/match/lookup", a.matchLookup},
-			{"POST /api/v1/subjects", a.importSubjects},
-			{"GET /api/v1/match/usage", a.matchUsage},
-			{"POST /api/v1/match/jobs", a.startJob},
-			{"GET /api/v1/match/jobs", a.listJobs},
-			{"GET /api/v1/match/jobs/{id}", a.getJob},
-			{"DELETE /api/v1/match/jobs/{id}", a.cancelJob},
+			{Pattern: "POST /api/v1/match/lookup", Handle: a.matchLookup},
+			{Pattern: "POST /api/v1/subjects", Handle: a.importSubjects, Permission: auth.MatchIndex, MaxBody: 32 << 20},
+			{Pattern: "GET /api/v1/match/usage", Handle: a.matchUsage},
+			{Pattern: "POST /api/v1/match/jobs", Handle: a.startJob, Permission: auth.CrossMatch, MaxBody: 64 << 20},
+			{Pattern: "GET /api/v1/match/jobs", Handle: a.listJobs},
+			{Pattern: "GET /api/v1/match/jobs/{id}", Handle: a.getJob},
+			{Pattern: "DELETE /api/v1/match/jobs/{id}", Handle: a.cancelJob},
 		}
 	})
 }

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"fmt"
+
 	"net/http"
 	"strings"
 	"sync"
@@ -19,6 +21,35 @@ const PathOpenAPI = "GET /api/v1/openapi.json"
 type Route struct {
 	Pattern string
 	Handle  func(w http.ResponseWriter, r *http.Request, u *auth.User)
+	// Permission, if set, is checked before anything of the body is read.
+	Permission auth.Permission
+	// MaxBody bounds the request body (DefaultMaxBody when 0): a larger
+	// one is refused with 413 before the handler runs.
+	MaxBody int64
+}
+
+// DefaultMaxBody bounds the body of a route that declares no MaxBody.
+const DefaultMaxBody = 1 << 20
+
+// limit wraps h with the route's permission and body limit, in that order
+// and before h reads anything.
+func (a *Env) limit(rt Route) func(http.ResponseWriter, *http.Request, *auth.User) {
+	max := rt.MaxBody
+	if max == 0 {
+		max = DefaultMaxBody
+	}
+	return func(w http.ResponseWriter, r *http.Request, u *auth.User) {
+		if rt.Permission != "" && !u.Can(rt.Permission) {
+			writeErr(w, Error{Code: CodeForbidden, Message: "your role does not allow this"})
+			return
+		}
+		if r.ContentLength > max {
+			writeErr(w, Error{Code: CodeTooLarge, Message: fmt.Sprintf("this route takes at most %d bytes", max)})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, max)
+		rt.Handle(w, r, u)
+	}
 }
 
 // OperationID is the operationId of the route with pattern, derived from

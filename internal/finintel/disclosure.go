@@ -23,10 +23,19 @@ import (
 	"puente/internal/trustlog"
 )
 
+// MayDraft says whether u may draft a disclosure (an FIU's analyst or
+// supervisor), so a large import can be refused before it is read.
+func (s *Service) MayDraft(u *auth.User) error {
+	if !u.Can(auth.FinIntelWrite) || !s.isFIU(u) {
+		return ErrForbidden
+	}
+	return nil
+}
+
 // CreateDraft stores a new draft disclosure from u to the partner's FIU.
 func (s *Service) CreateDraft(ctx context.Context, u *auth.User, d Draft) (*Disclosure, error) {
-	if !u.Can(auth.FinIntelWrite) || !s.isFIU(u) {
-		return nil, ErrForbidden
+	if err := s.MayDraft(u); err != nil {
+		return nil, err
 	}
 	if err := checkDraft(&d, s.partner); err != nil {
 		return nil, err

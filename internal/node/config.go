@@ -42,6 +42,12 @@ type Config struct {
 	// ListsDir holds the sanctions lists for screening: ofac-sdn/ (sdn.csv,
 	// alt.csv) and un/ (consolidated.xml). Relative to the node folder.
 	ListsDir string `json:"lists_dir,omitempty"`
+	// HeaderTimeout: a user's client that has not sent its request
+	// headers within this is cut off ("10s" if unset).
+	HeaderTimeout Duration `json:"header_timeout,omitzero"`
+	// ReadTimeout: the longest a user's request, body included, may take
+	// to arrive ("10m" if unset: a 512 MiB goAML file on a slow line).
+	ReadTimeout Duration `json:"read_timeout,omitzero"`
 	// MatchQuota lowers the agreement's daily cap of blind evaluations
 	// this node answers for the partner (0: the agreement's figure).
 	MatchQuota int `json:"match_quota,omitempty"`

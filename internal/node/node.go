@@ -190,7 +190,14 @@ func (n *Node) Run(ctx context.Context, ready chan<- struct{}) error {
 	n.mu.Unlock()
 
 	errLog := slog.NewLogLogger(n.Log.Handler(), slog.LevelWarn)
-	web := &http.Server{Handler: n.WebHandler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: errLog,
+	headerTimeout, readTimeout := n.Config.HeaderTimeout.Duration, n.Config.ReadTimeout.Duration
+	if headerTimeout <= 0 {
+		headerTimeout = 10 * time.Second
+	}
+	if readTimeout <= 0 {
+		readTimeout = 10 * time.Minute
+	}
+	web := &http.Server{Handler: n.WebHandler, ReadHeaderTimeout: headerTimeout, ReadTimeout: readTimeout, IdleTimeout: 2 * time.Minute, ErrorLog: errLog,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	fed := &http.Server{Handler: n.Link.FederationHandler(), TLSConfig: n.Link.ServerTLS(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: errLog}

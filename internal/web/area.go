@@ -44,8 +44,15 @@ func keysOf[S ~string](prefix string, vs ...S) []string {
 type Page struct {
 	Pattern    string
 	Permission auth.Permission
-	Handle     func(w http.ResponseWriter, r *http.Request, u *auth.User)
+	// MaxBody bounds the request body (DefaultMaxBody when 0); a larger
+	// one gets 413 before anything reads it.
+	MaxBody int64
+	Handle  func(w http.ResponseWriter, r *http.Request, u *auth.User)
 }
+
+// DefaultMaxBody bounds a page request that declares no MaxBody: any form
+// of text, such as a draft's narrative.
+const DefaultMaxBody = 1 << 20
 
 // guard refuses users without p before h runs.
 func (s *Server) guard(p auth.Permission, h func(w http.ResponseWriter, r *http.Request, u *auth.User)) func(w http.ResponseWriter, r *http.Request, u *auth.User) {

@@ -28,12 +28,12 @@ func init() {
 				keysOf("delivery.", "pending", "delivered", "rejected", "received"),
 			),
 			Pages: []Page{
-				{"GET /inbox", auth.LiaisonRead, s.inbox},
-				{"GET /threads/new", auth.LiaisonWrite, s.newThreadPage},
-				{"POST /threads", auth.LiaisonWrite, s.createThread},
-				{"GET /threads/{id}", "", s.threadPage},
-				{"POST /threads/{id}/reply", "", s.reply},
-				{"GET /attachments/{sha}", "", s.attachment},
+				{Pattern: "GET /inbox", Permission: auth.LiaisonRead, Handle: s.inbox},
+				{Pattern: "GET /threads/new", Permission: auth.LiaisonWrite, Handle: s.newThreadPage},
+				{Pattern: "POST /threads", Permission: auth.LiaisonWrite, MaxBody: maxUpload, Handle: s.createThread},
+				{Pattern: "GET /threads/{id}", Handle: s.threadPage},
+				{Pattern: "POST /threads/{id}/reply", Permission: auth.LiaisonWrite, MaxBody: maxUpload, Handle: s.reply},
+				{Pattern: "GET /attachments/{sha}", Handle: s.attachment},
 			},
 		}
 	})

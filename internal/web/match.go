@@ -34,12 +34,12 @@ func init() {
 				keysOf("screen.error.", "name.required", "name.too_long", "name.no_letters", "dob.not_a_year", "limit.out_of_range", "no_lists"),
 			),
 			Pages: []Page{
-				{"GET /screen", auth.Screen, s.screenPage},
-				{"GET /match", auth.MatchLookup, s.matchPage},
-				{"POST /match", auth.MatchLookup, s.matchPage},
-				{"GET /crossmatch", auth.CrossMatch, s.crossmatchPage},
-				{"POST /crossmatch", auth.CrossMatch, s.crossmatchPage},
-				{"POST /crossmatch/{id}/cancel", auth.CrossMatch, s.cancelCrossmatch},
+				{Pattern: "GET /screen", Permission: auth.Screen, Handle: s.screenPage},
+				{Pattern: "GET /match", Permission: auth.MatchLookup, Handle: s.matchPage},
+				{Pattern: "POST /match", Permission: auth.MatchLookup, Handle: s.matchPage},
+				{Pattern: "GET /crossmatch", Permission: auth.CrossMatch, Handle: s.crossmatchPage},
+				{Pattern: "POST /crossmatch", Permission: auth.CrossMatch, MaxBody: 32<<20 + 1<<20, Handle: s.crossmatchPage},
+				{Pattern: "POST /crossmatch/{id}/cancel", Permission: auth.CrossMatch, Handle: s.cancelCrossmatch},
 			},
 		}
 	})

@@ -45,6 +45,9 @@ type Server struct {
 	mux   *http.ServeMux
 	// navItems are the menu entries of the node's areas, in order.
 	navItems []NavItem
+	// limits are the body limits of the routes that allow more than
+	// DefaultMaxBody, by mux pattern.
+	limits map[string]int64
 }
 
 // New returns the handler for node n.
@@ -53,7 +56,7 @@ func New(n *node.Node) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{n: n, log: n.Log.With("component", "web"), tr: tr, cop: http.NewCrossOriginProtection(), mux: http.NewServeMux()}
+	s := &Server{n: n, log: n.Log.With("component", "web"), tr: tr, cop: http.NewCrossOriginProtection(), mux: http.NewServeMux(), limits: map[string]int64{}}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -92,6 +95,9 @@ func (s *Server) routes() {
 	for _, f := range s.areaFaces() {
 		for _, p := range f.Pages {
 			m.HandleFunc(p.Pattern, s.user(s.guard(p.Permission, p.Handle)))
+			if p.MaxBody > 0 {
+				s.limits[p.Pattern] = p.MaxBody
+			}
 		}
 		s.navItems = append(s.navItems, f.Nav...)
 	}
@@ -108,6 +114,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := s.cop.Check(r); err != nil {
 		http.Error(w, "cross-origin request refused", http.StatusForbidden)
 		return
+	}
+	// Every body is bounded before anything reads it: by its route's
+	// limit, else DefaultMaxBody (the API bounds its own, per route).
+	if _, pattern := s.mux.Handler(r); pattern != "/api/v1/" {
+		max, ok := s.limits[pattern]
+		if !ok {
+			max = DefaultMaxBody
+		}
+		if r.ContentLength > max {
+			s.tooLarge(w, r, nil)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, max)
 	}
 	s.mux.ServeHTTP(w, r)
 }
