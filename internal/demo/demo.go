@@ -187,10 +187,12 @@ func setHTTPAddr(dir, addr string) error {
 	if err != nil {
 		return err
 	}
-	if cfg.HTTPAddr == addr {
+	if cfg.HTTPAddr == addr && cfg.PlainHTTPCookies {
 		return nil
 	}
-	cfg.HTTPAddr = addr
+	// The demo serves plain HTTP on loopback (folders made before the
+	// setting existed get it here).
+	cfg.HTTPAddr, cfg.PlainHTTPCookies = addr, true
 	return cfg.Save(dir)
 }
 

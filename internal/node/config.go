@@ -48,6 +48,14 @@ type Config struct {
 	// ReadTimeout: the longest a user's request, body included, may take
 	// to arrive ("10m" if unset: a 512 MiB goAML file on a slow line).
 	ReadTimeout Duration `json:"read_timeout,omitzero"`
+	// TrustedProxies are the addresses or CIDR prefixes of the TLS proxy in
+	// front of the node, whose X-Forwarded-For and X-Forwarded-Proto are
+	// believed (sign-in limits per address, Secure cookies, HSTS).
+	TrustedProxies []string `json:"trusted_proxies,omitempty"`
+	// PlainHTTPCookies serves cookies without Secure and the __Host-
+	// prefix, for plain HTTP on loopback (the demo, tests). Never set it on
+	// a node people reach over a network.
+	PlainHTTPCookies bool `json:"plain_http_cookies,omitempty"`
 	// MatchQuota lowers the agreement's daily cap of blind evaluations
 	// this node answers for the partner (0: the agreement's figure).
 	MatchQuota int `json:"match_quota,omitempty"`

@@ -60,7 +60,7 @@ func Init(o InitOptions) (*agreement.Party, error) {
 		return nil, err
 	}
 	cfg := &Config{Party: o.Party, Name: o.Name, HTTPAddr: o.HTTPAddr, FederationAddr: o.FederationAddr,
-		FederationURL: o.FederationURL, Database: o.Database, Agreement: "agreement.json", LogLevel: "info"}
+		FederationURL: o.FederationURL, Database: o.Database, Agreement: "agreement.json", LogLevel: "info", PlainHTTPCookies: o.Local}
 	if cfg.Database == "" {
 		cfg.Database = "puente.db"
 	}

@@ -95,7 +95,7 @@ func (s *Server) lang(r *http.Request, u *auth.User) string {
 	if u != nil && (u.Lang == "en" || u.Lang == "es") {
 		return u.Lang
 	}
-	if c, err := r.Cookie(langCookie); err == nil && (c.Value == "en" || c.Value == "es") {
+	if c, err := r.Cookie(s.cookieName(langCookie)); err == nil && (c.Value == "en" || c.Value == "es") {
 		return c.Value
 	}
 	tags, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))

@@ -43,7 +43,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // elsewhere only with an admin's or auditor's API token.
 func (s *Server) metricsGuard(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ip := clientIP(r); ip != "127.0.0.1" && ip != "::1" {
+		if ip := s.clientIP(r); ip != "127.0.0.1" && ip != "::1" {
 			tok, ok := bearer(r)
 			u, err := s.n.Auth.TokenUser(r.Context(), tok)
 			if !ok || err != nil || !(u.Can(auth.ManageUsers) || u.Can(auth.ReadAll)) {

@@ -57,7 +57,7 @@ func safeNext(n string) string {
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	username := strings.TrimSpace(r.PostFormValue("username"))
-	u, err := s.n.Auth.Authenticate(r.Context(), username, r.PostFormValue("password"), clientIP(r))
+	u, err := s.n.Auth.Authenticate(r.Context(), username, r.PostFormValue("password"), s.clientIP(r))
 	if err != nil {
 		v := s.newView(r, nil, nil)
 		v.Form = map[string]string{"username": username, "next": safeNext(r.PostFormValue("next"))}
@@ -71,7 +71,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, nil, err)
 			return
 		}
-		s.log.Info("sign-in refused", "username", username, "ip", clientIP(r), "reason", err.Error())
+		s.log.Info("sign-in refused", "username", username, "ip", s.clientIP(r), "reason", err.Error())
 		s.render(w, r, status, "login", v)
 		return
 	}
@@ -80,17 +80,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, nil, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: s.sessionCookie(), Value: secret, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
-		SameSite: http.SameSiteStrictMode, MaxAge: int(auth.SessionTTL.Seconds())})
+	s.setCookie(w, sessionCookie(s.n.Config.Party), secret, int(auth.SessionTTL.Seconds()), http.SameSiteStrictMode)
 	s.log.Info("signed in", "user", u.Username)
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(s.sessionCookie()); err == nil {
+	if c, err := r.Cookie(s.cookieName(sessionCookie(s.n.Config.Party))); err == nil {
 		_ = s.n.Auth.EndSession(r.Context(), c.Value)
 	}
-	http.SetCookie(w, &http.Cookie{Name: s.sessionCookie(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	s.setCookie(w, sessionCookie(s.n.Config.Party), "", -1, http.SameSiteStrictMode)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
@@ -102,8 +101,8 @@ func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown language", http.StatusBadRequest)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, HttpOnly: true})
-	if c, err := r.Cookie(s.sessionCookie()); err == nil {
+	s.setCookie(w, langCookie, lang, 365*24*3600, http.SameSiteLaxMode)
+	if c, err := r.Cookie(s.cookieName(sessionCookie(s.n.Config.Party))); err == nil {
 		if u, err := s.n.Auth.Session(r.Context(), c.Value); err == nil {
 			if _, err := s.n.Auth.Update(trustlog.WithActor(r.Context(), "user:"+u.Username+"@"+u.Agency), u.ID, auth.Update{Lang: &lang}); err != nil {
 				s.fail(w, r, u, err)

@@ -20,7 +20,6 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -42,7 +41,9 @@ type Server struct {
 	pages map[string]*template.Template
 	tr    *Translator
 	cop   *http.CrossOriginProtection
-	mux   *http.ServeMux
+	// proxies are the trusted TLS proxies in front of the node.
+	proxies proxies
+	mux     *http.ServeMux
 	// navItems are the menu entries of the node's areas, in order.
 	navItems []NavItem
 	// limits are the body limits of the routes that allow more than
@@ -57,6 +58,9 @@ func New(n *node.Node) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{n: n, log: n.Log.With("component", "web"), tr: tr, cop: http.NewCrossOriginProtection(), mux: http.NewServeMux(), limits: map[string]int64{}}
+	if s.proxies, err = parseProxies(n.Config.TrustedProxies); err != nil {
+		return nil, err
+	}
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -111,6 +115,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
+	if _, tls := s.client(r); tls {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	if err := s.cop.Check(r); err != nil {
 		http.Error(w, "cross-origin request refused", http.StatusForbidden)
 		return
@@ -131,8 +138,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-func (s *Server) sessionCookie() string {
-	return "puente_" + strings.ToLower(s.n.Config.Party) + "_session"
+// sessionCookie names a party's session cookie: the two demo nodes share
+// one host.
+func sessionCookie(party string) string {
+	return "puente_" + strings.ToLower(party) + "_session"
 }
 
 const langCookie = "puente_lang"
@@ -144,7 +153,7 @@ const userKey ctxKey = 0
 // user wraps a page that needs a signed-in user.
 func (s *Server) user(h func(w http.ResponseWriter, r *http.Request, u *auth.User)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := r.Cookie(s.sessionCookie())
+		c, err := r.Cookie(s.cookieName(sessionCookie(s.n.Config.Party)))
 		if err != nil {
 			s.toLogin(w, r)
 			return
@@ -336,12 +345,4 @@ func templateFiles() ([]string, error) {
 		return nil, err
 	}
 	return append(top, areas...), nil
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
