@@ -12,6 +12,8 @@ import (
 
 	"puente/internal/agreement"
 	"puente/internal/audit"
+	"puente/internal/store"
+	"puente/internal/trustlog"
 )
 
 // errVerifyFailed makes "puente verify" exit 1 after printing its verdict.
@@ -19,13 +21,14 @@ var errVerifyFailed = errors.New("the bundle does not verify")
 
 func cmdAudit(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "export" {
-		return errors.New("usage: puente audit export --dir DIR [--since 2026-11-01|72h] [--out FILE]")
+		return errors.New("usage: puente audit export --dir DIR [--since 2026-11-01|72h] [--out FILE] [--wait 30s]")
 	}
 	fs := flags("audit export")
 	var dir, since, out string
 	fs.StringVar(&dir, "dir", ".", "node folder")
 	fs.StringVar(&since, "since", "", "first day (2026-11-01), instant (RFC 3339) or age (72h) to export; everything if unset")
 	fs.StringVar(&out, "out", "", "file to write (standard output if unset)")
+	wait := fs.Duration("wait", 0, "first wait up to this long until the partner has witnessed a checkpoint covering every entry (the node must be running)")
 	if _, err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -47,6 +50,11 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	partner, _ := ag.Partner(cfg.Party)
+	if *wait > 0 {
+		if err := waitWitnessed(ctx, db, *wait); err != nil {
+			return err
+		}
+	}
 	b, err := audit.Export(ctx, db, cfg.Party, partner.Code, ag.HashHex(), from)
 	if err != nil {
 		return err
@@ -120,4 +128,35 @@ func cmdVerify(args []string, stdout io.Writer) error {
 		return errVerifyFailed
 	}
 	return nil
+}
+
+// waitWitnessed waits until the partner has cosigned a checkpoint that
+// covers the log as it is now, so the bundle verifies to its last entry.
+func waitWitnessed(ctx context.Context, db *store.DB, limit time.Duration) error {
+	size, err := trustlog.Size(ctx, db.Read())
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(limit)
+	for {
+		c, err := trustlog.LatestCosigned(ctx, db.Read())
+		if err != nil {
+			return err
+		}
+		if c != nil && c.Size >= size {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			witnessed := int64(0)
+			if c != nil {
+				witnessed = c.Size
+			}
+			return fmt.Errorf("after %v the partner has witnessed %d of the log's %d entries: is the node running and the partner reachable?", limit, witnessed, size)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

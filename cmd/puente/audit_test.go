@@ -78,6 +78,18 @@ func TestAuditBundleNamesTamperedEntry(t *testing.T) {
 			if code != 0 || !strings.HasPrefix(out, "OK: ") || !strings.Contains(out, "cosigned by US") {
 				t.Fatalf("verify of an untouched log: %d\n%s", code, out)
 			}
+
+			// Right after new activity, --wait takes a bundle only once the
+			// partner has witnessed every entry: none is left unsealed.
+			if _, err := liaison.Of(mx).Start(ctx, analista, liaison.NewThread{Subject: "otra", Priority: "routine", ToAgency: "FinCEN", Body: "texto"}); err != nil {
+				t.Fatal(err)
+			}
+			if code, out := cli("audit", "export", "--dir", mxDir, "--out", bundle, "--wait", "30s"); code != 0 {
+				t.Fatalf("audit export --wait: %d %s", code, out)
+			}
+			if code, out := cli("verify", bundle, "--agreement", agPath); code != 0 || strings.Contains(out, "note: the last") {
+				t.Fatalf("a bundle taken with --wait is not witnessed to its end: %d\n%s", code, out)
+			}
 			var env string
 			if err := mx.DB.Read().QueryRow(ctx, `SELECT envelope_id FROM outbox WHERE state = 'delivered' ORDER BY id LIMIT 1`).Scan(&env); err != nil {
 				t.Fatal(err)

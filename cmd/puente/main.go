@@ -40,7 +40,7 @@ Usage:
   puente user token --dir DIR --username U --name TOKEN-NAME [--days 90]
   puente user list --dir DIR
   puente serve --dir DIR [--db DSN]
-  puente audit export --dir DIR [--since 2026-11-01|72h] [--out FILE]
+  puente audit export --dir DIR [--since 2026-11-01|72h] [--out FILE] [--wait 30s]
   puente verify BUNDLE --agreement FILE [--envelope ID]
   puente screen "NAME" [--dob YEAR] [--json] [--lists DIR] | puente screen --file names.txt [--json]
   puente names compare "NAME A" "NAME B" [--json] | puente names compare --pairs FILE.csv
