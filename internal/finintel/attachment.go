@@ -1,6 +1,7 @@
 package finintel
 
 import (
+	"puente/internal/blob"
 	"puente/internal/caveats"
 	"puente/internal/input"
 
@@ -60,7 +61,7 @@ func (s *Service) AddAttachment(ctx context.Context, u *auth.User, id, name, con
 		if n >= MaxAttachments {
 			return fault.Field("attachments", "too_many_attachments")
 		}
-		if err := storeBlob(ctx, tx, a.SHA256, data); err != nil {
+		if _, err := blob.Put(ctx, tx, data); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO disclosure_attachments (disclosure_id, sha256, name, content_type) VALUES (?, ?, ?, ?)
@@ -84,28 +85,8 @@ func (s *Service) RemoveAttachment(ctx context.Context, u *auth.User, id, sha st
 			return fmt.Errorf("removing attachment: %w", err)
 		}
 		s.changed(tx, "d:"+id)
-		return dropOrphanBlobs(ctx, tx, []string{sha})
+		return blob.DropUnnamed(ctx, tx, []string{sha})
 	})
-}
-
-func storeBlob(ctx context.Context, tx *store.Tx, sha string, data []byte) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO attachments (sha256, size, data) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING`, sha, len(data), data); err != nil {
-		return fmt.Errorf("storing attachment: %w", err)
-	}
-	return nil
-}
-
-// dropOrphanBlobs deletes the bytes of files no message or disclosure
-// names any more.
-func dropOrphanBlobs(ctx context.Context, tx *store.Tx, shas []string) error {
-	for _, sha := range shas {
-		if _, err := tx.Exec(ctx, `DELETE FROM attachments WHERE sha256 = ?
-			AND NOT EXISTS (SELECT 1 FROM message_attachments WHERE sha256 = ?)
-			AND NOT EXISTS (SELECT 1 FROM disclosure_attachments WHERE sha256 = ?)`, sha, sha, sha); err != nil {
-			return fmt.Errorf("removing file bytes: %w", err)
-		}
-	}
-	return nil
 }
 
 func attachmentsOf(ctx context.Context, q store.Querier, id string) ([]Attachment, error) {
@@ -175,6 +156,9 @@ func (s *Service) sendAttachments(ctx context.Context, tx *store.Tx, id string, 
 		if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindAttachment, Version: 1, Stream: discStream(id), Caveats: c, RawBody: data}); err != nil {
 			return nil, fmt.Errorf("sending attachment %s: %w", a.Name, err)
 		}
+		if err := blob.Crossed(ctx, tx, a.SHA256, discStream(id)); err != nil {
+			return nil, err
+		}
 	}
 	return atts, nil
 }
@@ -187,13 +171,12 @@ func (s *Service) applyAttachment(ctx context.Context, tx *store.Tx, env *link.E
 	if len(env.Body) > MaxAttachment {
 		return link.Reject("attachment is larger than %d bytes", MaxAttachment)
 	}
-	sum := sha256.Sum256(env.Body)
-	return storeBlob(ctx, tx, hex.EncodeToString(sum[:]), env.Body)
+	return blob.Received(ctx, tx, env.Body, env.Stream)
 }
 
 // attachReceived records the files a received disclosure names; each must
 // have arrived before it, with that size.
-func attachReceived(ctx context.Context, tx *store.Tx, id string, atts []Attachment) error {
+func attachReceived(ctx context.Context, tx *store.Tx, id, stream string, atts []Attachment) error {
 	if len(atts) > MaxAttachments {
 		return link.Reject("too many attachments")
 	}
@@ -201,15 +184,8 @@ func attachReceived(ctx context.Context, tx *store.Tx, id string, atts []Attachm
 		if input.FileName("name", a.Name) != nil || input.Text("content_type", a.ContentType, 200, 0) != nil {
 			return link.Reject("attachment %s is described wrongly", a.SHA256)
 		}
-		var size int64
-		err := tx.QueryRow(ctx, `SELECT size FROM attachments WHERE sha256 = ?`, a.SHA256).Scan(&size)
-		if errors.Is(err, store.ErrNotFound) {
-			return link.Reject("attachment %s was never received", a.SHA256)
-		} else if err != nil {
-			return fmt.Errorf("reading attachment: %w", err)
-		}
-		if size != a.Size {
-			return link.Reject("attachment %s has %d bytes, not %d", a.SHA256, size, a.Size)
+		if err := blob.CheckReference(ctx, tx, a.SHA256, a.Size, stream); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO disclosure_attachments (disclosure_id, sha256, name, content_type) VALUES (?, ?, ?, ?)`, id, a.SHA256, a.Name, a.ContentType); err != nil {
 			return fmt.Errorf("recording attachment: %w", err)

@@ -116,7 +116,7 @@ func (s *Service) applyDisclosure(ctx context.Context, tx *store.Tx, env *link.E
 	if err := s.storeKeys(ctx, tx, b.ID, &c); err != nil {
 		return err
 	}
-	if err := attachReceived(ctx, tx, b.ID, b.Attachments); err != nil {
+	if err := attachReceived(ctx, tx, b.ID, env.Stream, b.Attachments); err != nil {
 		return err
 	}
 	s.changed(tx, "d:"+b.ID)

@@ -1,6 +1,8 @@
 package finintel
 
 import (
+	"puente/internal/blob"
+
 	"puente/internal/caveats"
 
 	"context"
@@ -78,7 +80,7 @@ func (s *Service) seal(ctx context.Context, tx *store.Tx, id, reason string, now
 	for _, a := range atts {
 		shas = append(shas, a.SHA256)
 	}
-	if err := dropOrphanBlobs(ctx, tx, shas); err != nil {
+	if err := blob.DropUnnamed(ctx, tx, shas); err != nil {
 		return err
 	}
 	idx, err := s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: KindLogSealed, Actor: "node:" + s.self, Object: "disclosure:" + id, Digest: digest, Detail: "reason=" + reason})

@@ -2,11 +2,14 @@ package liaison
 
 import (
 	"context"
+	"time"
 
 	"puente/internal/area"
 	"puente/internal/auth"
+	"puente/internal/blob"
 	"puente/internal/link"
 	"puente/internal/live"
+	"puente/internal/store"
 )
 
 // Name is the area's name.
@@ -16,6 +19,9 @@ const Name = "liaison"
 func Open(d area.Deps) (area.Area, error) {
 	s := NewService(d.DB, d.Link, d.Hub, d.Agreement.Caveats.Classification)
 	s.SetTrust(d.Trust)
+	if d.Logger != nil {
+		s.logger = d.Logger
+	}
 	return s, nil
 }
 
@@ -51,4 +57,30 @@ func (s *Service) Event(ctx context.Context, u *auth.User, e live.Event) (string
 		return "", "", false
 	}
 	return "thread", id, u.Can(auth.LiaisonRead) && s.CanSee(ctx, u, id)
+}
+
+// Run drops, once an hour, the bytes of files that no message or
+// disclosure names and that crossed the link more than blob.OrphanAge ago
+// (a file whose message never came).
+func (s *Service) Run(ctx context.Context) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		var n int64
+		err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			var err error
+			n, err = blob.DropOrphans(ctx, tx, time.Now())
+			return err
+		})
+		if err != nil && ctx.Err() == nil {
+			s.logger.Warn("liaison: dropping files nothing names", "err", err)
+		} else if n > 0 {
+			s.logger.Info("liaison: dropped files nothing names", "files", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }

@@ -9,6 +9,8 @@
 package liaison
 
 import (
+	"log/slog"
+	"puente/internal/blob"
 	"puente/internal/caveats"
 	"puente/internal/input"
 
@@ -115,6 +117,7 @@ type Service struct {
 	partner        string
 	classification string
 	trust          *trust.Service
+	logger         *slog.Logger
 }
 
 // SetTrust makes the service log and report every use of the partner's
@@ -133,7 +136,7 @@ func (s *Service) recordAccess(ctx context.Context, u *auth.User, action string,
 
 // NewService returns the liaison service; the node registers its Kinds.
 func NewService(db *store.DB, l *link.Link, hub *live.Hub, defaultClassification string) *Service {
-	return &Service{db: db, link: l, hub: hub, self: l.Self(), partner: l.Partner(), classification: defaultClassification}
+	return &Service{db: db, link: l, hub: hub, self: l.Self(), partner: l.Partner(), classification: defaultClassification, logger: slog.Default()}
 }
 
 func stream(threadID string) string { return "liaison:" + threadID }
@@ -283,13 +286,16 @@ func (s *Service) send(ctx context.Context, tx *store.Tx, t *Thread, u *auth.Use
 		}
 		att := Attachment{SHA256: hex.EncodeToString(sum[:]), Name: a.Name, ContentType: ct, Size: int64(len(a.Data))}
 		m.Attachments = append(m.Attachments, att)
-		if err := s.storeBlob(ctx, tx, att.SHA256, a.Data); err != nil {
+		if _, err := blob.Put(ctx, tx, a.Data); err != nil {
 			return nil, err
 		}
 		// Attachments go ahead of the message in the same stream, so the
 		// partner has every file before the message that names it.
 		if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindAttachment, Version: 1, Stream: stream(t.ID), Caveats: t.Caveats, RawBody: a.Data}); err != nil {
 			return nil, fmt.Errorf("sending attachment %s: %w", a.Name, err)
+		}
+		if err := blob.Crossed(ctx, tx, att.SHA256, stream(t.ID)); err != nil {
+			return nil, err
 		}
 	}
 	env, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindMessage, Version: 1, Stream: stream(t.ID), Caveats: t.Caveats, Body: messageBody{
@@ -335,13 +341,6 @@ func (s *Service) insertMessage(ctx context.Context, tx *store.Tx, threadID stri
 }
 
 // storeBlob keeps a file once, by its SHA-256.
-func (s *Service) storeBlob(ctx context.Context, tx *store.Tx, sha string, data []byte) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO attachments (sha256, size, data) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING`, sha, len(data), data); err != nil {
-		return fmt.Errorf("storing attachment: %w", err)
-	}
-	return nil
-}
-
 func (s *Service) changed(tx *store.Tx, threadID string) {
 	tx.AfterCommit(func() { s.hub.Publish(live.Event{Topic: "thread", Key: threadID}) })
 }
@@ -665,15 +664,11 @@ func (s *Service) applyMessage(ctx context.Context, tx *store.Tx, env *link.Enve
 		return link.Reject("author agency %q is not a %s agency", b.AuthorAgency, s.partner)
 	}
 	for _, a := range b.Attachments {
-		var size int64
-		err := tx.QueryRow(ctx, `SELECT size FROM attachments WHERE sha256 = ?`, a.SHA256).Scan(&size)
-		if errors.Is(err, store.ErrNotFound) {
-			return link.Reject("attachment %s was never received", a.SHA256)
-		} else if err != nil {
-			return fmt.Errorf("reading attachment: %w", err)
-		}
-		if size != a.Size || input.FileName("name", a.Name) != nil || input.Text("content_type", a.ContentType, 200, 0) != nil {
+		if input.FileName("name", a.Name) != nil || input.Text("content_type", a.ContentType, 200, 0) != nil {
 			return link.Reject("attachment %s is described wrongly", a.SHA256)
+		}
+		if err := blob.CheckReference(ctx, tx, a.SHA256, a.Size, env.Stream); err != nil {
+			return err
 		}
 	}
 	m := &Message{ID: b.MessageID, Origin: s.partner, Author: b.Author, AuthorAgency: b.AuthorAgency, Body: b.Body,
@@ -695,8 +690,7 @@ func (s *Service) applyAttachment(ctx context.Context, tx *store.Tx, env *link.E
 	if len(env.Body) > MaxAttachment {
 		return link.Reject("attachment is larger than %d bytes", MaxAttachment)
 	}
-	sum := sha256.Sum256(env.Body)
-	return s.storeBlob(ctx, tx, hex.EncodeToString(sum[:]), env.Body)
+	return blob.Received(ctx, tx, env.Body, env.Stream)
 }
 
 // applyRead records the partner's read receipt on our messages.

@@ -5,17 +5,21 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"puente/internal/demo"
 	"puente/internal/identity"
+	"puente/internal/liaison"
 	"puente/internal/link"
 	"puente/internal/testenv"
 )
@@ -295,4 +299,65 @@ func TestHostileInput(t *testing.T) {
 			t.Fatalf("a stranger's certificate got %s", resp.Status)
 		}
 	})
+}
+
+// TestBlobReferencesStayOnTheirStream: the partner may name only a file
+// that crossed on the same stream. Naming one of our other files (here an
+// MX user's attachment to another thread) gets exactly the refusal that
+// naming a file nobody has gets, so the partner learns nothing of ours.
+func TestBlobReferencesStayOnTheirStream(t *testing.T) {
+	p := testenv.StartPair(t)
+	c := newPartnerClient(t, p)
+	ctx := context.Background()
+	mx := p.Nodes["MX"]
+	users, _ := mx.Auth.List(ctx)
+	ours := []byte("a file MX sent the US on another thread")
+	if _, err := liaison.Of(mx).Start(ctx, users[0], liaison.NewThread{Subject: "Con anexo", Priority: "routine", ToAgency: "FinCEN", Body: "ver anexo",
+		Attachments: []liaison.NewAttachment{{Name: "nuestro.txt", Data: ours}}}); err != nil {
+		t.Fatal(err)
+	}
+	message := func(sha string, size int) *link.Envelope {
+		c.fresh()
+		thread := strings.TrimPrefix(c.stream, "liaison:")
+		body, _ := json.Marshal(map[string]any{"thread_id": thread, "subject": "x", "priority": "routine", "from_agency": "FinCEN", "to_agency": "UIF",
+			"message_id": link.NewID(), "author": "A", "author_agency": "FinCEN", "body": "b", "created": time.Now().UTC(),
+			"attachments": []map[string]any{{"sha256": sha, "name": "f.txt", "content_type": "text/plain", "size": size}}})
+		return c.envelope(func(e *link.Envelope) { e.Kind, e.Body = "liaison.message", body })
+	}
+	reason := func(e *link.Envelope) string {
+		st, rs := c.send(e)
+		if st != http.StatusOK || len(rs) != 1 || rs[0].Status != link.StatusRejected {
+			t.Fatalf("status %d, receipts %+v", st, rs)
+		}
+		return rs[0].Reason
+	}
+	sum := sha256.Sum256(ours)
+	held := hex.EncodeToString(sum[:])
+	unknown := strings.Repeat("ab", 32)
+	r1 := reason(message(held, len(ours)))
+	r2 := reason(message(unknown, len(ours)))
+	norm := func(r string) string {
+		r = strings.NewReplacer(held, "SHA", unknown, "SHA").Replace(r)
+		return regexp.MustCompile(`liaison:[A-Z0-9]+`).ReplaceAllString(r, "STREAM")
+	}
+	if norm(r1) != norm(r2) {
+		t.Errorf("a file we hold and one nobody has are refused differently:\n%s\n%s", r1, r2)
+	}
+
+	// A file the partner sent on the stream itself is accepted.
+	c.fresh()
+	thread := strings.TrimPrefix(c.stream, "liaison:")
+	file := []byte("the partner's own file")
+	fs := sha256.Sum256(file)
+	st, rs := c.send(c.envelope(func(e *link.Envelope) { e.Body = file }))
+	if st != http.StatusOK || rs[0].Status != link.StatusApplied {
+		t.Fatalf("the partner's file: %d %+v", st, rs)
+	}
+	body, _ := json.Marshal(map[string]any{"thread_id": thread, "subject": "x", "priority": "routine", "from_agency": "FinCEN", "to_agency": "UIF",
+		"message_id": link.NewID(), "author": "A", "author_agency": "FinCEN", "body": "b", "created": time.Now().UTC(),
+		"attachments": []map[string]any{{"sha256": hex.EncodeToString(fs[:]), "name": "f.txt", "content_type": "text/plain", "size": len(file)}}})
+	st, rs = c.send(c.envelope(func(e *link.Envelope) { e.Kind, e.Body = "liaison.message", body }))
+	if st != http.StatusOK || rs[0].Status != link.StatusApplied {
+		t.Fatalf("a message naming the file that came on its stream: %d %+v", st, rs)
+	}
 }
