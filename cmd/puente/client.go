@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 )
 
 // apiClient calls a running node's JSON API with a user's token, for the
@@ -63,7 +65,23 @@ func (c *apiClient) send(ctx context.Context, method, path, contentType string, 
 	if body != nil {
 		req.Header.Set("Content-Type", contentType)
 	}
+	// Every create carries a key, so a retry after a lost reply creates
+	// nothing twice; a body that can be read again is retried twice.
+	retries := 0
+	if method == http.MethodPost {
+		req.Header.Set("Idempotency-Key", rand.Text())
+		if req.GetBody != nil {
+			retries = 2
+		}
+	}
 	resp, err := http.DefaultClient.Do(req)
+	for ; err != nil && retries > 0 && ctx.Err() == nil; retries-- {
+		if req.Body, err = req.GetBody(); err != nil {
+			break
+		}
+		time.Sleep(time.Second)
+		resp, err = http.DefaultClient.Do(req)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reaching the node: %w", err)
 	}

@@ -1,7 +1,13 @@
 package api
 
 import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 
 	"net/http"
 	"strings"
@@ -9,6 +15,7 @@ import (
 	"unicode"
 
 	"puente/internal/auth"
+	"puente/internal/idempotency"
 )
 
 // PathOpenAPI is the one route served without a token.
@@ -48,8 +55,78 @@ func (a *Env) limit(rt Route) func(http.ResponseWriter, *http.Request, *auth.Use
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, max)
+		if key := r.Header.Get(HeaderIdempotencyKey); key != "" && r.Method == http.MethodPost {
+			a.idempotent(w, r, u, key, rt.Handle)
+			return
+		}
 		rt.Handle(w, r, u)
 	}
+}
+
+// HeaderIdempotencyKey makes a POST safe to retry (package idempotency).
+const HeaderIdempotencyKey = "Idempotency-Key"
+
+// idempotent handles a POST that carries a key: the first answer of an
+// identical request is replayed, a key reused with another request is a
+// conflict, and only a successful answer is kept (a refused request
+// created nothing and may be sent again).
+func (a *Env) idempotent(w http.ResponseWriter, r *http.Request, u *auth.User, key string, h func(http.ResponseWriter, *http.Request, *auth.User)) {
+	body, err := io.ReadAll(r.Body)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		writeErr(w, Error{Code: CodeTooLarge, Message: fmt.Sprintf("the request is larger than the %d bytes this route takes", mbe.Limit)})
+		return
+	} else if err != nil {
+		writeErr(w, Error{Code: CodeBadRequest, Message: "the request body could not be read"})
+		return
+	}
+	sum := sha256.New()
+	fmt.Fprintf(sum, "%s %s?%s\n", r.Method, r.URL.Path, r.URL.RawQuery)
+	sum.Write(body)
+	ctx := r.Context()
+	stored, err := idempotency.Begin(ctx, a.n.DB, u.ID, key, hex.EncodeToString(sum.Sum(nil)))
+	if err != nil {
+		a.Fail(w, r, err)
+		return
+	}
+	if stored != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.WriteHeader(stored.Status)
+		_, _ = w.Write(stored.Body)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	h(rec, r, u)
+	// The answer is kept even if the client has gone: that is the case
+	// the key is for. context.WithoutCancel keeps the store writes going.
+	ctx = context.WithoutCancel(ctx)
+	if rec.status >= 200 && rec.status < 300 {
+		err = idempotency.Finish(ctx, a.n.DB, u.ID, key, idempotency.Answer{Status: rec.status, Body: rec.body.Bytes()})
+	} else {
+		err = idempotency.Abandon(ctx, a.n.DB, u.ID, key)
+	}
+	if err != nil {
+		a.log.Error("keeping an idempotent answer", "path", r.URL.Path, "err", err)
+	}
+}
+
+// recorder passes an answer through and keeps a copy.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.body.Write(b)
+	return r.ResponseWriter.Write(b)
 }
 
 // OperationID is the operationId of the route with pattern, derived from
