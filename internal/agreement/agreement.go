@@ -80,7 +80,22 @@ type Commitments struct {
 	// MatchEvaluationsPerDay caps the blind identifier evaluations this
 	// side answers for the partner per UTC day (0: the default, 5,000).
 	MatchEvaluationsPerDay int `json:"match_evaluations_per_day,omitempty"`
+	// MatchBulkEvaluationsPerDay caps the evaluations of the partner's
+	// cross-matches this side answers per UTC day (0: the default,
+	// DefaultBulkEvaluations). Low on purpose: bulk evaluation is how a
+	// partner could enumerate low-entropy keys against our index.
+	MatchBulkEvaluationsPerDay int `json:"match_bulk_evaluations_per_day,omitempty"`
+	// MatchBulkAlarmPercent: when the partner uses more than this share of
+	// the daily bulk quota within one hour, both sides raise an alarm
+	// (0: the default, DefaultBulkAlarmPercent).
+	MatchBulkAlarmPercent int `json:"match_bulk_alarm_percent,omitempty"`
 }
+
+// The defaults of the bulk matching commitments.
+const (
+	DefaultBulkEvaluations  = 20_000
+	DefaultBulkAlarmPercent = 25
+)
 
 // Limits bound what the link accepts.
 type Limits struct {
@@ -129,8 +144,10 @@ func Draft(a, b Party) *Agreement {
 		Parties:   []Party{a, b},
 		WorkAreas: areas,
 		Commitments: map[string]Commitments{
-			a.Code: {ResponseDays: map[string]int{AreaLiaison: 5, AreaFinIntel: 30, AreaSeizures: 15, AreaOperations: 2, AreaTraining: 30, AreaExtradition: 60}, TracesFirearms: false, FormalRequestDays: 60, MatchEvaluationsPerDay: 5000},
-			b.Code: {ResponseDays: map[string]int{AreaLiaison: 5, AreaFinIntel: 20, AreaSeizures: 10, AreaOperations: 2, AreaTraining: 30, AreaExtradition: 60}, TracesFirearms: true, FormalRequestDays: 60, MatchEvaluationsPerDay: 5000},
+			a.Code: {ResponseDays: map[string]int{AreaLiaison: 5, AreaFinIntel: 30, AreaSeizures: 15, AreaOperations: 2, AreaTraining: 30, AreaExtradition: 60}, TracesFirearms: false, FormalRequestDays: 60, MatchEvaluationsPerDay: 5000,
+				MatchBulkEvaluationsPerDay: DefaultBulkEvaluations, MatchBulkAlarmPercent: DefaultBulkAlarmPercent},
+			b.Code: {ResponseDays: map[string]int{AreaLiaison: 5, AreaFinIntel: 20, AreaSeizures: 10, AreaOperations: 2, AreaTraining: 30, AreaExtradition: 60}, TracesFirearms: true, FormalRequestDays: 60, MatchEvaluationsPerDay: 5000,
+				MatchBulkEvaluationsPerDay: DefaultBulkEvaluations, MatchBulkAlarmPercent: DefaultBulkAlarmPercent},
 		},
 		Caveats:   caveats.Caveats{Classification: "RESTRICTED", Purpose: "intelligence-only", ThirdPartyRule: true},
 		Retention: map[string]int{AreaLiaison: 1825, AreaFinIntel: 1825, AreaSeizures: 3650, AreaOperations: 1825, AreaTraining: 3650, AreaExtradition: 3650},

@@ -55,6 +55,9 @@ type Deps struct {
 	// MatchQuota is the operator's cap on the blind evaluations the node
 	// answers per day (configuration match_quota; 0: the agreement's).
 	MatchQuota int
+	// MatchBulkQuota is the operator's cap on the cross-match evaluations
+	// it answers per day (configuration match_bulk_quota).
+	MatchBulkQuota int
 }
 
 // Builder builds an area for one node: each area package's Open.

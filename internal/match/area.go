@@ -6,10 +6,12 @@ import (
 	"context"
 	"strconv"
 
+	"puente/internal/agreement"
 	"puente/internal/area"
 	"puente/internal/auth"
 	"puente/internal/link"
 	"puente/internal/live"
+	"puente/internal/trustlog"
 )
 
 // Name is the area's name.
@@ -23,7 +25,24 @@ func Open(d area.Deps) (area.Area, error) {
 	if d.MatchQuota > 0 && (quota == 0 || d.MatchQuota < quota) {
 		quota = d.MatchQuota
 	}
-	return New(Config{DB: d.DB, Link: d.Link, Hub: d.Hub, Agreement: d.Agreement, Logger: d.Logger, Quota: quota}), nil
+	c := d.Agreement.Commitments[d.Self]
+	bulk, share := c.MatchBulkEvaluationsPerDay, c.MatchBulkAlarmPercent
+	if bulk <= 0 {
+		bulk = agreement.DefaultBulkEvaluations
+	}
+	if d.MatchBulkQuota > 0 && d.MatchBulkQuota < bulk {
+		bulk = d.MatchBulkQuota
+	}
+	if share <= 0 {
+		share = agreement.DefaultBulkAlarmPercent
+	}
+	cfg := Config{DB: d.DB, Link: d.Link, Hub: d.Hub, Agreement: d.Agreement, Logger: d.Logger, Quota: quota, BulkQuota: bulk, BulkAlarmPercent: share}
+	if d.Trust != nil {
+		cfg.Alarm = func(ctx context.Context, kind, detail string) {
+			d.Trust.Raise(ctx, &trustlog.Alarm{Kind: kind, Detail: detail, Evidence: []byte(detail)}, true)
+		}
+	}
+	return New(cfg), nil
 }
 
 // Of returns the blind-matching area of a node.
@@ -87,6 +106,7 @@ func (s *Service) Reciprocity(ctx context.Context, u *auth.User) (*area.Table, e
 	row("recip.evaluations_asked", func(p string) int64 { return of(p).Evaluations })
 	row("recip.bulk_asked", func(p string) int64 { return of(p).BulkEvaluations })
 	row("recip.quota", func(p string) int64 { return int64(s.committedQuota(p)) })
+	row("recip.bulk_quota", func(p string) int64 { return int64(s.committedBulkQuota(p)) })
 	return t, nil
 }
 
@@ -96,4 +116,16 @@ func (s *Service) committedQuota(p string) int {
 		return 0
 	}
 	return s.cfg.Agreement.Commitments[p].MatchEvaluationsPerDay
+}
+
+// committedBulkQuota is the cross-match evaluations per day side p
+// committed to answer.
+func (s *Service) committedBulkQuota(p string) int {
+	if s.cfg.Agreement == nil {
+		return 0
+	}
+	if n := s.cfg.Agreement.Commitments[p].MatchBulkEvaluationsPerDay; n > 0 {
+		return n
+	}
+	return agreement.DefaultBulkEvaluations
 }

@@ -75,6 +75,11 @@ type Config struct {
 	BulkQuota int
 	// RotateEvery is how old the OPRF key may get. Default 24 h.
 	RotateEvery time.Duration
+	// BulkAlarmPercent: the share of BulkQuota that, used by the partner
+	// within one hour, raises Alarm (0: none).
+	BulkAlarmPercent int
+	// Alarm, if set, raises an alarm on both sides (trust.Service.Raise).
+	Alarm func(ctx context.Context, kind, detail string)
 	// Inspect, if set, sees every request and answer body of a lookup as
 	// it crosses the link (tests use it to show nothing leaks).
 	Inspect func(what string, body []byte)
@@ -134,7 +139,7 @@ func New(cfg Config) *Service {
 		cfg.Quota = 5000
 	}
 	if cfg.BulkQuota <= 0 {
-		cfg.BulkQuota = 1_000_000
+		cfg.BulkQuota = agreement.DefaultBulkEvaluations
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -582,6 +587,11 @@ func (s *Service) evaluate(w http.ResponseWriter, r *http.Request, max int, side
 		if err := addUsage(ctx, tx, side, len(blinded)); err != nil {
 			return err
 		}
+		if side == "bulk_served" {
+			if err := s.watchBulkShare(ctx, tx, quota, len(blinded)); err != nil {
+				return err
+			}
+		}
 		_, err = s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: kind, Actor: "node:" + s.link.Partner(),
 			Object: "match_key:" + fmt.Sprint(epoch), Detail: fmt.Sprintf("keys=%d", len(blinded))})
 		return err
@@ -605,6 +615,34 @@ func (s *Service) evaluate(w http.ResponseWriter, r *http.Request, max int, side
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// watchBulkShare counts this hour's bulk evaluations for the partner and,
+// the first time they pass BulkAlarmPercent of the daily quota within the
+// hour, raises an alarm on both sides: a partner walking through
+// low-entropy keys shows up within the hour, not at the end of the day.
+func (s *Service) watchBulkShare(ctx context.Context, tx *store.Tx, quota, n int) error {
+	if s.cfg.BulkAlarmPercent <= 0 || s.cfg.Alarm == nil {
+		return nil
+	}
+	hour := fmt.Sprintf("bulk_served_h%02d", time.Now().UTC().Hour())
+	var before int64
+	err := tx.QueryRow(ctx, `SELECT evaluations FROM match_usage WHERE day = ? AND side = ?`, day(), hour).Scan(&before)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err := addUsage(ctx, tx, hour, n); err != nil {
+		return err
+	}
+	limit := int64(quota) * int64(s.cfg.BulkAlarmPercent) / 100
+	if before <= limit && before+int64(n) > limit {
+		detail := fmt.Sprintf("the partner asked %d bulk evaluations within this hour, over %d%% of the daily %d", before+int64(n), s.cfg.BulkAlarmPercent, quota)
+		// After the commit, and on its own goroutine: raising writes to the
+		// store, which an AfterCommit callback (on the writer) must not.
+		actx := context.WithoutCancel(ctx)
+		tx.AfterCommit(func() { go s.cfg.Alarm(actx, trustlog.AlarmBulkShare, detail) })
+	}
+	return nil
 }
 
 func addUsage(ctx context.Context, tx *store.Tx, side string, n int) error {

@@ -367,3 +367,71 @@ func TestCrossMatch(t *testing.T) {
 		t.Fatalf("cancelling twice: %v", err)
 	}
 }
+
+// TestBulkQuotaAndAlarm: the partner's cross-match evaluations beyond the
+// daily commitment are refused and logged where they are refused, and
+// using more than the agreed share of it within an hour raises an alarm
+// that both sides show.
+func TestBulkQuotaAndAlarm(t *testing.T) {
+	// MX answers 600 bulk evaluations a day; the default alarm share (25%)
+	// is then 150 in an hour. Batches carry up to 512 keys: the first is
+	// answered (and passes the share), the second would pass the quota.
+	p := testenv.StartPair(t, func(party string, c *node.Config) {
+		if party == "MX" {
+			c.MatchBulkQuota = 600
+		}
+	})
+	ctx := context.Background()
+	mx, us := p.Nodes["MX"], p.Nodes["US"]
+	if _, err := match.Of(mx).Import(ctx, []match.Subject{{Ref: "m1", Phone: phoneOf(1)}}); err != nil {
+		t.Fatal(err)
+	}
+	var uss []match.Subject
+	for i := range 700 {
+		uss = append(uss, match.Subject{Ref: fmt.Sprint("u", i), Phone: phoneOf(1000 + i)})
+	}
+	if _, err := match.Of(us).Import(ctx, uss); err != nil {
+		t.Fatal(err)
+	}
+	waitFilter(t, p, "US", 1, 1)
+	job, err := match.Of(us).StartJob(ctx, "user:analyst@FinCEN", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 30*time.Second, "the cross-match to stop on the quota", func() bool {
+		j, _ := match.Of(us).Job(ctx, job.ID)
+		return j != nil && j.Error != ""
+	})
+	_, served, err := match.Of(mx).TotalUsage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if served.BulkEvaluations > 600 || served.BulkEvaluations == 0 {
+		t.Errorf("MX answered %d bulk evaluations; its quota is 600", served.BulkEvaluations)
+	}
+	rows, err := trustlog.Rows(ctx, mx.DB.Read(), trustlog.Filter{Kind: match.KindBulkEvaluated})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := false
+	for _, r := range rows {
+		refused = refused || strings.Contains(string(r.Data), "refused=quota")
+	}
+	if !refused {
+		t.Error("the refusal is not in MX's log")
+	}
+	for _, n := range []*node.Node{mx, us} {
+		testenv.Eventually(t, 15*time.Second, n.Config.Party+" showing the bulk-share alarm", func() bool {
+			as, err := trustlog.Alarms(ctx, n.DB.Read(), true, 10)
+			if err != nil {
+				return false
+			}
+			for _, a := range as {
+				if a.Kind == trustlog.AlarmBulkShare {
+					return true
+				}
+			}
+			return false
+		})
+	}
+}

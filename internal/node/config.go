@@ -59,6 +59,9 @@ type Config struct {
 	// MatchQuota lowers the agreement's daily cap of blind evaluations
 	// this node answers for the partner (0: the agreement's figure).
 	MatchQuota int `json:"match_quota,omitempty"`
+	// MatchBulkQuota lowers the agreement's daily cap of the partner's
+	// cross-match evaluations this node answers (0: the agreement's).
+	MatchBulkQuota int `json:"match_bulk_quota,omitempty"`
 }
 
 // Duration is a time.Duration written as "3s" in the configuration.

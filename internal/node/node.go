@@ -118,7 +118,7 @@ func Open(ctx context.Context, dir string, cfg *Config, log *slog.Logger) (*Node
 	}
 	n.Lists = screen.NewLists(lists)
 	deps := area.Deps{Self: cfg.Party, Partner: l.Partner(), DB: db, Link: l, Hub: hub, Log: tl, Trust: n.Trust, Agreement: ag.Body(),
-		Lists: n.Lists, Logger: log, MatchQuota: cfg.MatchQuota}
+		Lists: n.Lists, Logger: log, MatchQuota: cfg.MatchQuota, MatchBulkQuota: cfg.MatchBulkQuota}
 	if n.areas, err = area.Open(deps, Areas); err != nil {
 		db.Close()
 		return nil, err

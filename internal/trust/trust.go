@@ -457,7 +457,8 @@ func (s *Service) Raise(ctx context.Context, a *trustlog.Alarm, notify bool) {
 	s.cfg.Hub.Publish(live.Event{Topic: "alarm"})
 }
 
-var alarmKinds = map[string]bool{trustlog.AlarmFork: true, trustlog.AlarmRollback: true, trustlog.AlarmBadSignature: true, trustlog.AlarmStalled: true}
+var alarmKinds = map[string]bool{trustlog.AlarmFork: true, trustlog.AlarmRollback: true, trustlog.AlarmBadSignature: true, trustlog.AlarmStalled: true,
+	trustlog.AlarmBulkShare: true}
 
 func (s *Service) applyAlarm(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
 	var b alarmBody

@@ -131,6 +131,7 @@ const (
 	AlarmRollback     = "rollback"      // a smaller tree than one already seen
 	AlarmBadSignature = "bad_signature" // a checkpoint or cosignature that does not verify
 	AlarmStalled      = "stalled"       // the partner's log stopped while messages flow
+	AlarmBulkShare    = "bulk_share"    // the partner used a large share of the bulk matching quota in an hour
 	AlarmReported     = "reported"      // the partner raised an alarm about our log
 )
 
@@ -148,6 +149,9 @@ type Alarm struct {
 
 // SaveAlarm stores an alarm with its evidence.
 func SaveAlarm(ctx context.Context, tx *store.Tx, a *Alarm) error {
+	if a.Evidence == nil {
+		a.Evidence = []byte{} // the column holds bytes, never NULL
+	}
 	id, err := tx.InsertID(ctx, `INSERT INTO log_alarms (raised_at, kind, origin, detail, evidence) VALUES (?, ?, ?, ?, ?)`,
 		store.Now(), a.Kind, a.Origin, a.Detail, a.Evidence)
 	if err != nil {
