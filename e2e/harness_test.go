@@ -34,7 +34,9 @@ func newPairOn(t *testing.T, database func() string) (string, map[string]demo.No
 	dir := t.TempDir()
 	specs := map[string]demo.NodeSpec{}
 	for _, party := range []string{"MX", "US"} {
-		s := demo.NodeSpec{HTTPAddr: freePort(t), FederationAddr: freePort(t)}
+		// The cross-match test walks 30,000 keys: over the default daily
+		// commitment, so these pairs commit to more.
+		s := demo.NodeSpec{HTTPAddr: freePort(t), FederationAddr: freePort(t), BulkEvaluations: 100_000}
 		if database != nil {
 			s.Database = database()
 		}

@@ -29,6 +29,10 @@ type NodeSpec struct {
 	// Database is an SQLite file name or a postgres:// URL; empty means
 	// puente.db in the node folder.
 	Database string
+	// BulkEvaluations, if set, is the party's commitment of cross-match
+	// evaluations per day in the drafted agreement (tests and benchmarks
+	// that cross-match large indexes).
+	BulkEvaluations int
 }
 
 // CreatePair creates dir/MX and dir/US with keys and configuration, drafts
@@ -47,7 +51,14 @@ func CreatePair(dir string, specs map[string]NodeSpec) error {
 		}
 		parties = append(parties, *p)
 	}
-	raw, err := agreement.Draft(parties[0], parties[1]).Encode()
+	draft := agreement.Draft(parties[0], parties[1])
+	for code, s := range specs {
+		if c, ok := draft.Commitments[code]; ok && s.BulkEvaluations > 0 {
+			c.MatchBulkEvaluationsPerDay = s.BulkEvaluations
+			draft.Commitments[code] = c
+		}
+	}
+	raw, err := draft.Encode()
 	if err != nil {
 		return err
 	}
@@ -110,19 +121,33 @@ type Pair struct {
 // Each configure function, if any, adjusts both nodes' configuration
 // before they open (a test's short stall_after, a lower match quota).
 func StartPair(ctx context.Context, dir, pg string, log *slog.Logger, configure ...func(party string, c *node.Config)) (*Pair, error) {
+	return StartPairWith(ctx, dir, pg, log, PairOptions{Configure: configure})
+}
+
+// PairOptions shape a pair beyond its defaults.
+type PairOptions struct {
+	// Configure adjusts both nodes' configuration before they open.
+	Configure []func(party string, c *node.Config)
+	// BulkEvaluations is both parties' cross-match commitment (0: the
+	// agreement's default).
+	BulkEvaluations int
+}
+
+// StartPairWith is StartPair with options.
+func StartPairWith(ctx context.Context, dir, pg string, log *slog.Logger, o PairOptions) (*Pair, error) {
 	for attempt := 0; ; attempt++ {
 		d := dir
 		if attempt > 0 {
 			d = filepath.Join(dir, fmt.Sprintf("attempt-%d", attempt))
 		}
-		p, err := startPair(ctx, d, pg, log, configure)
+		p, err := startPair(ctx, d, pg, log, o)
 		if err == nil || !errors.Is(err, syscall.EADDRINUSE) || attempt == 4 {
 			return p, err
 		}
 	}
 }
 
-func startPair(ctx context.Context, dir, pg string, log *slog.Logger, configure []func(string, *node.Config)) (*Pair, error) {
+func startPair(ctx context.Context, dir, pg string, log *slog.Logger, o PairOptions) (*Pair, error) {
 	specs := map[string]NodeSpec{}
 	var schemas []string
 	for _, code := range []string{"MX", "US"} {
@@ -130,7 +155,7 @@ func startPair(ctx context.Context, dir, pg string, log *slog.Logger, configure 
 		if err != nil {
 			return nil, err
 		}
-		s := NodeSpec{HTTPAddr: "127.0.0.1:0", FederationAddr: fed}
+		s := NodeSpec{HTTPAddr: "127.0.0.1:0", FederationAddr: fed, BulkEvaluations: o.BulkEvaluations}
 		if pg != "" {
 			name := "pair_" + strings.ToLower(code) + "_" + strings.ToLower(rand.Text()[:10])
 			dsn, err := Schema(ctx, pg, name)
@@ -154,7 +179,7 @@ func startPair(ctx context.Context, dir, pg string, log *slog.Logger, configure 
 			p.Close()
 			return nil, err
 		}
-		for _, f := range configure {
+		for _, f := range o.Configure {
 			f(code, cfg)
 		}
 		n, err := web.OpenNode(ctx, filepath.Join(dir, code), cfg, log)

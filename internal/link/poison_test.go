@@ -2,6 +2,8 @@ package link_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -40,7 +42,8 @@ func (poisonArea) Kinds() []area.Kind {
 }
 
 // TestNULPoisonDoesNotStopTheLink: on a node on PostgreSQL, which refuses
-// NUL in text, an envelope carrying one is refused with a signed
+// NUL in text, an envelope carrying one (a liaison message, a disclosure,
+// or a kind whose handler trusts its text) is refused with a signed
 // rejection and kept in quarantine, and the next envelope of its stream
 // is applied: one message can no longer halt a direction of the link.
 // Our own API refuses such text with a field error before it is sent.
@@ -72,6 +75,15 @@ func TestNULPoisonDoesNotStopTheLink(t *testing.T) {
 			"message_id": link.NewID(), "author": "Alex", "author_agency": "FinCEN", "body": body, "created": time.Now().UTC()})
 		return b
 	}
+	// A disclosure as FinCEN's node would release it to the UIF.
+	disclosure := func(id, narrative string) []byte {
+		content := []byte(`{"subjects":[{"ref":"S1","type":"company","name":"Desert Freight LLC","country":"US"}]}`)
+		sum := sha256.Sum256(content)
+		b, _ := json.Marshal(map[string]any{"id": id, "from_agency": "FinCEN", "to_agency": "UIF", "title": "Envío", "criminal_group": "",
+			"narrative": narrative, "created_by": "Alex", "released_by": "Sam", "released_at": time.Now().UTC(),
+			"content": json.RawMessage(content), "content_sha256": hex.EncodeToString(sum[:])})
+		return b
+	}
 	for _, tc := range []struct {
 		name, kind        string
 		poisoned, healthy []byte
@@ -79,17 +91,26 @@ func TestNULPoisonDoesNotStopTheLink(t *testing.T) {
 	}{
 		{"liaison message", "liaison.message", nil, nil, "body"},
 		{"a handler that trusts its text", "poisontest.note", []byte(`{"text":"a\u0000b"}`), []byte(`{"text":"ab"}`), "cannot store"},
+		{"disclosure", "finintel.disclosure", nil, nil, "narrative"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c.fresh()
 			if tc.kind == "liaison.message" {
 				thread := strings.TrimPrefix(c.stream, "liaison:")
 				tc.poisoned, tc.healthy = message(thread, "a\u0000b"), message(thread, "ab")
+			} else if tc.kind == "finintel.disclosure" {
+				id := link.NewID()
+				c.stream = "finintel:d:" + id
+				tc.poisoned, tc.healthy = disclosure(id, "a\u0000b"), disclosure(id, "Estructuración de efectivo.")
 			} else {
 				c.stream = "poisontest:" + link.NewID()
 			}
 			before := quarantined()
-			st, rs := c.send(c.envelope(func(e *link.Envelope) { e.Kind, e.Body = tc.kind, tc.poisoned }))
+			cav := []byte(`{}`)
+			if tc.kind == "finintel.disclosure" {
+				cav = []byte(`{"classification":"RESTRICTED","purpose":"intelligence-only","retention_days":365,"third_party_rule":true}`)
+			}
+			st, rs := c.send(c.envelope(func(e *link.Envelope) { e.Kind, e.Body, e.Caveats = tc.kind, tc.poisoned, cav }))
 			if st != http.StatusOK || len(rs) != 1 || rs[0].Status != link.StatusRejected || rs[0].Code != link.CodeInvalidContent {
 				t.Fatalf("the poisoned envelope: status %d, receipts %+v", st, rs)
 			}
@@ -99,7 +120,7 @@ func TestNULPoisonDoesNotStopTheLink(t *testing.T) {
 			if quarantined() != before+1 {
 				t.Error("the poisoned envelope was not kept in quarantine")
 			}
-			st, rs = c.send(c.envelope(func(e *link.Envelope) { e.Kind, e.Body = tc.kind, tc.healthy }))
+			st, rs = c.send(c.envelope(func(e *link.Envelope) { e.Kind, e.Body, e.Caveats = tc.kind, tc.healthy, cav }))
 			if st != http.StatusOK || len(rs) != 1 || rs[0].Status != link.StatusApplied {
 				t.Fatalf("the next envelope of the stream: status %d, receipts %+v", st, rs)
 			}
