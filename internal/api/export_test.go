@@ -4,7 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
 	"testing"
 
 	"puente/internal/auth"
@@ -41,5 +45,18 @@ func TestAuditorsDoNotExport(t *testing.T) {
 	}
 	if st, _ := mx.do("GET", "/api/v1/attachments/"+sha, nil, nil); st != http.StatusOK {
 		t.Errorf("the addressee's analyst downloads it: %d", st)
+	}
+
+	// The page offers the auditor no download, and says why.
+	jar, _ := cookiejar.New(nil)
+	web := &http.Client{Jar: jar}
+	resp, err := web.PostForm(p.URL("MX")+"/login", url.Values{"username": {"auditora"}, "password": {"a-long-test-password"}, "next": {"/threads/" + th.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(page), `href="/attachments/`+sha) || !strings.Contains(string(page), "informe.txt") {
+		t.Errorf("the auditor's thread page: %d, download link offered: %v", resp.StatusCode, strings.Contains(string(page), `href="/attachments/`+sha))
 	}
 }
