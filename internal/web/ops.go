@@ -2,6 +2,7 @@ package web
 
 import (
 	"puente/internal/area"
+	"strconv"
 
 	"encoding/json"
 	"fmt"
@@ -74,8 +75,22 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	if err := rc.Flush(); err != nil {
 		return
 	}
-	ch, stop := s.n.Hub.Subscribe()
+	ch, seq, stop := s.n.Hub.Subscribe()
 	defer stop()
+	// A page that missed events between its rendering (?since=) or its
+	// last event (Last-Event-ID, on a reconnect) and now refreshes every
+	// live region once: its state is never staler than the events it
+	// missed. The refresh goes through the usual access-checked routes.
+	since, err := strconv.ParseUint(r.Header.Get("Last-Event-ID"), 10, 64)
+	if err != nil {
+		since, err = strconv.ParseUint(r.URL.Query().Get("since"), 10, 64)
+	}
+	if err == nil && since < seq {
+		fmt.Fprintf(w, "id: %d\ndata: {\"name\":\"*\"}\n\n", seq)
+		if err := rc.Flush(); err != nil {
+			return
+		}
+	}
 	ping := time.NewTicker(15 * time.Second)
 	defer ping.Stop()
 	for {
@@ -95,7 +110,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, u *auth.User) {
 			if err != nil {
 				return
 			}
-			fmt.Fprintf(w, "data: %s\n\n", data)
+			fmt.Fprintf(w, "id: %d\ndata: %s\n\n", e.Seq, data)
 		}
 		if err := rc.Flush(); err != nil {
 			return

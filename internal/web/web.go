@@ -135,7 +135,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, max)
 	}
-	s.mux.ServeHTTP(w, r)
+	// The live events seen so far, taken before the page reads anything:
+	// its event stream then starts from here (?since=).
+	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), liveSeqKey, s.n.Hub.Seq())))
 }
 
 // sessionCookie names a party's session cookie: the two demo nodes share
@@ -148,7 +150,10 @@ const langCookie = "puente_lang"
 
 type ctxKey int
 
-const userKey ctxKey = 0
+const (
+	userKey ctxKey = iota
+	liveSeqKey
+)
 
 // user wraps a page that needs a signed-in user.
 func (s *Server) user(h func(w http.ResponseWriter, r *http.Request, u *auth.User)) http.HandlerFunc {
@@ -197,6 +202,8 @@ type view struct {
 	Path    string
 	// Nav is the menu of the node's areas this user may use.
 	Nav []NavItem
+	// LiveSeq is the last live event published before the request began.
+	LiveSeq uint64
 }
 
 // T translates id into the view's language.
@@ -205,6 +212,7 @@ func (v *view) T(id string, args ...any) string { return v.t(id, args...) }
 func (s *Server) newView(r *http.Request, u *auth.User, data any) *view {
 	lang := s.lang(r, u)
 	v := &view{Lang: lang, t: s.tr.Func(lang), User: u, Party: s.n.Config.Party, Partner: s.n.Link.Partner(), Data: data, Path: r.URL.Path, Nav: s.nav(u)}
+	v.LiveSeq, _ = r.Context().Value(liveSeqKey).(uint64)
 	if u != nil {
 		if st, err := s.n.Link.Status(r.Context()); err == nil && st.AgreementMismatch != "" {
 			v.Banner = v.T("link.mismatch")

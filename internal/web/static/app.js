@@ -7,6 +7,7 @@
   if (!regions.length || !window.EventSource) return;
   var timer = null;
   function wanted(name, key) {
+    if (name === "*") return true; // events were missed: refresh everything
     for (var i = 0; i < regions.length; i++) {
       var want = regions[i].getAttribute("data-live");
       if (want === name || want === name + ":*" || want === name + ":" + key) return true;
@@ -27,11 +28,24 @@
       })
       .catch(function () {});
   }
-  var es = new EventSource("/events");
-  es.onmessage = function (e) {
-    var ev = {};
-    try { ev = JSON.parse(e.data) || {}; } catch (_) { return; }
-    if (wanted(ev.name || "", ev.key || "") && timer === null) timer = setTimeout(refresh, 50);
-  };
-  es.addEventListener("open", function () { document.body.setAttribute("data-live-ready", "1"); });
+  // The stream starts where the page's rendering left off (then from the
+  // last event seen), so an event that came in between is never lost: the
+  // server answers a gap with one "refresh everything".
+  var since = document.body.getAttribute("data-live-seq") || "0";
+  function connect() {
+    var es = new EventSource("/events?since=" + since);
+    es.onmessage = function (e) {
+      if (e.lastEventId) since = e.lastEventId;
+      var ev = {};
+      try { ev = JSON.parse(e.data) || {}; } catch (_) { return; }
+      if (wanted(ev.name || "", ev.key || "") && timer === null) timer = setTimeout(refresh, 50);
+    };
+    es.addEventListener("open", function () { document.body.setAttribute("data-live-ready", "1"); });
+    es.onerror = function () {
+      // The browser retries by itself unless it gave up (a refused or
+      // failed connection): then start again, from the last event seen.
+      if (es.readyState === EventSource.CLOSED) setTimeout(connect, 2000);
+    };
+  }
+  connect();
 })();
