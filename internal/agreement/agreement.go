@@ -54,6 +54,44 @@ type Agreement struct {
 	Caveats     caveats.Caveats        `json:"default_caveats"`
 	Retention   map[string]int         `json:"retention_days"`
 	Limits      Limits                 `json:"limits"`
+	// Deconfliction are the shared rules of blind operation deconfliction
+	// (zero values: the defaults, see Deconfliction).
+	Deconfliction Deconfliction `json:"deconfliction,omitzero"`
+}
+
+// Deconfliction says when two operations, one per side, conflict: when
+// their areas come within DistanceMeters of each other and their windows
+// within WindowHours. Each side turns its operations into S2 cells of
+// CellLevel and hour buckets, widened by half of each, and the cells are
+// compared blind (docs/operations.md).
+type Deconfliction struct {
+	DistanceMeters int `json:"distance_meters,omitempty"`
+	WindowHours    int `json:"window_hours,omitempty"`
+	CellLevel      int `json:"cell_level,omitempty"`
+}
+
+// The defaults of deconfliction: 2 km, ±2 h, S2 level 13 (cells about
+// 1 km across).
+const (
+	DefaultDeconflictMeters     = 2000
+	DefaultDeconflictHours      = 2
+	DefaultDeconflictCellLevel  = 13
+	DefaultDeconflictPerDay     = 50_000
+	DefaultUrgentOperationHours = 6
+)
+
+// WithDefaults fills the zero parameters with the defaults.
+func (d Deconfliction) WithDefaults() Deconfliction {
+	if d.DistanceMeters <= 0 {
+		d.DistanceMeters = DefaultDeconflictMeters
+	}
+	if d.WindowHours <= 0 {
+		d.WindowHours = DefaultDeconflictHours
+	}
+	if d.CellLevel <= 0 {
+		d.CellLevel = DefaultDeconflictCellLevel
+	}
+	return d
 }
 
 // Party is one signatory state and its node.
@@ -89,6 +127,14 @@ type Commitments struct {
 	// the daily bulk quota within one hour, both sides raise an alarm
 	// (0: the default, DefaultBulkAlarmPercent).
 	MatchBulkAlarmPercent int `json:"match_bulk_alarm_percent,omitempty"`
+	// DeconflictEvaluationsPerDay caps the blind evaluations of the
+	// partner's operation cells and targets this side answers per UTC day
+	// (0: the default, DefaultDeconflictPerDay).
+	DeconflictEvaluationsPerDay int `json:"deconflict_evaluations_per_day,omitempty"`
+	// UrgentOperationHours is how many hours this side has to answer an
+	// urgent mirror operation (0: the default, DefaultUrgentOperationHours);
+	// ordinary ones take ResponseDays["operations"].
+	UrgentOperationHours int `json:"urgent_operation_hours,omitempty"`
 }
 
 // The defaults of the bulk matching commitments.
@@ -145,13 +191,16 @@ func Draft(a, b Party) *Agreement {
 		WorkAreas: areas,
 		Commitments: map[string]Commitments{
 			a.Code: {ResponseDays: map[string]int{AreaLiaison: 5, AreaFinIntel: 30, AreaSeizures: 15, AreaOperations: 2, AreaTraining: 30, AreaExtradition: 60}, TracesFirearms: false, FormalRequestDays: 60, MatchEvaluationsPerDay: 5000,
-				MatchBulkEvaluationsPerDay: DefaultBulkEvaluations, MatchBulkAlarmPercent: DefaultBulkAlarmPercent},
+				MatchBulkEvaluationsPerDay: DefaultBulkEvaluations, MatchBulkAlarmPercent: DefaultBulkAlarmPercent,
+				DeconflictEvaluationsPerDay: DefaultDeconflictPerDay, UrgentOperationHours: DefaultUrgentOperationHours},
 			b.Code: {ResponseDays: map[string]int{AreaLiaison: 5, AreaFinIntel: 20, AreaSeizures: 10, AreaOperations: 2, AreaTraining: 30, AreaExtradition: 60}, TracesFirearms: true, FormalRequestDays: 60, MatchEvaluationsPerDay: 5000,
-				MatchBulkEvaluationsPerDay: DefaultBulkEvaluations, MatchBulkAlarmPercent: DefaultBulkAlarmPercent},
+				MatchBulkEvaluationsPerDay: DefaultBulkEvaluations, MatchBulkAlarmPercent: DefaultBulkAlarmPercent,
+				DeconflictEvaluationsPerDay: DefaultDeconflictPerDay, UrgentOperationHours: DefaultUrgentOperationHours},
 		},
-		Caveats:   caveats.Caveats{Classification: "RESTRICTED", Purpose: "intelligence-only", ThirdPartyRule: true},
-		Retention: map[string]int{AreaLiaison: 1825, AreaFinIntel: 1825, AreaSeizures: 3650, AreaOperations: 1825, AreaTraining: 3650, AreaExtradition: 3650},
-		Limits:    Limits{MaxBodyBytes: DefaultMaxBodyBytes},
+		Caveats:       caveats.Caveats{Classification: "RESTRICTED", Purpose: "intelligence-only", ThirdPartyRule: true},
+		Retention:     map[string]int{AreaLiaison: 1825, AreaFinIntel: 1825, AreaSeizures: 3650, AreaOperations: 1825, AreaTraining: 3650, AreaExtradition: 3650},
+		Limits:        Limits{MaxBodyBytes: DefaultMaxBodyBytes},
+		Deconfliction: Deconfliction{DistanceMeters: DefaultDeconflictMeters, WindowHours: DefaultDeconflictHours, CellLevel: DefaultDeconflictCellLevel},
 	}
 }
 
@@ -258,6 +307,9 @@ func (a *Agreement) check() error {
 		if !slices.Contains(Areas, area) {
 			return fmt.Errorf("unknown work area %q", area)
 		}
+	}
+	if d := a.Deconfliction; d.DistanceMeters < 0 || d.DistanceMeters > 50_000 || d.WindowHours < 0 || d.WindowHours > 48 || d.CellLevel < 0 || (d.CellLevel != 0 && (d.CellLevel < 10 || d.CellLevel > 16)) {
+		return fmt.Errorf("deconfliction: distance_meters is 0 to 50,000, window_hours 0 to 48 and cell_level 10 to 16")
 	}
 	if a.Limits.MaxBodyBytes <= 0 {
 		return fmt.Errorf("limits.max_body_bytes must be positive")

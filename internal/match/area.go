@@ -36,7 +36,8 @@ func Open(d area.Deps) (area.Area, error) {
 	if share <= 0 {
 		share = agreement.DefaultBulkAlarmPercent
 	}
-	cfg := Config{DB: d.DB, Link: d.Link, Hub: d.Hub, Agreement: d.Agreement, Logger: d.Logger, Quota: quota, BulkQuota: bulk, BulkAlarmPercent: share}
+	cfg := Config{DB: d.DB, Link: d.Link, Hub: d.Hub, Agreement: d.Agreement, Logger: d.Logger, Quota: quota, BulkQuota: bulk, BulkAlarmPercent: share,
+		ProbeQuota: c.DeconflictEvaluationsPerDay}
 	if d.Trust != nil {
 		cfg.Alarm = func(ctx context.Context, kind, detail string) {
 			d.Trust.Raise(ctx, &trustlog.Alarm{Kind: kind, Detail: detail, Evidence: []byte(detail)}, true)
@@ -62,6 +63,7 @@ func (s *Service) FederationRoutes() map[string]http.Handler {
 	return map[string]http.Handler{
 		"POST " + PathEvaluate: http.HandlerFunc(s.serveEvaluate),
 		"POST " + PathBulk:     http.HandlerFunc(s.serveBulk),
+		"POST " + PathProbe:    http.HandlerFunc(s.serveProbe),
 	}
 }
 

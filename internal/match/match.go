@@ -73,6 +73,10 @@ type Config struct {
 	// BulkQuota is how many evaluations of bulk cross-matches this node
 	// answers for the partner per UTC day. Default 1,000,000.
 	BulkQuota int
+	// ProbeQuota is how many evaluations of operation probes this node
+	// answers for the partner per UTC day (default
+	// agreement.DefaultDeconflictPerDay).
+	ProbeQuota int
 	// RotateEvery is how old the OPRF key may get. Default 24 h.
 	RotateEvery time.Duration
 	// BulkAlarmPercent: the share of BulkQuota that, used by the partner
@@ -140,6 +144,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.BulkQuota <= 0 {
 		cfg.BulkQuota = agreement.DefaultBulkEvaluations
+	}
+	if cfg.ProbeQuota <= 0 {
+		cfg.ProbeQuota = agreement.DefaultDeconflictPerDay
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -684,63 +691,9 @@ func (s *Service) Lookup(ctx context.Context, actor string, sub Subject) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	inputs := make([][]byte, len(keys))
-	for i, k := range keys {
-		inputs[i] = []byte(k)
-	}
-	client := oprf.NewClient(suite)
-	fin, req, err := client.Blind(inputs)
-	if err != nil {
-		return nil, fmt.Errorf("blinding: %w", err)
-	}
-	er := evalRequest{Epoch: epoch}
-	for _, e := range req.Elements {
-		b, err := e.MarshalBinary()
-		if err != nil {
-			return nil, err
-		}
-		er.Elements = append(er.Elements, b)
-	}
-	if s.cfg.Inspect != nil {
-		b, _ := json.Marshal(er)
-		s.cfg.Inspect("request", b)
-	}
-	var resp evalResponse
-	err = s.link.Call(ctx, PathEvaluate, er, &resp)
-	var ce *link.CallError
-	if errors.As(err, &ce) {
-		var ref evalRefusal
-		_ = json.Unmarshal(ce.Body, &ref)
-		switch ref.Error {
-		case "epoch":
-			return nil, ErrStale
-		case "quota":
-			return nil, ErrQuota
-		}
-		return nil, fmt.Errorf("the partner refused the lookup: %s %s", ref.Error, ref.Message)
-	}
+	outs, err := s.evaluateBlind(ctx, PathEvaluate, epoch, keys)
 	if err != nil {
 		return nil, err
-	}
-	if s.cfg.Inspect != nil {
-		b, _ := json.Marshal(resp)
-		s.cfg.Inspect("response", b)
-	}
-	if resp.Epoch != epoch || len(resp.Elements) != len(keys) {
-		return nil, ErrUnchecked
-	}
-	g := suite.Group()
-	ev := &oprf.Evaluation{}
-	for _, b := range resp.Elements {
-		e := g.NewElement()
-		if err := e.UnmarshalBinary(b); err != nil {
-			return nil, ErrUnchecked
-		}
-		ev.Elements = append(ev.Elements, e)
-	}
-	outs, err := client.Finalize(fin, ev)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnchecked, err)
 	}
 	res := &Result{Epoch: epoch, Strength: "none", Keys: len(keys)}
 	hitSet := map[string]bool{}
