@@ -58,7 +58,16 @@ type Deps struct {
 	// MatchBulkQuota is the operator's cap on the cross-match evaluations
 	// it answers per day (configuration match_bulk_quota).
 	MatchBulkQuota int
+	// Opened are the areas opened before this one, in node.Areas order:
+	// an area may build on an earlier one (area.Find[T](d.Opened)).
+	Opened Opened
 }
+
+// Opened is a list of areas that is a Holder.
+type Opened []Area
+
+// Areas returns the list.
+func (o Opened) Areas() []Area { return o }
 
 // Builder builds an area for one node: each area package's Open.
 type Builder func(Deps) (Area, error)
@@ -68,6 +77,7 @@ type Builder func(Deps) (Area, error)
 func Open(d Deps, builders []Builder) ([]Area, error) {
 	var out []Area
 	for _, build := range builders {
+		d.Opened = out
 		a, err := build(d)
 		if err != nil {
 			return nil, fmt.Errorf("opening a work area: %w", err)

@@ -37,10 +37,13 @@ const (
 	Training    Role = "training"
 	Auditor     Role = "auditor"
 	Admin       Role = "admin"
+	// Field is a unit in the field: it sees its operations and reports
+	// its status, nothing else.
+	Field Role = "field"
 )
 
 // Roles lists every role in display order.
-var Roles = []Role{Analyst, Supervisor, Coordinator, Legal, Training, Auditor, Admin}
+var Roles = []Role{Analyst, Supervisor, Coordinator, Legal, Training, Field, Auditor, Admin}
 
 // Permission is one thing a role may do.
 type Permission string
@@ -85,15 +88,27 @@ const (
 	FinIntelRelease Permission = "finintel.release"
 	// FinIntelConsent: grant or deny the partner's requests for consent.
 	FinIntelConsent Permission = "finintel.consent"
+	// OpsRead: see the operations of one's own agency and the board.
+	OpsRead Permission = "operations.read"
+	// OpsWrite: draft and register operations, answer the partner's
+	// proposals, start, conclude and report on them, resolve conflicts.
+	OpsWrite Permission = "operations.write"
+	// OpsRelease: the second pair of eyes that sends a mirror operation
+	// to the partner.
+	OpsRelease Permission = "operations.release"
+	// OpsReport: report a unit's status on an active operation.
+	OpsReport Permission = "operations.report"
 )
 
 var rolePermissions = map[Role][]Permission{
-	Analyst:     {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite},
-	Supervisor:  {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite, FinIntelRelease, FinIntelConsent},
-	Coordinator: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup},
+	Analyst: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite},
+	Supervisor: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite, FinIntelRelease, FinIntelConsent,
+		OpsRead, OpsWrite, OpsRelease, OpsReport},
+	Coordinator: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, OpsRead, OpsWrite, OpsReport},
+	Field:       {OpsRead, OpsReport},
 	Legal:       {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, FinIntelRead, FinIntelConsent},
 	Training:    {LiaisonRead, LiaisonWrite, ViewAgreement},
-	Auditor:     {LiaisonRead, ReadAll, ViewAgreement, ReviewQuarantine, AuditLog, Screen, FinIntelRead},
+	Auditor:     {LiaisonRead, ReadAll, ViewAgreement, ReviewQuarantine, AuditLog, Screen, FinIntelRead, OpsRead},
 	// Administrators run the node; they do not read operational traffic.
 	Admin: {ManageUsers, ViewAgreement, ReviewQuarantine},
 }

@@ -1,8 +1,9 @@
 package node
 
 import (
-	"golang.org/x/sync/errgroup"
 	"puente/internal/area"
+
+	"golang.org/x/sync/errgroup"
 
 	"context"
 	"errors"
@@ -25,6 +26,7 @@ import (
 	"puente/internal/link"
 	"puente/internal/live"
 	"puente/internal/match"
+	"puente/internal/operations"
 	"puente/internal/screen"
 	"puente/internal/store"
 	"puente/internal/trust"
@@ -38,6 +40,7 @@ var Areas = []area.Builder{
 	liaison.Open,
 	match.Open,
 	finintel.Open,
+	operations.Open,
 }
 
 // Node is one running side of the agreement.
