@@ -49,6 +49,9 @@ Usage:
   puente match cancel --url URL ID
   puente finintel list|show|draft|goaml|csv|submit|release|recall|pass-on|consent|decide|feedback|export|rfi|figures ...
                                     (--url URL, token: $PUENTE_TOKEN; "puente finintel" alone lists them)
+  puente ops list|show|draft|release|accept|decline|counter|accept-counter|start|report|conclude|
+             postpone|cancel|after-action|conflicts|resolve|cot|cot-send|figures ...
+                                    mirror operations (--url URL, token: $PUENTE_TOKEN; "puente ops" alone lists them)
   puente bench link [--db postgres://...] [--n 20000] [--rate 500] [--clients 64]
   puente bench log [--entries 1000000]
   puente bench screen [--n 20000] [--lists DIR]
@@ -108,6 +111,7 @@ var commands = map[string]func(ctx context.Context, args []string, io stdio) err
 	"subjects":  func(ctx context.Context, a []string, s stdio) error { return cmdSubjects(ctx, a, s.out) },
 	"match":     func(ctx context.Context, a []string, s stdio) error { return cmdMatch(ctx, a, s.out, s.err) },
 	"finintel":  func(ctx context.Context, a []string, s stdio) error { return cmdFinIntel(ctx, a, s.out) },
+	"ops":       func(ctx context.Context, a []string, s stdio) error { return cmdOps(ctx, a, s.out) },
 }
 
 func flags(name string) *flag.FlagSet {

@@ -39,6 +39,11 @@ func TestScripts(t *testing.T) {
 				env.Setenv(name, fmt.Sprint(l.Addr().(*net.TCPAddr).Port))
 				l.Close()
 			}
+			// Now, and windows of operations from now: T0–T1, and a counter T2–T3.
+			now := time.Now().UTC()
+			for name, d := range map[string]time.Duration{"NOW": 0, "T0": 10 * time.Minute, "T1": 6 * time.Hour, "T2": 15 * time.Minute, "T3": 7 * time.Hour} {
+				env.Setenv(name, now.Add(d).Format(time.RFC3339))
+			}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
