@@ -266,8 +266,14 @@ func cmdOps(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tOPERATION\tKIND\tFROM (UTC)\tTO (UTC)\tPARTNER CONTACT")
+		when := func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.Format("2006-01-02 15:04")
+		}
 		for _, x := range out.Conflicts {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", x.ID, x.OperationID, x.Kind, x.From.Format("2006-01-02 15:04"), x.To.Format("2006-01-02 15:04"), x.PartnerContact)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", x.ID, x.OperationID, x.Kind, when(x.From), when(x.To), x.PartnerContact)
 		}
 		return tw.Flush()
 	case "resolve":

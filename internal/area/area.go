@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"puente/internal/agreement"
 	"puente/internal/auth"
@@ -175,6 +176,19 @@ type Seed struct {
 	Partner Area
 	// User returns a demo user of this node; PartnerUser of the partner's.
 	User, PartnerUser func(ctx context.Context, username string) (*auth.User, error)
+}
+
+// WaitFor polls cond until it holds, for up to limit: a demo seed waits
+// so for what it sent to cross the link before acting on the other side.
+func WaitFor(what string, limit time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("seeding: %s did not happen within %s", what, limit)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
 }
 
 // Holder is anything that holds a node's areas (the node).

@@ -3,7 +3,6 @@ package finintel
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -121,7 +120,7 @@ func (s *Service) SeedDemo(ctx context.Context, seed area.Seed) error {
 	}
 
 	// Wait for everything to cross, then act on the other side.
-	if err := waitFor("the demo disclosures and requests to cross", func() bool {
+	if err := area.WaitFor("the demo disclosures and requests to cross", 10*time.Second, func() bool {
 		_, e1 := mx.Get(ctx, mxA, d1.ID)
 		_, e2 := us.Get(ctx, usA, d2.ID)
 		_, e3 := mx.GetRFI(ctx, mxA, r2.ID)
@@ -137,17 +136,6 @@ func (s *Service) SeedDemo(ctx context.Context, seed area.Seed) error {
 	}
 	if _, err := us.SendFeedback(ctx, usA, d2.ID, Feedback{Kind: "investigation_opened", Note: "Opened a case on Desert Freight LLC. (Synthetic demo data.)"}); err != nil {
 		return fmt.Errorf("seeding feedback: %w", err)
-	}
-	return nil
-}
-
-func waitFor(what string, cond func() bool) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return errors.New("seeding: " + what + " did not happen within 10 s")
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	return nil
 }

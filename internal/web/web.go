@@ -311,6 +311,13 @@ var funcs = template.FuncMap{
 		return map[string]any{"V": v, "C": c, "Classifications": classes, "Agencies": agencies}
 	},
 	"len64": func(b []byte) int64 { return int64(len(b)) },
+	// viewWith is v with other data, for a shared block that reads
+	// $.Data (an area's form rows inside a page about something else).
+	"viewWith": func(v *view, data any) *view {
+		c := *v
+		c.Data = data
+		return &c
+	},
 }
 
 func (s *Server) parseTemplates() error {
@@ -325,15 +332,23 @@ func (s *Server) parseTemplates() error {
 	if err != nil {
 		return err
 	}
+	// A folder's blocks.html holds blocks that every page of the folder
+	// shares (an area's form rows, say); it is no page itself.
+	partials := map[string][]string{}
+	for _, f := range files {
+		if path.Base(f) == "blocks.html" {
+			partials[path.Dir(f)] = append(partials[path.Dir(f)], f)
+		}
+	}
 	for _, f := range files {
 		name := strings.TrimSuffix(path.Base(f), ".html")
-		if name == "layout" {
+		if name == "layout" || name == "blocks" {
 			continue
 		}
 		if _, dup := s.pages[name]; dup {
 			return fmt.Errorf("two templates are named %s", name)
 		}
-		t, err := template.Must(base.Clone()).ParseFS(assets, f)
+		t, err := template.Must(base.Clone()).ParseFS(assets, append([]string{f}, partials[path.Dir(f)]...)...)
 		if err != nil {
 			return fmt.Errorf("parsing %s: %w", f, err)
 		}

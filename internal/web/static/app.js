@@ -3,6 +3,11 @@
 // access-checked route. No data arrives on the event stream itself.
 (function () {
   "use strict";
+  // A form that destroys or ends something asks first (data-confirm).
+  document.addEventListener("submit", function (e) {
+    var msg = e.target.getAttribute && e.target.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) e.preventDefault();
+  });
   var regions = document.querySelectorAll("[data-live]");
   if (!regions.length || !window.EventSource) return;
   var timer = null;
