@@ -1,7 +1,9 @@
 package operations_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"puente/internal/auth"
 	"puente/internal/fault"
+	"puente/internal/match"
 	"puente/internal/node"
 	"puente/internal/operations"
 	"puente/internal/testenv"
@@ -195,6 +198,44 @@ func TestBlindDeconfliction(t *testing.T) {
 			t.Fatalf("a unilateral operation crossed the link: %v", err)
 		}
 	}
+	// What crosses for a check: blinded group elements and their count,
+	// nothing else; and no envelope the US sent names its operation.
+	var crossed [][]byte
+	probe := match.New(match.Config{DB: us.DB, Link: us.Link, Hub: us.Hub, Inspect: func(_ string, b []byte) { crossed = append(crossed, b) }})
+	inspecting := operations.New(operations.Config{DB: us.DB, Link: us.Link, Hub: us.Hub, Agreement: us.Agreement.Body(), Match: probe})
+	if _, err := inspecting.Check(ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(crossed) != 2 {
+		t.Fatalf("%d bodies crossed for one check", len(crossed))
+	}
+	for _, body := range crossed {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatal(err)
+		}
+		if len(m) != 2 || m["epoch"] == nil || m["elements"] == nil {
+			t.Fatalf("a check sent more than an epoch and elements: %s", body[:min(len(body), 200)])
+		}
+	}
+	secrets := []string{"Controlled delivery", "HSI-3", "HSI Douglas", "31.338", "-110.94"}
+	rows, err := us.DB.Read().Query(ctx, `SELECT kind, raw FROM outbox`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var kind string
+		var raw []byte
+		if err := rows.Scan(&kind, &raw); err != nil {
+			t.Fatal(err)
+		}
+		for _, sec := range secrets {
+			if bytes.Contains(raw, []byte(sec)) {
+				t.Errorf("a %s envelope carries %q", kind, sec)
+			}
+		}
+	}
+	rows.Close()
 	if err := omx.Resolve(ctx, gn, c.ID, "proceed_separately"); err != nil {
 		t.Fatal(err)
 	}
