@@ -34,11 +34,11 @@ func (s *Service) Report(ctx context.Context, u *auth.User, opID string, in NewR
 	if !u.Can(auth.OpsReport) {
 		return nil, ErrForbidden
 	}
-	now := s.Now()
+	now := s.nowMs()
 	if in.At.IsZero() {
 		in.At = now
 	}
-	in.At = in.At.UTC().Truncate(time.Second)
+	in.At = in.At.UTC().Truncate(time.Millisecond)
 	if err := checkReport(&in, s.self, now); err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func (s *Service) applyReport(ctx context.Context, tx *store.Tx, env *link.Envel
 	if u, ok := op.Unit(s.partner, r.Unit); !ok || !u.Shared {
 		return link.Reject("report from unit %q, which the partner did not share on %s", r.Unit, r.OperationID)
 	}
-	r.At, r.ReceivedAt = r.At.UTC(), s.Now()
+	r.At, r.ReceivedAt = r.At.UTC().Truncate(time.Millisecond), s.nowMs()
 	if err := insertReport(ctx, tx, &r); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return link.Reject("report %s already exists", r.ID)

@@ -108,6 +108,14 @@ func (s *Service) Now() time.Time {
 	return s.now().UTC().Truncate(time.Second)
 }
 
+// nowMs is the clock to the millisecond, for unit reports: a unit may
+// report twice in a second, and the board shows the newest.
+func (s *Service) nowMs() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.now().UTC().Truncate(time.Millisecond)
+}
+
 // Self and Partner are the party codes.
 func (s *Service) Self() string    { return s.self }
 func (s *Service) Partner() string { return s.partner }
