@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"puente/internal/agreement"
 	"puente/internal/auth"
@@ -58,6 +59,7 @@ Usage:
   puente bench match [--subjects 1000000] [--lookups 500]
   puente bench bulk [--n 100000]
   puente bench finintel [--tx 100000] [--release-tx 10000]
+  puente bench ops [--rate 50] [--duration 60s] [--partner-ops 10000] [--cot-units 1000]
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
@@ -537,6 +539,17 @@ var benches = map[string]benchCmd{
 			return bench.FinIntel(ctx, *n, *r, *runs, b.log)
 		}
 	}},
+	"ops": {flags: func(fs *flag.FlagSet) func(context.Context, benchOpts) (interface{ Print(io.Writer) error }, error) {
+		var o bench.OpsOptions
+		fs.IntVar(&o.Rate, "rate", 50, "unit reports per second in the board run")
+		fs.DurationVar(&o.Duration, "duration", 60*time.Second, "length of the board run")
+		fs.IntVar(&o.PartnerOps, "partner-ops", 10_000, "operations registered on the partner for the deconfliction run")
+		fs.IntVar(&o.CotUnits, "cot-units", 1000, "active units in the CoT document")
+		return func(ctx context.Context, b benchOpts) (interface{ Print(io.Writer) error }, error) {
+			o.Log = b.log
+			return bench.Ops(ctx, o)
+		}
+	}},
 	"bulk": {flags: func(fs *flag.FlagSet) func(context.Context, benchOpts) (interface{ Print(io.Writer) error }, error) {
 		n := fs.Int("n", 100_000, "subjects on each side")
 		return func(ctx context.Context, b benchOpts) (interface{ Print(io.Writer) error }, error) {
@@ -547,7 +560,7 @@ var benches = map[string]benchCmd{
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || benches[args[0]].flags == nil {
-		return errors.New("usage: puente bench link|log|screen|match|finintel|bulk [flags] [--cpuprofile FILE] (puente bench NAME -h lists its flags)")
+		return errors.New("usage: puente bench link|log|screen|match|finintel|bulk|ops [flags] [--cpuprofile FILE] (puente bench NAME -h lists its flags)")
 	}
 	b := benches[args[0]]
 	fs := flags("bench " + args[0])

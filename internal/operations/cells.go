@@ -202,8 +202,9 @@ func targetKeys(t Target) ([]string, error) {
 	return nil, fmt.Errorf("unknown target kind %q", t.Kind)
 }
 
-// keysOf are every key op is deconflicted by on side party.
-func keysOf(op *Operation, party string, d agreement.Deconfliction) []string {
+// KeysOf are every key op is deconflicted by on side party: its
+// space-time cells and its targets, as the blind-matching index holds them.
+func KeysOf(op *Operation, party string, d agreement.Deconfliction) []string {
 	keys := spaceTimeKeys(op, party, d)
 	for _, t := range op.Targets {
 		ks, _ := targetKeys(t)

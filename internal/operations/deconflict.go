@@ -25,7 +25,7 @@ func indexRef(id string) string { return "operation:" + id }
 // index puts our part of op (its cells and targets) in the blind-matching
 // index, so the partner's checks meet it.
 func (s *Service) index(ctx context.Context, tx *store.Tx, op *Operation) error {
-	return match.IndexKeysTx(ctx, tx, indexRef(op.ID), "operation", op.Title, keysOf(op, s.self, s.cfg.Agreement.Deconfliction))
+	return match.IndexKeysTx(ctx, tx, indexRef(op.ID), "operation", op.Title, KeysOf(op, s.self, s.cfg.Agreement.Deconfliction))
 }
 
 // unindex takes op out of the index.
@@ -83,7 +83,7 @@ func (s *Service) Check(ctx context.Context, id string) ([]*Conflict, error) {
 	if !op.Open() || op.Sides[s.self] == nil {
 		return nil, nil
 	}
-	keys := keysOf(op, s.self, s.cfg.Agreement.Deconfliction)
+	keys := KeysOf(op, s.self, s.cfg.Agreement.Deconfliction)
 	started := s.Now()
 	var hits []match.ProbeHit
 	var epoch int64
