@@ -20,11 +20,13 @@ import (
 	"puente/internal/testenv"
 )
 
-// TestOperationsSurviveKills runs mirror operations between two real
-// "puente serve" processes on SQLite, kill -9ing each node during the
-// approvals and during the units' status reports: every step and report
-// arrives once and in order, both nodes end with the same operations and
-// figures, and both logs verify.
+// TestOperationsSurviveKills runs the whole lifecycle of mirror
+// operations between two real "puente serve" processes on SQLite (draft,
+// four-eyes release, a counter and its acceptance, acceptances, start,
+// status reports, conclusion, both after-action reports), kill -9ing each
+// node along the way: every step and report arrives once and in order,
+// both nodes end with the same operations and figures, and both logs
+// verify.
 func TestOperationsSurviveKills(t *testing.T) { operationsSurviveKills(t, nil) }
 
 // TestOperationsSurviveKillsPostgres is the same on PostgreSQL.
@@ -131,8 +133,21 @@ func operationsSurviveKills(t *testing.T, database func() string) {
 		}
 		ans := map[string]any{"step": "accepted", "contact": "GN C4", "units": []operations.Unit{{Callsign: fmt.Sprintf("GN-%d", i), Agency: "GN", Shared: true}},
 			"areas": []operations.Area{{Lat: 31.20, Lon: -111.0 - float64(i)*0.1, RadiusM: 1000}}}
+		if i == 0 {
+			// The first is countered with a later end, and the US accepts
+			// the counter while MX is down.
+			ans["step"], ans["start"], ans["end"], ans["reason"] = "countered", now.Add(15*time.Minute).Format(time.RFC3339), now.Add(5*time.Hour).Format(time.RFC3339), "relief"
+		}
 		if st := call("MX", tokens["gn"], "POST", "/api/v1/operations/"+id+"/steps", ans, nil); st != 200 {
 			t.Fatalf("accept %d: %d", i, st)
+		}
+		if i == 0 {
+			testenv.Eventually(t, time.Minute, "the counter on the US", func() bool { return status("US", tokens["coord"], id) == operations.StatusCountered })
+			kill("MX", time.Second)
+			if st := call("US", tokens["coord"], "POST", "/api/v1/operations/"+id+"/steps", map[string]string{"step": "counter_accepted"}, nil); st != 200 {
+				t.Fatalf("accept the counter: %d", st)
+			}
+			testenv.Eventually(t, time.Minute, "joint on MX", func() bool { return status("MX", tokens["gn"], id) == operations.StatusJoint })
 		}
 		if i == 4 {
 			kill("US", 2*time.Second) // down while the acceptances and starts queue up
@@ -156,21 +171,48 @@ func operationsSurviveKills(t *testing.T, database func() string) {
 			}
 		}
 	}
-	var fmx, fus operations.Figures
-	testenv.Eventually(t, 2*time.Minute, "both nodes agreeing", func() bool {
+	testenv.Eventually(t, 2*time.Minute, "every report on the US", func() bool {
 		for _, id := range ids {
-			if status("US", tokens["coord"], id) != operations.StatusActive {
-				return false
-			}
 			var rs struct{ Reports []operations.Report }
 			call("US", tokens["coord"], "GET", "/api/v1/operations/"+id+"/reports", nil, &rs)
 			if len(rs.Reports) != reports {
 				return false
 			}
 		}
+		return true
+	})
+	// Conclude on the US, and both sides file their after-action reports,
+	// with a kill of each.
+	for i, id := range ids {
+		if i == 2 {
+			kill("MX", 300*time.Millisecond)
+		}
+		testenv.Eventually(t, time.Minute, "active on the US", func() bool { return status("US", tokens["coord"], id) == operations.StatusActive })
+		if st := call("US", tokens["coord"], "POST", "/api/v1/operations/"+id+"/steps", map[string]string{"step": "concluded"}, nil); st != 200 {
+			t.Fatalf("conclude %d: %d", i, st)
+		}
+		if st := call("US", tokens["coord"], "POST", "/api/v1/operations/"+id+"/steps", map[string]any{"step": "after_action", "after_action": "US side done", "results": map[string]int{"seizures": 1}}, nil); st != 200 {
+			t.Fatalf("US after-action %d: %d", i, st)
+		}
+		if i == 4 {
+			kill("US", 300*time.Millisecond)
+		}
+		testenv.Eventually(t, time.Minute, "concluded on MX", func() bool { return status("MX", tokens["gn"], id) == operations.StatusConcluded })
+		if st := call("MX", tokens["gn"], "POST", "/api/v1/operations/"+id+"/steps", map[string]any{"step": "after_action", "after_action": "Lado MX", "results": map[string]int{"arrests": 2}}, nil); st != 200 {
+			t.Fatalf("MX after-action %d: %d", i, st)
+		}
+	}
+	var fmx, fus operations.Figures
+	testenv.Eventually(t, 2*time.Minute, "both nodes agreeing", func() bool {
+		for _, id := range ids {
+			if status("US", tokens["coord"], id) != operations.StatusReported || status("MX", tokens["gn"], id) != operations.StatusReported {
+				return false
+			}
+		}
 		call("MX", tokens["gn"], "GET", "/api/v1/operations/figures", nil, &fmx)
 		call("US", tokens["coord"], "GET", "/api/v1/operations/figures", nil, &fus)
-		return reflect.DeepEqual(fmx, fus) && len(fus.Sides) == 2 && fus.Sides[1].Joint == n
+		return reflect.DeepEqual(fmx, fus) && len(fus.Sides) == 2 && fus.Sides[1].Joint == n && fus.Sides[0].Countered == 1 && fus.Sides[0].Accepted == n-1 &&
+			fus.Sides[0].AfterActionFiled == n && fus.Sides[1].AfterActionFiled == n
 	})
 	dbs := map[string]*store.DB{}
 	for _, party := range []string{"MX", "US"} {
@@ -224,7 +266,11 @@ func operationsSurviveKills(t *testing.T, database func() string) {
 			}
 			return out
 		}
-		if h := hist(dbs["US"]); !slices.Equal(h, hist(dbs["MX"])) || !slices.Equal(h, []string{"US proposed", "MX accepted", "MX started"}) {
+		steps := []string{"US proposed", "MX accepted", "MX started", "US concluded", "US after_action", "MX after_action"}
+		if id == ids[0] {
+			steps = []string{"US proposed", "MX countered", "US counter_accepted", "MX started", "US concluded", "US after_action", "MX after_action"}
+		}
+		if h := hist(dbs["US"]); !slices.Equal(h, hist(dbs["MX"])) || !slices.Equal(h, steps) {
 			t.Fatalf("operation %s history: US %v, MX %v", id, h, hist(dbs["MX"]))
 		}
 	}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"puente/internal/area"
 	"puente/internal/auth"
+	"puente/internal/border"
 	"puente/internal/link"
 	"puente/internal/live"
 	"puente/internal/match"
@@ -246,6 +248,18 @@ func (s *Service) Reciprocity(ctx context.Context, u *auth.User) (*area.Table, e
 	})
 	row("ops.recip.commitment", func(sd SideFigures) area.Cell {
 		return area.Cell{Value: strconv.Itoa(sd.CommitmentHours), Key: "ops.recip.hours"}
+	})
+	row("ops.recip.by_pair", func(sd SideFigures) area.Cell {
+		var parts []string
+		for _, p := range border.Pairs {
+			if n := sd.JointByPair[p.ID]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", p.Name(), n))
+			}
+		}
+		if len(parts) == 0 {
+			return area.Cell{Value: "—"}
+		}
+		return area.Cell{Value: strings.Join(parts, "; ")}
 	})
 	count("ops.recip.conflicts_found", func(sd SideFigures) int { return sd.ConflictsFound })
 	count("ops.recip.conflicts_resolved", func(sd SideFigures) int { return sd.ResolvedInTime })

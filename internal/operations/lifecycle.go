@@ -376,10 +376,16 @@ func (s *Service) applyStep(ctx context.Context, tx *store.Tx, env *link.Envelop
 	if err := s.save(ctx, tx, op, false); err != nil {
 		return err
 	}
-	if !op.Open() {
-		if err := s.unindex(ctx, tx, op); err != nil {
+	switch {
+	case !op.Open():
+		return s.unindex(ctx, tx, op)
+	case op.Sides[s.self] != nil && (st.Step == StepPostponed || st.Step == StepCounterAccepted):
+		// The window moved: our part of it is indexed and checked anew.
+		if err := s.index(ctx, tx, op); err != nil {
 			return err
 		}
+		id := op.ID
+		tx.AfterCommit(func() { s.checkSoon(id) })
 	}
 	return nil
 }

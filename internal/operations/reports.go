@@ -65,6 +65,9 @@ func (s *Service) Report(ctx context.Context, u *auth.User, opID string, in NewR
 		if err := insertReport(ctx, tx, r); err != nil {
 			return err
 		}
+		if err := s.entry(ctx, tx, KindLogReport, "operation:"+opID, "unit="+r.Unit+" status="+r.Status); err != nil {
+			return err
+		}
 		if op.Kind == Mirror && unit.Shared {
 			if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindReport, Version: 1, Stream: stream(opID), Caveats: op.Caveats, Body: r}); err != nil {
 				return fmt.Errorf("sending the report: %w", err)

@@ -35,6 +35,7 @@ const (
 	KindLogConflict   = "operations.conflict"
 	KindLogResolved   = "operations.conflict_resolved"
 	KindLogEscalated  = "operations.conflict_escalated"
+	KindLogReport     = "operations.report"
 )
 
 // Errors with a contract.
