@@ -34,7 +34,7 @@ func TestBrowserOperations(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	us := newBrowser(t, 150*time.Second)
+	us := newBrowser(t, 240*time.Second)
 	mx, cancel := chromedp.NewContext(us)
 	defer cancel()
 	board, cancelBoard := chromedp.NewContext(us)
@@ -59,6 +59,9 @@ func TestBrowserOperations(t *testing.T) {
 	start := time.Now().Add(20 * time.Minute).In(phx).Format("2006-01-02T15:04")
 	end := time.Now().Add(6 * time.Hour).In(phx).Format("2006-01-02T15:04")
 	title := "Altar valley " + time.Now().Format("150405")
+	// Each phase logs its time, so a slow one names itself.
+	began := time.Now()
+	phase := func(name string) { t.Logf("%6.1fs %s", time.Since(began).Seconds(), name) }
 
 	// 1. The US coordinator plans it; a point across the border is refused.
 	if err := chromedp.Run(us, login(p.URL("US"), "cbp"),
@@ -88,6 +91,7 @@ func TestBrowserOperations(t *testing.T) {
 	opURL, _, _ = strings.Cut(opURL, "?")
 	id := opURL[strings.LastIndex(opURL, "/")+1:]
 
+	phase("planned")
 	// 2. The MX coordinator keeps her operations open; the US supervisor
 	// releases (the author could not).
 	if err := chromedp.Run(mx, login(p.URL("MX"), "gn"), chromedp.Click("#nav-operations"), chromedp.WaitVisible("#ops-list"),
@@ -99,6 +103,7 @@ func TestBrowserOperations(t *testing.T) {
 	}
 	flashed(us, "Released to the partner")
 
+	phase("released")
 	// 3. It appears on MX without a reload; she accepts with her side.
 	until(t, mx, "the proposal never appeared on MX", `!!document.querySelector("#op-`+id+`")`)
 	if err := chromedp.Run(mx, chromedp.Click(`#op-`+id+` a`, chromedp.ByQuery), chromedp.WaitVisible("#op-answer"),
@@ -113,6 +118,7 @@ func TestBrowserOperations(t *testing.T) {
 	}
 	until(t, mx, "not active on MX", `document.querySelector("#op-status").dataset.status === "active"`)
 
+	phase("accepted and started")
 	// 4. The US board is open; a report on MX appears on it live.
 	if err := chromedp.Run(board, login(p.URL("US"), "cbp"), chromedp.Navigate(p.URL("US")+"/operations/board"), chromedp.WaitVisible("#board-units"),
 		chromedp.WaitVisible("body[data-live-ready]", chromedp.ByQuery)); err != nil {
@@ -121,9 +127,11 @@ func TestBrowserOperations(t *testing.T) {
 	until(t, board, "the operation is not active on the US board", `document.querySelector("#board-ops").innerText.includes(`+jsString(title)+`)`)
 	if err := chromedp.Run(mx, chromedp.Navigate(p.URL("MX")+"/operations/o/"+id+"/report"), chromedp.WaitVisible("#report-form"),
 		chromedp.SetValue("#report-status", "in_position"), chromedp.SendKeys("#report-lat", "31.41"), chromedp.SendKeys("#report-lon", "-111.56"),
-		chromedp.SendKeys("#report-note", "en el arroyo"), chromedp.Click("#report-send"), chromedp.WaitVisible("#report-flash")); err != nil {
+		chromedp.SendKeys("#report-note", "en el arroyo"), chromedp.Click("#report-send")); err != nil {
 		t.Fatalf("MX report: %v", err)
 	}
+	until(t, mx, "the report was not taken", `!!document.querySelector("#report-flash")`)
+	phase("reported")
 	until(t, board, "the MX report never reached the US board", `(document.querySelector("#unit-MX-GN-SON-7")||{dataset:{}}).dataset.status === "in_position"`)
 	screenshot(t, board, "us-operations-board.png")
 	if err := chromedp.Run(mx, chromedp.Navigate(p.URL("MX")+"/operations/board"), chromedp.WaitVisible("#unit-MX-GN-SON-7")); err != nil {

@@ -128,7 +128,10 @@ func Ops(ctx context.Context, o OpsOptions) (*OpsResult, error) {
 	if _, err := omx.Take(ctx, gn, op.ID, operations.StepStarted, operations.Answer{}); err != nil {
 		return nil, err
 	}
-	if err := waitUntil(30*time.Second, func() bool { o, err := ous.Get(ctx, cbp, op.ID); return err == nil && o.Status == operations.StatusActive }); err != nil {
+	if err := waitUntil(30*time.Second, func() bool {
+		o, err := ous.Get(ctx, cbp, op.ID)
+		return err == nil && o.Status == operations.StatusActive
+	}); err != nil {
 		return nil, fmt.Errorf("the bench operation did not start on the US: %w", err)
 	}
 	if err := boardRun(ctx, p.URL("MX"), p.URL("US"), gnTok, cbpTok, op.ID, mxUnits, o, res, logf); err != nil {

@@ -141,6 +141,22 @@ func apply(op *Operation, side string, st *Step) error {
 	return nil
 }
 
+// already reports whether op is already where step would take it, so the
+// partner's same step, taken at the same time as ours, changes nothing.
+func already(op *Operation, step string) bool {
+	switch step {
+	case StepStarted:
+		return op.Status == StatusActive || op.Status == StatusConcluded || op.Status == StatusReported
+	case StepConcluded:
+		return op.Status == StatusConcluded || op.Status == StatusReported
+	case StepCancelled:
+		return op.Status == StatusCancelled
+	case StepDeclined:
+		return op.Status == StatusDeclined
+	}
+	return false
+}
+
 // parties are the sides that take part: the origin, and for a mirror
 // operation the partner too.
 func (op *Operation) parties() []string {
@@ -369,6 +385,13 @@ func (s *Service) applyStep(ctx context.Context, tx *store.Tx, env *link.Envelop
 	}
 	if err := s.checkPartnerStep(op, &st); err != nil {
 		return link.Reject("step %s does not check: %v", st.Step, err)
+	}
+	if already(op, st.Step) {
+		// Both sides took the same step at once (both started it, say):
+		// ours came first here, theirs is in the history, nothing else
+		// changes.
+		op.event(st.At, s.partner, st.By, st.Step, st.Reason)
+		return s.save(ctx, tx, op, false)
 	}
 	if err := apply(op, s.partner, &st); err != nil {
 		return link.Reject("step %s on operation %s in status %s: %v", st.Step, st.ID, op.Status, err)
