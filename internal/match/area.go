@@ -69,7 +69,7 @@ func (s *Service) FederationRoutes() map[string]http.Handler {
 
 // Event: cross-match progress, for users who run cross-matches.
 func (s *Service) Event(ctx context.Context, u *auth.User, e live.Event) (string, string, bool) {
-	if e.Topic != "match" {
+	if e.Topic != "match" || e.Key == FilterEvent {
 		return "", "", false
 	}
 	return "match", "", u.Can(auth.CrossMatch) || u.Can(auth.MatchLookup)

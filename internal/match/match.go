@@ -502,9 +502,20 @@ func (s *Service) applyFilter(ctx context.Context, tx *store.Tx, env *link.Envel
 		b.Epoch, b.Fingerprints, b.Count, store.Now()); err != nil {
 		return fmt.Errorf("storing the partner's match filter: %w", err)
 	}
-	_, err := tx.Exec(ctx, `DELETE FROM match_filters WHERE epoch < ?`, b.Epoch-1)
-	return err
+	if _, err := tx.Exec(ctx, `DELETE FROM match_filters WHERE epoch < ?`, b.Epoch-1); err != nil {
+		return err
+	}
+	// Areas that check against the partner's index (operations) check
+	// again at once.
+	if s.cfg.Hub != nil {
+		tx.AfterCommit(func() { s.cfg.Hub.Publish(live.Event{Topic: Name, Key: FilterEvent}) })
+	}
+	return nil
 }
+
+// FilterEvent is the key of the hub event published when a new filter
+// of the partner's has been stored.
+const FilterEvent = "filter"
 
 type evalRequest struct {
 	Epoch    int64    `json:"epoch"`

@@ -75,10 +75,13 @@ func (s *Service) Event(ctx context.Context, u *auth.User, e live.Event) (string
 }
 
 // Run escalates conflicts close to their operation's start and re-checks
-// operations against the partner's newest filter.
+// operations against the partner's newest filter: every Interval, and at
+// once when a new filter of the partner's arrives.
 func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.Interval)
 	defer t.Stop()
+	events, _, stop := s.cfg.Hub.Subscribe()
+	defer stop()
 	for {
 		if err := s.escalate(ctx); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Warn("operations: escalating conflicts", "err", err)
@@ -86,11 +89,27 @@ func (s *Service) Run(ctx context.Context) error {
 		if err := s.recheck(ctx); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Warn("operations: re-checking operations", "err", err)
 		}
+		if !s.next(ctx, t.C, events) {
+			return nil
+		}
+	}
+}
+
+// next waits for the next reason to work: the ticker, a kick, or a new
+// filter of the partner's. It returns false when ctx ends.
+func (s *Service) next(ctx context.Context, tick <-chan time.Time, events <-chan live.Event) bool {
+	for {
 		select {
 		case <-ctx.Done():
-			return nil
-		case <-t.C:
+			return false
+		case <-tick:
+			return true
 		case <-s.wake:
+			return true
+		case e := <-events:
+			if e.Topic == match.Name && e.Key == match.FilterEvent {
+				return true
+			}
 		}
 	}
 }

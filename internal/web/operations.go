@@ -137,6 +137,7 @@ func zonesOf(pair string, t time.Time) []zoned {
 type opRow struct {
 	*operations.Operation
 	PairName  string
+	Approx    bool
 	Starts    []zoned
 	Ends      []zoned
 	Conflicts int
@@ -145,11 +146,7 @@ type opRow struct {
 
 func (s *Server) opRow(op *operations.Operation, conflicts int) opRow {
 	p, _ := border.PairByID(op.Pair)
-	name := p.Name()
-	if p.Approximate {
-		name += " *"
-	}
-	return opRow{Operation: op, PairName: name, Starts: zonesOf(op.Pair, op.Start), Ends: zonesOf(op.Pair, op.End), Conflicts: conflicts, Mine: op.Origin == s.n.Config.Party}
+	return opRow{Operation: op, PairName: p.Name(), Approx: p.Approximate, Starts: zonesOf(op.Pair, op.Start), Ends: zonesOf(op.Pair, op.End), Conflicts: conflicts, Mine: op.Origin == s.n.Config.Party}
 }
 
 type opsListData struct {
