@@ -81,7 +81,12 @@ func (s *Service) Check(ctx context.Context, id string) ([]*Conflict, error) {
 		return nil, err
 	}
 	if !op.Open() || op.Sides[s.self] == nil {
-		return nil, nil
+		// Nothing of ours to check (the partner's proposal we have not
+		// answered): mark it checked, so re-checks do not keep picking it.
+		return nil, s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE operations SET checked_at = ? WHERE id = ?`, s.Now().UnixMilli(), id)
+			return err
+		})
 	}
 	keys := KeysOf(op, s.self, s.cfg.Agreement.Deconfliction)
 	started := s.Now()
@@ -95,8 +100,17 @@ func (s *Service) Check(ctx context.Context, id string) ([]*Conflict, error) {
 		hits = append(hits, res.Hits...)
 		epoch = res.Epoch
 	}
+	// A joint operation's partner side is in the partner's index too: it
+	// meets ours by design, and is not a conflict.
+	own := map[string]bool{}
+	for _, k := range spaceTimeKeys(op, s.partner, s.cfg.Agreement.Deconfliction) {
+		own[k] = true
+	}
 	byKind := map[string][]match.ProbeHit{}
 	for _, h := range hits {
+		if own[h.Key] {
+			continue
+		}
 		k := "space_time"
 		if strings.HasPrefix(h.Key, targetPrefix) {
 			k = "target"

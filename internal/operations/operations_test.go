@@ -44,7 +44,7 @@ func TestMirrorLifecycle(t *testing.T) {
 	d := operations.Draft{Kind: operations.Mirror, Title: "Sasabe corridor", Objective: "arms_trafficking", Pair: "tca-son",
 		Start: rfc(now.Add(20 * time.Minute)), End: rfc(now.Add(6 * time.Hour)), Contact: "TCA watch +1 520 000 0000",
 		Units:       []operations.Unit{{Callsign: "BORTAC-1", Agency: "CBP", Shared: true}, {Callsign: "AIR-2", Agency: "CBP"}},
-		Areas:       []operations.Area{{Lat: 31.58, Lon: -111.30, RadiusM: 3000}},
+		Areas:       []operations.Area{{Lat: 31.53, Lon: -111.55, RadiusM: 1000}},
 		Counterpart: []string{"GN"}}
 	op, err := ous.Create(ctx, coordUS, d)
 	if err != nil {
@@ -73,7 +73,9 @@ func TestMirrorLifecycle(t *testing.T) {
 	if _, err := omx.Take(ctx, coordMX, op.ID, operations.StepCountered, ans); !errors.Is(err, fault.ErrInvalid) {
 		t.Fatalf("an MX area on the US side: %v", err)
 	}
-	ans.Areas = []operations.Area{{Lat: 31.28, Lon: -111.30, RadiusM: 2000}}
+	// MX's side of it lies just across the line from the US's: a joint
+	// operation never conflicts with itself.
+	ans.Areas = []operations.Area{{Lat: 31.50, Lon: -111.55, RadiusM: 1000}}
 	if _, err := omx.Take(ctx, coordMX, op.ID, operations.StepCountered, ans); err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +92,15 @@ func TestMirrorLifecycle(t *testing.T) {
 	})
 	if _, err := omx.Take(ctx, coordMX, op.ID, operations.StepStarted, operations.Answer{}); err != nil {
 		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second) // both sides' checks and re-checks have run
+	for _, c := range []struct {
+		svc *operations.Service
+		u   *auth.User
+	}{{omx, coordMX}, {ous, coordUS}} {
+		if cs, _ := c.svc.Conflicts(ctx, c.u, op.ID); len(cs) != 0 {
+			t.Fatalf("the joint operation conflicts with itself: %+v", cs[0])
+		}
 	}
 	testenv.Eventually(t, 20*time.Second, "active on the US", func() bool {
 		o, err := ous.Get(ctx, coordUS, op.ID)
