@@ -64,6 +64,23 @@ func TestParseTimeAcrossZones(t *testing.T) {
 			t.Errorf("%s: %s, want %s", c.name, s, c.want)
 		}
 	}
+	// A window across a change: six wall-clock hours in El Paso are five
+	// real hours in March and seven in November; in Tucson, six and six.
+	for _, c := range []struct {
+		zone, from, to string
+		hours          float64
+	}{
+		{"America/Denver", "2027-03-14T00:00", "2027-03-14T06:00", 5},
+		{"America/Denver", "2027-11-07T00:00", "2027-11-07T06:00", 7},
+		{"America/Phoenix", "2027-03-14T00:00", "2027-03-14T06:00", 6},
+		{"America/Hermosillo", "2027-11-07T00:00", "2027-11-07T06:00", 6},
+	} {
+		a, err1 := ParseTime("start", c.from, load(c.zone))
+		b, err2 := ParseTime("end", c.to, load(c.zone))
+		if err1 != nil || err2 != nil || b.Sub(a).Hours() != c.hours {
+			t.Errorf("%s %s → %s: %v hours (%v, %v), want %v", c.zone, c.from, c.to, b.Sub(a).Hours(), err1, err2, c.hours)
+		}
+	}
 	// Arizona against its neighbours: one instant, three wall clocks.
 	at := time.Date(2027, 7, 1, 18, 0, 0, 0, time.UTC)
 	for zone, want := range map[string]string{"America/Phoenix": "11:00", "America/Hermosillo": "11:00", "America/Los_Angeles": "11:00", "America/Denver": "12:00", "America/Tijuana": "11:00", "America/Ciudad_Juarez": "12:00"} {
