@@ -104,9 +104,15 @@ func TestBrowserOperations(t *testing.T) {
 	flashed(us, "Released to the partner")
 
 	phase("released")
-	// 3. It appears on MX without a reload; she accepts with her side.
+	// 3. It appears on MX without a reload, and on her home page's work
+	// list; one click there takes her to the answer.
 	until(t, mx, "the proposal never appeared on MX", `!!document.querySelector("#op-`+id+`")`)
-	if err := chromedp.Run(mx, chromedp.Click(`#op-`+id+` a`, chromedp.ByQuery), chromedp.WaitVisible("#op-answer"),
+	if err := chromedp.Run(mx, chromedp.Navigate(p.URL("MX")+"/"), chromedp.WaitVisible("#work")); err != nil {
+		t.Fatalf("MX home: %v", err)
+	}
+	until(t, mx, "the proposal is not on MX's work list", `document.querySelector("#work").innerText.includes(`+jsString(title)+`)`)
+	screenshot(t, mx, "mx-home-work.png")
+	if err := chromedp.Run(mx, chromedp.Click(`#work a[href="/operations/o/`+id+`"]`, chromedp.ByQuery), chromedp.WaitVisible("#op-answer"),
 		chromedp.SendKeys("#ans-lat", "31.40"), chromedp.SendKeys("#ans-lon", "-111.55"),
 		chromedp.SendKeys("#unit-callsign-0", "GN-SON-7"), chromedp.SetValue("#unit-agency-0", "GN"),
 		chromedp.SendKeys("#ans-contact", "GN Sonora C4 +52 662 555 0199"), chromedp.Click("#op-accept")); err != nil {

@@ -10,6 +10,7 @@
 //   - Worker: a background loop, run under the node's errgroup;
 //   - Events: which of its live events a user may see;
 //   - Figures: its reciprocity figures, computed from signed facts;
+//   - Work: the tasks waiting for a user, for the home page;
 //   - Seeder: its part of the two-node demo.
 //
 // Its HTTP faces register themselves by the area's name with the api and
@@ -162,6 +163,25 @@ type Cell struct {
 	Value string
 	Key   string
 	Bad   bool
+}
+
+// Work is an area with tasks waiting for a user: the home page's work
+// list. Work returns them, and the data-live name whose events refresh
+// them (the same the area's Events uses).
+type Work interface {
+	Work(ctx context.Context, u *auth.User) (live string, items []WorkItem, err error)
+}
+
+// WorkItem is one task: what to do (a translation key), on what (the
+// record's own title), where (a link one click from handling it), and by
+// when.
+type WorkItem struct {
+	Key     string    // "ops.work.answer"
+	Title   string    // the operation's, thread's or disclosure's title
+	Link    string    // "/operations/o/ID"
+	Due     time.Time // zero: no deadline
+	Overdue bool
+	Who     string // who decides or acts, when not the user alone
 }
 
 // Seeder is an area with synthetic data for the two-node demo. SeedDemo

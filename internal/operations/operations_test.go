@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -60,6 +61,23 @@ func TestMirrorLifecycle(t *testing.T) {
 		o, err := omx.Get(ctx, coordMX, op.ID)
 		return err == nil && o.Status == operations.StatusProposed
 	})
+	work := func(svc *operations.Service, u *auth.User) []string {
+		_, items, err := svc.Work(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, it := range items {
+			out = append(out, it.Key)
+		}
+		return out
+	}
+	if w := work(omx, coordMX); !slices.Contains(w, "ops.work.answer") {
+		t.Fatalf("MX's work list does not ask to answer: %v", w)
+	}
+	if w := work(omx, otherMX); len(w) != 0 {
+		t.Fatalf("an agency not asked has work: %v", w)
+	}
 	if _, err := omx.Get(ctx, otherMX, op.ID); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("an agency not asked sees the proposal: %v", err)
 	}
@@ -83,6 +101,12 @@ func TestMirrorLifecycle(t *testing.T) {
 		o, err := ous.Get(ctx, coordUS, op.ID)
 		return err == nil && o.Status == operations.StatusCountered
 	})
+	if w := work(omx, coordMX); slices.Contains(w, "ops.work.answer") {
+		t.Fatalf("MX still has the proposal to answer: %v", w)
+	}
+	if w := work(ous, coordUS); !slices.Contains(w, "ops.work.counter") {
+		t.Fatalf("the US's work list does not ask to answer the counter: %v", w)
+	}
 	if _, err := ous.Take(ctx, coordUS, op.ID, operations.StepCounterAccepted, operations.Answer{}); err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,7 @@ func init() {
 				keysOf("fi.feedback.", finintel.FeedbackKinds...),
 				keysOf("fi.channel.", finintel.Channels...),
 				keysOf("fi.flash.", FlashKeys...),
+				keysOf("fi.work.", "draft", "release", "consent", "rfi"),
 				keysOf("fi.seal.", "recall", "retention"),
 				keysOf("fi.consent.", finintel.ConsentPending, finintel.ConsentGranted, finintel.ConsentDenied),
 				keysOf("fi.use.", finintel.UseDisseminate, finintel.UseEvidential),

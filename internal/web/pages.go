@@ -2,6 +2,7 @@ package web
 
 import (
 	"puente/internal/agreement"
+	"puente/internal/area"
 	"puente/internal/fault"
 	"slices"
 
@@ -113,13 +114,61 @@ func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
+// homeData is the home page: the user's work list, one region per area
+// (refreshed by that area's live events), then the link's state.
+type homeData struct {
+	link.Status
+	Work   []workRegion
+	Alarms int
+	Empty  bool
+}
+
+type workRegion struct {
+	Live  string
+	Items []area.WorkItem
+}
+
 func (s *Server) home(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	st, err := s.n.Link.Status(r.Context())
+	ctx := r.Context()
+	st, err := s.n.Link.Status(ctx)
 	if err != nil {
 		s.fail(w, r, u, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "home", s.newView(r, u, st))
+	d := homeData{Status: st, Empty: true}
+	for _, a := range s.n.Areas() {
+		wk, ok := a.(area.Work)
+		if !ok {
+			continue
+		}
+		live, items, err := wk.Work(ctx, u)
+		if err != nil {
+			s.fail(w, r, u, err)
+			return
+		}
+		// Deadlines first, the nearest first; the rest as the area lists them.
+		slices.SortStableFunc(items, func(a, b area.WorkItem) int {
+			switch {
+			case a.Due.IsZero() && b.Due.IsZero():
+				return 0
+			case a.Due.IsZero():
+				return 1
+			case b.Due.IsZero():
+				return -1
+			}
+			return a.Due.Compare(b.Due)
+		})
+		d.Work = append(d.Work, workRegion{Live: live, Items: items})
+		if len(items) > 0 {
+			d.Empty = false
+		}
+	}
+	if u.Can(auth.AuditLog) {
+		if n, err := s.n.Trust.OpenAlarms(ctx); err == nil && n > 0 {
+			d.Alarms, d.Empty = n, false
+		}
+	}
+	s.render(w, r, http.StatusOK, "home", s.newView(r, u, d))
 }
 
 type settingsData struct {
