@@ -276,7 +276,9 @@ var funcs = template.FuncMap{
 		if t.IsZero() {
 			return ""
 		}
-		return t.Local().Format("2006-01-02 15:04:05")
+		// The node's own zone, named: the two sides sit in up to three
+		// zones with different daylight-saving rules.
+		return t.Local().Format("2006-01-02 15:04:05 MST")
 	},
 	"since": func(t time.Time) string {
 		if t.IsZero() {
