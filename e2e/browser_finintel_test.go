@@ -43,7 +43,7 @@ func TestBrowserFinIntel(t *testing.T) {
 		return chromedp.Tasks{
 			chromedp.Navigate(base + "/login"), chromedp.WaitVisible("#username"),
 			chromedp.SendKeys("#username", user), chromedp.SendKeys("#password", "browser-password"),
-			chromedp.Click("#login-submit"), chromedp.WaitVisible("#agreement-hash"),
+			chromedp.Click("#login-submit"), chromedp.WaitVisible("#link-indicator"),
 		}
 	}
 	logout := chromedp.Tasks{chromedp.Click(`form[action="/logout"] button`, chromedp.ByQuery), chromedp.WaitVisible("#username")}

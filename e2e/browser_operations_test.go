@@ -43,7 +43,7 @@ func TestBrowserOperations(t *testing.T) {
 		return chromedp.Tasks{
 			chromedp.Navigate(base + "/login"), chromedp.WaitVisible("#username"),
 			chromedp.SendKeys("#username", user), chromedp.SendKeys("#password", "browser-password"),
-			chromedp.Click("#login-submit"), chromedp.WaitVisible("#agreement-hash"),
+			chromedp.Click("#login-submit"), chromedp.WaitVisible("#link-indicator"),
 		}
 	}
 	logout := chromedp.Tasks{chromedp.Click(`form[action="/logout"] button`, chromedp.ByQuery), chromedp.WaitVisible("#username")}
@@ -139,13 +139,19 @@ func TestBrowserOperations(t *testing.T) {
 	until(t, mx, "the report was not taken", `!!document.querySelector("#report-flash")`)
 	phase("reported")
 	until(t, board, "the MX report never reached the US board", `(document.querySelector("#unit-MX-GN-SON-7")||{dataset:{}}).dataset.status === "in_position"`)
+	phase("on the US board")
 	screenshot(t, board, "us-operations-board.png")
+	phase("US board saved")
 	if err := chromedp.Run(mx, chromedp.Navigate(p.URL("MX")+"/operations/board"), chromedp.WaitVisible("#unit-MX-GN-SON-7")); err != nil {
 		t.Fatalf("MX board: %v", err)
 	}
+	phase("MX board open")
 	screenshot(t, mx, "mx-operations-board.png")
+	phase("MX board saved")
 	if err := chromedp.Run(mx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(p.URL("MX")+"/operations/o/"+id+"/report"), chromedp.WaitVisible("#report-form")); err != nil {
 		t.Fatalf("MX report page on a phone: %v", err)
 	}
+	phase("MX phone page open")
 	screenshot(t, mx, "mx-operations-report-390.png")
+	phase("done")
 }

@@ -57,7 +57,7 @@ func TestBrowserLiaison(t *testing.T) {
 			chromedp.SendKeys("#username", "web"),
 			chromedp.SendKeys("#password", "browser-password"),
 			chromedp.Click("#login-submit"),
-			chromedp.WaitVisible("#agreement-hash"),
+			chromedp.WaitVisible("#link-indicator"),
 		}
 	}
 	shot := func(tab context.Context, name string) { screenshot(t, tab, name) }
@@ -147,7 +147,7 @@ func TestBrowserLiaison(t *testing.T) {
 	if err := chromedp.Run(audTab,
 		chromedp.Navigate(p.URL("MX")+"/login"), chromedp.WaitVisible("#username"),
 		chromedp.SendKeys("#username", "aud"), chromedp.SendKeys("#password", "browser-password"),
-		chromedp.Click("#login-submit"), chromedp.WaitVisible("#agreement-hash"),
+		chromedp.Click("#login-submit"), chromedp.WaitVisible("#link-indicator"),
 		chromedp.Click("#nav-audit"), chromedp.WaitVisible("#log-size"),
 		chromedp.Poll(`document.querySelector("#witnessed").innerText.match(/\d+/) !== null`, nil,
 			chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(100*time.Millisecond)),

@@ -39,7 +39,7 @@ func TestLiveStateIsNeverLost(t *testing.T) {
 	if err := chromedp.Run(tab,
 		chromedp.Navigate(p.URL("MX")+"/login"), chromedp.WaitVisible("#username"),
 		chromedp.SendKeys("#username", "web"), chromedp.SendKeys("#password", "browser-password"), chromedp.Click("#login-submit"),
-		chromedp.WaitVisible("#agreement-hash"),
+		chromedp.WaitVisible("#link-indicator"),
 		chromedp.Navigate(p.URL("MX")+"/threads/new"), chromedp.WaitVisible("#subject"),
 		chromedp.SetValue("#to_agency", "FinCEN"), chromedp.SendKeys("#subject", subject), chromedp.SendKeys("#body", "¿Llega?"),
 		chromedp.Click("#send"), chromedp.WaitVisible("#messages"),

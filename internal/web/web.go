@@ -204,6 +204,10 @@ type view struct {
 	Nav []NavItem
 	// LiveSeq is the last live event published before the request began.
 	LiveSeq uint64
+	// LinkUp and LinkPending are the link's state for the header's
+	// indicator (the full state is on the home page of administrators).
+	LinkUp      bool
+	LinkPending int
 }
 
 // T translates id into the view's language.
@@ -214,8 +218,12 @@ func (s *Server) newView(r *http.Request, u *auth.User, data any) *view {
 	v := &view{Lang: lang, t: s.tr.Func(lang), User: u, Party: s.n.Config.Party, Partner: s.n.Link.Partner(), Data: data, Path: r.URL.Path, Nav: s.nav(u)}
 	v.LiveSeq, _ = r.Context().Value(liveSeqKey).(uint64)
 	if u != nil {
-		if st, err := s.n.Link.Status(r.Context()); err == nil && st.AgreementMismatch != "" {
-			v.Banner = v.T("link.mismatch")
+		if st, err := s.n.Link.Status(r.Context()); err == nil {
+			v.LinkUp = st.Connected && st.AgreementMismatch == ""
+			v.LinkPending = st.Pending
+			if st.AgreementMismatch != "" {
+				v.Banner = v.T("link.mismatch")
+			}
 		}
 		if n, err := s.n.Trust.OpenAlarms(r.Context()); err == nil {
 			v.Alarms = n
