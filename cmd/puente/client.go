@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -25,6 +26,21 @@ type apiClient struct {
 func clientFlags(fs *flag.FlagSet, base *string, token *string) {
 	fs.StringVar(base, "url", "http://127.0.0.1:8081", "the node's web address")
 	fs.StringVar(token, "token", os.Getenv("PUENTE_TOKEN"), "an API token (default $PUENTE_TOKEN)")
+}
+
+// onlyFlags refuses the flags set on fs that subcommand (of area, such as
+// "ops release") does not take, besides --url and --token.
+func onlyFlags(fs *flag.FlagSet, subcommand string, allowed []string) error {
+	var stray []string
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "url" && f.Name != "token" && !slices.Contains(allowed, f.Name) {
+			stray = append(stray, "--"+f.Name)
+		}
+	})
+	if len(stray) > 0 {
+		return fmt.Errorf("%s does not take %s", subcommand, strings.Join(stray, ", "))
+	}
+	return nil
 }
 
 func newClient(base, token string) (*apiClient, error) {

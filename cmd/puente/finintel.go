@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -91,14 +89,8 @@ func cmdFinIntel(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var stray []string
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name != "url" && f.Name != "token" && !slices.Contains(allowed, f.Name) {
-			stray = append(stray, "--"+f.Name)
-		}
-	})
-	if len(stray) > 0 {
-		return fmt.Errorf("finintel %s does not take %s", cmd, strings.Join(stray, ", "))
+	if err := onlyFlags(fs, "finintel "+cmd, allowed); err != nil {
+		return err
 	}
 	c, err := newClient(base, token)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -84,14 +83,8 @@ func cmdOps(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var stray []string
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name != "url" && f.Name != "token" && !slices.Contains(allowed, f.Name) {
-			stray = append(stray, "--"+f.Name)
-		}
-	})
-	if len(stray) > 0 {
-		return fmt.Errorf("ops %s does not take %s", cmd, strings.Join(stray, ", "))
+	if err := onlyFlags(fs, "ops "+cmd, allowed); err != nil {
+		return err
 	}
 	c, err := newClient(base, token)
 	if err != nil {

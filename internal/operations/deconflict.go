@@ -257,6 +257,16 @@ func scanConflict(r store.Scanner) (*Conflict, error) {
 	return &c, nil
 }
 
+// conflictRows reads every row of conflict id (one per operation of ours
+// it concerns).
+func conflictRows(ctx context.Context, q store.Querier, id string) ([]*Conflict, error) {
+	rows, err := q.Query(ctx, `SELECT doc FROM op_conflicts WHERE id = ?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading conflict %s: %w", id, err)
+	}
+	return store.Collect(rows, scanConflict)
+}
+
 func (s *Service) conflictsOf(ctx context.Context, q store.Querier, opID string) ([]*Conflict, error) {
 	rows, err := q.Query(ctx, `SELECT doc FROM op_conflicts WHERE operation_id = ? ORDER BY found_at, id`, opID)
 	if err != nil {
@@ -370,11 +380,7 @@ func (s *Service) applyConflictAck(ctx context.Context, tx *store.Tx, env *link.
 			return link.Reject("conflict acknowledgement does not check")
 		}
 	}
-	rows, err := tx.Query(ctx, `SELECT doc FROM op_conflicts WHERE id = ?`, b.ID)
-	if err != nil {
-		return err
-	}
-	cs, err := store.Collect(rows, scanConflict)
+	cs, err := conflictRows(ctx, tx, b.ID)
 	if err != nil {
 		return err
 	}
@@ -400,11 +406,7 @@ func (s *Service) Resolve(ctx context.Context, u *auth.User, conflictID, resolut
 		return fault.Field("resolution", "unknown_resolution")
 	}
 	return s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT doc FROM op_conflicts WHERE id = ?`, conflictID)
-		if err != nil {
-			return err
-		}
-		cs, err := store.Collect(rows, scanConflict)
+		cs, err := conflictRows(ctx, tx, conflictID)
 		if err != nil {
 			return err
 		}
@@ -447,11 +449,7 @@ func (s *Service) applyResolved(ctx context.Context, tx *store.Tx, env *link.Env
 	if env.Stream != "operations:c:"+b.ID || !slices.Contains(Resolutions, b.Resolution) || text("by", b.By, MaxShort, true) != nil || b.At.IsZero() {
 		return link.Reject("conflict resolution does not check")
 	}
-	rows, err := tx.Query(ctx, `SELECT doc FROM op_conflicts WHERE id = ?`, b.ID)
-	if err != nil {
-		return err
-	}
-	cs, err := store.Collect(rows, scanConflict)
+	cs, err := conflictRows(ctx, tx, b.ID)
 	if err != nil {
 		return err
 	}

@@ -83,6 +83,17 @@ func (s *Server) opsError(v *view, err error) string {
 	return ""
 }
 
+// opsFailed shows a known operations error on the page again (render), in
+// the user's language; an unexpected one is the internal-error page.
+func (s *Server) opsFailed(w http.ResponseWriter, r *http.Request, u *auth.User, err error, render func(status int, msg string)) {
+	msg := s.opsError(s.newView(r, u, nil), err)
+	if msg == "" {
+		s.fail(w, r, u, err)
+		return
+	}
+	render(fault.Status(err), msg)
+}
+
 func opsReason(v *view, code string) string {
 	if strings.HasPrefix(code, "ident.") {
 		return v.T(code)
@@ -595,13 +606,7 @@ func (s *Server) opsAction(w http.ResponseWriter, r *http.Request, u *auth.User)
 		_, err = svc.Take(ctx, u, id, action, ans)
 	}
 	if err != nil {
-		v := s.newView(r, u, nil)
-		msg := s.opsError(v, err)
-		if msg == "" {
-			s.fail(w, r, u, err)
-			return
-		}
-		s.renderOp(w, r, u, fault.Status(err), msg, form)
+		s.opsFailed(w, r, u, err, func(status int, msg string) { s.renderOp(w, r, u, status, msg, form) })
 		return
 	}
 	http.Redirect(w, r, "/operations/o/"+url.PathEscape(id)+"?flash=ops.flash."+flash, http.StatusSeeOther)
@@ -616,13 +621,7 @@ func (s *Server) opsResolve(w http.ResponseWriter, r *http.Request, u *auth.User
 	err := operations.Of(s.n).Resolve(r.Context(), u, r.PathValue("id"), r.PostFormValue("resolution"))
 	if err != nil {
 		r.SetPathValue("id", op)
-		v := s.newView(r, u, nil)
-		msg := s.opsError(v, err)
-		if msg == "" {
-			s.fail(w, r, u, err)
-			return
-		}
-		s.renderOp(w, r, u, fault.Status(err), msg, nil)
+		s.opsFailed(w, r, u, err, func(status int, msg string) { s.renderOp(w, r, u, status, msg, nil) })
 		return
 	}
 	http.Redirect(w, r, "/operations/o/"+url.PathEscape(op)+"?flash=ops.flash.resolved", http.StatusSeeOther)
@@ -789,13 +788,7 @@ func (s *Server) opsReport(w http.ResponseWriter, r *http.Request, u *auth.User)
 		_, err = operations.Of(s.n).Report(r.Context(), u, r.PathValue("id"), in)
 	}
 	if err != nil {
-		v := s.newView(r, u, nil)
-		msg := s.opsError(v, err)
-		if msg == "" {
-			s.fail(w, r, u, err)
-			return
-		}
-		s.renderReportPage(w, r, u, fault.Status(err), msg, form)
+		s.opsFailed(w, r, u, err, func(status int, msg string) { s.renderReportPage(w, r, u, status, msg, form) })
 		return
 	}
 	http.Redirect(w, r, "/operations/o/"+url.PathEscape(r.PathValue("id"))+"/report?flash=ops.flash.reported", http.StatusSeeOther)
