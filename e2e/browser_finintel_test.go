@@ -125,15 +125,19 @@ func TestBrowserFinIntel(t *testing.T) {
 	t.Logf("the released disclosure appeared on the open MX page %s after release", time.Since(released).Round(time.Millisecond))
 	shot(mx, "mx-finintel-live.png")
 
-	// 5. The MX analyst opens it, is refused passing it to FGR, and asks
-	// for consent.
-	if err := chromedp.Run(mx, chromedp.Click(`//a[contains(., "`+title+`")]`, chromedp.BySearch), chromedp.WaitVisible("#fi-passon"),
+	// 5. The MX analyst opens it: passing it to FGR is not offered, the
+	// page says it needs consent, and she asks for it.
+	if err := chromedp.Run(mx, chromedp.Click(`//a[contains(., "`+title+`")]`, chromedp.BySearch), chromedp.WaitVisible("#fi-use"),
 		chromedp.WaitVisible(`//a[contains(., "wires.csv")]`, chromedp.BySearch),
-		chromedp.SetValue("#passon-agency", "FGR"), chromedp.Click("#fi-passon"), chromedp.WaitVisible(".error")); err != nil {
-		t.Fatalf("MX pass-on without consent: %v", err)
+		chromedp.Text("#passon-needs-consent", &errText)); err != nil {
+		t.Fatalf("MX opening the disclosure: %v", err)
 	}
-	if err := chromedp.Run(mx, chromedp.Text(".error", &errText)); err != nil || !strings.Contains(errText, "consentimiento") {
-		t.Fatalf("the refusal said %q (%v)", errText, err)
+	if !strings.Contains(errText, "FGR") || !strings.Contains(errText, "consentimiento") {
+		t.Fatalf("the page said %q", errText)
+	}
+	var offered bool
+	if err := chromedp.Run(mx, chromedp.Evaluate(`!!document.querySelector('#passon-agency option[value="FGR"]')`, &offered)); err != nil || offered {
+		t.Fatalf("passing on to FGR is offered before consent (%v)", err)
 	}
 	if err := chromedp.Run(mx, chromedp.SetValue("#consent-agency", "FGR"), chromedp.SendKeys("#consent-reason", "La FGR abrió una carpeta de investigación."),
 		chromedp.Click("#fi-consent-ask")); err != nil {
@@ -155,6 +159,7 @@ func TestBrowserFinIntel(t *testing.T) {
 
 	// 7. The MX page shows the grant live; the analyst passes it on.
 	poll(mx, "the grant never appeared on MX", `document.querySelector("#fi-consents").innerText.includes("otorgado")`)
+	poll(mx, "FGR is not offered after the grant", `!!document.querySelector('#passon-agency option[value="FGR"]')`)
 	if err := chromedp.Run(mx, chromedp.SetValue("#passon-agency", "FGR"), chromedp.Click("#fi-passon")); err != nil {
 		t.Fatalf("MX pass-on: %v", err)
 	}

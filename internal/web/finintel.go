@@ -275,7 +275,11 @@ type fiViewData struct {
 	Refs            []string // subject and account refs, for transaction forms
 	Classifications []string
 	PartnerAgencies []string
-	OwnAgencies     []string // for passing on
+	OwnAgencies     []string // for consent requests
+	// PassOn are the agencies this disclosure may go to now (its caveats
+	// release it to them, or the originator consented); NeedConsent the
+	// others, which the page names with the way to ask.
+	PassOn, NeedConsent []string
 	Channels        []string
 	FeedbackKinds   []string
 	Pending         []finintel.Consent // the partner's requests awaiting our decision
@@ -305,8 +309,17 @@ func (s *Server) renderDisclosure(w http.ResponseWriter, r *http.Request, u *aut
 		Classifications: caveats.Classifications, PartnerAgencies: auth.Agencies[finintel.Of(s.n).Partner()], Channels: finintel.Channels,
 		FeedbackKinds: finintel.FeedbackKinds}
 	for _, a := range auth.Agencies[self] {
-		if a != d.ToAgency {
-			data.OwnAgencies = append(data.OwnAgencies, a)
+		if a == d.ToAgency {
+			continue
+		}
+		data.OwnAgencies = append(data.OwnAgencies, a)
+		granted := slices.ContainsFunc(d.Consents, func(c finintel.Consent) bool {
+			return c.Use == finintel.UseDisseminate && c.Agency == a && c.Status == finintel.ConsentGranted
+		})
+		if granted || d.Caveats.Permits(caveats.Disseminate, a) {
+			data.PassOn = append(data.PassOn, a)
+		} else {
+			data.NeedConsent = append(data.NeedConsent, a)
 		}
 	}
 	if d.Content != nil {
