@@ -280,9 +280,9 @@ type fiViewData struct {
 	// release it to them, or the originator consented); NeedConsent the
 	// others, which the page names with the way to ask.
 	PassOn, NeedConsent []string
-	Channels        []string
-	FeedbackKinds   []string
-	Pending         []finintel.Consent // the partner's requests awaiting our decision
+	Channels            []string
+	FeedbackKinds       []string
+	Pending             []finintel.Consent // the partner's requests awaiting our decision
 }
 
 const maxShownTx = 500
