@@ -41,12 +41,17 @@ func (s *Service) Work(ctx context.Context, u *auth.User) (string, []area.WorkIt
 			add("ops.work.answer", op, true)
 		case op.Status == StatusCountered && op.Counter != nil && op.Counter.Side != s.self && write:
 			add("ops.work.counter", op, false)
-		case op.Status == StatusActive && u.Can(auth.OpsReport) && sd != nil && slices.ContainsFunc(sd.Units, func(x Unit) bool { return x.Agency == u.Agency }):
+		case op.Status == StatusActive && u.Can(auth.OpsReport) && !write && sd != nil && slices.ContainsFunc(sd.Units, func(x Unit) bool { return x.Agency == u.Agency }):
+			// A unit's task: coordinators may report too, but it does not
+			// wait for them.
 			it := area.WorkItem{Key: "ops.work.report", Title: op.Title, Link: "/operations/o/" + op.ID + "/report"}
 			out = append(out, it)
 		case (op.Status == StatusConcluded || op.Status == StatusReported) && write && sd != nil && sd.ReportedAt.IsZero():
 			add("ops.work.after_action", op, false)
 		}
+	}
+	if !write {
+		return Name, out, nil
 	}
 	cs, err := s.OpenConflicts(ctx, u)
 	if err != nil {
@@ -57,7 +62,7 @@ func (s *Service) Work(ctx context.Context, u *auth.User) (string, []area.WorkIt
 		if err != nil {
 			continue
 		}
-		it := area.WorkItem{Key: "ops.work.conflict", Title: op.Title, Link: "/operations/o/" + op.ID, Due: op.Start, Overdue: !c.EscalatedAt.IsZero()}
+		it := area.WorkItem{Key: "ops.work.conflict." + c.Kind, Title: op.Title, Link: "/operations/o/" + op.ID, Due: op.Start, Overdue: !c.EscalatedAt.IsZero()}
 		out = append(out, it)
 	}
 	return Name, out, nil

@@ -39,7 +39,7 @@ func init() {
 					operations.StepAfterAction, "drafted", "registered"),
 				keysOf("ops.conflict.", "space_time", "target", "open", "resolved"),
 				keysOf("ops.flash.", opsFlashKeys...),
-				keysOf("ops.work.", "draft", "release", "answer", "counter", "conflict", "report", "after_action"),
+				keysOf("ops.work.", "draft", "release", "answer", "counter", "conflict.space_time", "conflict.target", "report", "after_action"),
 				keysOf("ops.field.", "kind", "title", "objective", "pair", "start", "end", "areas", "units", "contact", "counterpart", "targets",
 					"callsign", "agency", "radius_m", "polygon", "reason", "after_action", "results", "unit", "position", "status", "note", "at",
 					"resolution", "step", "refs", "value", "caveats", "classification", "cot", "uid", "type", "how", "time", "stale", "point",
