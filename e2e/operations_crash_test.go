@@ -101,11 +101,24 @@ func operationsSurviveKills(t *testing.T, database func() string) {
 		}
 		return op.Status
 	}
+	// kill restarts the node after a pause, in the background; a node is
+	// never killed again, nor stopped at the end, before its restart, so
+	// no restarted process escapes the test.
+	restarted := map[string]chan struct{}{}
+	settle := func(party string) {
+		if ch := restarted[party]; ch != nil {
+			<-ch
+		}
+	}
 	kill := func(party string, restartAfter time.Duration) {
+		settle(party)
 		procs[party].signal(syscall.SIGKILL)
 		t.Logf("killed %s", party)
-		go func(p *proc) { time.Sleep(restartAfter); p.start() }(procs[party])
+		ch := make(chan struct{})
+		restarted[party] = ch
+		go func(p *proc) { time.Sleep(restartAfter); p.start(); close(ch) }(procs[party])
 	}
+	t.Cleanup(func() { settle("MX"); settle("US") })
 	now := time.Now().UTC()
 	const n = 6
 	const reports = 12
@@ -217,6 +230,7 @@ func operationsSurviveKills(t *testing.T, database func() string) {
 	})
 	dbs := map[string]*store.DB{}
 	for _, party := range []string{"MX", "US"} {
+		settle(party)
 		procs[party].signal(syscall.SIGTERM)
 		db, _ := openNodeStore(t, dir, party)
 		defer db.Close()
