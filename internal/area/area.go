@@ -182,6 +182,7 @@ type WorkItem struct {
 	Due     time.Time // zero: no deadline
 	Overdue bool
 	Who     string // who decides or acts, when not the user alone
+	Flag    string // a translation key shown as a warning tag ("ops.escalated")
 }
 
 // Seeder is an area with synthetic data for the two-node demo. SeedDemo

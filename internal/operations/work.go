@@ -62,7 +62,10 @@ func (s *Service) Work(ctx context.Context, u *auth.User) (string, []area.WorkIt
 		if err != nil {
 			continue
 		}
-		it := area.WorkItem{Key: "ops.work.conflict." + c.Kind, Title: op.Title, Link: "/operations/o/" + op.ID, Due: op.Start, Overdue: !c.EscalatedAt.IsZero()}
+		it := area.WorkItem{Key: "ops.work.conflict." + c.Kind, Title: op.Title, Link: "/operations/o/" + op.ID, Due: op.Start}
+		if !c.EscalatedAt.IsZero() {
+			it.Flag = "ops.escalated"
+		}
 		out = append(out, it)
 	}
 	return Name, out, nil
