@@ -5,7 +5,6 @@ import (
 
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,9 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cloudflare/circl/oprf"
-
-	"puente/internal/link"
 	"puente/internal/live"
 	"puente/internal/store"
 	"puente/internal/trustlog"
@@ -360,61 +356,9 @@ func (s *Service) jobStep(ctx context.Context, slot, slots int) (bool, error) {
 	if err != nil {
 		return false, s.jobError(ctx, id, err)
 	}
-	client := oprf.NewClient(suite)
-	fin, req, err := client.Blind(inputs)
-	if err != nil {
-		return false, err
-	}
-	er := evalRequest{Epoch: epoch}
-	for _, e := range req.Elements {
-		b, err := e.MarshalBinary()
-		if err != nil {
-			return false, err
-		}
-		er.Elements = append(er.Elements, b)
-	}
-	if s.cfg.Inspect != nil {
-		b, _ := json.Marshal(er)
-		s.cfg.Inspect("bulk request", b)
-	}
-	cctx, cancel := context.WithTimeout(ctx, time.Minute)
-	var resp evalResponse
-	err = s.link.Call(cctx, PathBulk, er, &resp)
-	cancel()
-	var ce *link.CallError
-	if errors.As(err, &ce) {
-		var ref evalRefusal
-		_ = json.Unmarshal(ce.Body, &ref)
-		switch ref.Error {
-		case "epoch":
-			return false, s.jobError(ctx, id, ErrStale)
-		case "quota":
-			return false, s.jobError(ctx, id, ErrQuota)
-		}
-		return false, s.jobError(ctx, id, fmt.Errorf("the partner refused a batch: %s %s", ref.Error, ref.Message))
-	}
+	outs, err := s.evaluateBlind(ctx, PathBulk, epoch, inputs)
 	if err != nil {
 		return false, s.jobError(ctx, id, err)
-	}
-	if s.cfg.Inspect != nil {
-		b, _ := json.Marshal(resp)
-		s.cfg.Inspect("bulk response", b)
-	}
-	if resp.Epoch != epoch || len(resp.Elements) != len(inputs) {
-		return false, s.jobError(ctx, id, ErrUnchecked)
-	}
-	g := suite.Group()
-	ev := &oprf.Evaluation{}
-	for _, b := range resp.Elements {
-		e := g.NewElement()
-		if err := e.UnmarshalBinary(b); err != nil {
-			return false, s.jobError(ctx, id, ErrUnchecked)
-		}
-		ev.Elements = append(ev.Elements, e)
-	}
-	outs, err := client.Finalize(fin, ev)
-	if err != nil {
-		return false, s.jobError(ctx, id, ErrUnchecked)
 	}
 	err = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var state string

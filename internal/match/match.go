@@ -702,7 +702,7 @@ func (s *Service) Lookup(ctx context.Context, actor string, sub Subject) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	outs, err := s.evaluateBlind(ctx, PathEvaluate, epoch, keys)
+	outs, err := s.evaluateBlind(ctx, PathEvaluate, epoch, asInputs(keys))
 	if err != nil {
 		return nil, err
 	}

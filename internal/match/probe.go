@@ -91,7 +91,7 @@ func (s *Service) Probe(ctx context.Context, actor, object string, keys []string
 	if err != nil {
 		return nil, err
 	}
-	outs, err := s.evaluateBlind(ctx, PathProbe, epoch, keys)
+	outs, err := s.evaluateBlind(ctx, PathProbe, epoch, asInputs(keys))
 	if err != nil {
 		return nil, err
 	}
@@ -148,13 +148,11 @@ func (s *Service) serveProbe(w http.ResponseWriter, r *http.Request) {
 	s.evaluate(w, r, MaxProbeKeys, "probe_served", s.cfg.ProbeQuota, KindProbed)
 }
 
-// evaluateBlind blinds keys, has the partner evaluate them under its key
-// of epoch at path, and returns the unblinded outputs in order.
-func (s *Service) evaluateBlind(ctx context.Context, path string, epoch int64, keys []string) ([][]byte, error) {
-	inputs := make([][]byte, len(keys))
-	for i, k := range keys {
-		inputs[i] = []byte(k)
-	}
+// evaluateBlind blinds inputs, has the partner evaluate them under its
+// key of epoch at path, and returns the unblinded outputs in order: the
+// one round trip of lookups, probes and cross-match batches. A refusal
+// for a retired key is ErrStale, for the quota ErrQuota.
+func (s *Service) evaluateBlind(ctx context.Context, path string, epoch int64, inputs [][]byte) ([][]byte, error) {
 	client := oprf.NewClient(suite)
 	fin, req, err := client.Blind(inputs)
 	if err != nil {
@@ -170,10 +168,12 @@ func (s *Service) evaluateBlind(ctx context.Context, path string, epoch int64, k
 	}
 	if s.cfg.Inspect != nil {
 		b, _ := json.Marshal(er)
-		s.cfg.Inspect("request", b)
+		s.cfg.Inspect(path+" request", b)
 	}
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
 	var resp evalResponse
-	err = s.link.Call(ctx, path, er, &resp)
+	err = s.link.Call(cctx, path, er, &resp)
+	cancel()
 	var ce *link.CallError
 	if errors.As(err, &ce) {
 		var ref evalRefusal
@@ -191,9 +191,9 @@ func (s *Service) evaluateBlind(ctx context.Context, path string, epoch int64, k
 	}
 	if s.cfg.Inspect != nil {
 		b, _ := json.Marshal(resp)
-		s.cfg.Inspect("response", b)
+		s.cfg.Inspect(path+" response", b)
 	}
-	if resp.Epoch != epoch || len(resp.Elements) != len(keys) {
+	if resp.Epoch != epoch || len(resp.Elements) != len(inputs) {
 		return nil, ErrUnchecked
 	}
 	g := suite.Group()
@@ -210,4 +210,13 @@ func (s *Service) evaluateBlind(ctx context.Context, path string, epoch int64, k
 		return nil, fmt.Errorf("%w: %w", ErrUnchecked, err)
 	}
 	return outs, nil
+}
+
+// asInputs are keys as OPRF inputs.
+func asInputs(keys []string) [][]byte {
+	inputs := make([][]byte, len(keys))
+	for i, k := range keys {
+		inputs[i] = []byte(k)
+	}
+	return inputs
 }
