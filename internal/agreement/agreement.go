@@ -146,6 +146,36 @@ const (
 // Limits bound what the link accepts.
 type Limits struct {
 	MaxBodyBytes int `json:"max_body_bytes"`
+	// SeizureMaxKg, SeizureMaxUnits and SeizureMaxCashUSD are the sanity
+	// bounds of one seizure: drugs in kilograms, counted units (pills,
+	// rounds, firearms…), cash in US dollars. A larger entry is refused as
+	// a typing error (0: the defaults).
+	SeizureMaxKg      int   `json:"seizure_max_kg,omitempty"`
+	SeizureMaxUnits   int64 `json:"seizure_max_units,omitempty"`
+	SeizureMaxCashUSD int64 `json:"seizure_max_cash_usd,omitempty"`
+}
+
+// The defaults of the seizure sanity bounds: 50 t of drugs, 20 million
+// units, 500 million dollars, above the largest seizures on record on
+// either side.
+const (
+	DefaultSeizureMaxKg      = 50_000
+	DefaultSeizureMaxUnits   = 20_000_000
+	DefaultSeizureMaxCashUSD = 500_000_000
+)
+
+// WithDefaults fills the zero limits with the defaults.
+func (l Limits) WithDefaults() Limits {
+	if l.SeizureMaxKg <= 0 {
+		l.SeizureMaxKg = DefaultSeizureMaxKg
+	}
+	if l.SeizureMaxUnits <= 0 {
+		l.SeizureMaxUnits = DefaultSeizureMaxUnits
+	}
+	if l.SeizureMaxCashUSD <= 0 {
+		l.SeizureMaxCashUSD = DefaultSeizureMaxCashUSD
+	}
+	return l
 }
 
 // Signature is one party's signature over the agreement hash.

@@ -98,24 +98,34 @@ const (
 	OpsRelease Permission = "operations.release"
 	// OpsReport: report a unit's status on an active operation.
 	OpsReport Permission = "operations.report"
+	// SeizRead: see one's own agency's seizures, the partner's released
+	// to one's agency, and the seizure figures.
+	SeizRead Permission = "seizures.read"
+	// SeizWrite: record seizures, import them from CSV, submit them for
+	// release.
+	SeizWrite Permission = "seizures.write"
+	// SeizRelease: the second pair of eyes that releases seizures to the
+	// partner, or returns them to their author.
+	SeizRelease Permission = "seizures.release"
 )
 
 var rolePermissions = map[Role][]Permission{
-	Analyst: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite},
+	Analyst: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite,
+		SeizRead, SeizWrite},
 	Supervisor: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite, FinIntelRelease, FinIntelConsent,
-		OpsRead, OpsWrite, OpsRelease, OpsReport},
-	Coordinator: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, OpsRead, OpsWrite, OpsReport},
+		OpsRead, OpsWrite, OpsRelease, OpsReport, SeizRead, SeizWrite, SeizRelease},
+	Coordinator: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, OpsRead, OpsWrite, OpsReport, SeizRead, SeizWrite},
 	Field:       {OpsRead, OpsReport},
 	Legal:       {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, FinIntelRead, FinIntelConsent},
 	Training:    {LiaisonRead, LiaisonWrite, ViewAgreement},
-	Auditor:     {LiaisonRead, ReadAll, ViewAgreement, ReviewQuarantine, AuditLog, Screen, FinIntelRead, OpsRead},
+	Auditor:     {LiaisonRead, ReadAll, ViewAgreement, ReviewQuarantine, AuditLog, Screen, FinIntelRead, OpsRead, SeizRead},
 	// Administrators run the node; they do not read operational traffic.
 	Admin: {ManageUsers, ViewAgreement, ReviewQuarantine},
 }
 
 // Agencies lists, per party code, the agencies a user may belong to.
 var Agencies = map[string][]string{
-	"MX": {"UIF", "FGR", "SSPC", "SEDENA", "SEMAR", "GN", "SRE"},
+	"MX": {"UIF", "FGR", "SSPC", "SEDENA", "SEMAR", "GN", "SRE", "SSP-SON"},
 	"US": {"FinCEN", "DEA", "ATF", "CBP", "HSI", "FBI", "DOJ-OIA", "STATE"},
 }
 

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+
+	"puente/internal/fault"
 )
 
 // Purposes a disclosure may be used for.
@@ -68,6 +70,30 @@ func (c Caveats) Permits(use Use, agency string) bool {
 func (c Caveats) Normalized() Caveats {
 	c.ReleasableTo = slices.Compact(slices.Sorted(slices.Values(c.ReleasableTo)))
 	return c
+}
+
+// MaxRetention bounds RetentionDays: a hundred years.
+const MaxRetention = 36_500
+
+// Check checks caveats a user entered for material released to the
+// partner, whose agencies are recipientAgencies, and returns them
+// normalised. Each refusal names the field.
+func (c Caveats) Check(recipientAgencies []string) (Caveats, error) {
+	if !slices.Contains(Classifications, c.Classification) {
+		return c, fault.Field("caveats.classification", "invalid_classification")
+	}
+	if c.Purpose != PurposeIntelligence && c.Purpose != PurposeEvidential {
+		return c, fault.Field("caveats.purpose", "invalid_purpose")
+	}
+	for _, a := range c.ReleasableTo {
+		if !slices.Contains(recipientAgencies, a) {
+			return c, fault.Field("caveats.releasable_to", "unknown_agency")
+		}
+	}
+	if c.RetentionDays < 1 || c.RetentionDays > MaxRetention {
+		return c, fault.Field("caveats.retention_days", "invalid_retention")
+	}
+	return c.Normalized(), nil
 }
 
 // Decode reads caveats stored with a record. Corrupt or missing caveats

@@ -26,7 +26,7 @@ const (
 	MaxSubjects     = 10_000
 	MaxAccounts     = 10_000
 	MaxTransactions = 100_000
-	MaxRetention    = 36_500
+	MaxRetention    = caveats.MaxRetention
 )
 
 var (
@@ -65,21 +65,11 @@ func checkIdent(field string, k ident.Kind, v string, c ident.Context) error {
 }
 
 func checkCaveats(c *caveats.Caveats, recipientSide string) error {
-	if !slices.Contains(caveats.Classifications, c.Classification) {
-		return fault.Field("caveats.classification", "invalid_classification")
+	checked, err := c.Check(auth.Agencies[recipientSide])
+	if err != nil {
+		return err
 	}
-	if c.Purpose != caveats.PurposeIntelligence && c.Purpose != caveats.PurposeEvidential {
-		return fault.Field("caveats.purpose", "invalid_purpose")
-	}
-	for _, a := range c.ReleasableTo {
-		if !slices.Contains(auth.Agencies[recipientSide], a) {
-			return fault.Field("caveats.releasable_to", "unknown_agency")
-		}
-	}
-	c.ReleasableTo = slices.Compact(slices.Sorted(slices.Values(c.ReleasableTo)))
-	if c.RetentionDays < 1 || c.RetentionDays > MaxRetention {
-		return fault.Field("caveats.retention_days", "invalid_retention")
-	}
+	*c = checked
 	return nil
 }
 

@@ -28,6 +28,7 @@ import (
 	"puente/internal/match"
 	"puente/internal/operations"
 	"puente/internal/screen"
+	"puente/internal/seizures"
 	"puente/internal/store"
 	"puente/internal/trust"
 	"puente/internal/trustlog"
@@ -41,6 +42,7 @@ var Areas = []area.Builder{
 	match.Open,
 	finintel.Open,
 	operations.Open,
+	seizures.Open,
 }
 
 // Node is one running side of the agreement.

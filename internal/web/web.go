@@ -313,9 +313,11 @@ var funcs = template.FuncMap{
 		}
 		return false
 	},
-	"can":   func(u *auth.User, p string) bool { return u.Can(auth.Permission(p)) },
-	"list":  func(xs ...string) []string { return xs },
-	"float": func(n int) float64 { return float64(n) },
+	"can":    func(u *auth.User, p string) bool { return u.Can(auth.Permission(p)) },
+	"list":   func(xs ...string) []string { return xs },
+	"float":  func(n int) float64 { return float64(n) },
+	"cents":  func(n int64) float64 { return float64(n) / 100 },
+	"fmtNum": fmtNum,
 	// caveatsView is what the "caveats" form block needs.
 	"caveatsView": func(v *view, c caveats.Caveats, classes, agencies []string) map[string]any {
 		return map[string]any{"V": v, "C": c, "Classifications": classes, "Agencies": agencies}
