@@ -53,6 +53,8 @@ Usage:
   puente ops list|show|draft|release|accept|decline|counter|accept-counter|start|report|conclude|
              postpone|cancel|after-action|conflicts|resolve|cot|cot-send|figures ...
                                     mirror operations (--url URL, token: $PUENTE_TOKEN; "puente ops" alone lists them)
+  puente seizures list|show|record|import|submit|return|release|figures|export ...
+                                    seizures (--url URL, token: $PUENTE_TOKEN; "puente seizures" alone lists them)
   puente bench link [--db postgres://...] [--n 20000] [--rate 500] [--clients 64]
   puente bench log [--entries 1000000]
   puente bench screen [--n 20000] [--lists DIR]
@@ -114,6 +116,7 @@ var commands = map[string]func(ctx context.Context, args []string, io stdio) err
 	"match":     func(ctx context.Context, a []string, s stdio) error { return cmdMatch(ctx, a, s.out, s.err) },
 	"finintel":  func(ctx context.Context, a []string, s stdio) error { return cmdFinIntel(ctx, a, s.out) },
 	"ops":       func(ctx context.Context, a []string, s stdio) error { return cmdOps(ctx, a, s.out) },
+	"seizures":  func(ctx context.Context, a []string, s stdio) error { return cmdSeizures(ctx, a, s.out) },
 }
 
 func flags(name string) *flag.FlagSet {

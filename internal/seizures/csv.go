@@ -264,7 +264,7 @@ func (s *Service) Import(ctx context.Context, u *auth.User, r io.Reader) (int, e
 		return 0, ErrForbidden
 	}
 	if !slices.Contains(SeizureAgencies[s.self], u.Agency) {
-		return 0, fault.Field("agency", "unknown_agency")
+		return 0, ErrForbidden
 	}
 	now := s.Now()
 	list, err := ParseCSV(r, s.self, u.Agency, now, s.bounds)

@@ -249,7 +249,7 @@ func (s *Service) Record(ctx context.Context, u *auth.User, in Seizure) (*Seizur
 		return nil, ErrForbidden
 	}
 	if !slices.Contains(SeizureAgencies[s.self], u.Agency) {
-		return nil, fault.Field("agency", "unknown_agency")
+		return nil, ErrForbidden
 	}
 	sz := in
 	sz.Agency = u.Agency
