@@ -1,7 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,4 +165,95 @@ func screenshot(t *testing.T, tab context.Context, name string) {
 		t.Error(err)
 	}
 	t.Logf("screenshot: %s", path)
+}
+
+// cluster drives two running nodes through their API while killing them.
+type cluster struct {
+	t         *testing.T
+	procs     map[string]*proc
+	base      map[string]string
+	hc        *http.Client
+	restarted map[string]chan struct{}
+}
+
+// newCluster drives procs; at the end of the test it waits for every
+// restart, so no restarted process escapes the test.
+func newCluster(t *testing.T, procs map[string]*proc, specs map[string]demo.NodeSpec) *cluster {
+	c := &cluster{t: t, procs: procs, hc: &http.Client{Timeout: 10 * time.Second}, restarted: map[string]chan struct{}{},
+		base: map[string]string{"MX": "http://" + specs["MX"].HTTPAddr, "US": "http://" + specs["US"].HTTPAddr}}
+	t.Cleanup(func() { c.settle("MX"); c.settle("US") })
+	return c
+}
+
+// call retries while a node is down; a POST carries one idempotency key
+// across its retries, so a reply lost to a kill creates nothing twice.
+// It returns the status of the first answer that is not a 5xx.
+func (c *cluster) call(party, token, method, path string, in, out any) int {
+	t := c.t
+	t.Helper()
+	key := rand.Text()
+	for attempt := 0; ; attempt++ {
+		var body io.Reader
+		if in != nil {
+			b, _ := json.Marshal(in)
+			body = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest(method, c.base[party]+path, body)
+		req.Header.Set("Authorization", "Bearer "+token)
+		if method == http.MethodPost {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		resp, err := c.hc.Do(req)
+		if err == nil {
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode < 300 && out != nil {
+				if err := json.Unmarshal(raw, out); err != nil {
+					t.Fatalf("%s %s: %v", method, path, err)
+				}
+			}
+			if resp.StatusCode < 500 && !(resp.StatusCode == http.StatusConflict && bytes.Contains(raw, []byte("idempotency_in_progress"))) {
+				if resp.StatusCode >= 300 {
+					t.Logf("%s %s %s: %d %s", party, method, path, resp.StatusCode, raw)
+				}
+				return resp.StatusCode
+			}
+		}
+		if attempt > 600 {
+			t.Fatalf("%s %s never answered: %v", method, path, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// kill SIGKILLs a node and restarts it after a pause, in the background;
+// a node is never killed again, nor stopped, before its restart.
+func (c *cluster) kill(party string, restartAfter time.Duration) {
+	c.settle(party)
+	c.procs[party].signal(syscall.SIGKILL)
+	c.t.Logf("killed %s", party)
+	ch := make(chan struct{})
+	c.restarted[party] = ch
+	go func(p *proc) { time.Sleep(restartAfter); p.start(); close(ch) }(c.procs[party])
+}
+
+// settle waits for the node's pending restart, if any.
+func (c *cluster) settle(party string) {
+	if ch := c.restarted[party]; ch != nil {
+		<-ch
+	}
+}
+
+// stop ends both nodes (SIGTERM, after their restarts) and opens their
+// stores.
+func (c *cluster) stop(dir string) map[string]*store.DB {
+	dbs := map[string]*store.DB{}
+	for _, party := range []string{"MX", "US"} {
+		c.settle(party)
+		c.procs[party].signal(syscall.SIGTERM)
+		db, _ := openNodeStore(c.t, dir, party)
+		c.t.Cleanup(func() { db.Close() })
+		dbs[party] = db
+	}
+	return dbs
 }

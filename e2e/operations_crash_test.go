@@ -1,17 +1,12 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"reflect"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -53,47 +48,8 @@ func operationsSurviveKills(t *testing.T, database func() string) {
 		tokens[u.name] = addUser(t, dir, u.party, auth.NewUser{Username: u.name, DisplayName: u.name, Role: u.role, Agency: u.agency, Password: "ops-crash-password"})
 	}
 	procs := startProcs(t, bin, dir)
-	hc := &http.Client{Timeout: 10 * time.Second}
-	base := map[string]string{"MX": "http://" + specs["MX"].HTTPAddr, "US": "http://" + specs["US"].HTTPAddr}
-	// call retries while a node is down; a POST carries one idempotency
-	// key across its retries, so a reply lost to a kill creates nothing
-	// twice.
-	call := func(party, token, method, path string, in, out any) int {
-		t.Helper()
-		key := rand.Text()
-		for attempt := 0; ; attempt++ {
-			var body io.Reader
-			if in != nil {
-				b, _ := json.Marshal(in)
-				body = bytes.NewReader(b)
-			}
-			req, _ := http.NewRequest(method, base[party]+path, body)
-			req.Header.Set("Authorization", "Bearer "+token)
-			if method == http.MethodPost {
-				req.Header.Set("Idempotency-Key", key)
-			}
-			resp, err := hc.Do(req)
-			if err == nil {
-				raw, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode < 300 && out != nil {
-					if err := json.Unmarshal(raw, out); err != nil {
-						t.Fatalf("%s %s: %v", method, path, err)
-					}
-				}
-				if resp.StatusCode < 500 && !(resp.StatusCode == http.StatusConflict && bytes.Contains(raw, []byte("idempotency_in_progress"))) {
-					if resp.StatusCode >= 300 {
-						t.Logf("%s %s %s: %d %s", party, method, path, resp.StatusCode, raw)
-					}
-					return resp.StatusCode
-				}
-			}
-			if attempt > 600 {
-				t.Fatalf("%s %s never answered: %v", method, path, err)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	c := newCluster(t, procs, specs)
+	call, kill := c.call, c.kill
 	status := func(party, token, id string) string {
 		var op operations.Operation
 		if call(party, token, "GET", "/api/v1/operations/"+id, nil, &op) != 200 {
@@ -101,24 +57,6 @@ func operationsSurviveKills(t *testing.T, database func() string) {
 		}
 		return op.Status
 	}
-	// kill restarts the node after a pause, in the background; a node is
-	// never killed again, nor stopped at the end, before its restart, so
-	// no restarted process escapes the test.
-	restarted := map[string]chan struct{}{}
-	settle := func(party string) {
-		if ch := restarted[party]; ch != nil {
-			<-ch
-		}
-	}
-	kill := func(party string, restartAfter time.Duration) {
-		settle(party)
-		procs[party].signal(syscall.SIGKILL)
-		t.Logf("killed %s", party)
-		ch := make(chan struct{})
-		restarted[party] = ch
-		go func(p *proc) { time.Sleep(restartAfter); p.start(); close(ch) }(procs[party])
-	}
-	t.Cleanup(func() { settle("MX"); settle("US") })
 	now := time.Now().UTC()
 	const n = 6
 	const reports = 12
@@ -228,14 +166,7 @@ func operationsSurviveKills(t *testing.T, database func() string) {
 		return reflect.DeepEqual(fmx, fus) && len(fus.Sides) == 2 && fus.Sides[1].Joint == n && fus.Sides[0].Countered == 1 && fus.Sides[0].Accepted == n-1 &&
 			fus.Sides[0].AfterActionFiled == n && fus.Sides[1].AfterActionFiled == n
 	})
-	dbs := map[string]*store.DB{}
-	for _, party := range []string{"MX", "US"} {
-		settle(party)
-		procs[party].signal(syscall.SIGTERM)
-		db, _ := openNodeStore(t, dir, party)
-		defer db.Close()
-		dbs[party] = db
-	}
+	dbs := c.stop(dir)
 	// Each operation's envelopes were applied in the order they were
 	// sent; each report is on both sides exactly once; each operation's
 	// history is the same on both sides.
