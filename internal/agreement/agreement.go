@@ -37,6 +37,9 @@ const (
 	AreaTraining    = "training"
 	AreaExtradition = "extradition"
 	AreaLiaison     = "liaison"
+	// AreaTraces is firearm tracing, part of the seizures work area: its
+	// response days are the tracing side's for a routine trace.
+	AreaTraces = "traces"
 )
 
 // Areas lists every work area puente knows, in display order.
@@ -220,10 +223,10 @@ func Draft(a, b Party) *Agreement {
 		Parties:   []Party{a, b},
 		WorkAreas: areas,
 		Commitments: map[string]Commitments{
-			a.Code: {ResponseDays: map[string]int{AreaLiaison: 5, AreaFinIntel: 30, AreaSeizures: 15, AreaOperations: 2, AreaTraining: 30, AreaExtradition: 60}, TracesFirearms: false, FormalRequestDays: 60, MatchEvaluationsPerDay: 5000,
+			a.Code: {ResponseDays: map[string]int{AreaLiaison: 5, AreaFinIntel: 30, AreaSeizures: 15, AreaOperations: 2, AreaTraining: 30, AreaExtradition: 60, AreaTraces: 10}, TracesFirearms: false, FormalRequestDays: 60, MatchEvaluationsPerDay: 5000,
 				MatchBulkEvaluationsPerDay: DefaultBulkEvaluations, MatchBulkAlarmPercent: DefaultBulkAlarmPercent,
 				DeconflictEvaluationsPerDay: DefaultDeconflictPerDay, UrgentOperationHours: DefaultUrgentOperationHours},
-			b.Code: {ResponseDays: map[string]int{AreaLiaison: 5, AreaFinIntel: 20, AreaSeizures: 10, AreaOperations: 2, AreaTraining: 30, AreaExtradition: 60}, TracesFirearms: true, FormalRequestDays: 60, MatchEvaluationsPerDay: 5000,
+			b.Code: {ResponseDays: map[string]int{AreaLiaison: 5, AreaFinIntel: 20, AreaSeizures: 10, AreaOperations: 2, AreaTraining: 30, AreaExtradition: 60, AreaTraces: 10}, TracesFirearms: true, FormalRequestDays: 60, MatchEvaluationsPerDay: 5000,
 				MatchBulkEvaluationsPerDay: DefaultBulkEvaluations, MatchBulkAlarmPercent: DefaultBulkAlarmPercent,
 				DeconflictEvaluationsPerDay: DefaultDeconflictPerDay, UrgentOperationHours: DefaultUrgentOperationHours},
 		},

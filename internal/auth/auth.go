@@ -107,18 +107,28 @@ const (
 	// SeizRelease: the second pair of eyes that releases seizures to the
 	// partner, or returns them to their author.
 	SeizRelease Permission = "seizures.release"
+	// TraceRead: see the firearm traces of one's own agency (requested,
+	// sponsored or worked).
+	TraceRead Permission = "traces.read"
+	// TraceRequest: prepare trace requests.
+	TraceRequest Permission = "traces.request"
+	// TraceSponsor: review and submit trace requests to the partner (the
+	// sponsoring agency's staff).
+	TraceSponsor Permission = "traces.sponsor"
+	// TraceWork: work the partner's traces on the side that traces.
+	TraceWork Permission = "traces.work"
 )
 
 var rolePermissions = map[Role][]Permission{
 	Analyst: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite,
-		SeizRead, SeizWrite},
+		SeizRead, SeizWrite, TraceRead, TraceRequest},
 	Supervisor: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite, FinIntelRelease, FinIntelConsent,
-		OpsRead, OpsWrite, OpsRelease, OpsReport, SeizRead, SeizWrite, SeizRelease},
-	Coordinator: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, OpsRead, OpsWrite, OpsReport, SeizRead, SeizWrite},
+		OpsRead, OpsWrite, OpsRelease, OpsReport, SeizRead, SeizWrite, SeizRelease, TraceRead, TraceRequest, TraceSponsor, TraceWork},
+	Coordinator: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, OpsRead, OpsWrite, OpsReport, SeizRead, SeizWrite, TraceRead, TraceRequest, TraceWork},
 	Field:       {OpsRead, OpsReport},
-	Legal:       {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, FinIntelRead, FinIntelConsent},
+	Legal:       {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, FinIntelRead, FinIntelConsent, TraceRead, TraceSponsor},
 	Training:    {LiaisonRead, LiaisonWrite, ViewAgreement},
-	Auditor:     {LiaisonRead, ReadAll, ViewAgreement, ReviewQuarantine, AuditLog, Screen, FinIntelRead, OpsRead, SeizRead},
+	Auditor:     {LiaisonRead, ReadAll, ViewAgreement, ReviewQuarantine, AuditLog, Screen, FinIntelRead, OpsRead, SeizRead, TraceRead},
 	// Administrators run the node; they do not read operational traffic.
 	Admin: {ManageUsers, ViewAgreement, ReviewQuarantine},
 }

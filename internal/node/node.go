@@ -30,6 +30,7 @@ import (
 	"puente/internal/screen"
 	"puente/internal/seizures"
 	"puente/internal/store"
+	"puente/internal/traces"
 	"puente/internal/trust"
 	"puente/internal/trustlog"
 )
@@ -43,6 +44,7 @@ var Areas = []area.Builder{
 	finintel.Open,
 	operations.Open,
 	seizures.Open,
+	traces.Open,
 }
 
 // Node is one running side of the agreement.

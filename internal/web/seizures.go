@@ -405,6 +405,8 @@ type szViewData struct {
 	Caveats   caveats.Caveats
 	Classes   []string
 	Operation *operations.Operation
+	// Trace offers a trace request of the seizure's firearms.
+	Trace bool
 }
 
 func (s *Server) szView(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -451,6 +453,7 @@ func (s *Server) renderSz(w http.ResponseWriter, r *http.Request, u *auth.User, 
 			"release_blocked": write && mine && sz.Status != seizures.StatusReleased && u.Can(auth.SeizRelease) && sz.CreatedBy == u.Username,
 			"return":          write && mine && sz.Status == seizures.StatusSubmitted && u.Can(auth.SeizRelease),
 		}}
+	d.Trace = write && u.Can(auth.TraceRequest) && trSeizureFirearms(sz, svc.Self())
 	if sz.OperationID != "" && u.Can(auth.OpsRead) {
 		if op, err := operations.Of(s.n).Get(ctx, u, sz.OperationID); err == nil {
 			d.Operation = op

@@ -318,6 +318,7 @@ var funcs = template.FuncMap{
 	"float":  func(n int) float64 { return float64(n) },
 	"cents":  func(n int64) float64 { return float64(n) / 100 },
 	"fmtNum": fmtNum,
+	"pct":    func(f float64) float64 { return f * 100 },
 	// caveatsView is what the "caveats" form block needs.
 	"caveatsView": func(v *view, c caveats.Caveats, classes, agencies []string) map[string]any {
 		return map[string]any{"V": v, "C": c, "Classifications": classes, "Agencies": agencies}

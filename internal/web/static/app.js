@@ -8,6 +8,28 @@
     var msg = e.target.getAttribute && e.target.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) e.preventDefault();
   });
+  // A form with data-check="URL" is checked as the user types: the form
+  // is posted to URL, which answers with the page, and the element named
+  // by data-check-into is taken from it (the server decides; nothing is
+  // stored).
+  var checkTimer = null;
+  document.addEventListener("input", function (e) {
+    var form = e.target.form;
+    if (!form || !form.getAttribute("data-check")) return;
+    clearTimeout(checkTimer);
+    checkTimer = setTimeout(function () {
+      var sel = form.getAttribute("data-check-into");
+      fetch(form.getAttribute("data-check"), { method: "POST", credentials: "same-origin", body: new URLSearchParams(new FormData(form)) })
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").querySelector(sel);
+          var here = document.querySelector(sel);
+          if (fresh && here) here.replaceChildren.apply(here, Array.prototype.slice.call(fresh.childNodes));
+          document.body.setAttribute("data-checked", String(Date.now()));
+        })
+        .catch(function () {});
+    }, 300);
+  });
   var regions = document.querySelectorAll("[data-live]");
   if (!regions.length || !window.EventSource) return;
   var timer = null;
