@@ -222,7 +222,9 @@ func (s *Service) Reciprocity(ctx context.Context, u *auth.User) (*area.Table, e
 		t.Rows = append(t.Rows, r)
 	}
 	count := func(label string, n func(SideFigures) int, bad func(SideFigures) bool) {
-		row(label, func(sd SideFigures) area.Cell { return area.Cell{Value: strconv.Itoa(n(sd)), Bad: bad != nil && bad(sd)} })
+		row(label, func(sd SideFigures) area.Cell {
+			return area.Cell{Value: strconv.Itoa(n(sd)), Bad: bad != nil && bad(sd)}
+		})
 	}
 	count("tr.recip.requested", func(sd SideFigures) int { return sd.Requested }, nil)
 	count("tr.recip.answered", func(sd SideFigures) int { return sd.Completed + sd.NotCompleted }, nil)

@@ -181,7 +181,9 @@ func (t *Trace) Open() bool {
 var serialRE = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,29}$`)
 
 // NormSerial is a serial as compared: upper case, without spaces.
-func NormSerial(s string) string { return strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", "")) }
+func NormSerial(s string) string {
+	return strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
+}
 
 func (t *Trace) event(at time.Time, side, by, what, detail string) {
 	t.History = append(t.History, Event{At: at, Side: side, By: by, What: what, Detail: detail})
