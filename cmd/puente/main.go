@@ -55,6 +55,8 @@ Usage:
                                     mirror operations (--url URL, token: $PUENTE_TOKEN; "puente ops" alone lists them)
   puente seizures list|show|record|import|submit|return|release|figures|export ...
                                     seizures (--url URL, token: $PUENTE_TOKEN; "puente seizures" alone lists them)
+  puente traces list|show|check|request|from-seizure|submit|accept|return|progress|complete|not-complete|figures ...
+                                    firearm traces (--url URL, token: $PUENTE_TOKEN; "puente traces" alone lists them)
   puente bench link [--db postgres://...] [--n 20000] [--rate 500] [--clients 64]
   puente bench log [--entries 1000000]
   puente bench screen [--n 20000] [--lists DIR]
@@ -117,6 +119,7 @@ var commands = map[string]func(ctx context.Context, args []string, io stdio) err
 	"finintel":  func(ctx context.Context, a []string, s stdio) error { return cmdFinIntel(ctx, a, s.out) },
 	"ops":       func(ctx context.Context, a []string, s stdio) error { return cmdOps(ctx, a, s.out) },
 	"seizures":  func(ctx context.Context, a []string, s stdio) error { return cmdSeizures(ctx, a, s.out) },
+	"traces":    func(ctx context.Context, a []string, s stdio) error { return cmdTraces(ctx, a, s.out) },
 }
 
 func flags(name string) *flag.FlagSet {
