@@ -42,6 +42,12 @@ func lineChart(label string, xs []string, ss []series) template.HTML {
 			fmt.Fprintf(&b, `<text class="tick" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, chartPad+float64(i)*step, chartH-8, esc(x))
 		}
 	}
+	// The legend, along the top.
+	lx := chartPad
+	for _, s := range ss {
+		fmt.Fprintf(&b, `<rect class="%s" x="%.0f" y="4" width="10" height="10"/><text class="tick legend" x="%.0f" y="13">%s</text>`, esc(s.Class), lx, lx+14, esc(s.Name))
+		lx += 24 + 6.5*float64(len([]rune(s.Name)))
+	}
 	for _, s := range ss {
 		var pts []string
 		for i, v := range s.Values {
