@@ -64,6 +64,7 @@ Usage:
   puente bench bulk [--n 100000]
   puente bench finintel [--tx 100000] [--release-tx 10000]
   puente bench ops [--rate 50] [--duration 60s] [--partner-ops 10000] [--cot-units 1000]
+  puente bench seizures [--rows 100000] [--items 1000000] [--traces 50]
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
@@ -556,6 +557,16 @@ var benches = map[string]benchCmd{
 			return bench.Ops(ctx, o)
 		}
 	}},
+	"seizures": {flags: func(fs *flag.FlagSet) func(context.Context, benchOpts) (interface{ Print(io.Writer) error }, error) {
+		var o bench.SeizuresOptions
+		fs.IntVar(&o.Rows, "rows", 100_000, "rows of the timed CSV import (one seizure item each)")
+		fs.IntVar(&o.Items, "items", 1_000_000, "seizure items on the node when the dashboard is timed")
+		fs.IntVar(&o.Traces, "traces", 50, "trace round trips to time")
+		return func(ctx context.Context, b benchOpts) (interface{ Print(io.Writer) error }, error) {
+			o.Log = b.log
+			return bench.Seizures(ctx, o)
+		}
+	}},
 	"bulk": {flags: func(fs *flag.FlagSet) func(context.Context, benchOpts) (interface{ Print(io.Writer) error }, error) {
 		n := fs.Int("n", 100_000, "subjects on each side")
 		return func(ctx context.Context, b benchOpts) (interface{ Print(io.Writer) error }, error) {
@@ -566,7 +577,7 @@ var benches = map[string]benchCmd{
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || benches[args[0]].flags == nil {
-		return errors.New("usage: puente bench link|log|screen|match|finintel|bulk|ops [flags] [--cpuprofile FILE] (puente bench NAME -h lists its flags)")
+		return errors.New("usage: puente bench link|log|screen|match|finintel|bulk|ops|seizures [flags] [--cpuprofile FILE] (puente bench NAME -h lists its flags)")
 	}
 	b := benches[args[0]]
 	fs := flags("bench " + args[0])

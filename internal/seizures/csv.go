@@ -1,11 +1,13 @@
 package seizures
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,34 +61,34 @@ func (e *LineError) Error() string {
 func (e *LineError) Unwrap() error { return fault.ErrInvalid }
 
 // ParseCSV reads seizures of side self from r, each checked as one
-// recorded by agency at now. The first problem stops it with a
-// *LineError.
-func ParseCSV(r io.Reader, self, agency string, now time.Time, b Bounds) ([]Seizure, error) {
+// recorded by agency at now, and hands each to each as it is read. The
+// first problem stops it with a *LineError.
+func ParseCSV(r io.Reader, self, agency string, now time.Time, b Bounds, each func(*Seizure) error) (int, error) {
 	cr := csv.NewReader(io.LimitReader(r, MaxCSVBytes))
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, &LineError{Line: 1, Code: "empty_file"}
+		return 0, &LineError{Line: 1, Code: "empty_file"}
 	} else if err != nil {
-		return nil, csvErr(err)
+		return 0, csvErr(err)
 	}
 	index := map[string]int{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		if !slices.Contains(CSVColumns, h) {
-			return nil, &LineError{Line: 1, Column: h, Code: "unknown_column"}
+			return 0, &LineError{Line: 1, Column: h, Code: "unknown_column"}
 		}
 		if _, dup := index[h]; dup {
-			return nil, &LineError{Line: 1, Column: h, Code: "duplicate_column"}
+			return 0, &LineError{Line: 1, Column: h, Code: "duplicate_column"}
 		}
 		index[h] = i
 	}
 	for _, c := range csvRequired {
 		if _, ok := index[c]; !ok {
-			return nil, &LineError{Line: 1, Column: c, Code: "missing_column"}
+			return 0, &LineError{Line: 1, Column: c, Code: "missing_column"}
 		}
 	}
-	var out []Seizure
+	n := 0
 	var cur *Seizure
 	curLine := 0
 	flush := func() error {
@@ -97,9 +99,10 @@ func ParseCSV(r io.Reader, self, agency string, now time.Time, b Bounds) ([]Seiz
 		if err := check(cur, self, now, b); err != nil {
 			return lineOf(err, curLine)
 		}
-		out = append(out, *cur)
+		n++
+		err := each(cur)
 		cur = nil
-		return nil
+		return err
 	}
 	for {
 		rec, err := cr.Read()
@@ -107,7 +110,7 @@ func ParseCSV(r io.Reader, self, agency string, now time.Time, b Bounds) ([]Seiz
 			break
 		}
 		if err != nil {
-			return nil, csvErr(err)
+			return 0, csvErr(err)
 		}
 		line, _ := cr.FieldPos(0)
 		get := func(c string) string {
@@ -119,30 +122,30 @@ func ParseCSV(r io.Reader, self, agency string, now time.Time, b Bounds) ([]Seiz
 		ref := get("ref")
 		if cur == nil || ref == "" || ref != cur.Ref {
 			if err := flush(); err != nil {
-				return nil, err
+				return 0, err
 			}
 			sz, err := seizureOf(get, line)
 			if err != nil {
-				return nil, err
+				return 0, err
 			}
 			cur, curLine = sz, line
 		}
 		it, err := itemOf(get, line)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		cur.Items = append(cur.Items, it)
 		if len(cur.Items) > MaxItems {
-			return nil, &LineError{Line: line, Column: "item", Code: "too_many"}
+			return 0, &LineError{Line: line, Column: "item", Code: "too_many"}
 		}
 	}
 	if err := flush(); err != nil {
-		return nil, err
+		return 0, err
 	}
-	if len(out) == 0 {
-		return nil, &LineError{Line: 2, Code: "no_rows"}
+	if n == 0 {
+		return 0, &LineError{Line: 2, Code: "no_rows"}
 	}
-	return out, nil
+	return n, nil
 }
 
 // lineOf turns a check's field error into the line and column it came
@@ -257,8 +260,12 @@ func itemOf(get func(string) string, line int) (Item, error) {
 	return it, nil
 }
 
-// Import records the seizures of a CSV file for u, all or none, in one
-// transaction with one log entry; it returns how many.
+// Import records the seizures of a CSV file for u, all or none: the file
+// is spooled to a temporary file, then each seizure is stored as it is
+// read, inside one transaction that a problem rolls back, so memory stays
+// bounded whatever the file's length (and a transaction the store runs
+// again reads the file again); the totals are gathered and written once,
+// with one log entry.
 func (s *Service) Import(ctx context.Context, u *auth.User, r io.Reader) (int, error) {
 	if !u.Can(auth.SeizWrite) {
 		return 0, ErrForbidden
@@ -266,28 +273,45 @@ func (s *Service) Import(ctx context.Context, u *auth.User, r io.Reader) (int, e
 	if !slices.Contains(SeizureAgencies[s.self], u.Agency) {
 		return 0, ErrForbidden
 	}
-	now := s.Now()
-	list, err := ParseCSV(r, s.self, u.Agency, now, s.bounds)
+	spool, err := os.CreateTemp("", "puente-seizures-*.csv")
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("spooling the import: %w", err)
 	}
-	for i := range list {
-		list[i].ID, list[i].Origin, list[i].Status, list[i].CreatedBy, list[i].CreatedAt = "", s.self, StatusRecorded, u.Username, now
+	defer os.Remove(spool.Name())
+	defer spool.Close()
+	size, err := io.Copy(spool, io.LimitReader(r, MaxCSVBytes+1))
+	if err != nil {
+		return 0, fmt.Errorf("spooling the import: %w", err)
 	}
+	if size > MaxCSVBytes {
+		return 0, &LineError{Code: "too_large"}
+	}
+	now := s.Now()
+	var n int
 	err = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		for i := range list {
-			list[i].ID = link.NewID()
-			if err := s.insert(ctx, tx, &list[i]); err != nil {
-				return err
-			}
+		if _, err := spool.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("reading the spooled import: %w", err)
+		}
+		t := tallies{}
+		var err error
+		n, err = ParseCSV(bufio.NewReaderSize(spool, 1<<16), s.self, u.Agency, now, s.bounds, func(sz *Seizure) error {
+			sz.ID, sz.Origin, sz.Status, sz.CreatedBy, sz.CreatedAt = link.NewID(), s.self, StatusRecorded, u.Username, now
+			t.add(ScopeAll, sz)
+			return s.insertRow(ctx, tx, sz)
+		})
+		if err != nil {
+			return err
+		}
+		if err := t.flush(ctx, tx); err != nil {
+			return err
 		}
 		s.changed(tx, "figures")
-		return s.entry(ctx, tx, KindLogImported, "seizures", fmt.Sprintf("count=%d agency=%s", len(list), u.Agency))
+		return s.entry(ctx, tx, KindLogImported, "seizures", fmt.Sprintf("count=%d agency=%s", n, u.Agency))
 	})
 	if err != nil {
 		return 0, err
 	}
-	return len(list), nil
+	return n, nil
 }
 
 // UNODCColumns are the export's columns: those of UNODC's Individual

@@ -73,12 +73,29 @@ func contributions(sz *Seizure) map[[2]string]int64 {
 
 // tally adds sz to the totals of scope, inside tx.
 func tally(ctx context.Context, tx *store.Tx, scope string, sz *Seizure) error {
+	t := tallies{}
+	t.add(scope, sz)
+	return t.flush(ctx, tx)
+}
+
+// tallies are contributions to the totals gathered in memory, written
+// with one statement per row of the totals: an import of many seizures
+// touches each row once.
+type tallies map[[6]string]int64
+
+func (t tallies) add(scope string, sz *Seizure) {
 	month := sz.At.UTC().Format("2006-01")
 	for k, v := range contributions(sz) {
+		t[[6]string{scope, sz.Origin, month, sz.Pair, k[0], k[1]}] += v
+	}
+}
+
+func (t tallies) flush(ctx context.Context, tx *store.Tx) error {
+	for k, v := range t {
 		if _, err := tx.Exec(ctx, `INSERT INTO seizure_totals (scope, side, month, pair, metric, category, value) VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (scope, side, month, pair, metric, category) DO UPDATE SET value = seizure_totals.value + excluded.value`,
-			scope, sz.Origin, month, sz.Pair, k[0], k[1], v); err != nil {
-			return fmt.Errorf("adding seizure %s to the figures: %w", sz.ID, err)
+			k[0], k[1], k[2], k[3], k[4], k[5], v); err != nil {
+			return fmt.Errorf("adding seizures to the figures: %w", err)
 		}
 	}
 	return nil

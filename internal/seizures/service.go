@@ -184,6 +184,19 @@ func scan(sc store.Scanner) (*Seizure, error) {
 
 // insert stores a new seizure with its keys and adds it to the totals.
 func (s *Service) insert(ctx context.Context, tx *store.Tx, sz *Seizure) error {
+	if err := s.insertRow(ctx, tx, sz); err != nil {
+		return err
+	}
+	t := tallies{}
+	t.add(ScopeAll, sz)
+	if sz.Status == StatusReleased {
+		t.add(ScopeShared, sz)
+	}
+	return t.flush(ctx, tx)
+}
+
+// insertRow stores a new seizure with its keys, not its totals.
+func (s *Service) insertRow(ctx context.Context, tx *store.Tx, sz *Seizure) error {
 	doc, err := json.Marshal(sz)
 	if err != nil {
 		return fmt.Errorf("encoding seizure: %w", err)
@@ -197,12 +210,6 @@ func (s *Service) insert(ctx context.Context, tx *store.Tx, sz *Seizure) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO seizure_keys (key, seizure_id, side) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, k, sz.ID, sz.Origin); err != nil {
 			return fmt.Errorf("storing seizure keys: %w", err)
 		}
-	}
-	if err := tally(ctx, tx, "all", sz); err != nil {
-		return err
-	}
-	if sz.Status == StatusReleased {
-		return tally(ctx, tx, "shared", sz)
 	}
 	return nil
 }
