@@ -75,7 +75,7 @@ func literalKeys(t *testing.T, prefixes map[string]bool) map[string]string {
 }
 
 var (
-	codeRE  = regexp.MustCompile(`(?:fault\.Field\([^,\n]+, |Code: |fault\.New\(fault\.\w+, )"([a-z_.]+)"`)
+	codeRE  = regexp.MustCompile(`(?:fault\.Field\([^,\n]+, |\bCode: |fault\.New\(fault\.\w+, )"([a-z_.]+)"`)
 	fieldRE = regexp.MustCompile(`(?:fault\.Field\(|Field: )"([a-z_.]+)"|\b(?:field|f) \+ "\.([a-z_]+)"`)
 )
 
