@@ -5,7 +5,13 @@ import (
 	"html"
 	"html/template"
 	"math"
+	"net/http"
+	"slices"
+	"strconv"
 	"strings"
+
+	"puente/internal/auth"
+	"puente/internal/sheet"
 )
 
 // A chart is drawn on the server as inline SVG: no script, nothing
@@ -142,4 +148,48 @@ func fmtNum(v float64) string {
 		r = "-" + r
 	}
 	return r
+}
+
+// chartTable is one chart's numbers: a row per label, a column per side
+// or month. The "chart" block in layout.html draws its SVG with the table
+// behind it and a link to its CSV.
+type chartTable struct {
+	Chart string // its name in the page and in ?chart=
+	Title string // translated
+	Unit  string
+	Cols  []string
+	Rows  []chartRow
+	SVG   template.HTML
+	CSV   string // the address of its CSV
+}
+
+type chartRow struct {
+	Label  string
+	Values []float64
+}
+
+// chartCSV writes the table of ?chart= among tables as a CSV named
+// prefix+chart+suffix, its cells neutralised for spreadsheets.
+func (s *Server) chartCSV(w http.ResponseWriter, r *http.Request, u *auth.User, tables []chartTable, prefix, suffix string) {
+	chart := r.URL.Query().Get("chart")
+	i := slices.IndexFunc(tables, func(t chartTable) bool { return t.Chart == chart })
+	if i < 0 {
+		s.notFound(w, r, u)
+		return
+	}
+	t := tables[i]
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+prefix+t.Chart+suffix+`.csv"`)
+	sw := sheet.NewWriter(w)
+	_ = sw.Write(append([]string{t.Title}, t.Cols...))
+	for _, row := range t.Rows {
+		rec := []string{row.Label}
+		for _, x := range row.Values {
+			rec = append(rec, strconv.FormatFloat(x, 'f', -1, 64))
+		}
+		_ = sw.Write(rec)
+	}
+	if err := sw.Flush(); err != nil {
+		s.log.Warn("writing a chart's CSV", "chart", t.Chart, "err", err)
+	}
 }

@@ -18,7 +18,6 @@ import (
 	"puente/internal/fault"
 	"puente/internal/operations"
 	"puente/internal/seizures"
-	"puente/internal/sheet"
 )
 
 func init() {
@@ -503,26 +502,12 @@ func (s *Server) szAction(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	http.Redirect(w, r, "/seizures/s/"+url.PathEscape(id)+"?flash=sz.flash."+flash, http.StatusSeeOther)
 }
 
-// szTable is one chart's numbers: a row per label, a column per side.
-type szTable struct {
-	Chart string
-	Unit  string
-	Cols  []string
-	Rows  []szTableRow
-	SVG   template.HTML
-}
-
-type szTableRow struct {
-	Label  string
-	Values []float64
-}
-
 type szDashData struct {
 	Scope  string
 	Scopes []string
 	Months []string
 	Sides  []string
-	Tables []szTable
+	Tables []chartTable
 	Map    template.HTML
 	Totals map[string]float64
 }
@@ -596,19 +581,19 @@ func (s *Server) szDashboardData(r *http.Request, u *auth.User, v *view) (*szDas
 		d.Totals["usd_"+side] /= 100
 	}
 	// Trend of drugs per month.
-	tb := szTable{Chart: "drug_month", Unit: "kg", Cols: months}
+	tb := chartTable{Chart: "drug_month", Unit: "kg", Cols: months}
 	var ss []series
 	for _, dr := range seizures.Drugs {
 		if vals, ok := perDrugMonth[dr]; ok {
 			ss = append(ss, series{Name: v.T("sz.drug." + dr), Class: "s-" + dr, Values: vals})
-			tb.Rows = append(tb.Rows, szTableRow{Label: v.T("sz.drug." + dr), Values: vals})
+			tb.Rows = append(tb.Rows, chartRow{Label: v.T("sz.drug." + dr), Values: vals})
 		}
 	}
 	tb.SVG = lineChart(v.T("sz.chart.drug_month"), months, ss)
 	d.Tables = append(d.Tables, tb)
 	// Bars per side: pairs, firearm types, calibres.
-	bars := func(chart, unit string, m map[string][]float64, label func(string) string, order []string) szTable {
-		t := szTable{Chart: chart, Unit: unit, Cols: sides}
+	bars := func(chart, unit string, m map[string][]float64, label func(string) string, order []string) chartTable {
+		t := chartTable{Chart: chart, Unit: unit, Cols: sides}
 		if order == nil {
 			for k := range m {
 				order = append(order, k)
@@ -634,7 +619,7 @@ func (s *Server) szDashboardData(r *http.Request, u *auth.User, v *view) (*szDas
 				continue
 			}
 			l := label(k)
-			t.Rows = append(t.Rows, szTableRow{Label: l, Values: vals})
+			t.Rows = append(t.Rows, chartRow{Label: l, Values: vals})
 			bs = append(bs, bar{Label: l, Parts: []barPart{{Class: "side-mx", Name: "MX", Value: vals[0]}, {Class: "side-us", Name: "US", Value: vals[1]}}})
 		}
 		t.SVG = barChart(v.T("sz.chart."+chart), bs)
@@ -648,12 +633,12 @@ func (s *Server) szDashboardData(r *http.Request, u *auth.User, v *view) (*szDas
 	d.Tables = append(d.Tables, bars("drug_pair", "kg", perPair, pairName, pairOrder))
 	d.Tables = append(d.Tables, bars("firearm_type", "", perType, func(k string) string { return v.T("sz.firearm." + k) }, seizures.FirearmTypes))
 	d.Tables = append(d.Tables, bars("calibre", "", perCal, func(k string) string { return k }, nil))
-	cash := szTable{Chart: "cash_month", Unit: "USD", Cols: months}
+	cash := chartTable{Chart: "cash_month", Unit: "USD", Cols: months}
 	var cs []series
 	for _, side := range sides {
 		if vals, ok := cashMonth[side]; ok {
 			cs = append(cs, series{Name: side, Class: "side-" + strings.ToLower(side), Values: vals})
-			cash.Rows = append(cash.Rows, szTableRow{Label: side, Values: vals})
+			cash.Rows = append(cash.Rows, chartRow{Label: side, Values: vals})
 		}
 	}
 	cash.SVG = lineChart(v.T("sz.chart.cash_month"), months, cs)
@@ -680,6 +665,11 @@ func (s *Server) szDashboardData(r *http.Request, u *auth.User, v *view) (*szDas
 		m.Units = append(m.Units, mapMark{X: x, Y: y, Label: fmt.Sprintf("%s: %s kg", p.Name(), fmtNum(vals[0]+vals[1])), Side: "label"})
 	}
 	d.Map = m.SVG()
+	for i := range d.Tables {
+		t := &d.Tables[i]
+		t.Title = v.T("sz.chart." + t.Chart)
+		t.CSV = "/seizures/dashboard.csv?chart=" + t.Chart + "&scope=" + scope
+	}
 	return d, nil
 }
 
@@ -703,25 +693,5 @@ func (s *Server) szDashboardCSV(w http.ResponseWriter, r *http.Request, u *auth.
 		s.fail(w, r, u, err)
 		return
 	}
-	chart := r.URL.Query().Get("chart")
-	i := slices.IndexFunc(d.Tables, func(t szTable) bool { return t.Chart == chart })
-	if i < 0 {
-		s.notFound(w, r, u)
-		return
-	}
-	t := d.Tables[i]
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="seizures-`+t.Chart+"-"+d.Scope+`.csv"`)
-	sw := sheet.NewWriter(w)
-	_ = sw.Write(append([]string{v.T("sz.chart." + t.Chart)}, t.Cols...))
-	for _, row := range t.Rows {
-		rec := []string{row.Label}
-		for _, x := range row.Values {
-			rec = append(rec, strconv.FormatFloat(x, 'f', -1, 64))
-		}
-		_ = sw.Write(rec)
-	}
-	if err := sw.Flush(); err != nil {
-		s.log.Warn("writing a dashboard CSV", "err", err)
-	}
+	s.chartCSV(w, r, u, d.Tables, "seizures-", "-"+d.Scope)
 }
