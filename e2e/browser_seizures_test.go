@@ -133,10 +133,10 @@ func TestBrowserSeizuresAndTraces(t *testing.T) {
 	phase("live check")
 
 	// 3. She prepares the trace of her seizure's rifle.
-	if err := chromedp.Run(mx, chromedp.Navigate(p.URL("MX")+"/seizures/s/"+gun.ID), chromedp.WaitVisible("#sz-trace"),
-		chromedp.SendKeys("#sz-trace-officer", "Agente M. Villa"), chromedp.Click("#sz-trace")); err != nil {
+	if err := chromedp.Run(mx, chromedp.Navigate(p.URL("MX")+"/seizures/s/"+gun.ID), chromedp.WaitVisible("#sz-trace")); err != nil {
 		t.Fatal(err)
 	}
+	send(t, mx, map[string]string{"#sz-trace-officer": "Agente M. Villa"}, "#sz-trace")
 	until(t, mx, "the prepared trace in the list", `location.pathname === "/traces" && document.querySelector("#tr-list").innerText.includes("LW318842")`)
 	tr, err := traces.Of(p.Nodes["MX"]).List(ctx, users["poli"], traces.StatusDraft)
 	if err != nil || len(tr) != 1 {
@@ -163,16 +163,11 @@ func TestBrowserSeizuresAndTraces(t *testing.T) {
 		t.Fatal(err)
 	}
 	until(t, us, "accepted", `!!document.querySelector("#tr-progress")`)
-	if err := chromedp.Run(us, chromedp.SetValue("#tr-stage", "dealer"), chromedp.Click("#tr-progress")); err != nil {
-		t.Fatal(err)
-	}
+	send(t, us, map[string]string{"#tr-stage": "dealer"}, "#tr-progress")
 	until(t, us, "in progress", `!!document.querySelector("#tr-complete")`)
 	purchase := now.AddDate(0, -14, 0).Format("2006-01-02")
-	if err := chromedp.Run(us, chromedp.SendKeys("#tr-licence", "9-86-019-01-7K-04410"), chromedp.SendKeys("#tr-dealer", "Desert Sportsman"),
-		chromedp.SendKeys("#tr-city", "Tucson"), chromedp.SendKeys("#tr-dstate", "AZ"), chromedp.SendKeys("#tr-purchaser", "Straw Purchaser"),
-		chromedp.SetValue("#tr-purchase", purchase), chromedp.Click("#tr-complete")); err != nil {
-		t.Fatal(err)
-	}
+	send(t, us, map[string]string{"#tr-licence": "9-86-019-01-7K-04410", "#tr-dealer": "Desert Sportsman", "#tr-city": "Tucson", "#tr-dstate": "AZ",
+		"#tr-purchaser": "Straw Purchaser", "#tr-purchase": purchase}, "#tr-complete")
 	until(t, us, "completed on the US", `!!document.querySelector("#tr-result")`)
 	screenshot(t, us, "trace-completed-US.png")
 	phase("completed")
@@ -181,4 +176,13 @@ func TestBrowserSeizuresAndTraces(t *testing.T) {
 	until(t, mx, "the result live on MX", `!!document.querySelector("#tr-result") && document.querySelector("#tr-ttc").innerText.includes("3 años")`)
 	screenshot(t, mx, "trace-result-MX.png")
 	phase("live result")
+
+	// 7. The trace figures: the charts drawn, and the dealer counted for
+	// FGR, whom the result's caveats name as the sponsor.
+	if err := chromedp.Run(mx, chromedp.Navigate(p.URL("MX")+"/traces/figures")); err != nil {
+		t.Fatal(err)
+	}
+	until(t, mx, "the trace figures", `!!document.querySelector("#chart-requests_month svg") && !!document.querySelector("#chart-time_to_crime svg") && document.querySelector("#tr-dealers").innerText.includes("Desert Sportsman")`)
+	screenshot(t, mx, "trace-figures-MX.png")
+	phase("trace figures")
 }

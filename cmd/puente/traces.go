@@ -241,6 +241,12 @@ func cmdTraces(ctx context.Context, args []string, stdout io.Writer) error {
 		for _, sd := range f.Sides {
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.0f%%\t%.1f\t%d\n", sd.Party, sd.Requested, sd.Completed, sd.NotCompleted, sd.Open, sd.OnTime, sd.Late, sd.SuccessRate*100, sd.MedianHours, sd.ShortTTC)
 		}
+		if len(f.TopDealers) > 0 {
+			fmt.Fprintln(tw, "\nDEALER\tLICENCE\tPLACE\tGUNS\tSHORT TTC")
+			for _, d := range f.TopDealers {
+				fmt.Fprintf(tw, "%s\t%s\t%s, %s\t%d\t%d\n", d.Name, d.Licence, d.City, d.State, d.Guns, d.Short)
+			}
+		}
 		return tw.Flush()
 	}
 	return nil

@@ -97,6 +97,6 @@ func (a *Env) trStep(w http.ResponseWriter, r *http.Request, u *auth.User) {
 }
 
 func (a *Env) trFigures(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	f, err := traces.Of(a.n).Figures(r.Context())
+	f, err := traces.Of(a.n).FiguresFor(r.Context(), u)
 	a.Reply(w, r, http.StatusOK, f, err)
 }

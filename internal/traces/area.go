@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"puente/internal/area"
 	"puente/internal/auth"
@@ -97,6 +98,7 @@ type SideFigures struct {
 	CommitmentDays int            `json:"commitment_days"`
 	ByAgency       map[string]int `json:"requests_by_agency"`
 	SuccessAgency  map[string]int `json:"completed_by_agency"`
+	AnsweredAgency map[string]int `json:"answered_by_agency"`
 	ByMonth        map[string]int `json:"requests_by_month"`
 	TimeToCrime    map[string]int `json:"time_to_crime"` // buckets
 	ShortTTC       int            `json:"short_time_to_crime"`
@@ -124,6 +126,68 @@ func bucket(days int) string {
 // Figures are the traces figures per requesting side.
 type Figures struct {
 	Sides []SideFigures `json:"sides"`
+	// TopDealers are the dealers that sold the most traced guns, counted
+	// over the results whose caveats reach the user (FiguresFor); empty
+	// in the node-wide figures.
+	TopDealers []DealerCount `json:"top_dealers,omitempty"`
+}
+
+// DealerCount is one dealer and the traced guns it sold, per requesting
+// side.
+type DealerCount struct {
+	Dealer
+	Guns   int            `json:"guns"`
+	BySide map[string]int `json:"by_side"`
+	Short  int            `json:"short_time_to_crime"`
+}
+
+// FiguresFor is Figures for u, with the top ten dealers among the results
+// u may read.
+func (s *Service) FiguresFor(ctx context.Context, u *auth.User) (*Figures, error) {
+	if !u.Can(auth.TraceRead) {
+		return nil, ErrForbidden
+	}
+	f, err := s.Figures(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Read().Query(ctx, `SELECT doc FROM traces WHERE status = ?`, StatusCompleted)
+	if err != nil {
+		return nil, fmt.Errorf("reading completed traces: %w", err)
+	}
+	done, err := store.Collect(rows, scan)
+	if err != nil {
+		return nil, err
+	}
+	by := map[string]*DealerCount{}
+	for _, t := range done {
+		if t.Result == nil || t.Result.Dealer == nil || !t.Visible(u, s.self) || !t.ResultReleasable(u, s.self) {
+			continue
+		}
+		d := by[t.Result.Dealer.Licence]
+		if d == nil {
+			d = &DealerCount{Dealer: *t.Result.Dealer, BySide: map[string]int{}}
+			by[t.Result.Dealer.Licence] = d
+		}
+		d.Guns++
+		d.BySide[t.Origin]++
+		if t.Result.Short {
+			d.Short++
+		}
+	}
+	for _, d := range by {
+		f.TopDealers = append(f.TopDealers, *d)
+	}
+	slices.SortFunc(f.TopDealers, func(a, b DealerCount) int {
+		if a.Guns != b.Guns {
+			return b.Guns - a.Guns
+		}
+		return strings.Compare(a.Licence, b.Licence)
+	})
+	if len(f.TopDealers) > 10 {
+		f.TopDealers = f.TopDealers[:10]
+	}
+	return f, nil
 }
 
 // Figures computes them from the submitted traces.
@@ -141,7 +205,7 @@ func (s *Service) Figures(ctx context.Context) (*Figures, error) {
 	now := s.Now()
 	f := &Figures{}
 	for _, p := range parties {
-		sf := SideFigures{Party: p, ByAgency: map[string]int{}, SuccessAgency: map[string]int{}, ByMonth: map[string]int{}, TimeToCrime: map[string]int{}, SourceStates: map[string]int{}}
+		sf := SideFigures{Party: p, ByAgency: map[string]int{}, SuccessAgency: map[string]int{}, AnsweredAgency: map[string]int{}, ByMonth: map[string]int{}, TimeToCrime: map[string]int{}, SourceStates: map[string]int{}}
 		tracer := s.partner
 		if p == s.partner {
 			tracer = s.self
@@ -175,6 +239,9 @@ func (s *Service) Figures(ctx context.Context) (*Figures, error) {
 				if now.After(t.Due) && t.Status != StatusReturned {
 					sf.Overdue++
 				}
+			}
+			if t.Status == StatusCompleted || t.Status == StatusNotCompleted {
+				sf.AnsweredAgency[t.Agency]++
 			}
 			if !t.AnsweredAt.IsZero() {
 				hours = append(hours, t.AnsweredAt.Sub(t.SubmittedAt).Hours())

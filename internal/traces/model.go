@@ -117,6 +117,9 @@ type Result struct {
 	// less than three years.
 	TimeToCrimeDays int  `json:"time_to_crime_days,omitempty"`
 	Short           bool `json:"short_time_to_crime,omitempty"`
+	// Withheld is set on a copy shown to a user whom the result's caveats
+	// do not name: the purchaser is left out (never stored).
+	Withheld bool `json:"purchaser_withheld,omitempty"`
 }
 
 // Event is one step in a trace's history.

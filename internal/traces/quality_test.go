@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"puente/internal/auth"
 	"puente/internal/fault"
 )
 
@@ -103,5 +104,40 @@ func TestLifecycle(t *testing.T) {
 	}
 	if err := step("US", StepNotComplete, nil, "", "too_old"); err == nil {
 		t.Fatal("a completed trace was ended again")
+	}
+}
+
+// TestResultReleasable: the first retail purchaser reaches, on the
+// requesting side, the requesting agency and its sponsor only; the
+// tracing side reads its own finding; others get a copy without it.
+func TestResultReleasable(t *testing.T) {
+	tr := good()
+	tr.Origin, tr.Tracer, tr.Agency, tr.Sponsor, tr.Status = "MX", "US", "SSP-SON", "FGR", StatusCompleted
+	tr.Result = &Result{Source: "Colt", Purchaser: Possessor{Name: "J. Doe", Address: "Tucson"}}
+	for _, c := range []struct {
+		name, side, agency string
+		role               auth.Role
+		want               bool
+	}{
+		{"the preparing state police", "MX", "SSP-SON", auth.Coordinator, true},
+		{"the sponsor", "MX", "FGR", auth.Supervisor, true},
+		{"an auditor on the requesting side", "MX", "SFP", auth.Auditor, false},
+		{"another Mexican agency", "MX", "SEMAR", auth.Coordinator, false},
+		{"the tracer on its own side", "US", "ATF", auth.Coordinator, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			u := &auth.User{Username: "u", Role: c.role, Agency: c.agency}
+			if got := tr.ResultReleasable(u, c.side); got != c.want {
+				t.Fatalf("ResultReleasable = %t, want %t", got, c.want)
+			}
+			s := &Service{self: c.side}
+			shown := s.shown(u, &tr)
+			if withheld := shown.Result.Withheld; withheld == c.want || (shown.Result.Purchaser.Name == "") == c.want {
+				t.Fatalf("shown: withheld %t, purchaser %q", withheld, shown.Result.Purchaser.Name)
+			}
+			if tr.Result.Purchaser.Name != "J. Doe" {
+				t.Fatal("redacting changed the stored trace")
+			}
+		})
 	}
 }

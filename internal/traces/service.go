@@ -571,9 +571,14 @@ func (s *Service) Step(ctx context.Context, u *auth.User, id string, up Update) 
 		if err := apply(t, s.self, st); err != nil {
 			return err
 		}
-		// The purchaser's personal data is for the requesting agency.
+		// The purchaser's personal data is for the requesting agency and
+		// its sponsor (Trace.ResultReleasable).
+		to := []string{t.Agency}
+		if t.Sponsor != "" && t.Sponsor != t.Agency {
+			to = append(to, t.Sponsor)
+		}
 		cav := caveats.Caveats{Classification: "RESTRICTED", Purpose: caveats.PurposeIntelligence, RetentionDays: 3650, ThirdPartyRule: true,
-			ReleasableTo: []string{t.Agency}}
+			ReleasableTo: to}
 		if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindUpdate, Version: 1, Stream: stream(id), Caveats: cav, Body: st}); err != nil {
 			return fmt.Errorf("sending the trace step: %w", err)
 		}
@@ -650,6 +655,30 @@ func (s *Service) applyUpdate(ctx context.Context, tx *store.Tx, env *link.Envel
 	return s.entry(ctx, tx, KindLogStep, "trace:"+t.ID, "step="+up.Step+" by="+s.partner)
 }
 
+// ResultReleasable reports whether the result's personal data (the first
+// retail purchaser) may be shown to u on side self: the tracing side
+// holds its own finding; on the requesting side the result's caveats name
+// the requesting agency and its sponsor only.
+func (t *Trace) ResultReleasable(u *auth.User, self string) bool {
+	if t.Origin != self {
+		return t.Visible(u, self)
+	}
+	return u.Agency == t.Agency || (t.Sponsor != "" && u.Agency == t.Sponsor)
+}
+
+// shown is t as u may see it: the purchaser withheld where the caveats
+// do not reach u.
+func (s *Service) shown(u *auth.User, t *Trace) *Trace {
+	if t.Result == nil || t.ResultReleasable(u, s.self) {
+		return t
+	}
+	c := *t
+	r := *t.Result
+	r.Purchaser, r.Withheld = Possessor{}, true
+	c.Result = &r
+	return &c
+}
+
 // Get returns a trace u may see.
 func (s *Service) Get(ctx context.Context, u *auth.User, id string) (*Trace, error) {
 	t, err := load(ctx, s.db.Read(), id)
@@ -659,7 +688,7 @@ func (s *Service) Get(ctx context.Context, u *auth.User, id string) (*Trace, err
 	if !t.Visible(u, s.self) {
 		return nil, ErrNotFound
 	}
-	return t, nil
+	return s.shown(u, t), nil
 }
 
 // List returns the traces u may see, newest first.
@@ -683,7 +712,7 @@ func (s *Service) List(ctx context.Context, u *auth.User, status string) ([]*Tra
 	out := all[:0]
 	for _, t := range all {
 		if t.Visible(u, s.self) && len(out) < 200 {
-			out = append(out, t)
+			out = append(out, s.shown(u, t))
 		}
 	}
 	return out, nil

@@ -2,11 +2,14 @@ package web
 
 import (
 	"errors"
+	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"puente/internal/auth"
 	"puente/internal/fault"
@@ -17,7 +20,8 @@ import (
 func init() {
 	Register(traces.Name, func(s *Server) Face {
 		return Face{
-			Nav:      []NavItem{{Path: "/traces", ID: "nav-traces", Label: "nav.traces", Permission: auth.TraceRead}},
+			Nav: []NavItem{{Path: "/traces", ID: "nav-traces", Label: "nav.traces", Permission: auth.TraceRead},
+				{Path: "/traces/figures", ID: "nav-trace-figures", Label: "nav.trace_figures", Permission: auth.TraceRead}},
 			ErrorKey: "tr.error.", FieldKey: "tr.field.",
 			Keys: slices.Concat(
 				keysOf("tr.status.", traces.Statuses...),
@@ -34,6 +38,7 @@ func init() {
 					"calibre", "model", "country", "importer", "markings", "possessor", "name", "aliases", "dob", "address", "recovery", "date", "place",
 					"quality", "stage", "reason", "result", "source", "dealer", "licence", "city", "state", "purchaser", "purchase_date", "step", "seizure"),
 				[]string{"tr.work.sponsor", "tr.work.correct", "tr.work.trace"},
+				keysOf("tr.chart.", "requests_month", "by_agency", "success_agency", "time_to_crime", "source_states"),
 			),
 			Pages: []Page{
 				{Pattern: "GET /traces", Permission: auth.TraceRead, Handle: s.trList},
@@ -42,6 +47,8 @@ func init() {
 				{Pattern: "POST /traces/check", Permission: auth.TraceRequest, Handle: s.trCheck},
 				{Pattern: "POST /traces/from-seizure/{id}", Permission: auth.TraceRequest, Handle: s.trFromSeizure},
 				{Pattern: "GET /traces/t/{id}", Permission: auth.TraceRead, Handle: s.trView},
+				{Pattern: "GET /traces/figures", Permission: auth.TraceRead, Handle: s.trFigures},
+				{Pattern: "GET /traces/figures.csv", Permission: auth.TraceRead, Handle: s.trFiguresCSV},
 				{Pattern: "POST /traces/t/{id}/{action}", Permission: auth.TraceRead, Handle: s.trAction},
 			},
 		}
@@ -294,4 +301,117 @@ func trSeizureFirearms(sz *seizures.Seizure, self string) bool {
 		return false
 	}
 	return slices.ContainsFunc(sz.Items, func(it seizures.Item) bool { return it.Kind == seizures.ItemFirearm })
+}
+
+// trFiguresData is the traces figures page: a summary per requesting side,
+// the charts with their tables, and the dealers u may read.
+type trFiguresData struct {
+	Sides   []traces.SideFigures
+	Tables  []chartTable
+	Dealers []traces.DealerCount
+	Self    string
+}
+
+func (s *Server) trFiguresData(r *http.Request, u *auth.User, v *view) (*trFiguresData, error) {
+	f, err := traces.Of(s.n).FiguresFor(r.Context(), u)
+	if err != nil {
+		return nil, err
+	}
+	d := &trFiguresData{Sides: f.Sides, Dealers: f.TopDealers, Self: traces.Of(s.n).Self()}
+	var sides []string
+	for _, sd := range f.Sides {
+		sides = append(sides, sd.Party)
+	}
+	// Requests per month, a line per requesting side.
+	months := seizures.Months(time.Now().UTC(), 12)
+	month := chartTable{Chart: "requests_month", Cols: months}
+	var ss []series
+	for _, sd := range f.Sides {
+		vals := make([]float64, len(months))
+		for i, m := range months {
+			vals[i] = float64(sd.ByMonth[m])
+		}
+		ss = append(ss, series{Name: sd.Party, Class: "side-" + strings.ToLower(sd.Party), Values: vals})
+		month.Rows = append(month.Rows, chartRow{Label: sd.Party, Values: vals})
+	}
+	month.SVG = lineChart(v.T("tr.chart.requests_month"), months, ss)
+	d.Tables = append(d.Tables, month)
+	// Bars with a part per side, over keys in order (or by size).
+	bars := func(chart, unit string, value func(sd traces.SideFigures, k string) float64, keys []string, label func(string) string) chartTable {
+		t := chartTable{Chart: chart, Unit: unit, Cols: sides}
+		var bs []bar
+		for _, k := range keys {
+			b := bar{Label: label(k)}
+			row := chartRow{Label: label(k)}
+			for _, sd := range f.Sides {
+				x := value(sd, k)
+				row.Values = append(row.Values, x)
+				b.Parts = append(b.Parts, barPart{Class: "side-" + strings.ToLower(sd.Party), Name: sd.Party, Value: x})
+			}
+			t.Rows = append(t.Rows, row)
+			bs = append(bs, b)
+		}
+		t.SVG = barChart(v.T("tr.chart."+chart), bs)
+		return t
+	}
+	union := func(get func(traces.SideFigures) map[string]int) []string {
+		total := map[string]int{}
+		for _, sd := range f.Sides {
+			for k, n := range get(sd) {
+				total[k] += n
+			}
+		}
+		keys := slices.Collect(maps.Keys(total))
+		slices.SortFunc(keys, func(a, b string) int {
+			if total[a] != total[b] {
+				return total[b] - total[a]
+			}
+			return strings.Compare(a, b)
+		})
+		return keys[:min(len(keys), 12)]
+	}
+	same := func(k string) string { return k }
+	agencies := union(func(sd traces.SideFigures) map[string]int { return sd.ByAgency })
+	d.Tables = append(d.Tables, bars("by_agency", "", func(sd traces.SideFigures, k string) float64 { return float64(sd.ByAgency[k]) }, agencies, same))
+	// The success rate of each requesting agency's answered traces: the
+	// data-quality feedback.
+	answered := union(func(sd traces.SideFigures) map[string]int { return sd.AnsweredAgency })
+	d.Tables = append(d.Tables, bars("success_agency", "%", func(sd traces.SideFigures, k string) float64 {
+		if sd.AnsweredAgency[k] == 0 {
+			return 0
+		}
+		return math.Round(float64(sd.SuccessAgency[k])/float64(sd.AnsweredAgency[k])*1000) / 10
+	}, answered, same))
+	d.Tables = append(d.Tables, bars("time_to_crime", "", func(sd traces.SideFigures, k string) float64 { return float64(sd.TimeToCrime[k]) },
+		traces.TTCBuckets, func(k string) string { return v.T("tr.ttc." + k) }))
+	states := union(func(sd traces.SideFigures) map[string]int { return sd.SourceStates })
+	d.Tables = append(d.Tables, bars("source_states", "", func(sd traces.SideFigures, k string) float64 { return float64(sd.SourceStates[k]) }, states, same))
+	for i := range d.Tables {
+		t := &d.Tables[i]
+		t.Title = v.T("tr.chart." + t.Chart)
+		t.CSV = "/traces/figures.csv?chart=" + t.Chart
+	}
+	return d, nil
+}
+
+func (s *Server) trFigures(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	v := s.newView(r, u, nil)
+	d, err := s.trFiguresData(r, u, v)
+	if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	v.Data = d
+	v.Title = v.T("tr.figures")
+	s.render(w, r, http.StatusOK, "trace_figures", v)
+}
+
+func (s *Server) trFiguresCSV(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	v := s.newView(r, u, nil)
+	d, err := s.trFiguresData(r, u, v)
+	if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	s.chartCSV(w, r, u, d.Tables, "traces-", "")
 }
