@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"encoding/json"
 	"puente/internal/node"
+	"strconv"
 
 	"puente/internal/finintel"
 
@@ -222,6 +224,21 @@ func TestBrowserLiaison(t *testing.T) {
 }
 
 func jsString(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
+
+// send fills the fields (by CSS selector) and clicks button in one step
+// in the page: a live region may be refreshed by the event of the step
+// just taken, and a node found before a refresh is gone after it (what
+// the user typed is kept, but the test's handle on the node is not).
+func send(t *testing.T, c context.Context, fields map[string]string, button string) {
+	t.Helper()
+	vals, _ := json.Marshal(fields)
+	js := `(function (v, b) { for (var sel in v) document.querySelector(sel).value = v[sel]; document.querySelector(b).click(); return true; })(` +
+		string(vals) + `, ` + strconv.Quote(button) + `)`
+	var ok bool
+	if err := chromedp.Run(c, chromedp.Evaluate(js, &ok)); err != nil {
+		t.Fatalf("sending %s: %v", button, err)
+	}
+}
 
 // until evaluates js in c until it is true, across the navigation a form
 // post causes, or fails the test after 15 s with the page's main part.

@@ -41,6 +41,43 @@
     }
     return false;
   }
+  // A refresh keeps what the user is typing: the fields whose value
+  // differs from what the page was rendered with are put back into the
+  // same fields of the fresh region (by form and name, or id), with the
+  // focus, so a change made elsewhere never wipes a half-filled form.
+  function fieldKey(el) {
+    if (!el || !el.name && !el.id) return "";
+    var form = el.form ? (el.form.getAttribute("action") || "") : "";
+    return el.name ? form + "|" + el.name : "#" + el.id;
+  }
+  function typed(region) {
+    var kept = {};
+    region.querySelectorAll("input, textarea, select").forEach(function (el) {
+      var k = fieldKey(el);
+      if (!k || el.type === "hidden" || el.type === "submit") return;
+      if (el.type === "checkbox" || el.type === "radio") {
+        if (el.checked !== el.defaultChecked) kept[k + "=" + el.value] = el.checked;
+      } else if (el.tagName === "SELECT") {
+        var opt = el.options[el.selectedIndex];
+        if (opt && !opt.defaultSelected) kept[k] = el.value;
+      } else if (el.value !== el.defaultValue) {
+        kept[k] = el.value;
+      }
+    });
+    return kept;
+  }
+  function restore(region, kept, focused) {
+    region.querySelectorAll("input, textarea, select").forEach(function (el) {
+      var k = fieldKey(el);
+      if (!k) return;
+      if (el.type === "checkbox" || el.type === "radio") {
+        if (Object.prototype.hasOwnProperty.call(kept, k + "=" + el.value)) el.checked = kept[k + "=" + el.value];
+      } else if (Object.prototype.hasOwnProperty.call(kept, k)) {
+        el.value = kept[k];
+      }
+      if (focused && k === focused) el.focus();
+    });
+  }
   function refresh() {
     timer = null;
     fetch(location.href, { credentials: "same-origin", headers: { "X-Puente-Live": "1" } })
@@ -49,7 +86,10 @@
         var doc = new DOMParser().parseFromString(html, "text/html");
         var fresh = doc.querySelectorAll("[data-live]");
         for (var i = 0; i < regions.length && i < fresh.length; i++) {
+          var kept = typed(regions[i]);
+          var focused = document.activeElement && regions[i].contains(document.activeElement) ? fieldKey(document.activeElement) : "";
           regions[i].replaceChildren.apply(regions[i], Array.prototype.slice.call(fresh[i].childNodes));
+          restore(regions[i], kept, focused);
         }
         document.body.setAttribute("data-refreshed", String(Date.now()));
       })
