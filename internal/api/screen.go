@@ -64,7 +64,7 @@ func (a *Env) screen(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		a.internal(w, r, err)
 		return
 	}
-	cs := s.Screen(q)
+	cs := screen.Visible(s.Screen(q), u.Agency, u.Can(auth.ReadAll))
 	if cs == nil {
 		cs = []screen.Candidate{}
 	}

@@ -378,7 +378,20 @@ func (s *Service) disclosure(ctx context.Context, q store.Querier, u *auth.User,
 	}
 	// Drafts are the drafting agency's business until released; auditors
 	// see them too.
+	d.flagsFor(u)
 	return d, nil
+}
+
+// flagsFor leaves out the screening hits on list entries u may not see (a
+// priority target not released to u's agency).
+func (d *Disclosure) flagsFor(u *auth.User) {
+	flags := d.Screening[:0:0]
+	for _, f := range d.Screening {
+		if len(f.Agencies) == 0 || u.Can(auth.ReadAll) || slices.Contains(f.Agencies, u.Agency) {
+			flags = append(flags, f)
+		}
+	}
+	d.Screening = flags
 }
 
 // CanSee reports whether u may see the record behind a live-update key
@@ -454,6 +467,9 @@ func (s *Service) List(ctx context.Context, u *auth.User, f ListFilter) ([]*Disc
 	out, err := store.Collect(rows, scanDisclosure)
 	if err != nil {
 		return nil, fmt.Errorf("listing disclosures: %w", err)
+	}
+	for _, d := range out {
+		d.flagsFor(u)
 	}
 	return out, nil
 }

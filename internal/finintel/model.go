@@ -181,6 +181,9 @@ type Flag struct {
 	ListID  string  `json:"list_id"`
 	Matched string  `json:"matched_name"`
 	Score   float64 `json:"score"`
+	// Agencies, when set, are the only agencies that may see the flag: a
+	// hit on a priority target is shown to those who see the target.
+	Agencies []string `json:"agencies,omitempty"`
 }
 
 // Known is an exact identifier of a received subject or account that this

@@ -107,7 +107,7 @@ func (s *Service) ScreenPending(ctx context.Context) error {
 				}
 				for _, cand := range sc.Screen(screen.Query{Name: n, Year: year, Limit: 3}) {
 					if cand.Match && yearFits(year, cand.BirthYears) {
-						flags = append(flags, Flag{Subject: sub.Ref, Name: n, List: cand.List, ListID: cand.ID, Matched: cand.MatchedName, Score: cand.Score})
+						flags = append(flags, Flag{Subject: sub.Ref, Name: n, List: cand.List, ListID: cand.ID, Matched: cand.MatchedName, Score: cand.Score, Agencies: cand.Agencies})
 					}
 				}
 			}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -21,6 +22,8 @@ import (
 const (
 	ListOFAC = "ofac-sdn"
 	ListUN   = "un"
+	// ListTargets is the node's own list of priority targets (extradition).
+	ListTargets = "targets"
 )
 
 // Entry is one listed person, company, vessel or aircraft.
@@ -32,6 +35,15 @@ type Entry struct {
 	Names []string `json:"-"`    // primary name first, then aliases
 	Years []int    `json:"birth_years,omitempty"`
 	Info  string   `json:"info,omitempty"` // programme or list type
+	// Agencies, when set, are the only agencies on this node whose users
+	// may see the entry (a node's own lists: the priority targets).
+	Agencies []string `json:"-"`
+}
+
+// VisibleTo reports whether a user of agency may see the entry; all is
+// set for those who read everything (auditors).
+func (e *Entry) VisibleTo(agency string, all bool) bool {
+	return all || len(e.Agencies) == 0 || slices.Contains(e.Agencies, agency)
 }
 
 // Load reads the lists found under dir: ofac-sdn/{sdn,alt}.csv and

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"math"
 	"math/bits"
+	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"puente/internal/names"
 )
@@ -21,6 +23,20 @@ type Candidate struct {
 	Match       bool         `json:"match"` // at or above the default threshold
 	BirthYears  []int        `json:"birth_years,omitempty"`
 	Explanation []names.Part `json:"explanation"`
+	// Agencies, when set, are the only agencies that may see it (Entry).
+	Agencies []string `json:"-"`
+}
+
+// Visible keeps the candidates a user of agency may see; all is set for
+// those who read everything (auditors).
+func Visible(cs []Candidate, agency string, all bool) []Candidate {
+	out := cs[:0:0]
+	for _, c := range cs {
+		if all || len(c.Agencies) == 0 || slices.Contains(c.Agencies, agency) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 type indexed struct {
@@ -39,6 +55,10 @@ type Screener struct {
 	names    []indexed
 	postings map[string][]int32
 	df       map[string]int
+	// more, when set, returns a second screener whose candidates Screen
+	// ranks with these: the lists a node keeps itself (its priority
+	// targets), which change while the files' lists do not.
+	more func() *Screener
 }
 
 // maxPosting bounds how many names one key may contribute when the query
@@ -204,11 +224,16 @@ func (s *Screener) Screen(q Query) []Candidate {
 			continue
 		}
 		best[in.entry] = Candidate{List: e.List, ID: e.ID, Type: e.Type, Name: e.Name, MatchedName: in.name.Raw,
-			Score: r.Score, Match: r.Match, BirthYears: e.Years, Explanation: r.Parts}
+			Score: r.Score, Match: r.Match, BirthYears: e.Years, Explanation: r.Parts, Agencies: e.Agencies}
 	}
 	out := make([]Candidate, 0, len(best))
 	for _, c := range best {
 		out = append(out, c)
+	}
+	if s.more != nil {
+		if m := s.more(); m != nil {
+			out = append(out, m.Screen(q)...)
+		}
 	}
 	sort.Slice(out, func(a, b int) bool {
 		if out[a].Score != out[b].Score {
@@ -232,6 +257,7 @@ type Lists struct {
 	once sync.Once
 	s    *Screener
 	err  error
+	own  atomic.Pointer[Screener]
 }
 
 // ErrNoLists means the node has no lists folder configured.
@@ -243,10 +269,16 @@ func NewLists(dir string) *Lists { return &Lists{dir: dir} }
 // Dir is the folder the lists come from.
 func (l *Lists) Dir() string { return l.dir }
 
-// Screener loads the lists on first call and returns the screener.
+// Screener loads the lists on first call and returns the screener; it
+// screens the node's own lists (SetOwn) too. A node without a lists
+// folder screens its own lists alone, once it has some.
 func (l *Lists) Screener() (*Screener, error) {
 	if l.dir == "" {
-		return nil, ErrNoLists
+		own := l.own.Load()
+		if own == nil || own.Len() == 0 {
+			return nil, ErrNoLists
+		}
+		return own, nil
 	}
 	l.once.Do(func() {
 		es, err := Load(l.dir)
@@ -255,6 +287,13 @@ func (l *Lists) Screener() (*Screener, error) {
 			return
 		}
 		l.s = New(es)
+		l.s.more = l.own.Load
 	})
 	return l.s, l.err
+}
+
+// SetOwn replaces the lists the node keeps itself (List set on each
+// entry: "targets"), which every screening from now on includes.
+func (l *Lists) SetOwn(entries []Entry) {
+	l.own.Store(New(entries))
 }

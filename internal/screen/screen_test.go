@@ -139,3 +139,34 @@ func TestListsLoadOnceAndSayWhenMissing(t *testing.T) {
 		t.Fatalf("loaded twice or too little: %p %p %d", a, b, a.Len())
 	}
 }
+
+// TestOwnLists: the node's own lists (its priority targets) are screened
+// with the files' lists, replaced as a whole, and screened alone by a
+// node without a lists folder.
+func TestOwnLists(t *testing.T) {
+	target := []screen.Entry{{List: "targets", ID: "MX-1", Type: "individual", Name: "Ovidio Guzmán López", Names: []string{"Ovidio Guzmán López", "El Ratón"}, Years: []int{1990}}}
+	for _, dir := range []string{"testdata/lists", ""} {
+		l := screen.NewLists(dir)
+		l.SetOwn(target)
+		sc, err := l.Screener()
+		if err != nil {
+			t.Fatalf("%q: %v", dir, err)
+		}
+		got := sc.Screen(screen.Query{Name: "Ovidio Guzman Lopez", Year: 1990})
+		if len(got) == 0 || got[0].List != "targets" || got[0].ID != "MX-1" || !got[0].Match {
+			t.Fatalf("%q: the target was not found first: %+v", dir, got)
+		}
+		l.SetOwn(nil)
+		if sc, err = l.Screener(); dir == "" {
+			if err != screen.ErrNoLists {
+				t.Fatalf("no folder and no own lists: %v", err)
+			}
+			continue
+		}
+		for _, c := range sc.Screen(screen.Query{Name: "Ovidio Guzman Lopez", Year: 1990}) {
+			if c.List == "targets" {
+				t.Fatalf("a withdrawn target is still screened: %+v", c)
+			}
+		}
+	}
+}

@@ -76,7 +76,7 @@ func (s *Server) screenPage(w http.ResponseWriter, r *http.Request, u *auth.User
 		s.fail(w, r, u, err)
 		return
 	}
-	v.Data = screenData{Candidates: sc.Screen(q), Threshold: names.DefaultThreshold}
+	v.Data = screenData{Candidates: screen.Visible(sc.Screen(q), u.Agency, u.Can(auth.ReadAll)), Threshold: names.DefaultThreshold}
 	s.render(w, r, http.StatusOK, "screen", v)
 }
 
