@@ -43,9 +43,10 @@ Usage:
   puente serve --dir DIR [--db DSN]
   puente audit export --dir DIR [--since 2026-11-01|72h] [--out FILE] [--wait 30s]
   puente verify BUNDLE --agreement FILE [--envelope ID]
-  puente screen "NAME" [--dob YEAR] [--json] [--lists DIR] | puente screen --file names.txt [--json]
+  puente screen "NAME" [--dob YEAR] [--json] [--lists DIR | --url URL] | puente screen --file names.txt [--json]
   puente names compare "NAME A" "NAME B" [--json] | puente names compare --pairs FILE.csv
   puente subjects import --dir DIR FILE.csv
+  puente match lookup --url URL SUBJECT.json                    a blind lookup in the partner's index
   puente match crossmatch --url URL (--index | --file subjects.csv) [--detach]   (token: $PUENTE_TOKEN)
   puente match cancel --url URL ID
   puente finintel list|show|draft|goaml|csv|submit|release|recall|pass-on|consent|decide|feedback|export|rfi|figures ...
@@ -57,6 +58,8 @@ Usage:
                                     seizures (--url URL, token: $PUENTE_TOKEN; "puente seizures" alone lists them)
   puente traces list|show|check|request|from-seizure|submit|accept|return|progress|complete|not-complete|figures ...
                                     firearm traces (--url URL, token: $PUENTE_TOKEN; "puente traces" alone lists them)
+  puente targets list|show|nominate|edit|submit|return|release|status|ack|add|figures ...
+                                    priority targets of the extradition area (--url URL, token: $PUENTE_TOKEN)
   puente bench link [--db postgres://...] [--n 20000] [--rate 500] [--clients 64]
   puente bench log [--entries 1000000]
   puente bench screen [--n 20000] [--lists DIR]
@@ -113,7 +116,7 @@ var commands = map[string]func(ctx context.Context, args []string, io stdio) err
 	"bench":     func(ctx context.Context, a []string, s stdio) error { return cmdBench(ctx, a, s.out, s.err) },
 	"audit":     func(ctx context.Context, a []string, s stdio) error { return cmdAudit(ctx, a, s.out) },
 	"verify":    func(_ context.Context, a []string, s stdio) error { return cmdVerify(a, s.out) },
-	"screen":    func(_ context.Context, a []string, s stdio) error { return cmdScreen(a, s.in, s.out) },
+	"screen":    func(ctx context.Context, a []string, s stdio) error { return cmdScreen(ctx, a, s.in, s.out) },
 	"names":     func(_ context.Context, a []string, s stdio) error { return cmdNames(a, s.out) },
 	"subjects":  func(ctx context.Context, a []string, s stdio) error { return cmdSubjects(ctx, a, s.out) },
 	"match":     func(ctx context.Context, a []string, s stdio) error { return cmdMatch(ctx, a, s.out, s.err) },
@@ -121,6 +124,7 @@ var commands = map[string]func(ctx context.Context, args []string, io stdio) err
 	"ops":       func(ctx context.Context, a []string, s stdio) error { return cmdOps(ctx, a, s.out) },
 	"seizures":  func(ctx context.Context, a []string, s stdio) error { return cmdSeizures(ctx, a, s.out) },
 	"traces":    func(ctx context.Context, a []string, s stdio) error { return cmdTraces(ctx, a, s.out) },
+	"targets":   func(ctx context.Context, a []string, s stdio) error { return cmdTargets(ctx, a, s.out) },
 }
 
 func flags(name string) *flag.FlagSet {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,8 +17,8 @@ import (
 
 // cmdMatch drives a running node's blind cross-matches through its API.
 func cmdMatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "crossmatch" && args[0] != "cancel") {
-		return errors.New("usage: puente match crossmatch --url URL (--index | --file subjects.csv) [--detach] | puente match cancel --url URL ID (token in $PUENTE_TOKEN or --token)")
+	if len(args) == 0 || (args[0] != "crossmatch" && args[0] != "cancel" && args[0] != "lookup") {
+		return errors.New("usage: puente match lookup --url URL SUBJECT.json | puente match crossmatch --url URL (--index | --file subjects.csv) [--detach] | puente match cancel --url URL ID (token in $PUENTE_TOKEN or --token)")
 	}
 	fs := flags("match " + args[0])
 	var base, token string
@@ -34,6 +35,31 @@ func cmdMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	call := func(method, path string, in, out any) error { return c.call(ctx, method, path, in, out) }
+	if args[0] == "lookup" {
+		// A blind lookup of one person in the partner's index: the answer
+		// is whether the partner knows it, and by what kind of key.
+		if len(pos) != 1 {
+			return errors.New("usage: puente match lookup --url URL SUBJECT.json")
+		}
+		raw, err := os.ReadFile(pos[0])
+		if err != nil {
+			return fmt.Errorf("reading the subject: %w", err)
+		}
+		var sub match.Subject
+		if err := json.Unmarshal(raw, &sub); err != nil {
+			return fmt.Errorf("%s: %w", pos[0], err)
+		}
+		var res match.Result
+		if err := call(http.MethodPost, "/api/v1/match/lookup", sub, &res); err != nil {
+			return err
+		}
+		if !res.Hit {
+			fmt.Fprintf(stdout, "no hit (asked: %s)\n", strings.Join(res.Asked, ","))
+			return nil
+		}
+		fmt.Fprintf(stdout, "hit %s: %s\n", res.Strength, strings.Join(res.Hits, ","))
+		return nil
+	}
 	if args[0] == "cancel" {
 		if len(pos) != 1 {
 			return errors.New("usage: puente match cancel --url URL ID")

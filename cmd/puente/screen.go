@@ -6,9 +6,13 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"puente/internal/identity"
@@ -35,7 +39,7 @@ func dirExists(d string) bool {
 	return err == nil && st.IsDir()
 }
 
-func cmdScreen(args []string, stdin io.Reader, stdout io.Writer) error {
+func cmdScreen(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flags("screen")
 	var lists, file string
 	var dob, limit int
@@ -47,23 +51,50 @@ func cmdScreen(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs.Float64Var(&min, "min", 0.5, "lowest score shown")
 	fs.StringVar(&file, "file", "", "screen one name per line of this file (- for standard input)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON: one line per query")
+	var base, token string
+	clientFlags(fs, &base, &token)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if (file == "") == (len(pos) == 0) {
-		return errors.New(`usage: puente screen "NAME" [--dob YEAR] [--json] | puente screen --file names.txt [--json]`)
+		return errors.New(`usage: puente screen "NAME" [--dob YEAR] [--json] [--url URL] | puente screen --file names.txt [--json]`)
 	}
 	if dob != 0 && (dob < 1900 || dob > 2100) {
 		return fmt.Errorf("--dob %d is not a birth year", dob)
 	}
-	entries, err := screen.Load(listsDir(lists))
-	if err != nil {
-		return err
+	// With --url the running node screens: its lists and its priority
+	// targets, as the user's agency may see them; else the lists here.
+	remote := false
+	fs.Visit(func(f *flag.Flag) { remote = remote || f.Name == "url" })
+	var find func(q screen.Query) ([]screen.Candidate, error)
+	if remote {
+		c, err := newClient(base, token)
+		if err != nil {
+			return err
+		}
+		find = func(q screen.Query) ([]screen.Candidate, error) {
+			v := url.Values{"name": {q.Name}}
+			if q.Year != 0 {
+				v.Set("dob", strconv.Itoa(q.Year))
+			}
+			var out struct{ Candidates []screen.Candidate }
+			err := c.call(ctx, http.MethodGet, "/api/v1/screen?"+v.Encode(), nil, &out)
+			return out.Candidates, err
+		}
+	} else {
+		entries, err := screen.Load(listsDir(lists))
+		if err != nil {
+			return err
+		}
+		s := screen.New(entries)
+		find = func(q screen.Query) ([]screen.Candidate, error) { return s.Screen(q), nil }
 	}
-	s := screen.New(entries)
 	one := func(name string, year int) error {
-		cs := s.Screen(screen.Query{Name: name, Year: year, Limit: limit, Min: min})
+		cs, err := find(screen.Query{Name: name, Year: year, Limit: limit, Min: min})
+		if err != nil {
+			return err
+		}
 		if asJSON {
 			if cs == nil {
 				cs = []screen.Candidate{}

@@ -117,18 +117,29 @@ const (
 	TraceSponsor Permission = "traces.sponsor"
 	// TraceWork: work the partner's traces on the side that traces.
 	TraceWork Permission = "traces.work"
+	// ExtRead: see the priority targets and extradition cases open to
+	// one's agency.
+	ExtRead Permission = "extradition.read"
+	// ExtWrite: nominate targets, update their status, acknowledge and
+	// add to the partner's, record the stages of cases.
+	ExtWrite Permission = "extradition.write"
+	// ExtRelease: the second pair of eyes that releases a nomination to
+	// the partner.
+	ExtRelease Permission = "extradition.release"
 )
 
 var rolePermissions = map[Role][]Permission{
 	Analyst: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite,
 		SeizRead, SeizWrite, TraceRead, TraceRequest},
 	Supervisor: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite, FinIntelRelease, FinIntelConsent,
-		OpsRead, OpsWrite, OpsRelease, OpsReport, SeizRead, SeizWrite, SeizRelease, TraceRead, TraceRequest, TraceSponsor, TraceWork},
-	Coordinator: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, OpsRead, OpsWrite, OpsReport, SeizRead, SeizWrite, TraceRead, TraceRequest, TraceWork},
-	Field:       {OpsRead, OpsReport},
-	Legal:       {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, FinIntelRead, FinIntelConsent, TraceRead, TraceSponsor},
-	Training:    {LiaisonRead, LiaisonWrite, ViewAgreement},
-	Auditor:     {LiaisonRead, ReadAll, ViewAgreement, ReviewQuarantine, AuditLog, Screen, FinIntelRead, OpsRead, SeizRead, TraceRead},
+		OpsRead, OpsWrite, OpsRelease, OpsReport, SeizRead, SeizWrite, SeizRelease, TraceRead, TraceRequest, TraceSponsor, TraceWork, ExtRead, ExtWrite, ExtRelease},
+	Coordinator: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, OpsRead, OpsWrite, OpsReport, SeizRead, SeizWrite, TraceRead, TraceRequest, TraceWork,
+		ExtRead, ExtWrite},
+	Field: {OpsRead, OpsReport},
+	Legal: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, FinIntelRead, FinIntelConsent, TraceRead, TraceSponsor,
+		ExtRead, ExtWrite, ExtRelease},
+	Training: {LiaisonRead, LiaisonWrite, ViewAgreement},
+	Auditor:  {LiaisonRead, ReadAll, ViewAgreement, ReviewQuarantine, AuditLog, Screen, FinIntelRead, OpsRead, SeizRead, TraceRead, ExtRead},
 	// Administrators run the node; they do not read operational traffic.
 	Admin: {ManageUsers, ViewAgreement, ReviewQuarantine},
 }

@@ -2,6 +2,7 @@ package node
 
 import (
 	"puente/internal/area"
+	"puente/internal/extradition"
 
 	"golang.org/x/sync/errgroup"
 
@@ -45,6 +46,7 @@ var Areas = []area.Builder{
 	operations.Open,
 	seizures.Open,
 	traces.Open,
+	extradition.Open,
 }
 
 // Node is one running side of the agreement.

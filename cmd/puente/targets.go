@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"puente/internal/extradition"
+)
+
+const targetsUsage = `usage: puente targets COMMAND [flags] (token in $PUENTE_TOKEN or --token, node in --url)
+
+  list [--side MX|US] [--status S] [--q TEXT] [--json]   the priority targets you may see
+  show ID [--json]                            one target, its charges, acknowledgement and additions
+  nominate FILE.json                          a draft nomination of your agency
+  edit ID FILE.json                           change the particulars (a draft, or a released one: the partner gets the next version)
+  submit ID                                   put a draft before a reviewer
+  return ID --reason TEXT                     send it back to its author
+  release ID [--caveats FILE.json]            release it to the partner (a reviewer who did not write it)
+  status ID --status at_large|located|detained|in_proceedings|surrendered|deceased|withdrawn
+  ack ID                                      acknowledge the partner's nomination
+  add ID --text TEXT                          add what your side knows, sent to the other side
+  figures [--json]                            targets per nominating side
+`
+
+var targetsFlags = map[string][]string{
+	"list": {"side", "status", "q", "json"}, "show": {"json"}, "nominate": nil, "edit": nil, "submit": nil, "return": {"reason"},
+	"release": {"caveats"}, "status": {"status"}, "ack": nil, "add": {"text"}, "figures": {"json"},
+}
+
+// cmdTargets drives a running node's priority targets through its API.
+func cmdTargets(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageErr(targetsUsage)
+	}
+	cmd := args[0]
+	fs := flags("targets " + cmd)
+	var base, token string
+	clientFlags(fs, &base, &token)
+	asJSON := fs.Bool("json", false, "print JSON")
+	side := fs.String("side", "", "MX or US")
+	status := fs.String("status", "", "a status")
+	query := fs.String("q", "", "a part of a name, alias or organisation")
+	reason := fs.String("reason", "", "why it goes back")
+	text := fs.String("text", "", "what to add")
+	cavFile := fs.String("caveats", "", "a JSON file of caveats")
+	allowed, known := targetsFlags[cmd]
+	if !known {
+		return fmt.Errorf("unknown targets command %q\n%s", cmd, strings.TrimRight(targetsUsage, "\n"))
+	}
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if err := onlyFlags(fs, "targets "+cmd, allowed); err != nil {
+		return err
+	}
+	c, err := newClient(base, token)
+	if err != nil {
+		return err
+	}
+	want := func(n int, what string) error {
+		if len(pos) != n {
+			return fmt.Errorf("targets %s takes %s", cmd, what)
+		}
+		return nil
+	}
+	printJSON := func(v any) error {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	line := func(t *extradition.Target) {
+		fmt.Fprintf(stdout, "%s %s %s %s %s (%s)\n", t.ID, t.Origin, t.Stage, t.Status, t.Name, t.Agency)
+	}
+	readFile := func(file string) (json.RawMessage, error) {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		var m json.RawMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		return m, nil
+	}
+	call := func(method, path string, in any) error {
+		var t extradition.Target
+		if err := c.call(ctx, method, path, in, &t); err != nil {
+			return err
+		}
+		line(&t)
+		return nil
+	}
+	on := func(action string, in any) error {
+		if err := want(1, "one id"); err != nil {
+			return err
+		}
+		return call(http.MethodPost, "/api/v1/targets/"+url.PathEscape(pos[0])+"/"+action, in)
+	}
+	switch cmd {
+	case "list":
+		q := url.Values{"side": {*side}, "status": {*status}, "q": {*query}}
+		var out struct{ Targets []*extradition.Target }
+		if err := c.call(ctx, http.MethodGet, "/api/v1/targets?"+q.Encode(), nil, &out); err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(out.Targets)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSIDE\tAGENCY\tNOMINATION\tSTATUS\tACK\tNAME")
+		for _, t := range out.Targets {
+			ack := "-"
+			if t.Ack != nil {
+				ack = t.Ack.Agency
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Origin, t.Agency, t.Stage, t.Status, ack, t.Title())
+		}
+		return tw.Flush()
+	case "show":
+		if err := want(1, "one id"); err != nil {
+			return err
+		}
+		var t extradition.Target
+		if err := c.call(ctx, http.MethodGet, "/api/v1/targets/"+url.PathEscape(pos[0]), nil, &t); err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(t)
+		}
+		line(&t)
+		if len(t.Aliases) > 0 {
+			fmt.Fprintf(stdout, "aliases: %s\n", strings.Join(t.Aliases, ", "))
+		}
+		for _, ch := range t.Charges {
+			fmt.Fprintf(stdout, "charge: %s; %s %s %s\n", ch.Offence, ch.Court, ch.Warrant, ch.Date)
+		}
+		if t.Ack != nil {
+			fmt.Fprintf(stdout, "acknowledged by %s %s\n", t.Ack.Agency, t.Ack.At.Format("2006-01-02T15:04Z"))
+		}
+		for _, a := range t.Additions {
+			fmt.Fprintf(stdout, "added by %s %s: %s\n", a.Side, a.Agency, a.Text)
+		}
+		return nil
+	case "nominate":
+		if err := want(1, "one file"); err != nil {
+			return err
+		}
+		in, err := readFile(pos[0])
+		if err != nil {
+			return err
+		}
+		return call(http.MethodPost, "/api/v1/targets", in)
+	case "edit":
+		if err := want(2, "an id and a file"); err != nil {
+			return err
+		}
+		in, err := readFile(pos[1])
+		if err != nil {
+			return err
+		}
+		return call(http.MethodPut, "/api/v1/targets/"+url.PathEscape(pos[0]), in)
+	case "submit":
+		return on("submit", nil)
+	case "return":
+		return on("return", map[string]string{"reason": *reason})
+	case "release":
+		in := map[string]any{}
+		if *cavFile != "" {
+			cav, err := readFile(*cavFile)
+			if err != nil {
+				return err
+			}
+			in["caveats"] = cav
+		}
+		return on("release", in)
+	case "status":
+		return on("status", map[string]string{"status": *status})
+	case "ack":
+		return on("ack", nil)
+	case "add":
+		return on("additions", map[string]string{"text": *text})
+	case "figures":
+		var f struct {
+			Targets []extradition.TargetFigures `json:"targets"`
+		}
+		if err := c.call(ctx, http.MethodGet, "/api/v1/extradition/figures", nil, &f); err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(f)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SIDE\tNOMINATED\tACKNOWLEDGED\tAT LARGE\tLOCATED\tDETAINED\tIN PROCEEDINGS\tSURRENDERED\tWITHDRAWN")
+		for _, s := range f.Targets {
+			b := s.ByStatus
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", s.Party, s.Nominated, s.Acknowledged, b[extradition.AtLarge], b[extradition.Located],
+				b[extradition.Detained], b[extradition.InProceedings], b[extradition.Surrendered], b[extradition.Withdrawn])
+		}
+		return tw.Flush()
+	}
+	return nil
+}

@@ -1,0 +1,117 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"puente/internal/auth"
+	"puente/internal/caveats"
+	"puente/internal/extradition"
+)
+
+func init() {
+	Register(extradition.Name, func(a *Env) []Route {
+		return []Route{
+			{Pattern: "GET /api/v1/targets", Handle: a.tgList, Permission: auth.ExtRead},
+			{Pattern: "POST /api/v1/targets", Handle: a.tgNominate, Permission: auth.ExtWrite},
+			{Pattern: "GET /api/v1/targets/{id}", Handle: a.tgGet, Permission: auth.ExtRead},
+			{Pattern: "PUT /api/v1/targets/{id}", Handle: a.tgEdit, Permission: auth.ExtWrite},
+			{Pattern: "POST /api/v1/targets/{id}/submit", Handle: a.tgSubmit, Permission: auth.ExtWrite},
+			{Pattern: "POST /api/v1/targets/{id}/return", Handle: a.tgReturn, Permission: auth.ExtRelease},
+			{Pattern: "POST /api/v1/targets/{id}/release", Handle: a.tgRelease, Permission: auth.ExtRelease},
+			{Pattern: "POST /api/v1/targets/{id}/status", Handle: a.tgStatus, Permission: auth.ExtWrite},
+			{Pattern: "POST /api/v1/targets/{id}/ack", Handle: a.tgAck, Permission: auth.ExtWrite},
+			{Pattern: "POST /api/v1/targets/{id}/additions", Handle: a.tgAdd, Permission: auth.ExtWrite},
+			{Pattern: "GET /api/v1/extradition/figures", Handle: a.extFigures, Permission: auth.ExtRead},
+		}
+	})
+}
+
+func (a *Env) tgList(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	q := r.URL.Query()
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	list, err := extradition.Of(a.n).List(r.Context(), u, extradition.Filter{Side: q.Get("side"), Status: q.Get("status"), Stage: q.Get("stage"), Query: q.Get("q"), Limit: limit})
+	a.Reply(w, r, http.StatusOK, map[string]any{"targets": list}, err)
+}
+
+func (a *Env) tgNominate(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	var in extradition.Target
+	if !decode(w, r, &in) {
+		return
+	}
+	t, err := extradition.Of(a.n).Nominate(r.Context(), u, in)
+	a.Reply(w, r, http.StatusCreated, t, err)
+}
+
+func (a *Env) tgGet(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	t, err := extradition.Of(a.n).Get(r.Context(), u, r.PathValue("id"))
+	a.Reply(w, r, http.StatusOK, t, err)
+}
+
+func (a *Env) tgEdit(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	var in extradition.Target
+	if !decode(w, r, &in) {
+		return
+	}
+	t, err := extradition.Of(a.n).Edit(r.Context(), u, r.PathValue("id"), in)
+	a.Reply(w, r, http.StatusOK, t, err)
+}
+
+func (a *Env) tgSubmit(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	t, err := extradition.Of(a.n).Submit(r.Context(), u, r.PathValue("id"))
+	a.Reply(w, r, http.StatusOK, t, err)
+}
+
+func (a *Env) tgReturn(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	t, err := extradition.Of(a.n).Return(r.Context(), u, r.PathValue("id"), in.Reason)
+	a.Reply(w, r, http.StatusOK, t, err)
+}
+
+func (a *Env) tgRelease(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	var in struct {
+		Caveats *caveats.Caveats `json:"caveats"`
+	}
+	if r.ContentLength != 0 && !decode(w, r, &in) {
+		return
+	}
+	t, err := extradition.Of(a.n).Release(r.Context(), u, r.PathValue("id"), in.Caveats)
+	a.Reply(w, r, http.StatusOK, t, err)
+}
+
+func (a *Env) tgStatus(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	var in struct {
+		Status string `json:"status"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	t, err := extradition.Of(a.n).SetStatus(r.Context(), u, r.PathValue("id"), in.Status)
+	a.Reply(w, r, http.StatusOK, t, err)
+}
+
+func (a *Env) tgAck(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	t, err := extradition.Of(a.n).Acknowledge(r.Context(), u, r.PathValue("id"))
+	a.Reply(w, r, http.StatusOK, t, err)
+}
+
+func (a *Env) tgAdd(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	var in struct {
+		Text string `json:"text"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	t, err := extradition.Of(a.n).Add(r.Context(), u, r.PathValue("id"), in.Text)
+	a.Reply(w, r, http.StatusCreated, t, err)
+}
+
+func (a *Env) extFigures(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	f, err := extradition.Of(a.n).Figures(r.Context())
+	a.Reply(w, r, http.StatusOK, map[string]any{"targets": f}, err)
+}

@@ -1,0 +1,201 @@
+package extradition
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"puente/internal/area"
+	"puente/internal/auth"
+	"puente/internal/link"
+	"puente/internal/live"
+	"puente/internal/store"
+)
+
+// Open builds the extradition area of a node.
+func Open(d area.Deps) (area.Area, error) {
+	return New(Config{DB: d.DB, Link: d.Link, Hub: d.Hub, Agreement: d.Agreement, Lists: d.Lists, Logger: d.Logger}), nil
+}
+
+// Of returns the extradition area of a node.
+func Of(h area.Holder) *Service { return area.Find[*Service](h) }
+
+// Name is the area's name.
+func (s *Service) Name() string { return Name }
+
+// Kinds are the kinds the partner sends.
+func (s *Service) Kinds() []area.Kind {
+	return []area.Kind{
+		{Kind: KindTarget, Version: 1, Handler: link.HandlerFunc(s.applyTarget)},
+		{Kind: KindAck, Version: 1, Handler: link.HandlerFunc(s.applyAck)},
+		{Kind: KindAddition, Version: 1, Handler: link.HandlerFunc(s.applyAddition)},
+	}
+}
+
+// Event: a change to a target refreshes its page ("extradition:t:ID") and
+// the lists ("extradition:*"), for users who may see it.
+func (s *Service) Event(ctx context.Context, u *auth.User, e live.Event) (string, string, bool) {
+	if e.Topic != Name || !u.Can(auth.ExtRead) {
+		return "", "", false
+	}
+	if id, ok := strings.CutPrefix(e.Key, "t:"); ok {
+		if _, err := s.Get(ctx, u, id); err != nil {
+			return "", "", false
+		}
+	}
+	return Name, e.Key, true
+}
+
+// Run keeps the targets' screening list current: built at start, rebuilt
+// after each change.
+func (s *Service) Run(ctx context.Context) error {
+	for {
+		if err := s.Rescreen(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("extradition: building the targets' screening list", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.rescreen:
+		}
+	}
+}
+
+// Rescreen rebuilds the targets' screening list now.
+func (s *Service) Rescreen(ctx context.Context) error {
+	if s.cfg.Lists == nil {
+		return nil
+	}
+	es, err := s.screenEntries(ctx)
+	if err != nil {
+		return err
+	}
+	s.cfg.Lists.SetOwn(es)
+	return nil
+}
+
+// Work is what waits for u: our nominations submitted for release (for a
+// reviewer who did not write them), our drafts returned to their author,
+// the partner's nominations not yet acknowledged.
+func (s *Service) Work(ctx context.Context, u *auth.User) (string, []area.WorkItem, error) {
+	if !s.mayNominate(u) {
+		return Name, nil, nil
+	}
+	rows, err := s.db.Read().Query(ctx, `SELECT doc FROM targets WHERE stage IN (?, ?, ?) ORDER BY updated_at LIMIT 500`, StageDraft, StageSubmitted, StageReceived)
+	if err != nil {
+		return Name, nil, fmt.Errorf("reading targets: %w", err)
+	}
+	list, err := store.Collect(rows, scanTarget)
+	if err != nil {
+		return Name, nil, err
+	}
+	var out []area.WorkItem
+	for _, t := range list {
+		if !t.Visible(u, s.self) {
+			continue
+		}
+		link := "/extradition/targets/t/" + t.ID
+		switch {
+		case t.Stage == StageSubmitted && u.Can(auth.ExtRelease) && t.CreatedBy != u.Username:
+			out = append(out, area.WorkItem{Key: "ext.work.release", Title: t.Title(), Link: link})
+		case t.Stage == StageDraft && t.Reason != "" && t.CreatedBy == u.Username:
+			out = append(out, area.WorkItem{Key: "ext.work.correct", Title: t.Title(), Link: link})
+		case t.Stage == StageReceived && t.Ack == nil:
+			out = append(out, area.WorkItem{Key: "ext.work.ack", Title: t.Title(), Link: link})
+		}
+	}
+	return Name, out, nil
+}
+
+// TargetFigures are the figures of the targets one side nominated: the
+// same on both nodes, from the released nominations both hold.
+type TargetFigures struct {
+	Party        string         `json:"party"`
+	Nominated    int            `json:"nominated"`
+	Acknowledged int            `json:"acknowledged"`
+	ByStatus     map[string]int `json:"by_status"`
+	// MedianAckHours is from the release to the partner's acknowledgement.
+	MedianAckHours float64 `json:"median_ack_hours"`
+}
+
+// Figures computes them per nominating side.
+func (s *Service) Figures(ctx context.Context) ([]TargetFigures, error) {
+	rows, err := s.db.Read().Query(ctx, `SELECT doc FROM targets WHERE stage IN (?, ?) ORDER BY id`, StageReleased, StageReceived)
+	if err != nil {
+		return nil, fmt.Errorf("reading targets: %w", err)
+	}
+	all, err := store.Collect(rows, scanTarget)
+	if err != nil {
+		return nil, err
+	}
+	parties := []string{s.self, s.partner}
+	slices.Sort(parties)
+	var out []TargetFigures
+	for _, p := range parties {
+		f := TargetFigures{Party: p, ByStatus: map[string]int{}}
+		var hours []float64
+		for _, t := range all {
+			if t.Origin != p {
+				continue
+			}
+			f.Nominated++
+			f.ByStatus[t.Status]++
+			if t.Ack != nil {
+				f.Acknowledged++
+				hours = append(hours, t.Ack.At.Sub(t.ReleasedAt).Hours())
+			}
+		}
+		f.MedianAckHours = median(hours)
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	slices.Sort(xs)
+	m := xs[len(xs)/2]
+	if len(xs)%2 == 0 {
+		m = (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+	}
+	return float64(int(m*10+0.5)) / 10
+}
+
+// Reciprocity is the area's table on the Reciprocity page.
+func (s *Service) Reciprocity(ctx context.Context, u *auth.User) (*area.Table, error) {
+	if !u.Can(auth.ExtRead) {
+		return nil, ErrForbidden
+	}
+	fs, err := s.Figures(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := &area.Table{Area: Name, Title: "area.extradition", Live: Name}
+	for _, f := range fs {
+		t.Sides = append(t.Sides, f.Party)
+	}
+	row := func(label string, cell func(TargetFigures) area.Cell) {
+		r := area.Row{Label: label}
+		for _, f := range fs {
+			r.Cells = append(r.Cells, cell(f))
+		}
+		t.Rows = append(t.Rows, r)
+	}
+	count := func(n int) area.Cell { return area.Cell{Value: strconv.Itoa(n)} }
+	row("ext.recip.nominated", func(f TargetFigures) area.Cell { return count(f.Nominated) })
+	row("ext.recip.acknowledged", func(f TargetFigures) area.Cell { return count(f.Acknowledged) })
+	for _, st := range []string{AtLarge, Located, Detained, InProceedings, Surrendered} {
+		row("ext.status."+st, func(f TargetFigures) area.Cell { return count(f.ByStatus[st]) })
+	}
+	row("ext.recip.median_ack", func(f TargetFigures) area.Cell {
+		if f.Acknowledged == 0 {
+			return area.Cell{Value: "—"}
+		}
+		return area.Cell{Value: strconv.FormatFloat(f.MedianAckHours, 'f', 1, 64), Key: "ext.recip.hours"}
+	})
+	return t, nil
+}

@@ -1,0 +1,406 @@
+package extradition
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"puente/internal/auth"
+	"puente/internal/caveats"
+	"puente/internal/fault"
+	"puente/internal/input"
+	"puente/internal/link"
+	"puente/internal/match"
+	"puente/internal/store"
+)
+
+// ErrDuplicate names the nomination of ours that already holds one of the
+// identifiers: the cause of the field error "identifiers: duplicate".
+type ErrDuplicate struct {
+	Key, Target string
+}
+
+func (e *ErrDuplicate) Error() string {
+	return fmt.Sprintf("the same person is already nominated (%s, target %s)", match.KeyType(e.Key), e.Target)
+}
+
+// mayNominate: a user of one of our extradition agencies who writes.
+func (s *Service) mayNominate(u *auth.User) bool {
+	return u.Can(auth.ExtWrite) && !u.Can(auth.ReadAll) && slices.Contains(Agencies[s.self], u.Agency)
+}
+
+// holdKeys files t's identifiers as ours, refusing one another nomination
+// of ours already holds.
+func (s *Service) holdKeys(ctx context.Context, tx *store.Tx, t *Target) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM target_keys WHERE target_id = ?`, t.ID); err != nil {
+		return fmt.Errorf("filing identifiers: %w", err)
+	}
+	if t.Status == Withdrawn {
+		return nil
+	}
+	for _, k := range t.IdentifierKeys() {
+		var other string
+		err := tx.QueryRow(ctx, `SELECT target_id FROM target_keys WHERE origin = ? AND key = ?`, s.self, k).Scan(&other)
+		if err == nil {
+			return &fault.FieldError{Field: "identifiers", Code: "duplicate", Err: &ErrDuplicate{Key: k, Target: other}}
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("filing identifiers: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO target_keys (origin, key, target_id) VALUES (?, ?, ?)`, s.self, k, t.ID); err != nil {
+			return fmt.Errorf("filing identifiers: %w", err)
+		}
+	}
+	return nil
+}
+
+// index puts an active released target of ours in the blind-matching
+// index, so the partner's lookups find it, and takes an inactive one out.
+func (s *Service) index(ctx context.Context, tx *store.Tx, t *Target) error {
+	if t.Origin != s.self {
+		return nil
+	}
+	if !t.Active() {
+		return match.RemoveTx(ctx, tx, "target:"+t.ID)
+	}
+	if err := match.RemoveTx(ctx, tx, "target:"+t.ID); err != nil {
+		return err
+	}
+	return match.ImportTx(ctx, tx, s.log, []match.Subject{t.Subject()})
+}
+
+// Nominate stores a draft nomination by u.
+func (s *Service) Nominate(ctx context.Context, u *auth.User, in Target) (*Target, error) {
+	if !s.mayNominate(u) {
+		return nil, ErrForbidden
+	}
+	now := s.Now()
+	t := in
+	t.Status = AtLarge
+	if err := check(&t, now); err != nil {
+		return nil, err
+	}
+	t.ID, t.Origin, t.Agency, t.Stage, t.Version, t.Caveats = link.NewID(), s.self, u.Agency, StageDraft, 0, caveats.Caveats{}
+	t.CreatedBy, t.CreatedAt, t.ReleasedBy, t.ReleasedAt, t.Reason, t.Ack, t.Additions = u.Username, now, "", time.Time{}, "", nil, nil
+	err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := s.holdKeys(ctx, tx, &t); err != nil {
+			return err
+		}
+		if err := s.saveTarget(ctx, tx, &t, true); err != nil {
+			return err
+		}
+		return s.entry(ctx, tx, KindLogNominated, "target:"+t.ID, "agency="+u.Agency)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// onOwn runs f on our target id in a write transaction, for a user of our
+// extradition agencies who may see it, and stores what f leaves.
+func (s *Service) onOwn(ctx context.Context, u *auth.User, id string, f func(ctx context.Context, tx *store.Tx, t *Target) error) (*Target, error) {
+	if !s.mayNominate(u) {
+		return nil, ErrForbidden
+	}
+	var out *Target
+	err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		t, err := loadTarget(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !t.Visible(u, s.self) {
+			return ErrNotFound
+		}
+		if t.Origin != s.self {
+			return ErrState
+		}
+		if err := f(ctx, tx, t); err != nil {
+			return err
+		}
+		out = t
+		return s.saveTarget(ctx, tx, t, false)
+	})
+	return out, err
+}
+
+// Edit changes the person's particulars: of a draft by its agency, or of a
+// released nomination (which sends the partner the next version). The
+// status changes with SetStatus.
+func (s *Service) Edit(ctx context.Context, u *auth.User, id string, in Target) (*Target, error) {
+	return s.onOwn(ctx, u, id, func(ctx context.Context, tx *store.Tx, t *Target) error {
+		if t.Status == Withdrawn {
+			return ErrFinal
+		}
+		if t.Stage == StageSubmitted || (t.Stage == StageDraft && u.Agency != t.Agency) {
+			return ErrState
+		}
+		n := *t
+		n.Name, n.Aliases, n.DOB, n.Nationalities, n.CURP, n.RFC, n.Passport, n.PassportCountry, n.SSN, n.Organisation, n.Charges, n.Summary =
+			in.Name, in.Aliases, in.DOB, in.Nationalities, in.CURP, in.RFC, in.Passport, in.PassportCountry, in.SSN, in.Organisation, in.Charges, in.Summary
+		if err := check(&n, s.Now()); err != nil {
+			return err
+		}
+		*t = n
+		if err := s.holdKeys(ctx, tx, t); err != nil {
+			return err
+		}
+		if t.Stage == StageReleased {
+			return s.send(ctx, tx, t, "edited")
+		}
+		return s.entry(ctx, tx, KindLogChanged, "target:"+t.ID, "by="+u.Agency)
+	})
+}
+
+// Submit puts a draft before a reviewer.
+func (s *Service) Submit(ctx context.Context, u *auth.User, id string) (*Target, error) {
+	return s.onOwn(ctx, u, id, func(ctx context.Context, tx *store.Tx, t *Target) error {
+		if t.Stage != StageDraft || u.Agency != t.Agency {
+			return ErrState
+		}
+		t.Stage, t.Reason = StageSubmitted, ""
+		return s.entry(ctx, tx, KindLogSubmitted, "target:"+t.ID, "by="+u.Username)
+	})
+}
+
+// Return sends a submitted nomination back to its author with a reason.
+func (s *Service) Return(ctx context.Context, u *auth.User, id, reason string) (*Target, error) {
+	if !u.Can(auth.ExtRelease) {
+		return nil, ErrForbidden
+	}
+	reason = strings.TrimSpace(reason)
+	if err := text("reason", reason, MaxText, true); err != nil {
+		return nil, err
+	}
+	return s.onOwn(ctx, u, id, func(ctx context.Context, tx *store.Tx, t *Target) error {
+		if t.Stage != StageSubmitted {
+			return ErrState
+		}
+		t.Stage, t.Reason = StageDraft, reason
+		return s.entry(ctx, tx, KindLogReturned, "target:"+t.ID, "by="+u.Username)
+	})
+}
+
+// Release is the second pair of eyes: a reviewer who did not write the
+// nomination sends it to the partner under caveats (nil: the default),
+// and our blind-matching index takes the person.
+func (s *Service) Release(ctx context.Context, u *auth.User, id string, cav *caveats.Caveats) (*Target, error) {
+	if !u.Can(auth.ExtRelease) {
+		return nil, ErrForbidden
+	}
+	c := s.DefaultCaveats()
+	if cav != nil {
+		var err error
+		if c, err = cav.Check(Agencies[s.partner]); err != nil {
+			return nil, err
+		}
+		if len(c.ReleasableTo) == 0 {
+			return nil, fault.Field("caveats.releasable_to", "required")
+		}
+	}
+	return s.onOwn(ctx, u, id, func(ctx context.Context, tx *store.Tx, t *Target) error {
+		if t.Stage != StageSubmitted {
+			return ErrState
+		}
+		if t.CreatedBy == u.Username {
+			return ErrFourEyes
+		}
+		t.Stage, t.ReleasedBy, t.ReleasedAt, t.Caveats = StageReleased, u.Username, s.Now(), c
+		return s.send(ctx, tx, t, "released")
+	})
+}
+
+// SetStatus records where the person stands now (located, detained…):
+// the nominating side's fact, sent to the partner. Withdrawn is final and
+// takes the person out of the index and the screening.
+func (s *Service) SetStatus(ctx context.Context, u *auth.User, id, status string) (*Target, error) {
+	if !slices.Contains(Statuses, status) {
+		return nil, fault.Field("status", "invalid_status")
+	}
+	return s.onOwn(ctx, u, id, func(ctx context.Context, tx *store.Tx, t *Target) error {
+		if t.Stage != StageReleased {
+			return ErrState
+		}
+		if t.Status == Withdrawn {
+			return ErrFinal
+		}
+		if t.Status == status {
+			return nil
+		}
+		t.Status = status
+		if err := s.holdKeys(ctx, tx, t); err != nil {
+			return err
+		}
+		return s.send(ctx, tx, t, "status="+status)
+	})
+}
+
+// send sends the next version of our released nomination, files it in
+// the index and logs it.
+func (s *Service) send(ctx context.Context, tx *store.Tx, t *Target, what string) error {
+	t.Version++
+	if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindTarget, Version: 1, Stream: targetStream(t.ID), Caveats: t.Caveats, Body: t.shared()}); err != nil {
+		return fmt.Errorf("sending target: %w", err)
+	}
+	if err := s.index(ctx, tx, t); err != nil {
+		return err
+	}
+	kind := KindLogUpdated
+	if t.Version == 1 {
+		kind = KindLogReleased
+	}
+	return s.entry(ctx, tx, kind, "target:"+t.ID, fmt.Sprintf("version=%d %s", t.Version, what))
+}
+
+// Acknowledge is the receiving side's acknowledgement of the partner's
+// nomination, once.
+func (s *Service) Acknowledge(ctx context.Context, u *auth.User, id string) (*Target, error) {
+	return s.onTheirs(ctx, u, id, func(ctx context.Context, tx *store.Tx, t *Target) error {
+		if t.Ack != nil {
+			return ErrState
+		}
+		t.Ack = &Ack{ID: t.ID, By: u.Username, Agency: u.Agency, At: s.Now()}
+		if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindAck, Version: 1, Stream: targetStream(t.ID), Caveats: s.DefaultCaveats(), Body: t.Ack}); err != nil {
+			return fmt.Errorf("sending the acknowledgement: %w", err)
+		}
+		return s.entry(ctx, tx, KindLogAcked, "target:"+t.ID, "by="+u.Agency)
+	})
+}
+
+// onTheirs runs f on the partner's target id for a user of ours who may
+// see it and writes.
+func (s *Service) onTheirs(ctx context.Context, u *auth.User, id string, f func(ctx context.Context, tx *store.Tx, t *Target) error) (*Target, error) {
+	if !s.mayNominate(u) {
+		return nil, ErrForbidden
+	}
+	var out *Target
+	err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		t, err := loadTarget(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !t.Visible(u, s.self) {
+			return ErrNotFound
+		}
+		if t.Origin == s.self {
+			return ErrState
+		}
+		if err := f(ctx, tx, t); err != nil {
+			return err
+		}
+		out = t
+		return s.saveTarget(ctx, tx, t, false)
+	})
+	return out, err
+}
+
+// Add records what u's side knows about a released target, ours or the
+// partner's (where the person was seen, an identifier, a warrant of its
+// own), and sends it to the other side.
+func (s *Service) Add(ctx context.Context, u *auth.User, id, body string) (*Target, error) {
+	if !s.mayNominate(u) {
+		return nil, ErrForbidden
+	}
+	body = strings.TrimSpace(body)
+	if err := input.Text("text", body, MaxAddition, input.Required|input.Multiline); err != nil {
+		return nil, err
+	}
+	var out *Target
+	err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		t, err := loadTarget(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if !t.Visible(u, s.self) {
+			return ErrNotFound
+		}
+		if t.Stage != StageReleased && t.Stage != StageReceived {
+			return ErrState
+		}
+		a := Addition{ID: link.NewID(), Target: t.ID, Side: s.self, By: u.Username, Agency: u.Agency, At: s.Now(), Text: body}
+		t.Additions = append(t.Additions, a)
+		cav := t.Caveats
+		if t.Origin == s.self {
+			cav = s.DefaultCaveats()
+		}
+		if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindAddition, Version: 1, Stream: targetStream(t.ID), Caveats: cav, Body: a}); err != nil {
+			return fmt.Errorf("sending the addition: %w", err)
+		}
+		if err := s.entry(ctx, tx, KindLogAdded, "target:"+t.ID, "by="+u.Agency); err != nil {
+			return err
+		}
+		out = t
+		return s.saveTarget(ctx, tx, t, false)
+	})
+	return out, err
+}
+
+// Get returns a target u may see.
+func (s *Service) Get(ctx context.Context, u *auth.User, id string) (*Target, error) {
+	t, err := loadTarget(ctx, s.db.Read(), id)
+	if err != nil {
+		return nil, err
+	}
+	if !t.Visible(u, s.self) {
+		return nil, ErrNotFound
+	}
+	return t, nil
+}
+
+// Filter narrows a list of targets.
+type Filter struct {
+	Side   string // "MX", "US" or "" for both
+	Status string
+	Stage  string
+	Query  string // a part of a name or alias
+	Limit  int
+}
+
+// List returns the targets u may see, most recently changed first.
+func (s *Service) List(ctx context.Context, u *auth.User, f Filter) ([]*Target, error) {
+	if !u.Can(auth.ExtRead) {
+		return nil, ErrForbidden
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 200
+	}
+	q, args := `SELECT doc FROM targets WHERE 1 = 1`, []any{}
+	if f.Side != "" {
+		q += ` AND origin = ?`
+		args = append(args, f.Side)
+	}
+	if f.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, f.Status)
+	}
+	if f.Stage != "" {
+		q += ` AND stage = ?`
+		args = append(args, f.Stage)
+	}
+	rows, err := s.db.Read().Query(ctx, q+` ORDER BY updated_at DESC, id LIMIT 5000`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing targets: %w", err)
+	}
+	all, err := store.Collect(rows, scanTarget)
+	if err != nil {
+		return nil, err
+	}
+	needle := strings.ToLower(strings.TrimSpace(f.Query))
+	out := []*Target{}
+	for _, t := range all {
+		if len(out) == f.Limit {
+			break
+		}
+		if !t.Visible(u, s.self) {
+			continue
+		}
+		if needle != "" && !strings.Contains(strings.ToLower(t.Name+" "+strings.Join(t.Aliases, " ")+" "+t.Organisation), needle) {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}

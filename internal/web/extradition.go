@@ -1,0 +1,316 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"puente/internal/auth"
+	"puente/internal/caveats"
+	"puente/internal/extradition"
+	"puente/internal/fault"
+)
+
+func init() {
+	Register(extradition.Name, func(s *Server) Face {
+		return Face{
+			Nav:      []NavItem{{Path: "/extradition/targets", ID: "nav-targets", Label: "nav.targets", Permission: auth.ExtRead}},
+			ErrorKey: "ext.error.", FieldKey: "ext.field.",
+			Keys: slices.Concat(
+				keysOf("ext.status.", extradition.Statuses...),
+				keysOf("ext.stage.", extradition.Stages...),
+				keysOf("ext.flash.", extFlashKeys...),
+				keysOf("ext.field.", "name", "aliases", "dob", "nationalities", "curp", "rfc", "passport", "passport_country", "ssn", "organisation",
+					"charges", "offence", "court", "warrant", "date", "summary", "status", "identifiers", "reason", "text", "caveats", "releasable_to"),
+				[]string{"ext.work.release", "ext.work.correct", "ext.work.ack", "ext.recip.nominated", "ext.recip.acknowledged", "ext.recip.median_ack", "ext.recip.hours"},
+			),
+			Pages: []Page{
+				{Pattern: "GET /extradition/targets", Permission: auth.ExtRead, Handle: s.tgList},
+				{Pattern: "GET /extradition/targets/new", Permission: auth.ExtWrite, Handle: s.tgNew},
+				{Pattern: "POST /extradition/targets", Permission: auth.ExtWrite, Handle: s.tgCreate},
+				{Pattern: "GET /extradition/targets/t/{id}", Permission: auth.ExtRead, Handle: s.tgView},
+				{Pattern: "POST /extradition/targets/t/{id}/{action}", Permission: auth.ExtRead, Handle: s.tgAction},
+			},
+		}
+	})
+}
+
+var extFlashKeys = []string{"nominated", "saved", "submitted", "returned", "released", "status", "acknowledged", "added"}
+
+// extError is an error of the area in the page's language, or "" for one
+// that is not the user's to fix.
+func (s *Server) extError(v *view, err error) string {
+	var fe *fault.FieldError
+	if errors.As(err, &fe) {
+		reason := v.T("ext.error." + fe.Code)
+		if k := "ident." + fe.Code; reason == "ext.error."+fe.Code && v.T(k) != k {
+			reason = v.T(k)
+		}
+		var dup *extradition.ErrDuplicate
+		if errors.As(err, &dup) {
+			reason = v.T("ext.error.duplicate_of", "ID", dup.Target)
+		}
+		return v.T("ext.error.field", "Field", extFieldLabel(v, fe.Field), "Reason", reason)
+	}
+	if e, ok := fault.Describe(err); ok {
+		switch {
+		case e.Reason != "":
+			return v.T("ext.error." + e.Reason)
+		case e.Code == "forbidden":
+			return v.T("error.forbidden")
+		case e.Code == "not_found":
+			return v.T("error.not_found")
+		}
+		return v.T("ext.error.wrong_stage")
+	}
+	return ""
+}
+
+// extFieldLabel names "charges[1].date" as "Charges 2 · Date".
+func extFieldLabel(v *view, field string) string {
+	var parts []string
+	for _, p := range strings.Split(field, ".") {
+		name, idx, _ := strings.Cut(p, "[")
+		label := v.T("ext.field." + name)
+		if idx != "" {
+			var n int
+			fmt.Sscanf(idx, "%d", &n)
+			label += fmt.Sprintf(" %d", n+1)
+		}
+		parts = append(parts, label)
+	}
+	return strings.Join(parts, " · ")
+}
+
+func extFlash(v *view, r *http.Request) string {
+	k, ok := strings.CutPrefix(r.URL.Query().Get("flash"), "ext.flash.")
+	if !ok || !slices.Contains(extFlashKeys, k) {
+		return ""
+	}
+	return v.T("ext.flash." + k)
+}
+
+type tgListData struct {
+	Side, Status, Query string
+	Statuses            []string
+	Targets             []*extradition.Target
+	Self                string
+}
+
+func (s *Server) tgList(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	q := r.URL.Query()
+	f := extradition.Filter{Side: q.Get("side"), Status: q.Get("status"), Query: q.Get("q")}
+	if f.Side != "MX" && f.Side != "US" {
+		f.Side = ""
+	}
+	if !slices.Contains(extradition.Statuses, f.Status) {
+		f.Status = ""
+	}
+	if len(f.Query) > 200 {
+		f.Query = f.Query[:200]
+	}
+	list, err := extradition.Of(s.n).List(r.Context(), u, f)
+	if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	v := s.newView(r, u, tgListData{Side: f.Side, Status: f.Status, Query: f.Query, Statuses: extradition.Statuses, Targets: list, Self: s.n.Config.Party})
+	v.Title = v.T("ext.targets")
+	v.Flash = extFlash(v, r)
+	s.render(w, r, http.StatusOK, "targets", v)
+}
+
+// tgFromForm reads a nomination from the form: one alias per line,
+// nationalities separated by commas, up to three charges.
+func tgFromForm(r *http.Request) extradition.Target {
+	var t extradition.Target
+	decodeForm(r, &t, "curp", "rfc", "passport", "passport_country")
+	t.Aliases = nil
+	for _, line := range strings.Split(r.PostFormValue("aliases"), "\n") {
+		if a := strings.TrimSpace(line); a != "" {
+			t.Aliases = append(t.Aliases, a)
+		}
+	}
+	t.Nationalities = nil
+	for _, n := range strings.Split(r.PostFormValue("nationalities"), ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			t.Nationalities = append(t.Nationalities, n)
+		}
+	}
+	t.Charges = nil
+	for i := range 3 {
+		c := extradition.Charge{Offence: strings.TrimSpace(r.PostFormValue(fmt.Sprintf("offence_%d", i))), Court: strings.TrimSpace(r.PostFormValue(fmt.Sprintf("court_%d", i))),
+			Warrant: strings.TrimSpace(r.PostFormValue(fmt.Sprintf("warrant_%d", i))), Date: strings.TrimSpace(r.PostFormValue(fmt.Sprintf("date_%d", i)))}
+		if c != (extradition.Charge{}) {
+			t.Charges = append(t.Charges, c)
+		}
+	}
+	return t
+}
+
+// tgForm is a target as the form's fields, for editing.
+func tgForm(t *extradition.Target) map[string]string {
+	f := map[string]string{"name": t.Name, "aliases": strings.Join(t.Aliases, "\n"), "dob": t.DOB, "nationalities": strings.Join(t.Nationalities, ", "),
+		"curp": t.CURP, "rfc": t.RFC, "passport": t.Passport, "passport_country": t.PassportCountry, "ssn": t.SSN, "organisation": t.Organisation, "summary": t.Summary}
+	for i, c := range t.Charges {
+		if i == 3 {
+			break
+		}
+		f[fmt.Sprintf("offence_%d", i)], f[fmt.Sprintf("court_%d", i)], f[fmt.Sprintf("warrant_%d", i)], f[fmt.Sprintf("date_%d", i)] = c.Offence, c.Court, c.Warrant, c.Date
+	}
+	return f
+}
+
+type tgNewData struct {
+	Edit string // the target being edited, or "" for a new one
+}
+
+func (s *Server) renderTgNew(w http.ResponseWriter, r *http.Request, u *auth.User, status int, errText, edit string, form map[string]string) {
+	v := s.newView(r, u, tgNewData{Edit: edit})
+	v.Title = v.T("ext.new")
+	v.Form = form
+	v.Error = errText
+	s.render(w, r, status, "target_new", v)
+}
+
+func (s *Server) tgNew(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if id := r.URL.Query().Get("edit"); id != "" {
+		t, err := extradition.Of(s.n).Get(r.Context(), u, id)
+		if err != nil {
+			s.notFound(w, r, u)
+			return
+		}
+		s.renderTgNew(w, r, u, http.StatusOK, "", t.ID, tgForm(t))
+		return
+	}
+	s.renderTgNew(w, r, u, http.StatusOK, "", "", map[string]string{})
+}
+
+func (s *Server) tgCreate(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if err := r.ParseForm(); err != nil {
+		s.tooLarge(w, r, u)
+		return
+	}
+	svc := extradition.Of(s.n)
+	in := tgFromForm(r)
+	edit := r.PostFormValue("edit")
+	var t *extradition.Target
+	var err error
+	flash := "nominated"
+	if edit != "" {
+		t, err = svc.Edit(r.Context(), u, edit, in)
+		flash = "saved"
+	} else {
+		t, err = svc.Nominate(r.Context(), u, in)
+	}
+	if err == nil {
+		http.Redirect(w, r, "/extradition/targets/t/"+url.PathEscape(t.ID)+"?flash=ext.flash."+flash, http.StatusSeeOther)
+		return
+	}
+	v := s.newView(r, u, nil)
+	msg := s.extError(v, err)
+	if msg == "" {
+		s.fail(w, r, u, err)
+		return
+	}
+	s.renderTgNew(w, r, u, fault.Status(err), msg, edit, formOf(r))
+}
+
+type tgViewData struct {
+	T        *extradition.Target
+	Self     string
+	Mine     bool
+	Statuses []string
+	Actions  map[string]bool
+	Caveats  caveats.Caveats
+	Agencies []string
+	// Classifications are offered in the release's caveats.
+	Classifications []string
+}
+
+func (s *Server) tgView(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	s.renderTg(w, r, u, http.StatusOK, "")
+}
+
+func (s *Server) renderTg(w http.ResponseWriter, r *http.Request, u *auth.User, status int, errText string) {
+	svc := extradition.Of(s.n)
+	t, err := svc.Get(r.Context(), u, r.PathValue("id"))
+	if errors.Is(err, fault.ErrNotFound) {
+		s.notFound(w, r, u)
+		return
+	} else if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	self := svc.Self()
+	mine := t.Origin == self
+	write := u.Can(auth.ExtWrite) && !u.Can(auth.ReadAll) && slices.Contains(extradition.Agencies[self], u.Agency)
+	review := write && u.Can(auth.ExtRelease) && mine && t.Stage == extradition.StageSubmitted
+	shared := t.Stage == extradition.StageReleased || t.Stage == extradition.StageReceived
+	d := tgViewData{T: t, Self: self, Mine: mine, Statuses: extradition.Statuses, Caveats: svc.DefaultCaveats(), Agencies: extradition.Agencies[svc.Partner()],
+		Classifications: caveats.Classifications,
+		Actions: map[string]bool{
+			"edit":        write && mine && t.Status != extradition.Withdrawn && ((t.Stage == extradition.StageDraft && t.Agency == u.Agency) || t.Stage == extradition.StageReleased),
+			"submit":      write && mine && t.Stage == extradition.StageDraft && t.Agency == u.Agency,
+			"release":     review && t.CreatedBy != u.Username,
+			"release_own": review && t.CreatedBy == u.Username,
+			"return":      review,
+			"status":      write && mine && t.Stage == extradition.StageReleased && t.Status != extradition.Withdrawn,
+			"ack":         write && !mine && t.Ack == nil,
+			"add":         write && shared,
+		}}
+	v := s.newView(r, u, d)
+	v.Title = t.Title()
+	v.Flash = extFlash(v, r)
+	v.Error = errText
+	s.render(w, r, status, "target", v)
+}
+
+func (s *Server) tgAction(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if err := r.ParseForm(); err != nil {
+		s.tooLarge(w, r, u)
+		return
+	}
+	svc := extradition.Of(s.n)
+	id := r.PathValue("id")
+	var err error
+	action := r.PathValue("action")
+	flash := action
+	switch action {
+	case "submit":
+		_, err = svc.Submit(r.Context(), u, id)
+		flash = "submitted"
+	case "return":
+		_, err = svc.Return(r.Context(), u, id, r.PostFormValue("reason"))
+		flash = "returned"
+	case "release":
+		c := caveatsFromForm(r)
+		_, err = svc.Release(r.Context(), u, id, &c)
+		flash = "released"
+	case "status":
+		_, err = svc.SetStatus(r.Context(), u, id, r.PostFormValue("status"))
+	case "ack":
+		_, err = svc.Acknowledge(r.Context(), u, id)
+		flash = "acknowledged"
+	case "add":
+		_, err = svc.Add(r.Context(), u, id, r.PostFormValue("text"))
+		flash = "added"
+	default:
+		s.notFound(w, r, u)
+		return
+	}
+	if err != nil {
+		v := s.newView(r, u, nil)
+		msg := s.extError(v, err)
+		if msg == "" {
+			s.fail(w, r, u, err)
+			return
+		}
+		s.renderTg(w, r, u, fault.Status(err), msg)
+		return
+	}
+	http.Redirect(w, r, "/extradition/targets/t/"+url.PathEscape(id)+"?flash=ext.flash."+flash, http.StatusSeeOther)
+}
