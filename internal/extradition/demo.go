@@ -1,0 +1,116 @@
+package extradition
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"puente/internal/area"
+	"puente/internal/auth"
+)
+
+// demoTarget is one synthetic nomination of the demo and how far it goes.
+type demoTarget struct {
+	t      Target
+	until  string // StageSubmitted, StageReleased
+	status string // the status recorded after the release
+	ack    bool   // the partner acknowledges it
+	add    string // what the partner adds
+}
+
+// SeedDemo plays synthetic priority targets on both sides through the
+// real services and link: Mexico's SSPC nominates and FGR releases,
+// HSI nominates on the US side and DOJ releases; some are acknowledged,
+// located or detained, one waits for its reviewer, one for the partner's
+// acknowledgement. The names are invented.
+func (s *Service) SeedDemo(ctx context.Context, seed area.Seed) error {
+	mx, us := s, seed.Partner.(*Service)
+	users := map[string]*auth.User{}
+	for side, names := range map[string][]string{"MX": {"coordinador", "juridico"}, "US": {"hsi", "legal"}} {
+		get := seed.User
+		if side == "US" {
+			get = seed.PartnerUser
+		}
+		for _, n := range names {
+			u, err := get(ctx, n)
+			if err != nil {
+				return err
+			}
+			users[n] = u
+		}
+	}
+	charge := func(offence, court, warrant string, daysAgo int) []Charge {
+		return []Charge{{Offence: offence, Court: court, Warrant: warrant, Date: time.Now().UTC().AddDate(0, 0, -daysAgo).Format(time.DateOnly)}}
+	}
+	plays := []struct {
+		side             *Service
+		author, reviewer string
+		partner          string
+		list             []demoTarget
+	}{
+		{mx, "coordinador", "juridico", "legal", []demoTarget{
+			{t: Target{Name: "Rigoberto Salcido Ávila", Aliases: []string{"El Ingeniero"}, DOB: "1979-03-14", Nationalities: []string{"MX"}, Passport: "G19384756", PassportCountry: "MEX",
+				Organisation: "Cártel del Pacífico (ficticio)", Charges: charge("Delincuencia organizada; tráfico de armas", "Juzgado Segundo de Distrito, Hermosillo", "CP 118/2026", 200),
+				Summary: "Coordina el trasiego de armas de Arizona a Sonora por Sásabe y Nogales."}, until: StageReleased, status: AtLarge, ack: true,
+				add: "HSI Phoenix: seen at a gun show in Tucson on two weekends in October."},
+			{t: Target{Name: "Lucero Ibarra Quintero", DOB: "1988-07-02", Nationalities: []string{"MX", "US"}, SSN: "524718390",
+				Organisation: "Red Ibarra (ficticia)", Charges: charge("Operaciones con recursos de procedencia ilícita", "Juzgado Quinto de Distrito, Culiacán", "CP 42/2026", 120)},
+				until: StageReleased, status: Detained},
+			{t: Target{Name: "Ernesto Villalobos Paz", Aliases: []string{"El Contador"}, DOB: "1971-11-30", Nationalities: []string{"MX"},
+				Organisation: "Cártel del Golfo (ficticio)", Charges: charge("Delincuencia organizada", "Juzgado Primero de Distrito, Matamoros", "CP 77/2026", 30)},
+				until: StageSubmitted},
+		}},
+		{us, "hsi", "legal", "juridico", []demoTarget{
+			{t: Target{Name: "Daniel Kessler Ruiz", Aliases: []string{"Danny K"}, DOB: "1984-05-19", Nationalities: []string{"US", "MX"}, Passport: "A51827364", PassportCountry: "USA",
+				Organisation: "Kessler Logistics network (fictitious)", Charges: charge("Conspiracy to distribute fentanyl, 21 U.S.C. 846", "U.S. District Court, S.D. Cal.", "26-CR-0931", 150)},
+				until: StageReleased, status: Located, ack: true, add: "FGR Baja California: rents a house in Tijuana, colonia Cacho, since September."},
+			{t: Target{Name: "Marisol Ochoa Treviño", DOB: "1990-01-08", Nationalities: []string{"MX"}, Passport: "G50193847", PassportCountry: "MEX",
+				Organisation: "Ochoa cell (fictitious)", Charges: charge("Firearms trafficking, 18 U.S.C. 933", "U.S. District Court, D. Ariz.", "26-CR-1207", 60)},
+				until: StageReleased, status: AtLarge},
+		}},
+	}
+	for _, p := range plays {
+		for i, d := range p.list {
+			t, err := p.side.Nominate(ctx, users[p.author], d.t)
+			if err != nil {
+				return fmt.Errorf("nominating demo target %s %d: %w", p.side.Self(), i, err)
+			}
+			if _, err := p.side.Submit(ctx, users[p.author], t.ID); err != nil {
+				return fmt.Errorf("submitting demo target: %w", err)
+			}
+			if d.until == StageSubmitted {
+				continue
+			}
+			if _, err := p.side.Release(ctx, users[p.reviewer], t.ID, nil); err != nil {
+				return fmt.Errorf("releasing demo target: %w", err)
+			}
+			if d.status != AtLarge {
+				if _, err := p.side.SetStatus(ctx, users[p.author], t.ID, d.status); err != nil {
+					return fmt.Errorf("demo target status: %w", err)
+				}
+			}
+			other := mx
+			if p.side == mx {
+				other = us
+			}
+			id, want := t.ID, d.status
+			if err := area.WaitFor("a target to reach the partner", 30*time.Second, func() bool {
+				got, err := other.Get(ctx, users[p.partner], id)
+				return err == nil && got.Status == want
+			}); err != nil {
+				return err
+			}
+			if d.ack {
+				if _, err := other.Acknowledge(ctx, users[p.partner], id); err != nil {
+					return fmt.Errorf("acknowledging demo target: %w", err)
+				}
+			}
+			if d.add != "" {
+				if _, err := other.Add(ctx, users[p.partner], id, d.add); err != nil {
+					return fmt.Errorf("adding to demo target: %w", err)
+				}
+			}
+		}
+	}
+	return nil
+}
