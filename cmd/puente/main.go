@@ -60,6 +60,8 @@ Usage:
                                     firearm traces (--url URL, token: $PUENTE_TOKEN; "puente traces" alone lists them)
   puente targets list|show|nominate|edit|submit|return|release|status|ack|add|figures ...
                                     priority targets of the extradition area (--url URL, token: $PUENTE_TOKEN)
+  puente extradition list|show|open|stage|figures ...
+                                    extradition cases and their clocks (--url URL, token: $PUENTE_TOKEN)
   puente bench link [--db postgres://...] [--n 20000] [--rate 500] [--clients 64]
   puente bench log [--entries 1000000]
   puente bench screen [--n 20000] [--lists DIR]
@@ -108,23 +110,24 @@ type stdio struct {
 // commands are the subcommands, each with its own flag set (the usage
 // above lists them). A work area adds one entry.
 var commands = map[string]func(ctx context.Context, args []string, io stdio) error{
-	"demo":      func(ctx context.Context, a []string, s stdio) error { return cmdDemo(ctx, a, s.out) },
-	"init":      func(_ context.Context, a []string, s stdio) error { return cmdInit(a, s.out) },
-	"agreement": func(_ context.Context, a []string, s stdio) error { return cmdAgreement(a, s.out) },
-	"user":      func(ctx context.Context, a []string, s stdio) error { return cmdUser(ctx, a, s.in, s.out) },
-	"serve":     func(ctx context.Context, a []string, _ stdio) error { return cmdServe(ctx, a) },
-	"bench":     func(ctx context.Context, a []string, s stdio) error { return cmdBench(ctx, a, s.out, s.err) },
-	"audit":     func(ctx context.Context, a []string, s stdio) error { return cmdAudit(ctx, a, s.out) },
-	"verify":    func(_ context.Context, a []string, s stdio) error { return cmdVerify(a, s.out) },
-	"screen":    func(ctx context.Context, a []string, s stdio) error { return cmdScreen(ctx, a, s.in, s.out) },
-	"names":     func(_ context.Context, a []string, s stdio) error { return cmdNames(a, s.out) },
-	"subjects":  func(ctx context.Context, a []string, s stdio) error { return cmdSubjects(ctx, a, s.out) },
-	"match":     func(ctx context.Context, a []string, s stdio) error { return cmdMatch(ctx, a, s.out, s.err) },
-	"finintel":  func(ctx context.Context, a []string, s stdio) error { return cmdFinIntel(ctx, a, s.out) },
-	"ops":       func(ctx context.Context, a []string, s stdio) error { return cmdOps(ctx, a, s.out) },
-	"seizures":  func(ctx context.Context, a []string, s stdio) error { return cmdSeizures(ctx, a, s.out) },
-	"traces":    func(ctx context.Context, a []string, s stdio) error { return cmdTraces(ctx, a, s.out) },
-	"targets":   func(ctx context.Context, a []string, s stdio) error { return cmdTargets(ctx, a, s.out) },
+	"demo":        func(ctx context.Context, a []string, s stdio) error { return cmdDemo(ctx, a, s.out) },
+	"init":        func(_ context.Context, a []string, s stdio) error { return cmdInit(a, s.out) },
+	"agreement":   func(_ context.Context, a []string, s stdio) error { return cmdAgreement(a, s.out) },
+	"user":        func(ctx context.Context, a []string, s stdio) error { return cmdUser(ctx, a, s.in, s.out) },
+	"serve":       func(ctx context.Context, a []string, _ stdio) error { return cmdServe(ctx, a) },
+	"bench":       func(ctx context.Context, a []string, s stdio) error { return cmdBench(ctx, a, s.out, s.err) },
+	"audit":       func(ctx context.Context, a []string, s stdio) error { return cmdAudit(ctx, a, s.out) },
+	"verify":      func(_ context.Context, a []string, s stdio) error { return cmdVerify(a, s.out) },
+	"screen":      func(ctx context.Context, a []string, s stdio) error { return cmdScreen(ctx, a, s.in, s.out) },
+	"names":       func(_ context.Context, a []string, s stdio) error { return cmdNames(a, s.out) },
+	"subjects":    func(ctx context.Context, a []string, s stdio) error { return cmdSubjects(ctx, a, s.out) },
+	"match":       func(ctx context.Context, a []string, s stdio) error { return cmdMatch(ctx, a, s.out, s.err) },
+	"finintel":    func(ctx context.Context, a []string, s stdio) error { return cmdFinIntel(ctx, a, s.out) },
+	"ops":         func(ctx context.Context, a []string, s stdio) error { return cmdOps(ctx, a, s.out) },
+	"seizures":    func(ctx context.Context, a []string, s stdio) error { return cmdSeizures(ctx, a, s.out) },
+	"traces":      func(ctx context.Context, a []string, s stdio) error { return cmdTraces(ctx, a, s.out) },
+	"targets":     func(ctx context.Context, a []string, s stdio) error { return cmdTargets(ctx, a, s.out) },
+	"extradition": func(ctx context.Context, a []string, s stdio) error { return cmdExtradition(ctx, a, s.out) },
 }
 
 func flags(name string) *flag.FlagSet {

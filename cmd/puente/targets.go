@@ -202,7 +202,7 @@ func cmdTargets(ctx context.Context, args []string, stdout io.Writer) error {
 		for _, s := range f.Targets {
 			b := s.ByStatus
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", s.Party, s.Nominated, s.Acknowledged, b[extradition.AtLarge], b[extradition.Located],
-				b[extradition.Detained], b[extradition.InProceedings], b[extradition.Surrendered], b[extradition.Withdrawn])
+				b[extradition.Detained], b[extradition.InProceedings], b[extradition.TargetSurrendered], b[extradition.Withdrawn])
 		}
 		return tw.Flush()
 	}

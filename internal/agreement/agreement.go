@@ -60,6 +60,9 @@ type Agreement struct {
 	// Deconfliction are the shared rules of blind operation deconfliction
 	// (zero values: the defaults, see Deconfliction).
 	Deconfliction Deconfliction `json:"deconfliction,omitzero"`
+	// Extradition are the legal terms whose clocks the extradition cases
+	// run (zero: the defaults, see DefaultTerms).
+	Extradition Extradition `json:"extradition,omitzero"`
 }
 
 // Deconfliction says when two operations, one per side, conflict: when
@@ -234,6 +237,7 @@ func Draft(a, b Party) *Agreement {
 		Retention:     map[string]int{AreaLiaison: 1825, AreaFinIntel: 1825, AreaSeizures: 3650, AreaOperations: 1825, AreaTraining: 3650, AreaExtradition: 3650},
 		Limits:        Limits{MaxBodyBytes: DefaultMaxBodyBytes},
 		Deconfliction: Deconfliction{DistanceMeters: DefaultDeconflictMeters, WindowHours: DefaultDeconflictHours, CellLevel: DefaultDeconflictCellLevel},
+		Extradition:   Extradition{Terms: DefaultTerms(), WarnDays: DefaultWarnDays},
 	}
 }
 
@@ -347,7 +351,7 @@ func (a *Agreement) check() error {
 	if a.Limits.MaxBodyBytes <= 0 {
 		return fmt.Errorf("limits.max_body_bytes must be positive")
 	}
-	return nil
+	return a.Extradition.check(a)
 }
 
 // Hash is the SHA-256 of the canonical agreement body.

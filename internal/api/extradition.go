@@ -23,6 +23,10 @@ func init() {
 			{Pattern: "POST /api/v1/targets/{id}/ack", Handle: a.tgAck, Permission: auth.ExtWrite},
 			{Pattern: "POST /api/v1/targets/{id}/additions", Handle: a.tgAdd, Permission: auth.ExtWrite},
 			{Pattern: "GET /api/v1/extradition/figures", Handle: a.extFigures, Permission: auth.ExtRead},
+			{Pattern: "GET /api/v1/extradition/cases", Handle: a.caseList, Permission: auth.ExtRead},
+			{Pattern: "POST /api/v1/extradition/cases", Handle: a.caseOpen, Permission: auth.ExtWrite},
+			{Pattern: "GET /api/v1/extradition/cases/{id}", Handle: a.caseGet, Permission: auth.ExtRead},
+			{Pattern: "POST /api/v1/extradition/cases/{id}/stages", Handle: a.caseStage, Permission: auth.ExtWrite},
 		}
 	})
 }
@@ -112,6 +116,43 @@ func (a *Env) tgAdd(w http.ResponseWriter, r *http.Request, u *auth.User) {
 }
 
 func (a *Env) extFigures(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	f, err := extradition.Of(a.n).Figures(r.Context())
-	a.Reply(w, r, http.StatusOK, map[string]any{"targets": f}, err)
+	svc := extradition.Of(a.n)
+	f, err := svc.Figures(r.Context())
+	if err != nil {
+		a.Reply(w, r, http.StatusOK, nil, err)
+		return
+	}
+	cf, err := svc.CaseFigures(r.Context(), u)
+	a.Reply(w, r, http.StatusOK, map[string]any{"targets": f, "cases": cf}, err)
+}
+
+func (a *Env) caseList(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	q := r.URL.Query()
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	list, err := extradition.Of(a.n).ListCases(r.Context(), u, extradition.CaseFilter{Kind: q.Get("kind"), Requested: q.Get("requested"), Open: q.Get("open") == "true",
+		Group: q.Get("group"), Limit: limit})
+	a.Reply(w, r, http.StatusOK, map[string]any{"cases": list}, err)
+}
+
+func (a *Env) caseOpen(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	var in extradition.Case
+	if !decode(w, r, &in) {
+		return
+	}
+	c, err := extradition.Of(a.n).OpenCase(r.Context(), u, in)
+	a.Reply(w, r, http.StatusCreated, c, err)
+}
+
+func (a *Env) caseGet(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	c, err := extradition.Of(a.n).GetCase(r.Context(), u, r.PathValue("id"))
+	a.Reply(w, r, http.StatusOK, c, err)
+}
+
+func (a *Env) caseStage(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	var in extradition.Stage
+	if !decode(w, r, &in) {
+		return
+	}
+	c, err := extradition.Of(a.n).Record(r.Context(), u, r.PathValue("id"), in)
+	a.Reply(w, r, http.StatusCreated, c, err)
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"puente/internal/area"
 	"puente/internal/auth"
@@ -16,7 +17,7 @@ import (
 
 // Open builds the extradition area of a node.
 func Open(d area.Deps) (area.Area, error) {
-	return New(Config{DB: d.DB, Link: d.Link, Hub: d.Hub, Agreement: d.Agreement, Lists: d.Lists, Logger: d.Logger}), nil
+	return New(Config{DB: d.DB, Link: d.Link, Hub: d.Hub, Agreement: d.Agreement, Lists: d.Lists, Trust: d.Trust, Logger: d.Logger}), nil
 }
 
 // Of returns the extradition area of a node.
@@ -31,6 +32,8 @@ func (s *Service) Kinds() []area.Kind {
 		{Kind: KindTarget, Version: 1, Handler: link.HandlerFunc(s.applyTarget)},
 		{Kind: KindAck, Version: 1, Handler: link.HandlerFunc(s.applyAck)},
 		{Kind: KindAddition, Version: 1, Handler: link.HandlerFunc(s.applyAddition)},
+		{Kind: KindCase, Version: 1, Handler: link.HandlerFunc(s.applyCase)},
+		{Kind: KindCaseStage, Version: 1, Handler: link.HandlerFunc(s.applyStage)},
 	}
 }
 
@@ -45,20 +48,41 @@ func (s *Service) Event(ctx context.Context, u *auth.User, e live.Event) (string
 			return "", "", false
 		}
 	}
+	if strings.HasPrefix(e.Key, "c:") && !s.CaseVisible(u) {
+		return "", "", false
+	}
 	return Name, e.Key, true
 }
 
-// Run keeps the targets' screening list current: built at start, rebuilt
-// after each change.
+// Run keeps the targets' screening list current (built at start, rebuilt
+// after each change) and sweeps the cases' clocks every SweepInterval.
 func (s *Service) Run(ctx context.Context) error {
+	every := s.cfg.SweepInterval
+	if every <= 0 {
+		every = time.Minute
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	rescreen, sweep := true, true
 	for {
-		if err := s.Rescreen(ctx); err != nil && ctx.Err() == nil {
-			s.cfg.Logger.Warn("extradition: building the targets' screening list", "err", err)
+		if rescreen {
+			if err := s.Rescreen(ctx); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.Warn("extradition: building the targets' screening list", "err", err)
+			}
 		}
+		if sweep {
+			if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+				s.cfg.Logger.Warn("extradition: sweeping the clocks", "err", err)
+			}
+		}
+		rescreen, sweep = false, false
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-s.rescreen:
+			rescreen = true
+		case <-tick.C:
+			sweep = true
 		}
 	}
 }
@@ -91,7 +115,10 @@ func (s *Service) Work(ctx context.Context, u *auth.User) (string, []area.WorkIt
 	if err != nil {
 		return Name, nil, err
 	}
-	var out []area.WorkItem
+	out, err := s.clockWork(ctx, u)
+	if err != nil {
+		return Name, nil, err
+	}
 	for _, t := range list {
 		if !t.Visible(u, s.self) {
 			continue
@@ -188,7 +215,7 @@ func (s *Service) Reciprocity(ctx context.Context, u *auth.User) (*area.Table, e
 	count := func(n int) area.Cell { return area.Cell{Value: strconv.Itoa(n)} }
 	row("ext.recip.nominated", func(f TargetFigures) area.Cell { return count(f.Nominated) })
 	row("ext.recip.acknowledged", func(f TargetFigures) area.Cell { return count(f.Acknowledged) })
-	for _, st := range []string{AtLarge, Located, Detained, InProceedings, Surrendered} {
+	for _, st := range []string{AtLarge, Located, Detained, InProceedings, TargetSurrendered} {
 		row("ext.status."+st, func(f TargetFigures) area.Cell { return count(f.ByStatus[st]) })
 	}
 	row("ext.recip.median_ack", func(f TargetFigures) area.Cell {
@@ -196,6 +223,30 @@ func (s *Service) Reciprocity(ctx context.Context, u *auth.User) (*area.Table, e
 			return area.Cell{Value: "—"}
 		}
 		return area.Cell{Value: strconv.FormatFloat(f.MedianAckHours, 'f', 1, 64), Key: "ext.recip.hours"}
+	})
+	// The cases each side requested, in the same columns.
+	cfs, err := s.CaseFigures(ctx, u)
+	if err != nil || len(cfs) != len(fs) {
+		return t, err
+	}
+	crow := func(label string, cell func(CaseFigures) area.Cell) {
+		r := area.Row{Label: label}
+		for _, f := range cfs {
+			r.Cells = append(r.Cells, cell(f))
+		}
+		t.Rows = append(t.Rows, r)
+	}
+	crow("ext.recip.cases", func(f CaseFigures) area.Cell { return count(f.Cases + f.Transfers) })
+	crow("ext.recip.handed_over", func(f CaseFigures) area.Cell { return count(f.Surrendered + f.Transferred) })
+	crow("ext.recip.arrest_to_request", func(f CaseFigures) area.Cell {
+		if f.MedianArrestToRequest == 0 && f.ClocksMet+f.ClocksMissed == 0 {
+			return area.Cell{Value: "—"}
+		}
+		return area.Cell{Value: strconv.FormatFloat(f.MedianArrestToRequest, 'f', 1, 64), Key: "ext.recip.days", Bad: f.Commitment > 0 && f.MedianArrestToRequest > float64(f.Commitment)}
+	})
+	crow("ext.recip.clocks_met", func(f CaseFigures) area.Cell { return count(f.ClocksMet) })
+	crow("ext.recip.clocks_missed", func(f CaseFigures) area.Cell {
+		return area.Cell{Value: strconv.Itoa(f.ClocksMissed), Bad: f.ClocksMissed > 0}
 	})
 	return t, nil
 }

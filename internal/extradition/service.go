@@ -18,6 +18,7 @@ import (
 	"puente/internal/live"
 	"puente/internal/screen"
 	"puente/internal/store"
+	"puente/internal/trust"
 	"puente/internal/trustlog"
 )
 
@@ -62,7 +63,12 @@ type Config struct {
 	Hub       *live.Hub
 	Agreement *agreement.Agreement
 	Lists     *screen.Lists // the node's screening lists, which the targets join
-	Logger    *slog.Logger
+	// Trust, when set, reports our users' reads of the partner's cases to
+	// it.
+	Trust  *trust.Service
+	Logger *slog.Logger
+	// SweepInterval is how often the clocks are swept (0: a minute).
+	SweepInterval time.Duration
 }
 
 // Service runs the extradition area of one node: the priority targets.
@@ -75,6 +81,7 @@ type Service struct {
 	partner string
 	// rescreen asks Run to rebuild the targets' screening list.
 	rescreen chan struct{}
+	cals     *Calendars
 
 	mu  sync.Mutex
 	now func() time.Time
@@ -86,7 +93,7 @@ func New(cfg Config) *Service {
 		cfg.Logger = slog.Default()
 	}
 	return &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), self: cfg.Link.Self(), partner: cfg.Link.Partner(),
-		rescreen: make(chan struct{}, 1), now: time.Now}
+		rescreen: make(chan struct{}, 1), cals: NewCalendars(cfg.Agreement), now: time.Now}
 }
 
 // SetClock replaces the service's clock (tests).

@@ -23,17 +23,17 @@ const (
 
 // The person's status (Target.Status).
 const (
-	AtLarge       = "at_large"
-	Located       = "located"
-	Detained      = "detained"
-	InProceedings = "in_proceedings"
-	Surrendered   = "surrendered"
-	Deceased      = "deceased"
-	Withdrawn     = "withdrawn"
+	AtLarge           = "at_large"
+	Located           = "located"
+	Detained          = "detained"
+	InProceedings     = "in_proceedings"
+	TargetSurrendered = "surrendered"
+	Deceased          = "deceased"
+	Withdrawn         = "withdrawn"
 )
 
 // Statuses lists them in the order of a case.
-var Statuses = []string{AtLarge, Located, Detained, InProceedings, Surrendered, Deceased, Withdrawn}
+var Statuses = []string{AtLarge, Located, Detained, InProceedings, TargetSurrendered, Deceased, Withdrawn}
 
 // Stages lists the stages of a nomination.
 var Stages = []string{StageDraft, StageSubmitted, StageReleased, StageReceived}
