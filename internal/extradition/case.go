@@ -62,8 +62,8 @@ var AllStages = []string{ProvisionalRequest, Arrested, FormalRequest, Proceeding
 // the requested side.
 var requestingStages = []string{ProvisionalRequest, FormalRequest}
 
-// decisions are the stages with an outcome.
-var decisions = []string{MinistryDecision, AmparoResolved, Certification, SecretaryDecision}
+// Decisions are the stages with an outcome.
+var Decisions = []string{MinistryDecision, AmparoResolved, Certification, SecretaryDecision}
 
 // final stages close a case.
 var final = []string{Surrendered, Refused, Released, Transferred}
@@ -222,7 +222,7 @@ func apply(c *Case, side string, s *Stage, now time.Time) error {
 	// Stages are recorded in the order they happen.
 	for _, prev := range c.Stages {
 		if s.Date < prev.Date {
-			return fault.Field("date", "before_"+prev.Stage)
+			return fault.Field("date", beforeCode(prev.Stage))
 		}
 	}
 	if s.Stage == ProvisionalRequest && len(c.Stages) > 0 {
@@ -231,7 +231,7 @@ func apply(c *Case, side string, s *Stage, now time.Time) error {
 	if req, ok := requires[s.Stage]; ok && !slices.ContainsFunc(req, func(r string) bool { return c.stage(r) != nil }) {
 		return fault.Field("stage", "out_of_order")
 	}
-	if slices.Contains(decisions, s.Stage) {
+	if slices.Contains(Decisions, s.Stage) {
 		if s.Outcome != Granted && s.Outcome != Denied {
 			return fault.Field("outcome", "required")
 		}
@@ -263,7 +263,7 @@ func apply(c *Case, side string, s *Stage, now time.Time) error {
 			return fault.Field("stage", "not_certified")
 		}
 	case Refused:
-		if !slices.ContainsFunc(c.Stages, func(p Stage) bool { return slices.Contains(decisions, p.Stage) && p.Outcome == Denied }) {
+		if !slices.ContainsFunc(c.Stages, func(p Stage) bool { return slices.Contains(Decisions, p.Stage) && p.Outcome == Denied }) {
 			return fault.Field("stage", "no_decision")
 		}
 	}
@@ -284,10 +284,49 @@ func apply(c *Case, side string, s *Stage, now time.Time) error {
 	return nil
 }
 
+// beforeCode is the error code of a date before an earlier stage's:
+// "before_arrested".
+func beforeCode(stage string) string { return "before_" + stage }
+
+// BeforeCodes are those codes, for translations.
+func BeforeCodes() []string {
+	out := make([]string, len(AllStages))
+	for i, s := range AllStages {
+		out[i] = beforeCode(s)
+	}
+	return out
+}
+
 // Title is how a case is named in lists.
 func (c *Case) Title() string {
 	if c.Group != "" {
 		return fmt.Sprintf("%s (%s)", c.Person.Name, c.Group)
 	}
 	return c.Person.Name
+}
+
+// NextStages are the stages side may record now in c: those of its own
+// that apply would accept today (dates aside).
+func NextStages(c *Case, side string, today time.Time) []string {
+	var out []string
+	for _, st := range c.Flow() {
+		if c.Owner(st) != side {
+			continue
+		}
+		probe := *c
+		probe.Stages = slices.Clone(c.Stages)
+		s := Stage{Stage: st, Date: today.Format(time.DateOnly), Place: "-"}
+		if slices.Contains(Decisions, st) {
+			s.Outcome = Granted
+		}
+		if apply(&probe, side, &s, today) == nil {
+			out = append(out, st)
+			continue
+		}
+		// A refusal needs a denial, which the probe did not try.
+		if st == Refused && slices.ContainsFunc(c.Stages, func(p Stage) bool { return slices.Contains(Decisions, p.Stage) && p.Outcome == Denied }) && !c.Closed() {
+			out = append(out, st)
+		}
+	}
+	return out
 }

@@ -418,3 +418,6 @@ func (s *Service) CaseFigures(ctx context.Context, u *auth.User) ([]CaseFigures,
 	}
 	return out, nil
 }
+
+// NextStages are the stages our side may record now in c.
+func (s *Service) NextStages(c *Case) []string { return NextStages(c, s.self, s.Now()) }

@@ -18,6 +18,14 @@ type demoTarget struct {
 	add    string // what the partner adds
 }
 
+// demoPlay is one side's demo nominations.
+type demoPlay struct {
+	side             *Service
+	author, reviewer string
+	partner          string
+	list             []demoTarget
+}
+
 // SeedDemo plays synthetic priority targets on both sides through the
 // real services and link: Mexico's SSPC nominates and FGR releases,
 // HSI nominates on the US side and DOJ releases; some are acknowledged,
@@ -42,12 +50,7 @@ func (s *Service) SeedDemo(ctx context.Context, seed area.Seed) error {
 	charge := func(offence, court, warrant string, daysAgo int) []Charge {
 		return []Charge{{Offence: offence, Court: court, Warrant: warrant, Date: time.Now().UTC().AddDate(0, 0, -daysAgo).Format(time.DateOnly)}}
 	}
-	plays := []struct {
-		side             *Service
-		author, reviewer string
-		partner          string
-		list             []demoTarget
-	}{
+	plays := []demoPlay{
 		{mx, "coordinador", "juridico", "legal", []demoTarget{
 			{t: Target{Name: "Rigoberto Salcido Ávila", Aliases: []string{"El Ingeniero"}, DOB: "1979-03-14", Nationalities: []string{"MX"}, Passport: "G19384756", PassportCountry: "MEX",
 				Organisation: "Cártel del Pacífico (ficticio)", Charges: charge("Delincuencia organizada; tráfico de armas", "Juzgado Segundo de Distrito, Hermosillo", "CP 118/2026", 200),
@@ -69,6 +72,13 @@ func (s *Service) SeedDemo(ctx context.Context, seed area.Seed) error {
 				until: StageReleased, status: AtLarge},
 		}},
 	}
+	if err := seedTargets(ctx, mx, us, users, plays); err != nil {
+		return err
+	}
+	return seedCases(ctx, mx, us, users["juridico"], users["legal"])
+}
+
+func seedTargets(ctx context.Context, mx, us *Service, users map[string]*auth.User, plays []demoPlay) error {
 	for _, p := range plays {
 		for i, d := range p.list {
 			t, err := p.side.Nominate(ctx, users[p.author], d.t)
@@ -113,4 +123,79 @@ func (s *Service) SeedDemo(ctx context.Context, seed area.Seed) error {
 		}
 	}
 	return nil
+}
+
+// seedCases plays cases in every stage in both directions: a provisional
+// arrest whose formal request is due in five days, one whose formal
+// request is overdue, cases at the judge, after the decision with an
+// amparo, surrendered, at the US certification, and one grouped transfer
+// of three people.
+func seedCases(ctx context.Context, mx, us *Service, juridico, legal *auth.User) error {
+	today := mx.Now()
+	ago := func(d int) string { return today.AddDate(0, 0, -d).Format(time.DateOnly) }
+	side := map[string]*Service{"MX": mx, "US": us}
+	who := map[string]*auth.User{"MX": juridico, "US": legal}
+	type step struct {
+		stage   string
+		daysAgo int
+		outcome string
+		place   string
+	}
+	play := func(opener string, c Case, steps []step) error {
+		open, err := side[opener].OpenCase(ctx, who[opener], c)
+		if err != nil {
+			return fmt.Errorf("opening demo case %s: %w", c.Person.Name, err)
+		}
+		for i, st := range steps {
+			owner := open.Owner(st.stage)
+			id, n := open.ID, i
+			if err := area.WaitFor("a demo case to reach the partner", 30*time.Second, func() bool {
+				got, err := loadCase(ctx, side[owner].db.Read(), id)
+				return err == nil && len(got.Stages) == n
+			}); err != nil {
+				return err
+			}
+			if _, err := side[owner].Record(ctx, who[owner], id, Stage{Stage: st.stage, Date: ago(st.daysAgo), Outcome: st.outcome, Place: st.place}); err != nil {
+				return fmt.Errorf("demo case %s, %s: %w", c.Person.Name, st.stage, err)
+			}
+		}
+		return nil
+	}
+	person := func(name, dob string) Person { return Person{Name: name, DOB: dob, Nationality: "MX"} }
+	cases := []struct {
+		opener string
+		c      Case
+		steps  []step
+	}{
+		{"US", Case{Kind: KindExtradition, Requested: "MX", Person: person("Aurelio Bastidas Reyes", "1975-02-11"), Charges: "Conspiracy to import methamphetamine (D. Ariz.)"},
+			[]step{{ProvisionalRequest, 57, "", ""}, {Arrested, 55, "", "Hermosillo, Sonora"}}},
+		{"MX", Case{Kind: KindExtradition, Requested: "US", Person: person("Jacinto Morales Vega", "1982-09-30"), Charges: "Delincuencia organizada; tráfico de armas"},
+			[]step{{ProvisionalRequest, 72, "", ""}, {Arrested, 70, "", "Laredo, Texas"}}},
+		{"US", Case{Kind: KindExtradition, Requested: "MX", Person: person("Nicolás Urquidi Peña", "1969-06-21"), Charges: "Continuing criminal enterprise, 21 U.S.C. 848"},
+			[]step{{ProvisionalRequest, 90, "", ""}, {Arrested, 88, "", "Culiacán, Sinaloa"}, {FormalRequest, 40, "", ""}, {ProceedingsOpened, 30, "", ""}}},
+		{"US", Case{Kind: KindExtradition, Requested: "MX", Person: person("Samuel Quiroz Lira", "1980-12-02"), Charges: "Money laundering conspiracy, 18 U.S.C. 1956(h)"},
+			[]step{{Arrested, 200, "", "Tijuana, Baja California"}, {FormalRequest, 160, "", ""}, {ProceedingsOpened, 150, "", ""}, {JudgeOpinion, 110, "", ""},
+				{MinistryDecision, 80, Granted, ""}, {AmparoFiled, 70, "", ""}}},
+		{"US", Case{Kind: KindExtradition, Requested: "MX", Person: person("Ramiro Elenes Cota", "1977-04-17"), Charges: "Fentanyl distribution conspiracy (S.D.N.Y.)"},
+			[]step{{Arrested, 300, "", "Mazatlán, Sinaloa"}, {FormalRequest, 250, "", ""}, {ProceedingsOpened, 240, "", ""}, {JudgeOpinion, 200, "", ""},
+				{MinistryDecision, 180, Granted, ""}, {SurrenderOrdered, 150, "", ""}, {Surrendered, 140, "", "AICM, Ciudad de México"}}},
+		{"MX", Case{Kind: KindExtradition, Requested: "US", Person: person("Héctor Anaya Solís", "1986-08-08"), Charges: "Homicidio; delincuencia organizada"},
+			[]step{{Arrested, 120, "", "El Paso, Texas"}, {FormalRequest, 80, "", ""}, {ProceedingsOpened, 70, "", ""}, {Hearing, 40, "", ""}, {Certification, 20, Granted, ""}}},
+	}
+	for _, c := range cases {
+		if err := play(c.opener, c.c, c.steps); err != nil {
+			return err
+		}
+	}
+	for _, name := range []string{"Gilberto Ayala Torres", "Feliciano Rocha Beltrán", "Octavio Luna Salazar"} {
+		c := Case{Kind: KindTransfer, Requested: "MX", Person: person(name, ""), Group: "Traslado de noviembre de 2026 (demo)", Charges: "Transfer under the National Security Law (demo)"}
+		if err := play("MX", c, []step{{TransferAgreed, 12, "", ""}, {Transferred, 10, "", "Base Aérea Militar No. 1, Santa Lucía"}}); err != nil {
+			return err
+		}
+	}
+	_, err := mx.Sweep(ctx)
+	if err == nil {
+		_, err = us.Sweep(ctx)
+	}
+	return err
 }

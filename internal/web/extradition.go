@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"puente/internal/agreement"
 	"puente/internal/auth"
 	"puente/internal/caveats"
 	"puente/internal/extradition"
@@ -17,15 +18,23 @@ import (
 func init() {
 	Register(extradition.Name, func(s *Server) Face {
 		return Face{
-			Nav:      []NavItem{{Path: "/extradition/targets", ID: "nav-targets", Label: "nav.targets", Permission: auth.ExtRead}},
+			Nav: []NavItem{{Path: "/extradition/targets", ID: "nav-targets", Label: "nav.targets", Permission: auth.ExtRead},
+				{Path: "/extradition/cases", ID: "nav-cases", Label: "nav.cases", Permission: auth.ExtRead}},
 			ErrorKey: "ext.error.", FieldKey: "ext.field.",
 			Keys: slices.Concat(
 				keysOf("ext.status.", extradition.Statuses...),
 				keysOf("ext.stage.", extradition.Stages...),
 				keysOf("ext.flash.", extFlashKeys...),
+				keysOf("ext.stagename.", extradition.AllStages...),
+				keysOf("ext.error.", extradition.BeforeCodes()...),
+				keysOf("ext.outcome.", extradition.Granted, extradition.Denied),
+				keysOf("ext.kind.", extradition.KindExtradition, extradition.KindTransfer),
+				keysOf("ext.term.", extTerms()...),
+				keysOf("ext.work.clock.", extTerms()...),
 				keysOf("ext.field.", "name", "aliases", "dob", "nationalities", "curp", "rfc", "passport", "passport_country", "ssn", "organisation",
 					"charges", "offence", "court", "warrant", "date", "summary", "status", "identifiers", "reason", "text", "caveats", "releasable_to"),
-				[]string{"ext.work.release", "ext.work.correct", "ext.work.ack", "ext.recip.nominated", "ext.recip.acknowledged", "ext.recip.median_ack", "ext.recip.hours"},
+				[]string{"ext.work.release", "ext.work.correct", "ext.work.ack", "ext.recip.nominated", "ext.recip.acknowledged", "ext.recip.median_ack", "ext.recip.hours",
+					"ext.work.clock", "ext.work.partner_overdue", "ext.escalated"},
 			),
 			Pages: []Page{
 				{Pattern: "GET /extradition/targets", Permission: auth.ExtRead, Handle: s.tgList},
@@ -33,12 +42,27 @@ func init() {
 				{Pattern: "POST /extradition/targets", Permission: auth.ExtWrite, Handle: s.tgCreate},
 				{Pattern: "GET /extradition/targets/t/{id}", Permission: auth.ExtRead, Handle: s.tgView},
 				{Pattern: "POST /extradition/targets/t/{id}/{action}", Permission: auth.ExtRead, Handle: s.tgAction},
+				{Pattern: "GET /extradition/cases", Permission: auth.ExtRead, Handle: s.caseList},
+				{Pattern: "GET /extradition/cases/new", Permission: auth.ExtWrite, Handle: s.caseNew},
+				{Pattern: "POST /extradition/cases", Permission: auth.ExtWrite, Handle: s.caseCreate},
+				{Pattern: "GET /extradition/cases/c/{id}", Permission: auth.ExtRead, Handle: s.caseView},
+				{Pattern: "POST /extradition/cases/c/{id}/stage", Permission: auth.ExtWrite, Handle: s.caseStage},
 			},
 		}
 	})
 }
 
-var extFlashKeys = []string{"nominated", "saved", "submitted", "returned", "released", "status", "acknowledged", "added"}
+var extFlashKeys = []string{"nominated", "saved", "submitted", "returned", "released", "status", "acknowledged", "added", "opened", "stage"}
+
+// extTerms are the ids of the reference agreement's terms, which have
+// texts of their own (another agreement's show their id).
+func extTerms() []string {
+	var out []string
+	for _, t := range agreement.DefaultTerms() {
+		out = append(out, t.ID)
+	}
+	return out
+}
 
 // extError is an error of the area in the page's language, or "" for one
 // that is not the user's to fix.
@@ -313,4 +337,132 @@ func (s *Server) tgAction(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		return
 	}
 	http.Redirect(w, r, "/extradition/targets/t/"+url.PathEscape(id)+"?flash=ext.flash."+flash, http.StatusSeeOther)
+}
+
+type caseListData struct {
+	Open  bool
+	Kind  string
+	Cases []*extradition.Case
+	Self  string
+}
+
+func (s *Server) caseList(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	q := r.URL.Query()
+	f := extradition.CaseFilter{Open: q.Get("open") != "0", Kind: q.Get("kind")}
+	if f.Kind != extradition.KindExtradition && f.Kind != extradition.KindTransfer {
+		f.Kind = ""
+	}
+	list, err := extradition.Of(s.n).ListCases(r.Context(), u, f)
+	if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	v := s.newView(r, u, caseListData{Open: f.Open, Kind: f.Kind, Cases: list, Self: s.n.Config.Party})
+	v.Title = v.T("ext.cases")
+	v.Flash = extFlash(v, r)
+	s.render(w, r, http.StatusOK, "cases", v)
+}
+
+func (s *Server) caseNew(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	s.renderCaseNew(w, r, u, http.StatusOK, "", map[string]string{"kind": extradition.KindExtradition, "target": r.URL.Query().Get("target")})
+}
+
+type caseNewData struct {
+	Partner string
+	Self    string
+	Targets []*extradition.Target
+}
+
+func (s *Server) renderCaseNew(w http.ResponseWriter, r *http.Request, u *auth.User, status int, errText string, form map[string]string) {
+	svc := extradition.Of(s.n)
+	targets, _ := svc.List(r.Context(), u, extradition.Filter{Limit: 500})
+	active := targets[:0]
+	for _, t := range targets {
+		if t.Active() {
+			active = append(active, t)
+		}
+	}
+	v := s.newView(r, u, caseNewData{Partner: svc.Partner(), Self: svc.Self(), Targets: active})
+	v.Title = v.T("ext.case.new")
+	v.Form = form
+	v.Error = errText
+	s.render(w, r, status, "case_new", v)
+}
+
+func (s *Server) caseCreate(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if err := r.ParseForm(); err != nil {
+		s.tooLarge(w, r, u)
+		return
+	}
+	in := extradition.Case{Kind: r.PostFormValue("kind"), Requested: r.PostFormValue("requested"), Target: r.PostFormValue("target"),
+		Group: strings.TrimSpace(r.PostFormValue("group")), Charges: strings.TrimSpace(r.PostFormValue("charges")),
+		Person: extradition.Person{Name: strings.TrimSpace(r.PostFormValue("name")), DOB: strings.TrimSpace(r.PostFormValue("dob")),
+			Nationality: strings.ToUpper(strings.TrimSpace(r.PostFormValue("nationality")))}}
+	c, err := extradition.Of(s.n).OpenCase(r.Context(), u, in)
+	if err == nil {
+		http.Redirect(w, r, "/extradition/cases/c/"+url.PathEscape(c.ID)+"?flash=ext.flash.opened", http.StatusSeeOther)
+		return
+	}
+	v := s.newView(r, u, nil)
+	msg := s.extError(v, err)
+	if msg == "" {
+		s.fail(w, r, u, err)
+		return
+	}
+	s.renderCaseNew(w, r, u, fault.Status(err), msg, formOf(r))
+}
+
+type caseViewData struct {
+	C    *extradition.Case
+	Self string
+	// Next are the stages our side may record now; Decides those that
+	// take an outcome.
+	Next    []string
+	Decides []string
+	Write   bool
+	Today   string
+}
+
+func (s *Server) caseView(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	s.renderCase(w, r, u, http.StatusOK, "")
+}
+
+func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, u *auth.User, status int, errText string) {
+	svc := extradition.Of(s.n)
+	c, err := svc.GetCase(r.Context(), u, r.PathValue("id"))
+	if errors.Is(err, fault.ErrNotFound) {
+		s.notFound(w, r, u)
+		return
+	} else if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	d := caseViewData{C: c, Self: svc.Self(), Next: svc.NextStages(c), Decides: extradition.Decisions, Today: svc.Now().Format("2006-01-02"),
+		Write: u.Can(auth.ExtWrite) && !u.Can(auth.ReadAll) && slices.Contains(extradition.Agencies[svc.Self()], u.Agency)}
+	v := s.newView(r, u, d)
+	v.Title = c.Title()
+	v.Flash = extFlash(v, r)
+	v.Error = errText
+	s.render(w, r, status, "case", v)
+}
+
+func (s *Server) caseStage(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if err := r.ParseForm(); err != nil {
+		s.tooLarge(w, r, u)
+		return
+	}
+	id := r.PathValue("id")
+	st := extradition.Stage{Stage: r.PostFormValue("stage"), Date: r.PostFormValue("date"), Place: r.PostFormValue("place"), Outcome: r.PostFormValue("outcome"),
+		Escort: r.PostFormValue("escort"), Note: r.PostFormValue("note")}
+	if _, err := extradition.Of(s.n).Record(r.Context(), u, id, st); err != nil {
+		v := s.newView(r, u, nil)
+		msg := s.extError(v, err)
+		if msg == "" {
+			s.fail(w, r, u, err)
+			return
+		}
+		s.renderCase(w, r, u, fault.Status(err), msg)
+		return
+	}
+	http.Redirect(w, r, "/extradition/cases/c/"+url.PathEscape(id)+"?flash=ext.flash.stage", http.StatusSeeOther)
 }

@@ -6,6 +6,7 @@ package web
 
 import (
 	"path"
+	"slices"
 
 	"bytes"
 
@@ -295,6 +296,7 @@ var funcs = template.FuncMap{
 		return time.Since(t).Round(time.Second).String()
 	},
 	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"day":   func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
 	"lower": strings.ToLower,
 	"kib": func(n int64) string {
 		switch {
@@ -319,6 +321,15 @@ var funcs = template.FuncMap{
 	"cents":  func(n int64) float64 { return float64(n) / 100 },
 	"fmtNum": fmtNum,
 	"pct":    func(f float64) float64 { return f * 100 },
+	"neg":    func(n int) int { return -n },
+	// termKey is the text of an extradition term of the reference
+	// agreement, or the generic one for another agreement's.
+	"termKey": func(id string) string {
+		if slices.Contains(extTerms(), id) {
+			return "ext.term." + id
+		}
+		return "ext.term.custom"
+	},
 	// caveatsView is what the "caveats" form block needs.
 	"caveatsView": func(v *view, c caveats.Caveats, classes, agencies []string) map[string]any {
 		return map[string]any{"V": v, "C": c, "Classifications": classes, "Agencies": agencies}
