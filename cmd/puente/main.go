@@ -70,6 +70,7 @@ Usage:
   puente bench finintel [--tx 100000] [--release-tx 10000]
   puente bench ops [--rate 50] [--duration 60s] [--partner-ops 10000] [--cot-units 1000]
   puente bench seizures [--rows 100000] [--items 1000000] [--traces 50]
+  puente bench extradition [--cases 100000] [--targets 100000] [--lookups 200]
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
@@ -572,6 +573,16 @@ var benches = map[string]benchCmd{
 		return func(ctx context.Context, b benchOpts) (interface{ Print(io.Writer) error }, error) {
 			o.Log = b.log
 			return bench.Seizures(ctx, o)
+		}
+	}},
+	"extradition": {flags: func(fs *flag.FlagSet) func(context.Context, benchOpts) (interface{ Print(io.Writer) error }, error) {
+		var o bench.ExtraditionOptions
+		fs.IntVar(&o.Cases, "cases", 100_000, "open cases whose clocks are swept")
+		fs.IntVar(&o.Targets, "targets", 100_000, "priority targets in the partner's index")
+		fs.IntVar(&o.Lookups, "lookups", 200, "blind lookups timed")
+		return func(ctx context.Context, b benchOpts) (interface{ Print(io.Writer) error }, error) {
+			o.Log = b.log
+			return bench.Extradition(ctx, o)
 		}
 	}},
 	"bulk": {flags: func(fs *flag.FlagSet) func(context.Context, benchOpts) (interface{ Print(io.Writer) error }, error) {

@@ -3,7 +3,9 @@ package extradition
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"puente/internal/agreement"
@@ -19,7 +21,7 @@ const noWarning = 1000
 
 // sweepBatch bounds the warnings written in one transaction, so the sweep
 // never holds the store's writer for long.
-const sweepBatch = 200
+const sweepBatch = 250
 
 // SweepResult is what one sweep did.
 type SweepResult struct {
@@ -51,6 +53,7 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 		return res, fmt.Errorf("reading clocks: %w", err)
 	}
 	var todo []sweepItem
+	lefts := map[string]int{}
 	for rows.Next() {
 		var it sweepItem
 		var due string
@@ -60,11 +63,15 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 			return res, fmt.Errorf("reading clocks: %w", err)
 		}
 		res.Open++
-		d, err := time.Parse(time.DateOnly, due)
-		if err != nil {
-			continue
+		left, ok := lefts[due]
+		if !ok {
+			d, err := time.Parse(time.DateOnly, due)
+			if err != nil {
+				continue
+			}
+			left = int(d.Sub(today).Hours() / 24)
+			lefts[due] = left // few distinct dates: each parsed once
 		}
-		left := int(d.Sub(today).Hours() / 24)
 		it.point = -1
 		if left < 0 {
 			it.point = 0
@@ -84,21 +91,55 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 		todo = todo[len(batch):]
 		start := time.Now()
 		err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-			var entries []trustlog.Entry
+			// One statement per term and warning point, which marks only the
+			// clocks still open and not yet warned at it (another sweep, or
+			// a stage that stopped the clock meanwhile) and returns them.
+			type group struct {
+				term  string
+				point int
+			}
+			groups := map[group][]string{}
 			for _, it := range batch {
-				// Only if no other sweep gave it meanwhile.
-				r, err := tx.Exec(ctx, `UPDATE case_clocks SET warned = ? WHERE case_id = ? AND term = ? AND warned > ? AND stopped = ''`, it.point, it.caseID, it.term, it.point)
+				g := group{it.term, it.point}
+				groups[g] = append(groups[g], it.caseID)
+			}
+			keys := slices.SortedFunc(maps.Keys(groups), func(a, b group) int {
+				if a.term != b.term {
+					return strings.Compare(a.term, b.term)
+				}
+				return a.point - b.point
+			})
+			var entries []trustlog.Entry
+			for _, g := range keys {
+				ids := groups[g]
+				args := []any{g.point, g.term, g.point}
+				for _, id := range ids {
+					args = append(args, id)
+				}
+				// (stopped || '' keeps SQLite's planner on the primary key:
+				// on the index of open clocks it would scan them all.)
+				q := `UPDATE case_clocks SET warned = ? WHERE term = ? AND warned > ? AND stopped || '' = '' AND case_id IN (` +
+					strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + `) RETURNING case_id, party`
+				rows, err := tx.Query(ctx, q, args...)
 				if err != nil {
-					return fmt.Errorf("marking a warning: %w", err)
+					return fmt.Errorf("marking warnings: %w", err)
 				}
-				if n, _ := r.RowsAffected(); n == 0 {
-					continue
+				for rows.Next() {
+					var id, party string
+					if err := rows.Scan(&id, &party); err != nil {
+						rows.Close()
+						return fmt.Errorf("marking warnings: %w", err)
+					}
+					kind, detail := KindLogClockWarned, fmt.Sprintf("term=%s party=%s days=%d", g.term, party, g.point)
+					if g.point == 0 {
+						kind, detail = KindLogClockOverdue, fmt.Sprintf("term=%s party=%s", g.term, party)
+					}
+					entries = append(entries, trustlog.Entry{At: time.Now(), Kind: kind, Actor: "node", Object: "case:" + id, Detail: detail})
 				}
-				kind, detail := KindLogClockWarned, fmt.Sprintf("term=%s party=%s days=%d", it.term, it.party, it.point)
-				if it.point == 0 {
-					kind, detail = KindLogClockOverdue, fmt.Sprintf("term=%s party=%s", it.term, it.party)
+				rows.Close()
+				if err := rows.Err(); err != nil {
+					return fmt.Errorf("marking warnings: %w", err)
 				}
-				entries = append(entries, trustlog.Entry{At: time.Now(), Kind: kind, Actor: "node", Object: "case:" + it.caseID, Detail: detail})
 			}
 			if len(entries) == 0 {
 				return nil

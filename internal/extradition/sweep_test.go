@@ -7,7 +7,9 @@ import (
 
 	"puente/internal/area"
 	"puente/internal/auth"
+	"puente/internal/demo"
 	"puente/internal/extradition"
+	"puente/internal/node"
 	"puente/internal/testenv"
 )
 
@@ -15,8 +17,21 @@ import (
 // two in-process nodes on a fake clock: each warning point is given once
 // however often the sweep runs, and the overdue clock is flagged on both
 // sides' home pages, escalated.
-func TestSweepWarnsOnceAtEachPoint(t *testing.T) {
-	p := testenv.StartPair(t)
+func TestSweepWarnsOnceAtEachPoint(t *testing.T) { sweepWarnsOnce(t, nil) }
+
+// TestSweepWarnsOnceAtEachPointPostgres is the same on PostgreSQL.
+func TestSweepWarnsOnceAtEachPointPostgres(t *testing.T) {
+	testenv.PostgresSchema(t)
+	sweepWarnsOnce(t, func(_ string, c *node.Config) { c.Database = testenv.PostgresSchema(t) })
+}
+
+func sweepWarnsOnce(t *testing.T, configure func(string, *node.Config)) {
+	var p *demo.Pair
+	if configure != nil {
+		p = testenv.StartPair(t, configure)
+	} else {
+		p = testenv.StartPair(t)
+	}
 	ctx := context.Background()
 	mxN, usN := p.Nodes["MX"], p.Nodes["US"]
 	mx, us := extradition.Of(mxN), extradition.Of(usN)
