@@ -26,12 +26,14 @@ const targetsUsage = `usage: puente targets COMMAND [flags] (token in $PUENTE_TO
   status ID --status at_large|located|detained|in_proceedings|surrendered|deceased|withdrawn
   ack ID                                      acknowledge the partner's nomination
   add ID --text TEXT                          add what your side knows, sent to the other side
+  notice ID NOTICE.json                       record a Red Notice or diffusion (INTERPOL's public notice JSON)
+  notices ID                                  export its notices in that JSON
   figures [--json]                            targets per nominating side
 `
 
 var targetsFlags = map[string][]string{
 	"list": {"side", "status", "q", "json"}, "show": {"json"}, "nominate": nil, "edit": nil, "submit": nil, "return": {"reason"},
-	"release": {"caveats"}, "status": {"status"}, "ack": nil, "add": {"text"}, "figures": {"json"},
+	"release": {"caveats"}, "status": {"status"}, "ack": nil, "add": {"text"}, "figures": {"json"}, "notice": nil, "notices": nil,
 }
 
 // cmdTargets drives a running node's priority targets through its API.
@@ -148,6 +150,9 @@ func cmdTargets(ctx context.Context, args []string, stdout io.Writer) error {
 		for _, a := range t.Additions {
 			fmt.Fprintf(stdout, "added by %s %s: %s\n", a.Side, a.Agency, a.Text)
 		}
+		for _, n := range t.Notices {
+			fmt.Fprintf(stdout, "%s notice %s: %s %s (%s)\n", n.Kind, n.Reference, n.Forename, n.Name, n.Issuing)
+		}
 		return nil
 	case "nominate":
 		if err := want(1, "one file"); err != nil {
@@ -187,6 +192,26 @@ func cmdTargets(ctx context.Context, args []string, stdout io.Writer) error {
 		return on("ack", nil)
 	case "add":
 		return on("additions", map[string]string{"text": *text})
+	case "notice":
+		if err := want(2, "an id and a notice file"); err != nil {
+			return err
+		}
+		in, err := readFile(pos[1])
+		if err != nil {
+			return err
+		}
+		return call(http.MethodPost, "/api/v1/targets/"+url.PathEscape(pos[0])+"/notices", in)
+	case "notices":
+		if err := want(1, "one id"); err != nil {
+			return err
+		}
+		var out struct {
+			Notices []extradition.NoticeJSON `json:"notices"`
+		}
+		if err := c.call(ctx, http.MethodGet, "/api/v1/targets/"+url.PathEscape(pos[0])+"/notices", nil, &out); err != nil {
+			return err
+		}
+		return printJSON(out.Notices)
 	case "figures":
 		var f struct {
 			Targets []extradition.TargetFigures `json:"targets"`

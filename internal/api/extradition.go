@@ -1,6 +1,7 @@
 package api
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 
@@ -22,6 +23,8 @@ func init() {
 			{Pattern: "POST /api/v1/targets/{id}/status", Handle: a.tgStatus, Permission: auth.ExtWrite},
 			{Pattern: "POST /api/v1/targets/{id}/ack", Handle: a.tgAck, Permission: auth.ExtWrite},
 			{Pattern: "POST /api/v1/targets/{id}/additions", Handle: a.tgAdd, Permission: auth.ExtWrite},
+			{Pattern: "GET /api/v1/targets/{id}/notices", Handle: a.tgNotices, Permission: auth.ExtRead},
+			{Pattern: "POST /api/v1/targets/{id}/notices", Handle: a.tgAddNotice, Permission: auth.ExtWrite},
 			{Pattern: "GET /api/v1/extradition/figures", Handle: a.extFigures, Permission: auth.ExtRead},
 			{Pattern: "GET /api/v1/extradition/cases", Handle: a.caseList, Permission: auth.ExtRead},
 			{Pattern: "POST /api/v1/extradition/cases", Handle: a.caseOpen, Permission: auth.ExtWrite},
@@ -155,4 +158,19 @@ func (a *Env) caseStage(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	}
 	c, err := extradition.Of(a.n).Record(r.Context(), u, r.PathValue("id"), in)
 	a.Reply(w, r, http.StatusCreated, c, err)
+}
+
+func (a *Env) tgNotices(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	list, err := extradition.Of(a.n).Notices(r.Context(), u, r.PathValue("id"))
+	a.Reply(w, r, http.StatusOK, map[string]any{"notices": list}, err)
+}
+
+func (a *Env) tgAddNotice(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		writeErr(w, Error{Code: CodeTooLarge, Message: "the notice is larger than this route takes"})
+		return
+	}
+	t, err := extradition.Of(a.n).AddNotice(r.Context(), u, r.PathValue("id"), raw)
+	a.Reply(w, r, http.StatusCreated, t, err)
 }

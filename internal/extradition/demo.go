@@ -54,7 +54,9 @@ func (s *Service) SeedDemo(ctx context.Context, seed area.Seed) error {
 		{mx, "coordinador", "juridico", "legal", []demoTarget{
 			{t: Target{Name: "Rigoberto Salcido Ávila", Aliases: []string{"El Ingeniero"}, DOB: "1979-03-14", Nationalities: []string{"MX"}, Passport: "G19384756", PassportCountry: "MEX",
 				Organisation: "Cártel del Pacífico (ficticio)", Charges: charge("Delincuencia organizada; tráfico de armas", "Juzgado Segundo de Distrito, Hermosillo", "CP 118/2026", 200),
-				Summary: "Coordina el trasiego de armas de Arizona a Sonora por Sásabe y Nogales."}, until: StageReleased, status: AtLarge, ack: true,
+				Summary: "Coordina el trasiego de armas de Arizona a Sonora por Sásabe y Nogales.",
+				Notices: []Notice{{Kind: NoticeRed, Reference: "2026/10482", Forename: "RIGOBERTO", Name: "SALCIDO AVILA", DOB: "1979-03-14", Nationalities: []string{"MX"}, Issuing: "MX",
+					Warrants: []NoticeWarrant{{Charge: "Delincuencia organizada; tráfico de armas (ficticio)", Country: "MX"}}}}}, until: StageReleased, status: AtLarge, ack: true,
 				add: "HSI Phoenix: seen at a gun show in Tucson on two weekends in October."},
 			{t: Target{Name: "Lucero Ibarra Quintero", DOB: "1988-07-02", Nationalities: []string{"MX", "US"}, SSN: "524718390",
 				Organisation: "Red Ibarra (ficticia)", Charges: charge("Operaciones con recursos de procedencia ilícita", "Juzgado Quinto de Distrito, Culiacán", "CP 42/2026", 120)},

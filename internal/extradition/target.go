@@ -73,7 +73,10 @@ type Target struct {
 	SSN             string   `json:"ssn,omitempty"`
 	Organisation    string   `json:"organisation,omitempty"`
 	Charges         []Charge `json:"charges,omitempty"`
-	Summary         string   `json:"summary,omitempty"`
+	// Notices are the INTERPOL Red Notices and diffusions about the
+	// person (references and public fields; not warrants).
+	Notices []Notice `json:"notices,omitempty"`
+	Summary string   `json:"summary,omitempty"`
 
 	Status string `json:"status"`
 	Stage  string `json:"stage"`
@@ -261,6 +264,14 @@ func check(t *Target, now time.Time) error {
 			return err
 		}
 		if err := date(f("date"), c.Date, now, false); err != nil {
+			return err
+		}
+	}
+	if len(t.Notices) > MaxNotices {
+		return fault.Field("notices", "too_many")
+	}
+	for i := range t.Notices {
+		if err := checkNotice(&t.Notices[i], now); err != nil {
 			return err
 		}
 	}

@@ -404,3 +404,45 @@ func (s *Service) List(ctx context.Context, u *auth.User, f Filter) ([]*Target, 
 	}
 	return out, nil
 }
+
+// AddNotice records a Red Notice or diffusion (in NoticeJSON) on our
+// nomination: a draft keeps it, a released one sends the partner the next
+// version with it. The same reference twice is refused.
+func (s *Service) AddNotice(ctx context.Context, u *auth.User, id string, raw []byte) (*Target, error) {
+	n, err := ParseNotice(raw, s.Now())
+	if err != nil {
+		return nil, err
+	}
+	return s.onOwn(ctx, u, id, func(ctx context.Context, tx *store.Tx, t *Target) error {
+		if t.Status == Withdrawn {
+			return ErrFinal
+		}
+		if t.Stage == StageSubmitted || (t.Stage == StageDraft && u.Agency != t.Agency) {
+			return ErrState
+		}
+		if slices.ContainsFunc(t.Notices, func(o Notice) bool { return o.Reference == n.Reference }) {
+			return fault.Field("notice.entity_id", "duplicate_notice")
+		}
+		if len(t.Notices) >= MaxNotices {
+			return fault.Field("notices", "too_many")
+		}
+		t.Notices = append(t.Notices, *n)
+		if t.Stage == StageReleased {
+			return s.send(ctx, tx, t, "notice="+n.Reference)
+		}
+		return s.entry(ctx, tx, KindLogChanged, "target:"+t.ID, "notice="+n.Reference)
+	})
+}
+
+// Notices are a target's notices in the exchange format.
+func (s *Service) Notices(ctx context.Context, u *auth.User, id string) ([]NoticeJSON, error) {
+	t, err := s.Get(ctx, u, id)
+	if err != nil {
+		return nil, err
+	}
+	out := []NoticeJSON{}
+	for _, n := range t.Notices {
+		out = append(out, n.JSON())
+	}
+	return out, nil
+}

@@ -32,7 +32,9 @@ func init() {
 				keysOf("ext.term.", extTerms()...),
 				keysOf("ext.work.clock.", extTerms()...),
 				keysOf("ext.field.", "name", "aliases", "dob", "nationalities", "curp", "rfc", "passport", "passport_country", "ssn", "organisation",
-					"charges", "offence", "court", "warrant", "date", "summary", "status", "identifiers", "reason", "text", "caveats", "releasable_to"),
+					"charges", "offence", "court", "warrant", "date", "summary", "status", "identifiers", "reason", "text", "caveats", "releasable_to",
+					"notice", "notices", "notice_type", "entity_id", "forename", "date_of_birth", "arrest_warrants", "charge", "issuing_country_id", "issuing_country"),
+				keysOf("ext.notice.kind.", extradition.NoticeRed, extradition.NoticeDiffusion),
 				[]string{"ext.work.release", "ext.work.correct", "ext.work.ack", "ext.recip.nominated", "ext.recip.acknowledged", "ext.recip.median_ack", "ext.recip.hours",
 					"ext.work.clock", "ext.work.partner_overdue", "ext.escalated"},
 			),
@@ -52,7 +54,7 @@ func init() {
 	})
 }
 
-var extFlashKeys = []string{"nominated", "saved", "submitted", "returned", "released", "status", "acknowledged", "added", "opened", "stage"}
+var extFlashKeys = []string{"nominated", "saved", "submitted", "returned", "released", "status", "acknowledged", "added", "opened", "stage", "notice"}
 
 // extTerms are the ids of the reference agreement's terms, which have
 // texts of their own (another agreement's show their id).
@@ -322,6 +324,9 @@ func (s *Server) tgAction(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	case "add":
 		_, err = svc.Add(r.Context(), u, id, r.PostFormValue("text"))
 		flash = "added"
+	case "notice":
+		_, err = svc.AddNotice(r.Context(), u, id, []byte(r.PostFormValue("notice")))
+		flash = "notice"
 	default:
 		s.notFound(w, r, u)
 		return
