@@ -142,7 +142,7 @@ func (a *Env) opsResolve(w http.ResponseWriter, r *http.Request, u *auth.User) {
 func (a *Env) opsBoard(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	svc := operations.Of(a.n)
 	ctx := r.Context()
-	ops, err := svc.List(ctx, u, operations.ListFilter{Day: time.Now()})
+	ops, err := svc.List(ctx, u, operations.BoardWindow(time.Now()))
 	if err != nil {
 		a.Fail(w, r, err)
 		return

@@ -242,6 +242,16 @@ type ListFilter struct {
 	Kind   string
 	// Day, when set, keeps operations whose window touches that UTC day.
 	Day time.Time
+	// From and To, when set, keep operations whose window touches them.
+	From, To time.Time
+}
+
+// BoardWindow is what the live board shows around now: the operations
+// running, those ended in the last 12 hours and those starting within
+// the next 24, whatever the UTC date (at 23:40 UTC it is mid-afternoon
+// on the border).
+func BoardWindow(now time.Time) ListFilter {
+	return ListFilter{From: now.Add(-12 * time.Hour), To: now.Add(24 * time.Hour)}
 }
 
 // List returns the operations u may see, soonest first.
@@ -267,6 +277,10 @@ func (s *Service) List(ctx context.Context, u *auth.User, f ListFilter) ([]*Oper
 		d := f.Day.UTC().Truncate(24 * time.Hour)
 		q += ` AND starts_at < ? AND ends_at > ?`
 		args = append(args, d.Add(24*time.Hour).UnixMilli(), d.UnixMilli())
+	}
+	if !f.From.IsZero() && !f.To.IsZero() {
+		q += ` AND starts_at < ? AND ends_at > ?`
+		args = append(args, f.To.UnixMilli(), f.From.UnixMilli())
 	}
 	q += ` ORDER BY starts_at, id LIMIT 500`
 	rows, err := s.db.Read().Query(ctx, q, args...)

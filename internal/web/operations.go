@@ -658,13 +658,13 @@ type boardUnit struct {
 	Local string
 }
 
-// opsBoard is the live board: the map, today's operations with their
+// opsBoard is the live board: the map, the operations around now with their
 // windows in both sides' zones and UTC, and each unit's newest report.
 func (s *Server) opsBoard(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	svc := operations.Of(s.n)
 	ctx := r.Context()
 	now := time.Now()
-	ops, err := svc.List(ctx, u, operations.ListFilter{Day: now})
+	ops, err := svc.List(ctx, u, operations.BoardWindow(now))
 	if err != nil {
 		s.fail(w, r, u, err)
 		return
