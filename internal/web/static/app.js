@@ -58,8 +58,11 @@
       if (el.type === "checkbox" || el.type === "radio") {
         if (el.checked !== el.defaultChecked) kept[k + "=" + el.value] = el.checked;
       } else if (el.tagName === "SELECT") {
-        var opt = el.options[el.selectedIndex];
-        if (opt && !opt.defaultSelected) kept[k] = el.value;
+        // Edited when another option than the rendered one is chosen (the
+        // first, unless one is marked selected).
+        var def = 0;
+        for (var i = 0; i < el.options.length; i++) if (el.options[i].defaultSelected) { def = i; break; }
+        if (el.selectedIndex !== def) kept[k] = el.value;
       } else if (el.value !== el.defaultValue) {
         kept[k] = el.value;
       }
