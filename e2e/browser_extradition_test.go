@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -82,8 +84,24 @@ func TestBrowserExtraditionClock(t *testing.T) {
 	until(t, us, "the 60-day clock live on the US", `!!document.querySelector("#clock-formal_request") && document.querySelector("#clock-left-formal_request").innerText.includes("60 days left")`)
 	screenshot(t, us, "case-clock-US.png")
 
-	// 4. The formal request stops it; Mexico's open page shows it met.
+	// 4. He uploads the formal request's warrant, certified; it reaches
+	// Mexico's open page with its SHA-256.
 	until(t, mx, "MX live", `document.body.getAttribute("data-live-ready") === "1"`)
+	warrant := filepath.Join(t.TempDir(), "warrant-26-CR-0412.pdf")
+	if err := os.WriteFile(warrant, []byte("%PDF-1.4 arrest warrant 26-CR-0412"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Run(us, chromedp.SetUploadFiles("#case-doc-file", []string{warrant}), chromedp.SetValue("#case-doc-kind", "warrant"),
+		chromedp.Click(`#case-doc-form input[name="certified"]`), chromedp.Click("#case-doc-add")); err != nil {
+		t.Fatal(err)
+	}
+	until(t, us, "the warrant on the US page", `document.querySelector("#case-doc-list").innerText.includes("warrant-26-CR-0412.pdf")`)
+	until(t, mx, "the warrant live on MX", `document.querySelector("#case-doc-list").innerText.includes("warrant-26-CR-0412.pdf")`)
+	screenshot(t, mx, "case-documents-MX.png")
+
+	// 5. The formal request stops the clock; Mexico's open page shows it
+	// met.
+	until(t, us, "the US page ready", `!!document.querySelector("#case-stage") && document.body.getAttribute("data-live-ready") === "1"`)
 	send(t, us, map[string]string{"#case-stage": extradition.FormalRequest}, "#case-record")
 	until(t, us, "the clock met on the US", `document.querySelector("#clock-formal_request").className.includes("done") && document.querySelector("#clock-formal_request").innerText.includes("met on")`)
 	until(t, mx, "the clock met, live on MX", `document.querySelector("#clock-formal_request").innerText.includes("cumplido el")`)

@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"puente/internal/agreement"
 	"puente/internal/extradition"
 )
 
@@ -22,11 +24,17 @@ const extraditionUsage = `usage: puente extradition COMMAND [flags] (token in $P
   open FILE.json                              open a case ({"kind", "requested", "person": {...}, "target"?, "group"?, "charges"?})
   stage ID --stage S --date YYYY-MM-DD [--place P] [--outcome granted|denied] [--escort AGENCY] [--note TEXT]
                                               record a stage your side owns
+  document ID --kind K --file F --language es|en [--certified] [--translated] [--translation F2]
+                                              add a formal request's document (warrant, charges, evidence, identity, legal_texts, other)
+  documents ID [--json]                       the documents and the Art. 10 checklist
+  record ID [--out FILE]                      the case record signed by the node
+  verify FILE --agreement FILE                check a case record offline (no node, no token)
   figures [--json]                            cases per requesting side
 `
 
 var extraditionFlags = map[string][]string{
 	"list": {"open", "kind", "json"}, "show": {"json"}, "open": nil, "stage": {"stage", "date", "place", "outcome", "escort", "note"}, "figures": {"json"},
+	"document": {"kind", "file", "language", "certified", "translated", "translation"}, "documents": {"json"}, "record": {"out"}, "verify": {"agreement"},
 }
 
 // cmdExtradition drives a running node's extradition cases through its API.
@@ -48,6 +56,15 @@ func cmdExtradition(ctx context.Context, args []string, stdout io.Writer) error 
 	fs.StringVar(&st.Outcome, "outcome", "", "granted or denied, for a decision")
 	fs.StringVar(&st.Escort, "escort", "", "the escorting agency")
 	fs.StringVar(&st.Note, "note", "", "a note")
+	var doc extradition.NewDocument
+	var docFile, trFile, out, agPath string
+	fs.StringVar(&docFile, "file", "", "the document's file")
+	fs.StringVar(&trFile, "translation", "", "its translation's file")
+	fs.StringVar(&doc.Language, "language", "", "the document's language: es or en")
+	fs.BoolVar(&doc.Certified, "certified", false, "the document is certified")
+	fs.BoolVar(&doc.Translated, "translated", false, "the document reads in the requested side's language")
+	fs.StringVar(&out, "out", "", "write the record to this file")
+	fs.StringVar(&agPath, "agreement", "agreement.json", "the signed agreement")
 	allowed, known := extraditionFlags[cmd]
 	if !known {
 		return fmt.Errorf("unknown extradition command %q\n%s", cmd, strings.TrimRight(extraditionUsage, "\n"))
@@ -59,15 +76,24 @@ func cmdExtradition(ctx context.Context, args []string, stdout io.Writer) error 
 	if err := onlyFlags(fs, "extradition "+cmd, allowed); err != nil {
 		return err
 	}
-	c, err := newClient(base, token)
-	if err != nil {
-		return err
-	}
 	want := func(n int, what string) error {
 		if len(pos) != n {
 			return fmt.Errorf("extradition %s takes %s", cmd, what)
 		}
 		return nil
+	}
+	if cmd == "verify" {
+		if err := want(1, "one record file"); err != nil {
+			return err
+		}
+		return verifyCaseRecord(pos[0], agPath, stdout)
+	}
+	if cmd == "document" {
+		doc.Kind = *kind
+	}
+	c, err := newClient(base, token)
+	if err != nil {
+		return err
 	}
 	printJSON := func(v any) error {
 		enc := json.NewEncoder(stdout)
@@ -174,6 +200,71 @@ func cmdExtradition(ctx context.Context, args []string, stdout io.Writer) error 
 		}
 		show(&cs)
 		return nil
+	case "document":
+		if err := want(1, "one case id"); err != nil {
+			return err
+		}
+		if docFile == "" {
+			return fmt.Errorf("extradition document needs --file")
+		}
+		if doc.Content, err = os.ReadFile(docFile); err != nil {
+			return err
+		}
+		doc.Name = filepath.Base(docFile)
+		if trFile != "" {
+			if doc.Translation, err = os.ReadFile(trFile); err != nil {
+				return err
+			}
+			doc.TranslationName = filepath.Base(trFile)
+		}
+		var d extradition.Document
+		if err := c.call(ctx, http.MethodPost, "/api/v1/extradition/cases/"+url.PathEscape(pos[0])+"/documents", doc, &d); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s %s %s sha256 %s\n", d.ID, d.Kind, d.Name, d.SHA256)
+		return nil
+	case "documents":
+		if err := want(1, "one case id"); err != nil {
+			return err
+		}
+		var out struct {
+			Documents []extradition.Document  `json:"documents"`
+			Art10     []extradition.Checklist `json:"art10"`
+		}
+		if err := c.call(ctx, http.MethodGet, "/api/v1/extradition/cases/"+url.PathEscape(pos[0])+"/documents", nil, &out); err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(out)
+		}
+		for _, d := range out.Documents {
+			tr := ""
+			if d.Translation != nil {
+				tr = " + " + d.Translation.Language + " translation " + d.Translation.SHA256[:12]
+			}
+			fmt.Fprintf(stdout, "%s %s %s (%s%s) sha256 %s certified=%t delivered=%t\n", d.Side, d.Kind, d.Name, d.Language, tr, d.SHA256, d.Certified, d.Delivered)
+		}
+		for _, cl := range out.Art10 {
+			fmt.Fprintf(stdout, "art10 %s present=%t certified=%t translated=%t\n", cl.Kind, cl.Present, cl.Certified, cl.Translated)
+		}
+		return nil
+	case "record":
+		if err := want(1, "one case id"); err != nil {
+			return err
+		}
+		var raw json.RawMessage
+		if err := c.call(ctx, http.MethodGet, "/api/v1/extradition/cases/"+url.PathEscape(pos[0])+"/record", nil, &raw); err != nil {
+			return err
+		}
+		if out == "" {
+			_, err := stdout.Write(append(raw, '\n'))
+			return err
+		}
+		if err := os.WriteFile(out, append(raw, '\n'), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "case record written to %s\n", out)
+		return nil
 	case "figures":
 		var f struct {
 			Cases []extradition.CaseFigures `json:"cases"`
@@ -199,4 +290,30 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// verifyCaseRecord checks a case record offline and says what does not
+// hold; an error (a non-zero exit) when anything does not.
+func verifyCaseRecord(path, agPath string, stdout io.Writer) error {
+	ag, err := agreement.Load(agPath)
+	if err != nil {
+		return err
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	r, problems, err := extradition.VerifyRecord(raw, ag)
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintf(stdout, "FAIL: %s\n", p)
+		}
+		return fmt.Errorf("the case record %s does not verify: %s", path, strings.Join(problems, "; "))
+	}
+	fmt.Fprintf(stdout, "OK: case %s (%s → %s), %d stages, %d documents, %d clocks, signed by %s on %s under agreement %s\n",
+		r.Case.ID, r.Case.Requesting, r.Case.Requested, len(r.Stages), len(r.Documents), len(r.Clocks), r.Signer, r.IssuedAt.Format(time.RFC3339), r.Agreement[:16])
+	return nil
 }

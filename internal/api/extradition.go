@@ -7,7 +7,9 @@ import (
 
 	"puente/internal/auth"
 	"puente/internal/caveats"
+	"puente/internal/blob"
 	"puente/internal/extradition"
+	"puente/internal/input"
 )
 
 func init() {
@@ -30,6 +32,10 @@ func init() {
 			{Pattern: "POST /api/v1/extradition/cases", Handle: a.caseOpen, Permission: auth.ExtWrite},
 			{Pattern: "GET /api/v1/extradition/cases/{id}", Handle: a.caseGet, Permission: auth.ExtRead},
 			{Pattern: "POST /api/v1/extradition/cases/{id}/stages", Handle: a.caseStage, Permission: auth.ExtWrite},
+			{Pattern: "GET /api/v1/extradition/cases/{id}/documents", Handle: a.caseDocs, Permission: auth.ExtRead},
+			{Pattern: "POST /api/v1/extradition/cases/{id}/documents", Handle: a.caseAddDoc, Permission: auth.ExtWrite, MaxBody: 64 << 20},
+			{Pattern: "GET /api/v1/extradition/cases/{id}/documents/{doc}/file", Handle: a.caseDocFile, Permission: auth.ExtRead},
+			{Pattern: "GET /api/v1/extradition/cases/{id}/record", Handle: a.caseRecord, Permission: auth.ExtRead},
 		}
 	})
 }
@@ -173,4 +179,45 @@ func (a *Env) tgAddNotice(w http.ResponseWriter, r *http.Request, u *auth.User) 
 	}
 	t, err := extradition.Of(a.n).AddNotice(r.Context(), u, r.PathValue("id"), raw)
 	a.Reply(w, r, http.StatusCreated, t, err)
+}
+
+func (a *Env) caseDocs(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	svc := extradition.Of(a.n)
+	c, err := svc.GetCase(r.Context(), u, r.PathValue("id"))
+	if err != nil {
+		a.Reply(w, r, http.StatusOK, nil, err)
+		return
+	}
+	docs, err := svc.Documents(r.Context(), u, c.ID)
+	if docs == nil {
+		docs = []extradition.Document{}
+	}
+	a.Reply(w, r, http.StatusOK, map[string]any{"documents": docs, "art10": extradition.Art10Checklist(c, docs)}, err)
+}
+
+func (a *Env) caseAddDoc(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	var in extradition.NewDocument
+	if !decode(w, r, &in) {
+		return
+	}
+	d, err := extradition.Of(a.n).AddDocument(r.Context(), u, r.PathValue("id"), in)
+	a.Reply(w, r, http.StatusCreated, d, err)
+}
+
+func (a *Env) caseDocFile(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	d, name, data, err := extradition.Of(a.n).DocumentData(r.Context(), u, r.PathValue("id"), r.PathValue("doc"), r.URL.Query().Get("translation") == "1")
+	if err != nil {
+		a.Reply(w, r, http.StatusOK, nil, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+input.SafeFileName(name)+`"`)
+	_ = d
+	w.Header().Set("X-Content-SHA256", blob.Sum(data))
+	_, _ = w.Write(data)
+}
+
+func (a *Env) caseRecord(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	rec, err := extradition.Of(a.n).CaseRecord(r.Context(), u, r.PathValue("id"))
+	a.Reply(w, r, http.StatusOK, rec, err)
 }

@@ -28,6 +28,7 @@ import (
 
 	"puente/internal/agreement"
 	"puente/internal/auth"
+	"puente/internal/identity"
 	"puente/internal/link"
 	"puente/internal/live"
 	"puente/internal/screen"
@@ -52,8 +53,14 @@ type Deps struct {
 	Log           *trustlog.Log
 	Trust         *trust.Service
 	Agreement     *agreement.Agreement
-	Lists         *screen.Lists
-	Logger        *slog.Logger
+	// AgreementHash is the hex SHA-256 of the signed agreement the node
+	// runs under.
+	AgreementHash string
+	// Identity holds the node's keys: an area signs a record meant to be
+	// verified offline with them (identity.SignRecord).
+	Identity *identity.Identity
+	Lists    *screen.Lists
+	Logger   *slog.Logger
 	// MatchQuota is the operator's cap on the blind evaluations the node
 	// answers per day (configuration match_quota; 0: the agreement's).
 	MatchQuota int

@@ -17,7 +17,8 @@ import (
 
 // Open builds the extradition area of a node.
 func Open(d area.Deps) (area.Area, error) {
-	return New(Config{DB: d.DB, Link: d.Link, Hub: d.Hub, Agreement: d.Agreement, Lists: d.Lists, Trust: d.Trust, Logger: d.Logger}), nil
+	return New(Config{DB: d.DB, Link: d.Link, Hub: d.Hub, Agreement: d.Agreement, Lists: d.Lists, Trust: d.Trust, Logger: d.Logger,
+		Identity: d.Identity, AgreementHash: d.AgreementHash}), nil
 }
 
 // Of returns the extradition area of a node.
@@ -34,6 +35,8 @@ func (s *Service) Kinds() []area.Kind {
 		{Kind: KindAddition, Version: 1, Handler: link.HandlerFunc(s.applyAddition)},
 		{Kind: KindCase, Version: 1, Handler: link.HandlerFunc(s.applyCase)},
 		{Kind: KindCaseStage, Version: 1, Handler: link.HandlerFunc(s.applyStage)},
+		{Kind: KindCaseFile, Version: 1, Handler: link.HandlerFunc(s.applyCaseFile)},
+		{Kind: KindCaseDocument, Version: 1, Handler: link.HandlerFunc(s.applyCaseDocument)},
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"puente/internal/auth"
 	"puente/internal/caveats"
 	"puente/internal/fault"
+	"puente/internal/identity"
 	"puente/internal/link"
 	"puente/internal/live"
 	"puente/internal/screen"
@@ -69,6 +70,10 @@ type Config struct {
 	Logger *slog.Logger
 	// SweepInterval is how often the clocks are swept (0: a minute).
 	SweepInterval time.Duration
+	// Identity signs case records; AgreementHash names the agreement
+	// they are issued under.
+	Identity      *identity.Identity
+	AgreementHash string
 }
 
 // Service runs the extradition area of one node: the priority targets.

@@ -126,7 +126,7 @@ func Open(ctx context.Context, dir string, cfg *Config, log *slog.Logger) (*Node
 		lists = resolve(dir, cfg.ListsDir)
 	}
 	n.Lists = screen.NewLists(lists)
-	deps := area.Deps{Self: cfg.Party, Partner: l.Partner(), DB: db, Link: l, Hub: hub, Log: tl, Trust: n.Trust, Agreement: ag.Body(),
+	deps := area.Deps{Self: cfg.Party, Partner: l.Partner(), DB: db, Link: l, Hub: hub, Log: tl, Trust: n.Trust, Agreement: ag.Body(), AgreementHash: ag.HashHex(), Identity: id,
 		Lists: n.Lists, Logger: log, MatchQuota: cfg.MatchQuota, MatchBulkQuota: cfg.MatchBulkQuota}
 	if n.areas, err = area.Open(deps, Areas); err != nil {
 		db.Close()

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +15,7 @@ import (
 	"puente/internal/caveats"
 	"puente/internal/extradition"
 	"puente/internal/fault"
+	"puente/internal/input"
 )
 
 func init() {
@@ -35,6 +38,7 @@ func init() {
 					"charges", "offence", "court", "warrant", "date", "summary", "status", "identifiers", "reason", "text", "caveats", "releasable_to",
 					"notice", "notices", "notice_type", "entity_id", "forename", "date_of_birth", "arrest_warrants", "charge", "issuing_country_id", "issuing_country"),
 				keysOf("ext.notice.kind.", extradition.NoticeRed, extradition.NoticeDiffusion),
+				keysOf("ext.doc.kind.", extradition.DocumentKinds...),
 				[]string{"ext.work.release", "ext.work.correct", "ext.work.ack", "ext.recip.nominated", "ext.recip.acknowledged", "ext.recip.median_ack", "ext.recip.hours",
 					"ext.work.clock", "ext.work.partner_overdue", "ext.escalated"},
 			),
@@ -49,12 +53,15 @@ func init() {
 				{Pattern: "POST /extradition/cases", Permission: auth.ExtWrite, Handle: s.caseCreate},
 				{Pattern: "GET /extradition/cases/c/{id}", Permission: auth.ExtRead, Handle: s.caseView},
 				{Pattern: "POST /extradition/cases/c/{id}/stage", Permission: auth.ExtWrite, Handle: s.caseStage},
+				{Pattern: "POST /extradition/cases/c/{id}/document", Permission: auth.ExtWrite, MaxBody: 2*extradition.MaxDocument + 1<<20, Handle: s.caseDocument},
+				{Pattern: "GET /extradition/cases/c/{id}/documents/{doc}", Permission: auth.ExtRead, Handle: s.caseDocFile},
+				{Pattern: "GET /extradition/cases/c/{id}/record.json", Permission: auth.ExtRead, Handle: s.caseRecordFile},
 			},
 		}
 	})
 }
 
-var extFlashKeys = []string{"nominated", "saved", "submitted", "returned", "released", "status", "acknowledged", "added", "opened", "stage", "notice"}
+var extFlashKeys = []string{"nominated", "saved", "submitted", "returned", "released", "status", "acknowledged", "added", "opened", "stage", "notice", "document"}
 
 // extTerms are the ids of the reference agreement's terms, which have
 // texts of their own (another agreement's show their id).
@@ -426,6 +433,12 @@ type caseViewData struct {
 	Decides []string
 	Write   bool
 	Today   string
+	// Documents and the Art. 10 checklist; Requesting says our side adds
+	// them.
+	Documents  []extradition.Document
+	Art10      []extradition.Checklist
+	Requesting bool
+	Kinds      []string
 }
 
 func (s *Server) caseView(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -442,8 +455,14 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, u *auth.User
 		s.fail(w, r, u, err)
 		return
 	}
+	docs, err := svc.Documents(r.Context(), u, c.ID)
+	if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
 	d := caseViewData{C: c, Self: svc.Self(), Next: svc.NextStages(c), Decides: extradition.Decisions, Today: svc.Now().Format("2006-01-02"),
-		Write: u.Can(auth.ExtWrite) && !u.Can(auth.ReadAll) && slices.Contains(extradition.Agencies[svc.Self()], u.Agency)}
+		Write:     u.Can(auth.ExtWrite) && !u.Can(auth.ReadAll) && slices.Contains(extradition.Agencies[svc.Self()], u.Agency),
+		Documents: docs, Art10: extradition.Art10Checklist(c, docs), Requesting: c.Requesting == svc.Self() && !c.Closed(), Kinds: extradition.DocumentKinds}
 	v := s.newView(r, u, d)
 	v.Title = c.Title()
 	v.Flash = extFlash(v, r)
@@ -470,4 +489,75 @@ func (s *Server) caseStage(w http.ResponseWriter, r *http.Request, u *auth.User)
 		return
 	}
 	http.Redirect(w, r, "/extradition/cases/c/"+url.PathEscape(id)+"?flash=ext.flash.stage", http.StatusSeeOther)
+}
+
+func (s *Server) caseDocument(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	id := r.PathValue("id")
+	readFile := func(field string) ([]byte, string, error) {
+		f, h, err := r.FormFile(field)
+		if errors.Is(err, http.ErrMissingFile) {
+			return nil, "", nil
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		defer f.Close()
+		data, err := io.ReadAll(io.LimitReader(f, extradition.MaxDocument+1))
+		return data, h.Filename, err
+	}
+	content, name, err := readFile("file")
+	if err != nil {
+		s.tooLarge(w, r, u)
+		return
+	}
+	translation, trName, err := readFile("translation")
+	if err != nil {
+		s.tooLarge(w, r, u)
+		return
+	}
+	in := extradition.NewDocument{Kind: r.FormValue("kind"), Name: name, Language: r.FormValue("language"), Certified: r.FormValue("certified") != "",
+		Translated: r.FormValue("translated") != "", Content: content, TranslationName: trName, Translation: translation}
+	if _, err := extradition.Of(s.n).AddDocument(r.Context(), u, id, in); err != nil {
+		v := s.newView(r, u, nil)
+		msg := s.extError(v, err)
+		if msg == "" {
+			s.fail(w, r, u, err)
+			return
+		}
+		s.renderCase(w, r, u, fault.Status(err), msg)
+		return
+	}
+	http.Redirect(w, r, "/extradition/cases/c/"+url.PathEscape(id)+"?flash=ext.flash.document", http.StatusSeeOther)
+}
+
+func (s *Server) caseDocFile(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	_, name, data, err := extradition.Of(s.n).DocumentData(r.Context(), u, r.PathValue("id"), r.PathValue("doc"), r.URL.Query().Get("translation") == "1")
+	if errors.Is(err, fault.ErrNotFound) {
+		s.notFound(w, r, u)
+		return
+	} else if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+input.SafeFileName(name)+`"`)
+	_, _ = w.Write(data)
+}
+
+// caseRecordFile is the case record signed by this node, to keep or give
+// to anyone who verifies it offline.
+func (s *Server) caseRecordFile(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	rec, err := extradition.Of(s.n).CaseRecord(r.Context(), u, r.PathValue("id"))
+	if errors.Is(err, fault.ErrNotFound) {
+		s.notFound(w, r, u)
+		return
+	} else if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", `attachment; filename="case-`+input.SafeFileName(rec.Case.ID)+`-record.json"`)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(rec)
 }
