@@ -6,8 +6,8 @@ import (
 	"strconv"
 
 	"puente/internal/auth"
-	"puente/internal/caveats"
 	"puente/internal/blob"
+	"puente/internal/caveats"
 	"puente/internal/extradition"
 	"puente/internal/input"
 )
