@@ -205,14 +205,13 @@ func (a *Env) caseAddDoc(w http.ResponseWriter, r *http.Request, u *auth.User) {
 }
 
 func (a *Env) caseDocFile(w http.ResponseWriter, r *http.Request, u *auth.User) {
-	d, name, data, err := extradition.Of(a.n).DocumentData(r.Context(), u, r.PathValue("id"), r.PathValue("doc"), r.URL.Query().Get("translation") == "1")
+	_, name, data, err := extradition.Of(a.n).DocumentData(r.Context(), u, r.PathValue("id"), r.PathValue("doc"), r.URL.Query().Get("translation") == "1")
 	if err != nil {
 		a.Reply(w, r, http.StatusOK, nil, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+input.SafeFileName(name)+`"`)
-	_ = d
 	w.Header().Set("X-Content-SHA256", blob.Sum(data))
 	_, _ = w.Write(data)
 }
