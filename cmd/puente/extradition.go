@@ -27,6 +27,8 @@ const extraditionUsage = `usage: puente extradition COMMAND [flags] (token in $P
   document ID --kind K --file F --language es|en [--certified] [--translated] [--translation F2]
                                               add a formal request's document (warrant, charges, evidence, identity, legal_texts, other)
   documents ID [--json]                       the documents and the Art. 10 checklist
+  assurance ID --kind K --text T --date YYYY-MM-DD   give an assurance (no_death_penalty, speciality, …)
+  assurance ID --id A --status honoured|breached --outcome TEXT   close one
   record ID [--out FILE]                      the case record signed by the node
   verify FILE --agreement FILE                check a case record offline (no node, no token)
   figures [--json]                            cases per requesting side
@@ -34,7 +36,7 @@ const extraditionUsage = `usage: puente extradition COMMAND [flags] (token in $P
 
 var extraditionFlags = map[string][]string{
 	"list": {"open", "kind", "json"}, "show": {"json"}, "open": nil, "stage": {"stage", "date", "place", "outcome", "escort", "note"}, "figures": {"json"},
-	"document": {"kind", "file", "language", "certified", "translated", "translation"}, "documents": {"json"}, "record": {"out"}, "verify": {"agreement"},
+	"document": {"kind", "file", "language", "certified", "translated", "translation"}, "assurance": {"kind", "text", "date", "id", "status", "outcome"}, "documents": {"json"}, "record": {"out"}, "verify": {"agreement"},
 }
 
 // cmdExtradition drives a running node's extradition cases through its API.
@@ -53,7 +55,7 @@ func cmdExtradition(ctx context.Context, args []string, stdout io.Writer) error 
 	fs.StringVar(&st.Stage, "stage", "", "the stage")
 	fs.StringVar(&st.Date, "date", "", "when it happened (YYYY-MM-DD)")
 	fs.StringVar(&st.Place, "place", "", "where")
-	fs.StringVar(&st.Outcome, "outcome", "", "granted or denied, for a decision")
+	fs.StringVar(&st.Outcome, "outcome", "", "granted or denied, for a decision; what happened, for an assurance closed")
 	fs.StringVar(&st.Escort, "escort", "", "the escorting agency")
 	fs.StringVar(&st.Note, "note", "", "a note")
 	var doc extradition.NewDocument
@@ -65,6 +67,10 @@ func cmdExtradition(ctx context.Context, args []string, stdout io.Writer) error 
 	fs.BoolVar(&doc.Translated, "translated", false, "the document reads in the requested side's language")
 	fs.StringVar(&out, "out", "", "write the record to this file")
 	fs.StringVar(&agPath, "agreement", "agreement.json", "the signed agreement")
+	var as extradition.Assurance
+	fs.StringVar(&as.Text, "text", "", "the assurance's text")
+	fs.StringVar(&as.ID, "id", "", "the assurance to close")
+	fs.StringVar(&as.Status, "status", "", "honoured or breached")
 	allowed, known := extraditionFlags[cmd]
 	if !known {
 		return fmt.Errorf("unknown extradition command %q\n%s", cmd, strings.TrimRight(extraditionUsage, "\n"))
@@ -109,6 +115,13 @@ func cmdExtradition(ctx context.Context, args []string, stdout io.Writer) error 
 			}
 			if s.Place != "" {
 				fmt.Fprintf(stdout, " at %s", s.Place)
+			}
+			fmt.Fprintln(stdout)
+		}
+		for _, a := range cs.Assurances {
+			fmt.Fprintf(stdout, "  assurance %s %s given %s: %s", a.ID, a.Kind, a.Date, a.Status)
+			if a.Outcome != "" {
+				fmt.Fprintf(stdout, " (%s)", a.Outcome)
 			}
 			fmt.Fprintln(stdout)
 		}
@@ -247,6 +260,17 @@ func cmdExtradition(ctx context.Context, args []string, stdout io.Writer) error 
 		for _, cl := range out.Art10 {
 			fmt.Fprintf(stdout, "art10 %s present=%t certified=%t translated=%t\n", cl.Kind, cl.Present, cl.Certified, cl.Translated)
 		}
+		return nil
+	case "assurance":
+		if err := want(1, "one case id"); err != nil {
+			return err
+		}
+		as.Kind, as.Date, as.Outcome = *kind, st.Date, st.Outcome // --outcome: what happened to it
+		var got extradition.Assurance
+		if err := c.call(ctx, http.MethodPost, "/api/v1/extradition/cases/"+url.PathEscape(pos[0])+"/assurances", as, &got); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s %s %s %s\n", got.ID, got.Kind, got.Status, got.Date)
 		return nil
 	case "record":
 		if err := want(1, "one case id"); err != nil {

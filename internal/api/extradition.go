@@ -36,6 +36,7 @@ func init() {
 			{Pattern: "POST /api/v1/extradition/cases/{id}/documents", Handle: a.caseAddDoc, Permission: auth.ExtWrite, MaxBody: 64 << 20},
 			{Pattern: "GET /api/v1/extradition/cases/{id}/documents/{doc}/file", Handle: a.caseDocFile, Permission: auth.ExtRead},
 			{Pattern: "GET /api/v1/extradition/cases/{id}/record", Handle: a.caseRecord, Permission: auth.ExtRead},
+			{Pattern: "POST /api/v1/extradition/cases/{id}/assurances", Handle: a.caseAssurance, Permission: auth.ExtWrite},
 		}
 	})
 }
@@ -219,4 +220,13 @@ func (a *Env) caseDocFile(w http.ResponseWriter, r *http.Request, u *auth.User) 
 func (a *Env) caseRecord(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	rec, err := extradition.Of(a.n).CaseRecord(r.Context(), u, r.PathValue("id"))
 	a.Reply(w, r, http.StatusOK, rec, err)
+}
+
+func (a *Env) caseAssurance(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	var in extradition.Assurance
+	if !decode(w, r, &in) {
+		return
+	}
+	as, err := extradition.Of(a.n).GiveAssurance(r.Context(), u, r.PathValue("id"), in)
+	a.Reply(w, r, http.StatusCreated, as, err)
 }

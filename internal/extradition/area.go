@@ -37,6 +37,7 @@ func (s *Service) Kinds() []area.Kind {
 		{Kind: KindCaseStage, Version: 1, Handler: link.HandlerFunc(s.applyStage)},
 		{Kind: KindCaseFile, Version: 1, Handler: link.HandlerFunc(s.applyCaseFile)},
 		{Kind: KindCaseDocument, Version: 1, Handler: link.HandlerFunc(s.applyCaseDocument)},
+		{Kind: KindCaseAssurance, Version: 1, Handler: link.HandlerFunc(s.applyAssurance)},
 	}
 }
 
@@ -250,6 +251,10 @@ func (s *Service) Reciprocity(ctx context.Context, u *auth.User) (*area.Table, e
 	crow("ext.recip.clocks_met", func(f CaseFigures) area.Cell { return count(f.ClocksMet) })
 	crow("ext.recip.clocks_missed", func(f CaseFigures) area.Cell {
 		return area.Cell{Value: strconv.Itoa(f.ClocksMissed), Bad: f.ClocksMissed > 0}
+	})
+	crow("ext.recip.assurances_open", func(f CaseFigures) area.Cell { return count(f.AssurancesOpen) })
+	crow("ext.recip.assurances_breached", func(f CaseFigures) area.Cell {
+		return area.Cell{Value: strconv.Itoa(f.AssurancesBreached), Bad: f.AssurancesBreached > 0}
 	})
 	return t, nil
 }

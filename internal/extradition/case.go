@@ -98,6 +98,9 @@ type Case struct {
 	Charges string    `json:"charges,omitempty"`
 	Opened  time.Time `json:"opened_at"`
 	Stages  []Stage   `json:"stages"`
+	// Assurances are the requesting side's undertakings, tracked until
+	// the outcome.
+	Assurances []Assurance `json:"assurances,omitempty"`
 
 	// Kept on each node, never crossing: the partner's envelopes behind
 	// the case (reported when our users read it), and the clocks as of

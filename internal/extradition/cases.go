@@ -137,7 +137,7 @@ func (s *Service) OpenCase(ctx context.Context, u *auth.User, in Case) (*Case, e
 	if err := checkCase(&c, parties(s)); err != nil {
 		return nil, err
 	}
-	c.ID, c.OpenedBy, c.Agency, c.Opened, c.Stages, c.Envelopes = link.NewID(), s.self, u.Agency, s.Now(), nil, nil
+	c.ID, c.OpenedBy, c.Agency, c.Opened, c.Stages, c.Envelopes, c.Assurances = link.NewID(), s.self, u.Agency, s.Now(), nil, nil, nil
 	err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if c.Target != "" {
 			t, err := loadTarget(ctx, tx, c.Target)
@@ -198,7 +198,7 @@ func (s *Service) applyCase(ctx context.Context, tx *store.Tx, env *link.Envelop
 	if err := link.DecodeBody(env, &c); err != nil {
 		return err
 	}
-	if !link.ValidID(c.ID) || env.Stream != caseStream(c.ID) || c.OpenedBy != s.partner || len(c.Stages) > 0 || len(c.Clocks) > 0 || c.Opened.IsZero() ||
+	if !link.ValidID(c.ID) || env.Stream != caseStream(c.ID) || c.OpenedBy != s.partner || len(c.Stages) > 0 || len(c.Clocks) > 0 || len(c.Assurances) > 0 || c.Opened.IsZero() ||
 		!slices.Contains(Agencies[s.partner], c.Agency) {
 		return link.Reject("case does not fit stream %s", env.Stream)
 	}
@@ -345,6 +345,9 @@ type CaseFigures struct {
 	Commitment            int            `json:"formal_request_days"`
 	ClocksMet             int            `json:"clocks_met"`
 	ClocksMissed          int            `json:"clocks_missed"`
+	AssurancesOpen        int            `json:"assurances_open"`
+	AssurancesHonoured    int            `json:"assurances_honoured"`
+	AssurancesBreached    int            `json:"assurances_breached"`
 	HandedOverByMonth     map[string]int `json:"handed_over_by_month"` // surrenders and transfers
 }
 
@@ -403,6 +406,16 @@ func (s *Service) CaseFigures(ctx context.Context, u *auth.User) ([]CaseFigures,
 			r, okR := c.reached(FormalRequest)
 			if okA && okR && !r.Before(a) {
 				days = append(days, r.Sub(a).Hours()/24)
+			}
+			for _, a := range c.Assurances {
+				switch a.Status {
+				case AssuranceGiven:
+					f.AssurancesOpen++
+				case AssuranceHonoured:
+					f.AssurancesHonoured++
+				case AssuranceBreached:
+					f.AssurancesBreached++
+				}
 			}
 			for _, k := range s.cals.clocks(c, today) {
 				switch {

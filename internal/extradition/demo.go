@@ -143,11 +143,13 @@ func seedCases(ctx context.Context, mx, us *Service, juridico, legal *auth.User)
 		outcome string
 		place   string
 	}
+	ids := map[string]string{}
 	play := func(opener string, c Case, steps []step) error {
 		open, err := side[opener].OpenCase(ctx, who[opener], c)
 		if err != nil {
 			return fmt.Errorf("opening demo case %s: %w", c.Person.Name, err)
 		}
+		ids[c.Person.Name] = open.ID
 		for i, st := range steps {
 			owner := open.Owner(st.stage)
 			id, n := open.ID, i
@@ -193,6 +195,19 @@ func seedCases(ctx context.Context, mx, us *Service, juridico, legal *auth.User)
 		c := Case{Kind: KindTransfer, Requested: "MX", Person: person(name, ""), Group: "Traslado de noviembre de 2026 (demo)", Charges: "Transfer under the National Security Law (demo)"}
 		if err := play("MX", c, []step{{TransferAgreed, 12, "", ""}, {Transferred, 10, "", "Base Aérea Militar No. 1, Santa Lucía"}}); err != nil {
 			return err
+		}
+	}
+	// The US's assurances in its requests: open in the case under amparo,
+	// honoured in the one surrendered.
+	for name, honoured := range map[string]string{"Samuel Quiroz Lira": "", "Ramiro Elenes Cota": "Sentenced to 25 years; the death penalty was never sought."} {
+		a, err := us.GiveAssurance(ctx, legal, ids[name], Assurance{Kind: "no_death_penalty", Text: "The United States will not seek or impose the death penalty.", Date: ago(160)})
+		if err != nil {
+			return fmt.Errorf("demo assurance: %w", err)
+		}
+		if honoured != "" {
+			if _, err := us.GiveAssurance(ctx, legal, ids[name], Assurance{ID: a.ID, Status: AssuranceHonoured, Outcome: honoured}); err != nil {
+				return fmt.Errorf("demo assurance: %w", err)
+			}
 		}
 	}
 	_, err := mx.Sweep(ctx)

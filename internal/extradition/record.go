@@ -30,16 +30,17 @@ const recordKind = "case-record"
 // signature over the header and the digests. Anyone with the agreement
 // verifies it offline (VerifyRecord), and a changed part is named.
 type Record struct {
-	Format    string            `json:"format"`
-	Agreement string            `json:"agreement"` // the agreement's hex SHA-256
-	Signer    string            `json:"signer"`    // the party whose node signed
-	IssuedAt  time.Time         `json:"issued_at"`
-	Case      RecordCase        `json:"case"`
-	Stages    []Stage           `json:"stages"`
-	Documents []RecordDocument  `json:"documents"`
-	Clocks    []RecordClock     `json:"clocks"`
-	Digests   map[string]string `json:"digests"`
-	Signature string            `json:"signature"` // base64
+	Format     string            `json:"format"`
+	Agreement  string            `json:"agreement"` // the agreement's hex SHA-256
+	Signer     string            `json:"signer"`    // the party whose node signed
+	IssuedAt   time.Time         `json:"issued_at"`
+	Case       RecordCase        `json:"case"`
+	Stages     []Stage           `json:"stages"`
+	Documents  []RecordDocument  `json:"documents"`
+	Clocks     []RecordClock     `json:"clocks"`
+	Assurances []Assurance       `json:"assurances"`
+	Digests    map[string]string `json:"digests"`
+	Signature  string            `json:"signature"` // base64
 }
 
 // RecordCase is the case's own part.
@@ -93,7 +94,10 @@ func digest(v any) string {
 // counts of the lists, so a removed or added item is named too.
 func (r *Record) digests() map[string]string {
 	out := map[string]string{"case": digest(r.Case), "count.stages": fmt.Sprint(len(r.Stages)), "count.documents": fmt.Sprint(len(r.Documents)),
-		"count.clocks": fmt.Sprint(len(r.Clocks))}
+		"count.clocks": fmt.Sprint(len(r.Clocks)), "count.assurances": fmt.Sprint(len(r.Assurances))}
+	for i, a := range r.Assurances {
+		out[fmt.Sprintf("assurances[%d]", i)] = digest(a)
+	}
 	for i, s := range r.Stages {
 		out[fmt.Sprintf("stages[%d]", i)] = digest(s)
 	}
@@ -134,7 +138,10 @@ func (s *Service) CaseRecord(ctx context.Context, u *auth.User, id string) (*Rec
 	r := &Record{Format: RecordFormat, Agreement: s.cfg.AgreementHash, Signer: s.self, IssuedAt: s.Now(),
 		Case: RecordCase{ID: c.ID, Kind: c.Kind, Requesting: c.Requesting, Requested: c.Requested, OpenedBy: c.OpenedBy, Agency: c.Agency, Person: c.Person,
 			Target: c.Target, Group: c.Group, Charges: c.Charges, Opened: c.Opened},
-		Stages: c.Stages, Documents: []RecordDocument{}, Clocks: []RecordClock{}}
+		Stages: c.Stages, Documents: []RecordDocument{}, Clocks: []RecordClock{}, Assurances: c.Assurances}
+	if r.Assurances == nil {
+		r.Assurances = []Assurance{}
+	}
 	if r.Stages == nil {
 		r.Stages = []Stage{}
 	}

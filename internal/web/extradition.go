@@ -39,6 +39,8 @@ func init() {
 					"notice", "notices", "notice_type", "entity_id", "forename", "date_of_birth", "arrest_warrants", "charge", "issuing_country_id", "issuing_country"),
 				keysOf("ext.notice.kind.", extradition.NoticeRed, extradition.NoticeDiffusion),
 				keysOf("ext.doc.kind.", extradition.DocumentKinds...),
+				keysOf("ext.assurance.kind.", extradition.AssuranceKinds...),
+				keysOf("ext.assurance.status.", extradition.AssuranceStatuses...),
 				[]string{"ext.work.release", "ext.work.correct", "ext.work.ack", "ext.recip.nominated", "ext.recip.acknowledged", "ext.recip.median_ack", "ext.recip.hours",
 					"ext.work.clock", "ext.work.partner_overdue", "ext.escalated"},
 			),
@@ -56,12 +58,13 @@ func init() {
 				{Pattern: "POST /extradition/cases/c/{id}/document", Permission: auth.ExtWrite, MaxBody: 2*extradition.MaxDocument + 1<<20, Handle: s.caseDocument},
 				{Pattern: "GET /extradition/cases/c/{id}/documents/{doc}", Permission: auth.ExtRead, Handle: s.caseDocFile},
 				{Pattern: "GET /extradition/cases/c/{id}/record.json", Permission: auth.ExtRead, Handle: s.caseRecordFile},
+				{Pattern: "POST /extradition/cases/c/{id}/assurance", Permission: auth.ExtWrite, Handle: s.caseAssurance},
 			},
 		}
 	})
 }
 
-var extFlashKeys = []string{"nominated", "saved", "submitted", "returned", "released", "status", "acknowledged", "added", "opened", "stage", "notice", "document"}
+var extFlashKeys = []string{"nominated", "saved", "submitted", "returned", "released", "status", "acknowledged", "added", "opened", "stage", "notice", "document", "assurance"}
 
 // extTerms are the ids of the reference agreement's terms, which have
 // texts of their own (another agreement's show their id).
@@ -439,6 +442,8 @@ type caseViewData struct {
 	Art10      []extradition.Checklist
 	Requesting bool
 	Kinds      []string
+	// AssuranceKinds are offered to the requesting side.
+	AssuranceKinds []string
 }
 
 func (s *Server) caseView(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -462,7 +467,8 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, u *auth.User
 	}
 	d := caseViewData{C: c, Self: svc.Self(), Next: svc.NextStages(c), Decides: extradition.Decisions, Today: svc.Now().Format("2006-01-02"),
 		Write:     u.Can(auth.ExtWrite) && !u.Can(auth.ReadAll) && slices.Contains(extradition.Agencies[svc.Self()], u.Agency),
-		Documents: docs, Art10: extradition.Art10Checklist(c, docs), Requesting: c.Requesting == svc.Self() && !c.Closed(), Kinds: extradition.DocumentKinds}
+		Documents: docs, Art10: extradition.Art10Checklist(c, docs), Requesting: c.Requesting == svc.Self() && !c.Closed(), Kinds: extradition.DocumentKinds,
+		AssuranceKinds: extradition.AssuranceKinds}
 	v := s.newView(r, u, d)
 	v.Title = c.Title()
 	v.Flash = extFlash(v, r)
@@ -560,4 +566,25 @@ func (s *Server) caseRecordFile(w http.ResponseWriter, r *http.Request, u *auth.
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(rec)
+}
+
+func (s *Server) caseAssurance(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if err := r.ParseForm(); err != nil {
+		s.tooLarge(w, r, u)
+		return
+	}
+	id := r.PathValue("id")
+	in := extradition.Assurance{ID: r.PostFormValue("assurance"), Kind: r.PostFormValue("kind"), Text: r.PostFormValue("text"), Date: r.PostFormValue("date"),
+		Status: r.PostFormValue("status"), Outcome: r.PostFormValue("outcome")}
+	if _, err := extradition.Of(s.n).GiveAssurance(r.Context(), u, id, in); err != nil {
+		v := s.newView(r, u, nil)
+		msg := s.extError(v, err)
+		if msg == "" {
+			s.fail(w, r, u, err)
+			return
+		}
+		s.renderCase(w, r, u, fault.Status(err), msg)
+		return
+	}
+	http.Redirect(w, r, "/extradition/cases/c/"+url.PathEscape(id)+"?flash=ext.flash.assurance", http.StatusSeeOther)
 }
