@@ -16,6 +16,7 @@ import (
 	"puente/internal/extradition"
 	"puente/internal/fault"
 	"puente/internal/input"
+	"puente/internal/screen"
 )
 
 func init() {
@@ -588,3 +589,38 @@ func (s *Server) caseAssurance(w http.ResponseWriter, r *http.Request, u *auth.U
 	}
 	http.Redirect(w, r, "/extradition/cases/c/"+url.PathEscape(id)+"?flash=ext.flash.assurance", http.StatusSeeOther)
 }
+
+// TargetHit is a person of a record (a seizure's detained) whose name
+// matches a priority target the user may see.
+type TargetHit struct {
+	Name   string
+	Target string // the target's id
+	Listed string // the target's name as listed
+	Info   string // nominating side and agency
+	Score  float64
+}
+
+// targetHits screens names (with their birth dates) against the node's
+// priority targets, as u may see them: a target who shows up in a record
+// raises a badge there, whenever the target was nominated.
+func (s *Server) targetHits(u *auth.User, people []screenPerson) []TargetHit {
+	sc, err := s.n.Lists.Screener()
+	if err != nil {
+		return nil
+	}
+	var out []TargetHit
+	for _, p := range people {
+		year := 0
+		if len(p.DOB) >= 4 {
+			fmt.Sscanf(p.DOB[:4], "%d", &year)
+		}
+		for _, c := range screen.Visible(sc.Screen(screen.Query{Name: p.Name, Year: year, Limit: 5}), u.Agency, u.Can(auth.ReadAll)) {
+			if c.List == screen.ListTargets && c.Match {
+				out = append(out, TargetHit{Name: p.Name, Target: c.ID, Listed: c.Name, Score: c.Score})
+			}
+		}
+	}
+	return out
+}
+
+type screenPerson struct{ Name, DOB string }

@@ -406,6 +406,9 @@ type szViewData struct {
 	Operation *operations.Operation
 	// Trace offers a trace request of the seizure's firearms.
 	Trace bool
+	// Targets are detained persons who match priority targets the user
+	// may see.
+	Targets []TargetHit
 }
 
 func (s *Server) szView(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -453,6 +456,11 @@ func (s *Server) renderSz(w http.ResponseWriter, r *http.Request, u *auth.User, 
 			"return":          write && mine && sz.Status == seizures.StatusSubmitted && u.Can(auth.SeizRelease),
 		}}
 	d.Trace = write && u.Can(auth.TraceRequest) && trSeizureFirearms(sz, svc.Self())
+	var people []screenPerson
+	for _, sub := range sz.Subjects {
+		people = append(people, screenPerson{Name: sub.Name, DOB: sub.DOB})
+	}
+	d.Targets = s.targetHits(u, people)
 	if sz.OperationID != "" && u.Can(auth.OpsRead) {
 		if op, err := operations.Of(s.n).Get(ctx, u, sz.OperationID); err == nil {
 			d.Operation = op
