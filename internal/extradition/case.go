@@ -93,11 +93,13 @@ type Case struct {
 	Agency     string `json:"agency"`     // the opening agency
 	Person     Person `json:"person"`
 	// Target is the priority target the case is about, if any.
-	Target  string    `json:"target,omitempty"`
-	Group   string    `json:"group,omitempty"` // a grouped transfer's name
-	Charges string    `json:"charges,omitempty"`
-	Opened  time.Time `json:"opened_at"`
-	Stages  []Stage   `json:"stages"`
+	Target string `json:"target,omitempty"`
+	Group  string `json:"group,omitempty"` // a grouped transfer's name
+	// Destination is the district or court the person goes to ("S.D.N.Y.").
+	Destination string    `json:"destination,omitempty"`
+	Charges     string    `json:"charges,omitempty"`
+	Opened      time.Time `json:"opened_at"`
+	Stages      []Stage   `json:"stages"`
 	// Assurances are the requesting side's undertakings, tracked until
 	// the outcome.
 	Assurances []Assurance `json:"assurances,omitempty"`
@@ -193,6 +195,9 @@ func checkCase(c *Case, parties []string) error {
 		return fault.Field("person.nationality", "invalid_country")
 	}
 	if err := text("group", c.Group, MaxShort, false); err != nil {
+		return err
+	}
+	if err := text("destination", c.Destination, MaxShort, false); err != nil {
 		return err
 	}
 	if c.Group != "" && c.Kind != KindTransfer {

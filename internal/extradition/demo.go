@@ -191,8 +191,9 @@ func seedCases(ctx context.Context, mx, us *Service, juridico, legal *auth.User)
 			return err
 		}
 	}
-	for _, name := range []string{"Gilberto Ayala Torres", "Feliciano Rocha Beltrán", "Octavio Luna Salazar"} {
-		c := Case{Kind: KindTransfer, Requested: "MX", Person: person(name, ""), Group: "Traslado de noviembre de 2026 (demo)", Charges: "Transfer under the National Security Law (demo)"}
+	for i, name := range []string{"Gilberto Ayala Torres", "Feliciano Rocha Beltrán", "Octavio Luna Salazar"} {
+		c := Case{Kind: KindTransfer, Requested: "MX", Person: person(name, ""), Group: "Traslado de noviembre de 2026 (demo)", Charges: "Transfer under the National Security Law (demo)",
+			Destination: []string{"U.S. District Court, S.D.N.Y.", "U.S. District Court, W.D. Tex.", "U.S. District Court, D.D.C."}[i]}
 		if err := play("MX", c, []step{{TransferAgreed, 12, "", ""}, {Transferred, 10, "", "Base Aérea Militar No. 1, Santa Lucía"}}); err != nil {
 			return err
 		}

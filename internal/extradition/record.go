@@ -45,17 +45,18 @@ type Record struct {
 
 // RecordCase is the case's own part.
 type RecordCase struct {
-	ID         string    `json:"id"`
-	Kind       string    `json:"kind"`
-	Requesting string    `json:"requesting"`
-	Requested  string    `json:"requested"`
-	OpenedBy   string    `json:"opened_by"`
-	Agency     string    `json:"agency"`
-	Person     Person    `json:"person"`
-	Target     string    `json:"target,omitempty"`
-	Group      string    `json:"group,omitempty"`
-	Charges    string    `json:"charges,omitempty"`
-	Opened     time.Time `json:"opened_at"`
+	ID          string    `json:"id"`
+	Kind        string    `json:"kind"`
+	Requesting  string    `json:"requesting"`
+	Requested   string    `json:"requested"`
+	OpenedBy    string    `json:"opened_by"`
+	Agency      string    `json:"agency"`
+	Person      Person    `json:"person"`
+	Target      string    `json:"target,omitempty"`
+	Group       string    `json:"group,omitempty"`
+	Destination string    `json:"destination,omitempty"`
+	Charges     string    `json:"charges,omitempty"`
+	Opened      time.Time `json:"opened_at"`
 }
 
 // RecordDocument is a document as the record names it.
@@ -137,7 +138,7 @@ func (s *Service) CaseRecord(ctx context.Context, u *auth.User, id string) (*Rec
 	}
 	r := &Record{Format: RecordFormat, Agreement: s.cfg.AgreementHash, Signer: s.self, IssuedAt: s.Now(),
 		Case: RecordCase{ID: c.ID, Kind: c.Kind, Requesting: c.Requesting, Requested: c.Requested, OpenedBy: c.OpenedBy, Agency: c.Agency, Person: c.Person,
-			Target: c.Target, Group: c.Group, Charges: c.Charges, Opened: c.Opened},
+			Target: c.Target, Group: c.Group, Destination: c.Destination, Charges: c.Charges, Opened: c.Opened},
 		Stages: c.Stages, Documents: []RecordDocument{}, Clocks: []RecordClock{}, Assurances: c.Assurances}
 	if r.Assurances == nil {
 		r.Assurances = []Assurance{}

@@ -37,7 +37,7 @@ func init() {
 				keysOf("ext.work.clock.", extTerms()...),
 				keysOf("ext.field.", "name", "aliases", "dob", "nationalities", "curp", "rfc", "passport", "passport_country", "ssn", "organisation",
 					"charges", "offence", "court", "warrant", "date", "summary", "status", "identifiers", "reason", "text", "caveats", "releasable_to",
-					"notice", "notices", "notice_type", "entity_id", "forename", "date_of_birth", "arrest_warrants", "charge", "issuing_country_id", "issuing_country"),
+					"destination", "notice", "notices", "notice_type", "entity_id", "forename", "date_of_birth", "arrest_warrants", "charge", "issuing_country_id", "issuing_country"),
 				keysOf("ext.notice.kind.", extradition.NoticeRed, extradition.NoticeDiffusion),
 				keysOf("ext.doc.kind.", extradition.DocumentKinds...),
 				keysOf("ext.assurance.kind.", extradition.AssuranceKinds...),
@@ -364,7 +364,7 @@ type caseListData struct {
 
 func (s *Server) caseList(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	q := r.URL.Query()
-	f := extradition.CaseFilter{Open: q.Get("open") != "0", Kind: q.Get("kind")}
+	f := extradition.CaseFilter{Open: q.Get("open") != "0", Kind: q.Get("kind"), Group: q.Get("group")}
 	if f.Kind != extradition.KindExtradition && f.Kind != extradition.KindTransfer {
 		f.Kind = ""
 	}
@@ -411,7 +411,7 @@ func (s *Server) caseCreate(w http.ResponseWriter, r *http.Request, u *auth.User
 		return
 	}
 	in := extradition.Case{Kind: r.PostFormValue("kind"), Requested: r.PostFormValue("requested"), Target: r.PostFormValue("target"),
-		Group: strings.TrimSpace(r.PostFormValue("group")), Charges: strings.TrimSpace(r.PostFormValue("charges")),
+		Group: strings.TrimSpace(r.PostFormValue("group")), Destination: strings.TrimSpace(r.PostFormValue("destination")), Charges: strings.TrimSpace(r.PostFormValue("charges")),
 		Person: extradition.Person{Name: strings.TrimSpace(r.PostFormValue("name")), DOB: strings.TrimSpace(r.PostFormValue("dob")),
 			Nationality: strings.ToUpper(strings.TrimSpace(r.PostFormValue("nationality")))}}
 	c, err := extradition.Of(s.n).OpenCase(r.Context(), u, in)
