@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"puente/internal/agreement"
 	"puente/internal/auth"
@@ -17,6 +18,7 @@ import (
 	"puente/internal/fault"
 	"puente/internal/input"
 	"puente/internal/screen"
+	"puente/internal/seizures"
 )
 
 func init() {
@@ -40,6 +42,7 @@ func init() {
 					"destination", "notice", "notices", "notice_type", "entity_id", "forename", "date_of_birth", "arrest_warrants", "charge", "issuing_country_id", "issuing_country"),
 				keysOf("ext.notice.kind.", extradition.NoticeRed, extradition.NoticeDiffusion),
 				keysOf("ext.doc.kind.", extradition.DocumentKinds...),
+				keysOf("ext.chart.", "handed_over", "by_stage"),
 				keysOf("ext.assurance.kind.", extradition.AssuranceKinds...),
 				keysOf("ext.assurance.status.", extradition.AssuranceStatuses...),
 				[]string{"ext.work.release", "ext.work.correct", "ext.work.ack", "ext.recip.nominated", "ext.recip.acknowledged", "ext.recip.median_ack", "ext.recip.hours",
@@ -53,6 +56,7 @@ func init() {
 				{Pattern: "POST /extradition/targets/t/{id}/{action}", Permission: auth.ExtRead, Handle: s.tgAction},
 				{Pattern: "GET /extradition/cases", Permission: auth.ExtRead, Handle: s.caseList},
 				{Pattern: "GET /extradition/cases/new", Permission: auth.ExtWrite, Handle: s.caseNew},
+				{Pattern: "GET /extradition/cases/figures.csv", Permission: auth.ExtRead, Handle: s.caseChartsCSV},
 				{Pattern: "POST /extradition/cases", Permission: auth.ExtWrite, Handle: s.caseCreate},
 				{Pattern: "GET /extradition/cases/c/{id}", Permission: auth.ExtRead, Handle: s.caseView},
 				{Pattern: "POST /extradition/cases/c/{id}/stage", Permission: auth.ExtWrite, Handle: s.caseStage},
@@ -356,10 +360,12 @@ func (s *Server) tgAction(w http.ResponseWriter, r *http.Request, u *auth.User) 
 }
 
 type caseListData struct {
-	Open  bool
-	Kind  string
-	Cases []*extradition.Case
-	Self  string
+	Open   bool
+	Kind   string
+	Group  string
+	Cases  []*extradition.Case
+	Self   string
+	Tables []chartTable
 }
 
 func (s *Server) caseList(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -373,7 +379,13 @@ func (s *Server) caseList(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		s.fail(w, r, u, err)
 		return
 	}
-	v := s.newView(r, u, caseListData{Open: f.Open, Kind: f.Kind, Cases: list, Self: s.n.Config.Party})
+	v := s.newView(r, u, nil)
+	tables, err := s.caseCharts(r, u, v)
+	if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	v.Data = caseListData{Open: f.Open, Kind: f.Kind, Group: f.Group, Cases: list, Self: s.n.Config.Party, Tables: tables}
 	v.Title = v.T("ext.cases")
 	v.Flash = extFlash(v, r)
 	s.render(w, r, http.StatusOK, "cases", v)
@@ -624,3 +636,64 @@ func (s *Server) targetHits(u *auth.User, people []screenPerson) []TargetHit {
 }
 
 type screenPerson struct{ Name, DOB string }
+
+// caseCharts are the case figures drawn: people surrendered or
+// transferred per month and cases by stage, per requesting side.
+func (s *Server) caseCharts(r *http.Request, u *auth.User, v *view) ([]chartTable, error) {
+	fs, err := extradition.Of(s.n).CaseFigures(r.Context(), u)
+	if err != nil || len(fs) == 0 {
+		return nil, err
+	}
+	months := seizures.Months(time.Now().UTC(), 12)
+	month := chartTable{Chart: "handed_over", Cols: months}
+	var ss []series
+	var sides []string
+	for _, f := range fs {
+		sides = append(sides, f.Requesting)
+		vals := make([]float64, len(months))
+		for i, m := range months {
+			vals[i] = float64(f.HandedOverByMonth[m])
+		}
+		ss = append(ss, series{Name: v.T("ext.chart.requested_by", "Side", f.Requesting), Class: "side-" + strings.ToLower(f.Requesting), Values: vals})
+		month.Rows = append(month.Rows, chartRow{Label: f.Requesting, Values: vals})
+	}
+	month.SVG = lineChart(v.T("ext.chart.handed_over"), months, ss)
+	stages := chartTable{Chart: "by_stage", Cols: sides}
+	var bs []bar
+	for _, st := range append([]string{""}, extradition.AllStages...) {
+		label := v.T("ext.chart.no_stage")
+		if st != "" {
+			label = v.T("ext.stagename." + st)
+		}
+		row := chartRow{Label: label}
+		b := bar{Label: label}
+		total := 0
+		for _, f := range fs {
+			n := f.ByStage[st]
+			total += n
+			row.Values = append(row.Values, float64(n))
+			b.Parts = append(b.Parts, barPart{Class: "side-" + strings.ToLower(f.Requesting), Name: f.Requesting, Value: float64(n)})
+		}
+		if total > 0 {
+			stages.Rows = append(stages.Rows, row)
+			bs = append(bs, b)
+		}
+	}
+	stages.SVG = barChart(v.T("ext.chart.by_stage"), bs)
+	out := []chartTable{month, stages}
+	for i := range out {
+		out[i].Title = v.T("ext.chart." + out[i].Chart)
+		out[i].CSV = "/extradition/cases/figures.csv?chart=" + out[i].Chart
+	}
+	return out, nil
+}
+
+func (s *Server) caseChartsCSV(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	v := s.newView(r, u, nil)
+	tables, err := s.caseCharts(r, u, v)
+	if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	s.chartCSV(w, r, u, tables, "extradition-", "")
+}
