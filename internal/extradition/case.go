@@ -33,6 +33,8 @@ const (
 	Certification      = "certification"       // US: certification of extraditability; outcome
 	SecretaryDecision  = "secretary_decision"  // US: the Secretary of State's decision; outcome
 	SurrenderOrdered   = "surrender_ordered"   // requested: the person is placed at the requesting side's disposal
+	TemporarySurrender = "temporary_surrender" // requested: surrendered for trial while serving a sentence here (1997 Protocol)
+	TemporaryReturn    = "temporary_return"    // requesting: the person is returned after the trial
 	Surrendered        = "surrendered"         // requested: date, port or airport, escorting agency
 	Refused            = "refused"             // requested: extradition refused
 	Released           = "released"            // requested: the person is set free (a lapsed term, say)
@@ -48,19 +50,19 @@ const (
 
 // flows are the stages of a case, in order, by kind and requested side.
 var flows = map[string][]string{
-	KindExtradition + ":MX": {ProvisionalRequest, Arrested, FormalRequest, ProceedingsOpened, JudgeOpinion, MinistryDecision, AmparoFiled, AmparoResolved, SurrenderOrdered, Surrendered, Refused, Released},
-	KindExtradition + ":US": {ProvisionalRequest, Arrested, FormalRequest, ProceedingsOpened, Hearing, Certification, SecretaryDecision, SurrenderOrdered, Surrendered, Refused, Released},
+	KindExtradition + ":MX": {ProvisionalRequest, Arrested, FormalRequest, ProceedingsOpened, JudgeOpinion, MinistryDecision, AmparoFiled, AmparoResolved, TemporarySurrender, TemporaryReturn, SurrenderOrdered, Surrendered, Refused, Released},
+	KindExtradition + ":US": {ProvisionalRequest, Arrested, FormalRequest, ProceedingsOpened, Hearing, Certification, SecretaryDecision, TemporarySurrender, TemporaryReturn, SurrenderOrdered, Surrendered, Refused, Released},
 	KindTransfer + ":MX":    {TransferAgreed, Transferred},
 	KindTransfer + ":US":    {TransferAgreed, Transferred},
 }
 
 // AllStages lists every stage, for translations.
 var AllStages = []string{ProvisionalRequest, Arrested, FormalRequest, ProceedingsOpened, JudgeOpinion, MinistryDecision, AmparoFiled, AmparoResolved,
-	Hearing, Certification, SecretaryDecision, SurrenderOrdered, Surrendered, Refused, Released, TransferAgreed, Transferred}
+	Hearing, Certification, SecretaryDecision, TemporarySurrender, TemporaryReturn, SurrenderOrdered, Surrendered, Refused, Released, TransferAgreed, Transferred}
 
 // requestingStages are recorded by the requesting side; every other by
 // the requested side.
-var requestingStages = []string{ProvisionalRequest, FormalRequest}
+var requestingStages = []string{ProvisionalRequest, FormalRequest, TemporaryReturn}
 
 // Decisions are the stages with an outcome.
 var Decisions = []string{MinistryDecision, AmparoResolved, Certification, SecretaryDecision}
@@ -79,6 +81,7 @@ var requires = map[string][]string{
 	Certification:     {Hearing},
 	SecretaryDecision: {Certification},
 	Surrendered:       {SurrenderOrdered},
+	TemporaryReturn:   {TemporarySurrender},
 	Released:          {Arrested},
 	Transferred:       {TransferAgreed},
 }
@@ -247,7 +250,7 @@ func apply(c *Case, side string, s *Stage, now time.Time) error {
 		return fault.Field("outcome", "not_a_decision")
 	}
 	switch s.Stage {
-	case SurrenderOrdered:
+	case SurrenderOrdered, TemporarySurrender:
 		// A surrender needs a decision that grants it, and no amparo
 		// pending or granted.
 		dec := c.stage(MinistryDecision)
@@ -261,6 +264,9 @@ func apply(c *Case, side string, s *Stage, now time.Time) error {
 			if r := c.stage(AmparoResolved); r == nil || r.Outcome != Denied {
 				return fault.Field("stage", "amparo_pending")
 			}
+		}
+		if s.Stage == SurrenderOrdered && c.stage(TemporarySurrender) != nil && c.stage(TemporaryReturn) == nil {
+			return fault.Field("stage", "temporarily_surrendered")
 		}
 	case AmparoFiled:
 		if d := c.stage(MinistryDecision); d == nil || d.Outcome != Granted {
@@ -282,7 +288,7 @@ func apply(c *Case, side string, s *Stage, now time.Time) error {
 			return err
 		}
 	}
-	if (s.Stage == Arrested || s.Stage == Surrendered || s.Stage == Transferred) && strings.TrimSpace(s.Place) == "" {
+	if (s.Stage == Arrested || s.Stage == Surrendered || s.Stage == Transferred || s.Stage == TemporarySurrender) && strings.TrimSpace(s.Place) == "" {
 		return fault.Field("place", "required")
 	}
 	if err := input.Text("note", s.Note, MaxText, input.Multiline); err != nil {

@@ -76,3 +76,34 @@ func TestApplyWholeCase(t *testing.T) {
 		}
 	}
 }
+
+// TestTemporarySurrender: a person granted but serving a sentence here
+// is surrendered for trial and returned; the final surrender waits for
+// the return.
+func TestTemporarySurrender(t *testing.T) {
+	now := day("2026-12-05")
+	c := &Case{Kind: KindExtradition, Requesting: "US", Requested: "MX"}
+	for i, st := range []Stage{{Stage: Arrested, Place: "Altiplano"}, {Stage: FormalRequest}, {Stage: ProceedingsOpened}, {Stage: JudgeOpinion}, {Stage: MinistryDecision, Outcome: Granted},
+		{Stage: TemporarySurrender, Place: "AICM"}} {
+		st.Date = now.AddDate(0, 0, -60+i).Format(time.DateOnly)
+		if err := apply(c, c.Owner(st.Stage), &st, now); err != nil {
+			t.Fatalf("%s: %v", st.Stage, err)
+		}
+	}
+	err := apply(c, "MX", &Stage{Stage: SurrenderOrdered, Date: "2026-11-20"}, now)
+	var fe *fault.FieldError
+	if !errors.As(err, &fe) || fe.Code != "temporarily_surrendered" {
+		t.Fatalf("a surrender while temporarily surrendered: %v", err)
+	}
+	if err := apply(c, "MX", &Stage{Stage: TemporaryReturn, Date: "2026-11-20"}, now); err == nil {
+		t.Fatal("the requested side recorded the requesting side's return")
+	}
+	for _, st := range []Stage{{Stage: TemporaryReturn, Date: "2026-11-20"}, {Stage: SurrenderOrdered, Date: "2026-11-25"}, {Stage: Surrendered, Date: "2026-11-30", Place: "AICM"}} {
+		if err := apply(c, c.Owner(st.Stage), &st, now); err != nil {
+			t.Fatalf("%s: %v", st.Stage, err)
+		}
+	}
+	if !c.Closed() {
+		t.Fatal("not closed")
+	}
+}
