@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -28,12 +29,13 @@ const targetsUsage = `usage: puente targets COMMAND [flags] (token in $PUENTE_TO
   add ID --text TEXT                          add what your side knows, sent to the other side
   notice ID NOTICE.json                       record a Red Notice or diffusion (INTERPOL's public notice JSON)
   notices ID                                  export its notices in that JSON
+  photo ID FILE.jpg|png                       add a photograph (at most 5 MiB, up to five)
   figures [--json]                            targets per nominating side
 `
 
 var targetsFlags = map[string][]string{
 	"list": {"side", "status", "q", "json"}, "show": {"json"}, "nominate": nil, "edit": nil, "submit": nil, "return": {"reason"},
-	"release": {"caveats"}, "status": {"status"}, "ack": nil, "add": {"text"}, "figures": {"json"}, "notice": nil, "notices": nil,
+	"release": {"caveats"}, "status": {"status"}, "ack": nil, "add": {"text"}, "figures": {"json"}, "notice": nil, "notices": nil, "photo": nil,
 }
 
 // cmdTargets drives a running node's priority targets through its API.
@@ -150,6 +152,9 @@ func cmdTargets(ctx context.Context, args []string, stdout io.Writer) error {
 		for _, a := range t.Additions {
 			fmt.Fprintf(stdout, "added by %s %s: %s\n", a.Side, a.Agency, a.Text)
 		}
+		for _, p := range t.Photos {
+			fmt.Fprintf(stdout, "photo %s %s sha256 %s\n", p.Name, p.ContentType, p.SHA256)
+		}
 		for _, n := range t.Notices {
 			fmt.Fprintf(stdout, "%s notice %s: %s %s (%s)\n", n.Kind, n.Reference, n.Forename, n.Name, n.Issuing)
 		}
@@ -201,6 +206,15 @@ func cmdTargets(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		return call(http.MethodPost, "/api/v1/targets/"+url.PathEscape(pos[0])+"/notices", in)
+	case "photo":
+		if err := want(2, "an id and a photo file"); err != nil {
+			return err
+		}
+		data, err := os.ReadFile(pos[1])
+		if err != nil {
+			return err
+		}
+		return call(http.MethodPost, "/api/v1/targets/"+url.PathEscape(pos[0])+"/photos", map[string]any{"name": filepath.Base(pos[1]), "content": data})
 	case "notices":
 		if err := want(1, "one id"); err != nil {
 			return err

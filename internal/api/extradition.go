@@ -26,6 +26,8 @@ func init() {
 			{Pattern: "POST /api/v1/targets/{id}/ack", Handle: a.tgAck, Permission: auth.ExtWrite},
 			{Pattern: "POST /api/v1/targets/{id}/additions", Handle: a.tgAdd, Permission: auth.ExtWrite},
 			{Pattern: "GET /api/v1/targets/{id}/notices", Handle: a.tgNotices, Permission: auth.ExtRead},
+			{Pattern: "POST /api/v1/targets/{id}/photos", Handle: a.tgAddPhoto, Permission: auth.ExtWrite, MaxBody: 8 << 20},
+			{Pattern: "GET /api/v1/targets/{id}/photos/{sha}", Handle: a.tgPhoto, Permission: auth.ExtRead},
 			{Pattern: "POST /api/v1/targets/{id}/notices", Handle: a.tgAddNotice, Permission: auth.ExtWrite},
 			{Pattern: "GET /api/v1/extradition/figures", Handle: a.extFigures, Permission: auth.ExtRead},
 			{Pattern: "GET /api/v1/extradition/cases", Handle: a.caseList, Permission: auth.ExtRead},
@@ -229,4 +231,27 @@ func (a *Env) caseAssurance(w http.ResponseWriter, r *http.Request, u *auth.User
 	}
 	as, err := extradition.Of(a.n).GiveAssurance(r.Context(), u, r.PathValue("id"), in)
 	a.Reply(w, r, http.StatusCreated, as, err)
+}
+
+func (a *Env) tgAddPhoto(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	var in struct {
+		Name    string `json:"name"`
+		Content []byte `json:"content"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	t, err := extradition.Of(a.n).AddPhoto(r.Context(), u, r.PathValue("id"), in.Name, in.Content)
+	a.Reply(w, r, http.StatusCreated, t, err)
+}
+
+func (a *Env) tgPhoto(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	p, data, err := extradition.Of(a.n).PhotoData(r.Context(), u, r.PathValue("id"), r.PathValue("sha"))
+	if err != nil {
+		a.Reply(w, r, http.StatusOK, nil, err)
+		return
+	}
+	w.Header().Set("Content-Type", p.ContentType)
+	w.Header().Set("X-Content-SHA256", p.SHA256)
+	_, _ = w.Write(data)
 }

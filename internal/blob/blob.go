@@ -75,7 +75,7 @@ const OrphanAge = 7 * 24 * time.Hour
 
 // DropOrphans deletes the bytes of files no message or disclosure names
 // (the tables that name files: message_attachments, disclosure_attachments,
-// case_documents)
+// case_documents, target_photos)
 // and that did not cross the link in the last OrphanAge; it returns how
 // many it deleted.
 func DropOrphans(ctx context.Context, tx *store.Tx, now time.Time) (int64, error) {
@@ -83,6 +83,7 @@ func DropOrphans(ctx context.Context, tx *store.Tx, now time.Time) (int64, error
 		NOT EXISTS (SELECT 1 FROM message_attachments m WHERE m.sha256 = attachments.sha256)
 		AND NOT EXISTS (SELECT 1 FROM disclosure_attachments d WHERE d.sha256 = attachments.sha256)
 		AND NOT EXISTS (SELECT 1 FROM case_documents c WHERE c.sha256 = attachments.sha256 OR c.translation_sha = attachments.sha256)
+		AND NOT EXISTS (SELECT 1 FROM target_photos t WHERE t.sha256 = attachments.sha256)
 		AND NOT EXISTS (SELECT 1 FROM blob_streams s WHERE s.sha256 = attachments.sha256 AND s.at > ?)`, now.Add(-OrphanAge).UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("dropping files nothing names: %w", err)
@@ -102,7 +103,8 @@ func DropUnnamed(ctx context.Context, tx *store.Tx, shas []string) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM attachments WHERE sha256 = ?
 			AND NOT EXISTS (SELECT 1 FROM message_attachments WHERE sha256 = ?)
 			AND NOT EXISTS (SELECT 1 FROM disclosure_attachments WHERE sha256 = ?)
-			AND NOT EXISTS (SELECT 1 FROM case_documents WHERE sha256 = ? OR translation_sha = ?)`, sha, sha, sha, sha, sha); err != nil {
+			AND NOT EXISTS (SELECT 1 FROM case_documents WHERE sha256 = ? OR translation_sha = ?)
+			AND NOT EXISTS (SELECT 1 FROM target_photos WHERE sha256 = ?)`, sha, sha, sha, sha, sha, sha); err != nil {
 			return fmt.Errorf("removing file bytes: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM blob_streams WHERE sha256 = ? AND NOT EXISTS (SELECT 1 FROM attachments WHERE sha256 = ?)`, sha, sha); err != nil {

@@ -33,6 +33,7 @@ func (s *Service) Kinds() []area.Kind {
 		{Kind: KindTarget, Version: 1, Handler: link.HandlerFunc(s.applyTarget)},
 		{Kind: KindAck, Version: 1, Handler: link.HandlerFunc(s.applyAck)},
 		{Kind: KindAddition, Version: 1, Handler: link.HandlerFunc(s.applyAddition)},
+		{Kind: KindTargetPhoto, Version: 1, Handler: link.HandlerFunc(s.applyTargetPhoto)},
 		{Kind: KindCase, Version: 1, Handler: link.HandlerFunc(s.applyCase)},
 		{Kind: KindCaseStage, Version: 1, Handler: link.HandlerFunc(s.applyStage)},
 		{Kind: KindCaseFile, Version: 1, Handler: link.HandlerFunc(s.applyCaseFile)},

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"puente/internal/blob"
 	"puente/internal/caveats"
 	"puente/internal/link"
 	"puente/internal/screen"
@@ -41,6 +43,12 @@ func (s *Service) applyTarget(ctx context.Context, tx *store.Tx, env *link.Envel
 	}
 	if _, err := cav.Check(Agencies[s.self]); err != nil || len(cav.ReleasableTo) == 0 {
 		return link.Reject("target %s: its caveats do not name our extradition agencies", t.ID)
+	}
+	// Its photos' bytes crossed on its stream first.
+	for _, p := range t.Photos {
+		if err := blob.CheckReference(ctx, tx, p.SHA256, p.Size, env.Stream); err != nil {
+			return err
+		}
 	}
 	t.Caveats, t.Stage = cav, StageReceived
 	old, err := loadTarget(ctx, tx, t.ID)
@@ -160,4 +168,15 @@ func (s *Service) screenEntries(ctx context.Context) ([]screen.Entry, error) {
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// applyTargetPhoto stores a photo's bytes from the partner.
+func (s *Service) applyTargetPhoto(ctx context.Context, tx *store.Tx, env *link.Envelope) error {
+	if !strings.HasPrefix(env.Stream, "extradition:t:") {
+		return link.Reject("a target photo came on stream %s", env.Stream)
+	}
+	if len(env.Body) > MaxPhoto {
+		return link.Reject("a target photo is larger than %d bytes", MaxPhoto)
+	}
+	return blob.Received(ctx, tx, env.Body, env.Stream)
 }

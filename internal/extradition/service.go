@@ -33,6 +33,9 @@ const (
 	KindTarget   = "extradition.target"
 	KindAck      = "extradition.target.ack"
 	KindAddition = "extradition.target.addition"
+	// KindTargetPhoto carries a photo's bytes ahead of the version that
+	// names it.
+	KindTargetPhoto = "extradition.target.attachment"
 )
 
 // Log entry kinds.
@@ -217,6 +220,14 @@ func (s *Service) saveTarget(ctx context.Context, tx *store.Tx, t *Target, inser
 	}
 	if err != nil {
 		return fmt.Errorf("storing target: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM target_photos WHERE target_id = ?`, t.ID); err != nil {
+		return fmt.Errorf("storing target photos: %w", err)
+	}
+	for _, p := range t.Photos {
+		if _, err := tx.Exec(ctx, `INSERT INTO target_photos (target_id, sha256) VALUES (?, ?) ON CONFLICT DO NOTHING`, t.ID, p.SHA256); err != nil {
+			return fmt.Errorf("storing target photos: %w", err)
+		}
 	}
 	s.changed(tx, "t:"+t.ID)
 	return nil

@@ -54,7 +54,17 @@ const (
 	MaxCharges  = 20
 	MaxNations  = 4
 	MaxAddition = 4000
+	MaxPhotos   = 5
+	MaxPhoto    = 5 << 20
 )
+
+// Photo is a photograph of a target.
+type Photo struct {
+	SHA256      string `json:"sha256"`
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"` // image/jpeg or image/png
+	Size        int64  `json:"size"`
+}
 
 // Target is a priority target nominated by one side.
 type Target struct {
@@ -76,7 +86,10 @@ type Target struct {
 	// Notices are the INTERPOL Red Notices and diffusions about the
 	// person (references and public fields; not warrants).
 	Notices []Notice `json:"notices,omitempty"`
-	Summary string   `json:"summary,omitempty"`
+	// Photos are the person's photographs, named by SHA-256; their bytes
+	// cross the link ahead of the version that names them.
+	Photos  []Photo `json:"photos,omitempty"`
+	Summary string  `json:"summary,omitempty"`
 
 	Status string `json:"status"`
 	Stage  string `json:"stage"`
@@ -265,6 +278,20 @@ func check(t *Target, now time.Time) error {
 		}
 		if err := date(f("date"), c.Date, now, false); err != nil {
 			return err
+		}
+	}
+	if len(t.Photos) > MaxPhotos {
+		return fault.Field("photos", "too_many")
+	}
+	for i, p := range t.Photos {
+		if err := input.FileName(fmt.Sprintf("photos[%d].name", i), p.Name); err != nil {
+			return err
+		}
+		if p.ContentType != "image/jpeg" && p.ContentType != "image/png" {
+			return fault.Field(fmt.Sprintf("photos[%d]", i), "not_a_photo")
+		}
+		if p.Size <= 0 || p.Size > MaxPhoto || len(p.SHA256) != 64 {
+			return fault.Field(fmt.Sprintf("photos[%d]", i), "photo_too_large")
 		}
 	}
 	if len(t.Notices) > MaxNotices {

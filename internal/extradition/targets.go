@@ -8,7 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"net/http"
+
 	"puente/internal/auth"
+	"puente/internal/blob"
 	"puente/internal/caveats"
 	"puente/internal/fault"
 	"puente/internal/input"
@@ -242,6 +245,26 @@ func (s *Service) SetStatus(ctx context.Context, u *auth.User, id, status string
 // the index and logs it.
 func (s *Service) send(ctx context.Context, tx *store.Tx, t *Target, what string) error {
 	t.Version++
+	// The photos' bytes go first, each once on the target's stream.
+	for _, p := range t.Photos {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM blob_streams WHERE sha256 = ? AND stream = ?`, p.SHA256, targetStream(t.ID)).Scan(&n); err != nil {
+			return fmt.Errorf("sending photos: %w", err)
+		}
+		if n > 0 {
+			continue
+		}
+		var data []byte
+		if err := tx.QueryRow(ctx, `SELECT data FROM attachments WHERE sha256 = ?`, p.SHA256).Scan(&data); err != nil {
+			return fmt.Errorf("reading photo %s: %w", p.Name, err)
+		}
+		if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindTargetPhoto, Version: 1, Stream: targetStream(t.ID), Caveats: t.Caveats, RawBody: data}); err != nil {
+			return fmt.Errorf("sending photo %s: %w", p.Name, err)
+		}
+		if err := blob.Crossed(ctx, tx, p.SHA256, targetStream(t.ID)); err != nil {
+			return err
+		}
+	}
 	if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindTarget, Version: 1, Stream: targetStream(t.ID), Caveats: t.Caveats, Body: t.shared()}); err != nil {
 		return fmt.Errorf("sending target: %w", err)
 	}
@@ -445,4 +468,63 @@ func (s *Service) Notices(ctx context.Context, u *auth.User, id string) ([]Notic
 		out = append(out, n.JSON())
 	}
 	return out, nil
+}
+
+// AddPhoto adds a photograph (JPEG or PNG, at most 5 MiB) to our
+// nomination: a draft keeps it, a released one sends the partner the
+// photo and the next version.
+func (s *Service) AddPhoto(ctx context.Context, u *auth.User, id, name string, data []byte) (*Target, error) {
+	if err := input.FileName("photo", name); err != nil {
+		return nil, err
+	}
+	if len(data) == 0 {
+		return nil, fault.Field("photo", "required")
+	}
+	if len(data) > MaxPhoto {
+		return nil, fault.Field("photo", "photo_too_large")
+	}
+	ct := http.DetectContentType(data)
+	if ct != "image/jpeg" && ct != "image/png" {
+		return nil, fault.Field("photo", "not_a_photo")
+	}
+	p := Photo{SHA256: blob.Sum(data), Name: name, ContentType: ct, Size: int64(len(data))}
+	return s.onOwn(ctx, u, id, func(ctx context.Context, tx *store.Tx, t *Target) error {
+		if t.Status == Withdrawn {
+			return ErrFinal
+		}
+		if t.Stage == StageSubmitted || (t.Stage == StageDraft && u.Agency != t.Agency) {
+			return ErrState
+		}
+		if slices.ContainsFunc(t.Photos, func(o Photo) bool { return o.SHA256 == p.SHA256 }) {
+			return fault.Field("photo", "duplicate_photo")
+		}
+		if len(t.Photos) >= MaxPhotos {
+			return fault.Field("photos", "too_many")
+		}
+		if _, err := blob.Put(ctx, tx, data); err != nil {
+			return err
+		}
+		t.Photos = append(t.Photos, p)
+		if t.Stage == StageReleased {
+			return s.send(ctx, tx, t, "photo="+p.SHA256)
+		}
+		return s.entry(ctx, tx, KindLogChanged, "target:"+t.ID, "photo="+p.SHA256)
+	})
+}
+
+// PhotoData returns a photo of a target u may see.
+func (s *Service) PhotoData(ctx context.Context, u *auth.User, id, sha string) (*Photo, []byte, error) {
+	t, err := s.Get(ctx, u, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	i := slices.IndexFunc(t.Photos, func(p Photo) bool { return p.SHA256 == sha })
+	if i < 0 {
+		return nil, nil, ErrNotFound
+	}
+	var data []byte
+	if err := s.db.Read().QueryRow(ctx, `SELECT data FROM attachments WHERE sha256 = ?`, sha).Scan(&data); err != nil {
+		return nil, nil, fmt.Errorf("reading a photo: %w", err)
+	}
+	return &t.Photos[i], data, nil
 }

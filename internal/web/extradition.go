@@ -54,6 +54,8 @@ func init() {
 				{Pattern: "POST /extradition/targets", Permission: auth.ExtWrite, Handle: s.tgCreate},
 				{Pattern: "GET /extradition/targets/t/{id}", Permission: auth.ExtRead, Handle: s.tgView},
 				{Pattern: "POST /extradition/targets/t/{id}/{action}", Permission: auth.ExtRead, Handle: s.tgAction},
+				{Pattern: "POST /extradition/targets/t/{id}/photo", Permission: auth.ExtWrite, MaxBody: extradition.MaxPhoto + 1<<20, Handle: s.tgPhotoAdd},
+				{Pattern: "GET /extradition/targets/t/{id}/photos/{sha}", Permission: auth.ExtRead, Handle: s.tgPhoto},
 				{Pattern: "GET /extradition/cases", Permission: auth.ExtRead, Handle: s.caseList},
 				{Pattern: "GET /extradition/cases/new", Permission: auth.ExtWrite, Handle: s.caseNew},
 				{Pattern: "GET /extradition/cases/figures.csv", Permission: auth.ExtRead, Handle: s.caseChartsCSV},
@@ -69,7 +71,7 @@ func init() {
 	})
 }
 
-var extFlashKeys = []string{"nominated", "saved", "submitted", "returned", "released", "status", "acknowledged", "added", "opened", "stage", "notice", "document", "assurance"}
+var extFlashKeys = []string{"nominated", "saved", "submitted", "returned", "released", "status", "acknowledged", "added", "opened", "stage", "notice", "document", "assurance", "photo"}
 
 // extTerms are the ids of the reference agreement's terms, which have
 // texts of their own (another agreement's show their id).
@@ -696,4 +698,45 @@ func (s *Server) caseChartsCSV(w http.ResponseWriter, r *http.Request, u *auth.U
 		return
 	}
 	s.chartCSV(w, r, u, tables, "extradition-", "")
+}
+
+func (s *Server) tgPhotoAdd(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	id := r.PathValue("id")
+	f, h, err := r.FormFile("photo")
+	var data []byte
+	name := ""
+	if err == nil {
+		defer f.Close()
+		data, err = io.ReadAll(io.LimitReader(f, extradition.MaxPhoto+1))
+		name = h.Filename
+	}
+	if err != nil && !errors.Is(err, http.ErrMissingFile) {
+		s.tooLarge(w, r, u)
+		return
+	}
+	if _, err := extradition.Of(s.n).AddPhoto(r.Context(), u, id, name, data); err != nil {
+		v := s.newView(r, u, nil)
+		msg := s.extError(v, err)
+		if msg == "" {
+			s.fail(w, r, u, err)
+			return
+		}
+		s.renderTg(w, r, u, fault.Status(err), msg)
+		return
+	}
+	http.Redirect(w, r, "/extradition/targets/t/"+url.PathEscape(id)+"?flash=ext.flash.photo", http.StatusSeeOther)
+}
+
+func (s *Server) tgPhoto(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	p, data, err := extradition.Of(s.n).PhotoData(r.Context(), u, r.PathValue("id"), r.PathValue("sha"))
+	if errors.Is(err, fault.ErrNotFound) {
+		s.notFound(w, r, u)
+		return
+	} else if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	w.Header().Set("Content-Type", p.ContentType)
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	_, _ = w.Write(data)
 }
