@@ -14,6 +14,7 @@ import (
 	"puente/internal/auth"
 	"puente/internal/extradition"
 	"puente/internal/match"
+	"puente/internal/operations"
 	"puente/internal/seizures"
 	"puente/internal/testenv"
 )
@@ -88,5 +89,28 @@ func TestTargetShowsUpOnSeizure(t *testing.T) {
 	}
 	if body := page("poli", byPoli); strings.Contains(body, "target-hit") || strings.Contains(body, tg.ID) {
 		t.Fatalf("the state police officer sees a target its caveats do not release to her")
+	}
+	// An operation of GN after the same person names the target too.
+	now := time.Now().UTC()
+	op, err := operations.Of(p.Nodes["MX"]).Create(ctx, gn, operations.Draft{Kind: operations.Unilateral, Title: "Kessler", Objective: "drug_trafficking", Pair: "sdc-bc",
+		Start: now.Add(time.Hour).Format(time.RFC3339), End: now.Add(5 * time.Hour).Format(time.RFC3339), Contact: "GN Tijuana",
+		Units: []operations.Unit{{Callsign: "GN-BC-1", Agency: "GN"}}, Areas: []operations.Area{{Lat: 32.50, Lon: -117.0, RadiusM: 500}},
+		Targets: []operations.Target{{Kind: "person", Name: "Daniel Kessler Ruiz", DOB: "1984"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	if _, err := c.PostForm(p.URL("MX")+"/login", url.Values{"username": {"gn"}, "password": {"badge-password-123"}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Get(p.URL("MX") + "/operations/o/" + op.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "/extradition/targets/t/"+tg.ID) {
+		t.Fatalf("the operation's page does not name the target (%d)", resp.StatusCode)
 	}
 }

@@ -440,6 +440,9 @@ type opsViewData struct {
 	Self      string
 	Actions   map[string]bool
 	New       opsNewData
+	// Targets are the operation's persons who match priority targets the
+	// user may see.
+	Targets []TargetHit
 }
 
 // actions are what u may do with op now, so the page offers only those.
@@ -539,6 +542,13 @@ func (s *Server) renderOp(w http.ResponseWriter, r *http.Request, u *auth.User, 
 	}
 	m.addUnits(newest)
 	d := opsViewData{Op: s.opRow(op, open), Conflicts: cs, Reports: rs, Map: m, Sides: sides, Self: s.n.Config.Party, Actions: s.actions(u, op), New: s.opsNewData()}
+	var people []screenPerson
+	for _, t := range op.Targets {
+		if t.Kind == "person" && t.Name != "" {
+			people = append(people, screenPerson{Name: t.Name, DOB: t.DOB})
+		}
+	}
+	d.Targets = s.targetHits(u, people)
 	v := s.newView(r, u, d)
 	v.Title = op.Title
 	v.Error = errText
