@@ -2,6 +2,8 @@ package extradition
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
@@ -101,7 +103,21 @@ func (s *Service) Rescreen(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.cfg.Lists.SetOwn(es)
+	// Only a change of what is screened replaces the list (an
+	// acknowledgement or an addition does not), so what was screened
+	// against it is screened again only then.
+	sum := sha256.New()
+	for _, e := range es {
+		fmt.Fprintf(sum, "%s|%s|%q|%v|%v\n", e.ID, e.Type, e.Names, e.Years, e.Agencies)
+	}
+	digest := hex.EncodeToString(sum.Sum(nil))
+	s.mu.Lock()
+	same := digest == s.screened
+	s.screened = digest
+	s.mu.Unlock()
+	if !same {
+		s.cfg.Lists.SetOwn(es)
+	}
 	return nil
 }
 

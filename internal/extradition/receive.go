@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"puente/internal/auth"
 	"puente/internal/blob"
 	"puente/internal/caveats"
 	"puente/internal/link"
@@ -41,7 +42,7 @@ func (s *Service) applyTarget(ctx context.Context, tx *store.Tx, env *link.Envel
 	if err != nil {
 		return link.Reject("target %s: %v", t.ID, err)
 	}
-	if _, err := cav.Check(Agencies[s.self]); err != nil || len(cav.ReleasableTo) == 0 {
+	if _, err := cav.Check(auth.Agencies[s.self]); err != nil || len(cav.ReleasableTo) == 0 {
 		return link.Reject("target %s: its caveats do not name our extradition agencies", t.ID)
 	}
 	// Its photos' bytes crossed on its stream first.

@@ -90,6 +90,9 @@ type Service struct {
 	// rescreen asks Run to rebuild the targets' screening list.
 	rescreen chan struct{}
 	cals     *Calendars
+	// screened is the digest of the targets last put in the screening
+	// list.
+	screened string
 
 	mu  sync.Mutex
 	now func() time.Time

@@ -197,7 +197,7 @@ func (s *Service) Release(ctx context.Context, u *auth.User, id string, cav *cav
 	c := s.DefaultCaveats()
 	if cav != nil {
 		var err error
-		if c, err = cav.Check(Agencies[s.partner]); err != nil {
+		if c, err = cav.Check(auth.Agencies[s.partner]); err != nil {
 			return nil, err
 		}
 		if len(c.ReleasableTo) == 0 {

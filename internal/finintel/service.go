@@ -2,6 +2,7 @@ package finintel
 
 import (
 	"puente/internal/caveats"
+	"sync/atomic"
 
 	"context"
 	"log/slog"
@@ -51,6 +52,9 @@ type Service struct {
 	self    string
 	partner string
 	wake    chan struct{}
+	// ownScreened is the version of the node's own screening lists the
+	// received disclosures were last screened against.
+	ownScreened atomic.Int64
 
 	mu  sync.Mutex
 	now func() time.Time

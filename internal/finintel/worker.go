@@ -3,6 +3,7 @@ package finintel
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -16,6 +17,10 @@ import (
 func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.Interval)
 	defer t.Stop()
+	var listsChanged <-chan struct{}
+	if l := s.lists(); l != nil {
+		listsChanged = l.Watch()
+	}
 	for {
 		if err := s.tick(ctx); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Warn("finintel worker", "err", err)
@@ -25,6 +30,7 @@ func (s *Service) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		case <-s.wake:
+		case <-listsChanged:
 		}
 	}
 }
@@ -64,8 +70,24 @@ func (s *Service) kick() {
 // node's sanctions lists and stores the strong matches as flags.
 func (s *Service) ScreenPending(ctx context.Context) error {
 	lists := s.lists()
-	if lists == nil || lists.Dir() == "" {
+	if lists == nil {
 		return nil
+	}
+	if _, err := lists.Screener(); errors.Is(err, screen.ErrNoLists) {
+		return nil
+	}
+	// The node's own lists (its priority targets) changed since the
+	// received disclosures were screened: screen them again.
+	if v := lists.OwnVersion(); v != s.ownScreened.Load() {
+		if s.ownScreened.Swap(v) != 0 {
+			err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+				_, err := tx.Exec(ctx, `UPDATE disclosures SET screened_at = 0 WHERE origin = ? AND screened_at > 0 AND sealed_at = 0`, s.partner)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("screening again: %w", err)
+			}
+		}
 	}
 	rows, err := s.db.Read().Query(ctx, `SELECT id, content FROM disclosures WHERE origin = ? AND screened_at = 0 AND sealed_at = 0 LIMIT 50`, s.partner)
 	if err != nil {

@@ -258,6 +258,11 @@ type Lists struct {
 	s    *Screener
 	err  error
 	own  atomic.Pointer[Screener]
+	// ownVersion counts the replacements of the own lists, so what was
+	// screened against an older one can be screened again.
+	ownVersion atomic.Int64
+	mu         sync.Mutex
+	watchers   []chan struct{}
 }
 
 // ErrNoLists means the node has no lists folder configured.
@@ -296,4 +301,26 @@ func (l *Lists) Screener() (*Screener, error) {
 // entry: "targets"), which every screening from now on includes.
 func (l *Lists) SetOwn(entries []Entry) {
 	l.own.Store(New(entries))
+	l.ownVersion.Add(1)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, w := range l.watchers {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
 }
+
+// Watch returns a channel that receives after each SetOwn (coalesced):
+// a worker that screens what arrives screens it again.
+func (l *Lists) Watch() <-chan struct{} {
+	w := make(chan struct{}, 1)
+	l.mu.Lock()
+	l.watchers = append(l.watchers, w)
+	l.mu.Unlock()
+	return w
+}
+
+// OwnVersion counts the calls of SetOwn.
+func (l *Lists) OwnVersion() int64 { return l.ownVersion.Load() }

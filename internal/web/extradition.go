@@ -293,7 +293,7 @@ func (s *Server) renderTg(w http.ResponseWriter, r *http.Request, u *auth.User, 
 	write := u.Can(auth.ExtWrite) && !u.Can(auth.ReadAll) && slices.Contains(extradition.Agencies[self], u.Agency)
 	review := write && u.Can(auth.ExtRelease) && mine && t.Stage == extradition.StageSubmitted
 	shared := t.Stage == extradition.StageReleased || t.Stage == extradition.StageReceived
-	d := tgViewData{T: t, Self: self, Mine: mine, Statuses: extradition.Statuses, Caveats: svc.DefaultCaveats(), Agencies: extradition.Agencies[svc.Partner()],
+	d := tgViewData{T: t, Self: self, Mine: mine, Statuses: extradition.Statuses, Caveats: svc.DefaultCaveats(), Agencies: auth.Agencies[svc.Partner()],
 		Classifications: caveats.Classifications,
 		Actions: map[string]bool{
 			"edit":        write && mine && t.Status != extradition.Withdrawn && ((t.Stage == extradition.StageDraft && t.Agency == u.Agency) || t.Stage == extradition.StageReleased),
