@@ -348,17 +348,7 @@ func (s *Server) tgAction(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		s.notFound(w, r, u)
 		return
 	}
-	if err != nil {
-		v := s.newView(r, u, nil)
-		msg := s.extError(v, err)
-		if msg == "" {
-			s.fail(w, r, u, err)
-			return
-		}
-		s.renderTg(w, r, u, fault.Status(err), msg)
-		return
-	}
-	http.Redirect(w, r, "/extradition/targets/t/"+url.PathEscape(id)+"?flash=ext.flash."+flash, http.StatusSeeOther)
+	s.extDone(w, r, u, err, "/extradition/targets/t/"+url.PathEscape(id), flash, func(status int, msg string) { s.renderTg(w, r, u, status, msg) })
 }
 
 type caseListData struct {
@@ -499,17 +489,8 @@ func (s *Server) caseStage(w http.ResponseWriter, r *http.Request, u *auth.User)
 	id := r.PathValue("id")
 	st := extradition.Stage{Stage: r.PostFormValue("stage"), Date: r.PostFormValue("date"), Place: r.PostFormValue("place"), Outcome: r.PostFormValue("outcome"),
 		Escort: r.PostFormValue("escort"), Note: r.PostFormValue("note")}
-	if _, err := extradition.Of(s.n).Record(r.Context(), u, id, st); err != nil {
-		v := s.newView(r, u, nil)
-		msg := s.extError(v, err)
-		if msg == "" {
-			s.fail(w, r, u, err)
-			return
-		}
-		s.renderCase(w, r, u, fault.Status(err), msg)
-		return
-	}
-	http.Redirect(w, r, "/extradition/cases/c/"+url.PathEscape(id)+"?flash=ext.flash.stage", http.StatusSeeOther)
+	_, err := extradition.Of(s.n).Record(r.Context(), u, id, st)
+	s.extDone(w, r, u, err, "/extradition/cases/c/"+url.PathEscape(id), "stage", func(status int, msg string) { s.renderCase(w, r, u, status, msg) })
 }
 
 func (s *Server) caseDocument(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -538,17 +519,8 @@ func (s *Server) caseDocument(w http.ResponseWriter, r *http.Request, u *auth.Us
 	}
 	in := extradition.NewDocument{Kind: r.FormValue("kind"), Name: name, Language: r.FormValue("language"), Certified: r.FormValue("certified") != "",
 		Translated: r.FormValue("translated") != "", Content: content, TranslationName: trName, Translation: translation}
-	if _, err := extradition.Of(s.n).AddDocument(r.Context(), u, id, in); err != nil {
-		v := s.newView(r, u, nil)
-		msg := s.extError(v, err)
-		if msg == "" {
-			s.fail(w, r, u, err)
-			return
-		}
-		s.renderCase(w, r, u, fault.Status(err), msg)
-		return
-	}
-	http.Redirect(w, r, "/extradition/cases/c/"+url.PathEscape(id)+"?flash=ext.flash.document", http.StatusSeeOther)
+	_, err = extradition.Of(s.n).AddDocument(r.Context(), u, id, in)
+	s.extDone(w, r, u, err, "/extradition/cases/c/"+url.PathEscape(id), "document", func(status int, msg string) { s.renderCase(w, r, u, status, msg) })
 }
 
 func (s *Server) caseDocFile(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -591,17 +563,8 @@ func (s *Server) caseAssurance(w http.ResponseWriter, r *http.Request, u *auth.U
 	id := r.PathValue("id")
 	in := extradition.Assurance{ID: r.PostFormValue("assurance"), Kind: r.PostFormValue("kind"), Text: r.PostFormValue("text"), Date: r.PostFormValue("date"),
 		Status: r.PostFormValue("status"), Outcome: r.PostFormValue("outcome")}
-	if _, err := extradition.Of(s.n).GiveAssurance(r.Context(), u, id, in); err != nil {
-		v := s.newView(r, u, nil)
-		msg := s.extError(v, err)
-		if msg == "" {
-			s.fail(w, r, u, err)
-			return
-		}
-		s.renderCase(w, r, u, fault.Status(err), msg)
-		return
-	}
-	http.Redirect(w, r, "/extradition/cases/c/"+url.PathEscape(id)+"?flash=ext.flash.assurance", http.StatusSeeOther)
+	_, err := extradition.Of(s.n).GiveAssurance(r.Context(), u, id, in)
+	s.extDone(w, r, u, err, "/extradition/cases/c/"+url.PathEscape(id), "assurance", func(status int, msg string) { s.renderCase(w, r, u, status, msg) })
 }
 
 // TargetHit is a person of a record (a seizure's detained) whose name
@@ -714,17 +677,8 @@ func (s *Server) tgPhotoAdd(w http.ResponseWriter, r *http.Request, u *auth.User
 		s.tooLarge(w, r, u)
 		return
 	}
-	if _, err := extradition.Of(s.n).AddPhoto(r.Context(), u, id, name, data); err != nil {
-		v := s.newView(r, u, nil)
-		msg := s.extError(v, err)
-		if msg == "" {
-			s.fail(w, r, u, err)
-			return
-		}
-		s.renderTg(w, r, u, fault.Status(err), msg)
-		return
-	}
-	http.Redirect(w, r, "/extradition/targets/t/"+url.PathEscape(id)+"?flash=ext.flash.photo", http.StatusSeeOther)
+	_, err = extradition.Of(s.n).AddPhoto(r.Context(), u, id, name, data)
+	s.extDone(w, r, u, err, "/extradition/targets/t/"+url.PathEscape(id), "photo", func(status int, msg string) { s.renderTg(w, r, u, status, msg) })
 }
 
 func (s *Server) tgPhoto(w http.ResponseWriter, r *http.Request, u *auth.User) {
@@ -739,4 +693,21 @@ func (s *Server) tgPhoto(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	w.Header().Set("Content-Type", p.ContentType)
 	w.Header().Set("Cache-Control", "private, max-age=3600")
 	_, _ = w.Write(data)
+}
+
+// extDone ends a form post of the area: on success, back to page with the
+// flash; else the page again, rendered by again with the error in the
+// page's language, or the failure page for what is not the user's to fix.
+func (s *Server) extDone(w http.ResponseWriter, r *http.Request, u *auth.User, err error, page, flash string, again func(status int, msg string)) {
+	if err == nil {
+		http.Redirect(w, r, page+"?flash=ext.flash."+flash, http.StatusSeeOther)
+		return
+	}
+	v := s.newView(r, u, nil)
+	msg := s.extError(v, err)
+	if msg == "" {
+		s.fail(w, r, u, err)
+		return
+	}
+	again(fault.Status(err), msg)
 }
