@@ -41,13 +41,11 @@ var extraditionFlags = map[string][]string{
 
 // cmdExtradition drives a running node's extradition cases through its API.
 func cmdExtradition(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return usageErr(extraditionUsage)
+	a, err := newAreaCmd("extradition", extraditionUsage, extraditionFlags, args, stdout)
+	if err != nil {
+		return err
 	}
-	cmd := args[0]
-	fs := flags("extradition " + cmd)
-	var base, token string
-	clientFlags(fs, &base, &token)
+	cmd, fs := a.cmd, a.fs
 	asJSON := fs.Bool("json", false, "print JSON")
 	open := fs.Bool("open", false, "only open cases")
 	kind := fs.String("kind", "", "extradition or transfer")
@@ -71,23 +69,10 @@ func cmdExtradition(ctx context.Context, args []string, stdout io.Writer) error 
 	fs.StringVar(&as.Text, "text", "", "the assurance's text")
 	fs.StringVar(&as.ID, "id", "", "the assurance to close")
 	fs.StringVar(&as.Status, "status", "", "honoured or breached")
-	allowed, known := extraditionFlags[cmd]
-	if !known {
-		return fmt.Errorf("unknown extradition command %q\n%s", cmd, strings.TrimRight(extraditionUsage, "\n"))
-	}
-	pos, err := parse(fs, args[1:])
-	if err != nil {
+	if err := a.parse(args, cmd == "verify"); err != nil {
 		return err
 	}
-	if err := onlyFlags(fs, "extradition "+cmd, allowed); err != nil {
-		return err
-	}
-	want := func(n int, what string) error {
-		if len(pos) != n {
-			return fmt.Errorf("extradition %s takes %s", cmd, what)
-		}
-		return nil
-	}
+	pos, c, want, printJSON := a.pos, a.c, a.want, a.printJSON
 	if cmd == "verify" {
 		if err := want(1, "one record file"); err != nil {
 			return err
@@ -96,15 +81,6 @@ func cmdExtradition(ctx context.Context, args []string, stdout io.Writer) error 
 	}
 	if cmd == "document" {
 		doc.Kind = *kind
-	}
-	c, err := newClient(base, token)
-	if err != nil {
-		return err
-	}
-	printJSON := func(v any) error {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
 	}
 	show := func(cs *extradition.Case) {
 		fmt.Fprintf(stdout, "%s %s %s→%s %s %s\n", cs.ID, cs.Kind, cs.Requesting, cs.Requested, orDash(cs.Current()), cs.Title())

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,13 +39,11 @@ var targetsFlags = map[string][]string{
 
 // cmdTargets drives a running node's priority targets through its API.
 func cmdTargets(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return usageErr(targetsUsage)
+	a, err := newAreaCmd("targets", targetsUsage, targetsFlags, args, stdout)
+	if err != nil {
+		return err
 	}
-	cmd := args[0]
-	fs := flags("targets " + cmd)
-	var base, token string
-	clientFlags(fs, &base, &token)
+	cmd, fs := a.cmd, a.fs
 	asJSON := fs.Bool("json", false, "print JSON")
 	side := fs.String("side", "", "MX or US")
 	status := fs.String("status", "", "a status")
@@ -54,46 +51,14 @@ func cmdTargets(ctx context.Context, args []string, stdout io.Writer) error {
 	reason := fs.String("reason", "", "why it goes back")
 	text := fs.String("text", "", "what to add")
 	cavFile := fs.String("caveats", "", "a JSON file of caveats")
-	allowed, known := targetsFlags[cmd]
-	if !known {
-		return fmt.Errorf("unknown targets command %q\n%s", cmd, strings.TrimRight(targetsUsage, "\n"))
-	}
-	pos, err := parse(fs, args[1:])
-	if err != nil {
+	if err := a.parse(args, false); err != nil {
 		return err
 	}
-	if err := onlyFlags(fs, "targets "+cmd, allowed); err != nil {
-		return err
-	}
-	c, err := newClient(base, token)
-	if err != nil {
-		return err
-	}
-	want := func(n int, what string) error {
-		if len(pos) != n {
-			return fmt.Errorf("targets %s takes %s", cmd, what)
-		}
-		return nil
-	}
-	printJSON := func(v any) error {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	}
+	pos, c, want, printJSON := a.pos, a.c, a.want, a.printJSON
 	line := func(t *extradition.Target) {
 		fmt.Fprintf(stdout, "%s %s %s %s %s (%s)\n", t.ID, t.Origin, t.Stage, t.Status, t.Name, t.Agency)
 	}
-	readFile := func(file string) (json.RawMessage, error) {
-		raw, err := os.ReadFile(file)
-		if err != nil {
-			return nil, err
-		}
-		var m json.RawMessage
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		return m, nil
-	}
+	readFile := readJSON
 	call := func(method, path string, in any) error {
 		var t extradition.Target
 		if err := c.call(ctx, method, path, in, &t); err != nil {

@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -36,57 +34,23 @@ var tracesFlags = map[string][]string{
 
 // cmdTraces drives a running node's firearm traces through its API.
 func cmdTraces(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return usageErr(tracesUsage)
+	a, err := newAreaCmd("traces", tracesUsage, tracesFlags, args, stdout)
+	if err != nil {
+		return err
 	}
-	cmd := args[0]
-	fs := flags("traces " + cmd)
-	var base, token string
-	clientFlags(fs, &base, &token)
+	cmd, fs := a.cmd, a.fs
 	asJSON := fs.Bool("json", false, "print JSON")
 	status := fs.String("status", "", "a status")
 	reason := fs.String("reason", "", "why (return), or a reason code (not-complete)")
 	stage := fs.String("stage", "", "manufacturer, importer, wholesaler or dealer")
-	allowed, known := tracesFlags[cmd]
-	if !known {
-		return fmt.Errorf("unknown traces command %q\n%s", cmd, strings.TrimRight(tracesUsage, "\n"))
-	}
-	pos, err := parse(fs, args[1:])
-	if err != nil {
+	if err := a.parse(args, false); err != nil {
 		return err
 	}
-	if err := onlyFlags(fs, "traces "+cmd, allowed); err != nil {
-		return err
-	}
-	c, err := newClient(base, token)
-	if err != nil {
-		return err
-	}
-	want := func(n int, what string) error {
-		if len(pos) != n {
-			return fmt.Errorf("traces %s takes %s", cmd, what)
-		}
-		return nil
-	}
-	printJSON := func(v any) error {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	}
+	pos, c, want, printJSON := a.pos, a.c, a.want, a.printJSON
 	line := func(t *traces.Trace) {
 		fmt.Fprintf(stdout, "%s %s %s %s (%s)\n", t.ID, t.Origin, t.Status, t.Title(), t.Agency)
 	}
-	readFile := func(file string) (json.RawMessage, error) {
-		raw, err := os.ReadFile(file)
-		if err != nil {
-			return nil, err
-		}
-		var m json.RawMessage
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		return m, nil
-	}
+	readFile := readJSON
 	one := func(path string, in any) error {
 		var t traces.Trace
 		if err := c.call(ctx, http.MethodPost, path, in, &t); err != nil {
