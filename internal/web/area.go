@@ -3,6 +3,8 @@ package web
 import (
 	"errors"
 	"puente/internal/fault"
+	"slices"
+	"strings"
 
 	"context"
 	"net/http"
@@ -150,4 +152,35 @@ func (s *Server) reciprocityTables(ctx context.Context, u *auth.User) (reciproci
 		d.Tables = append(d.Tables, t)
 	}
 	return d, nil
+}
+
+// flashOf is the message ?flash=PREFIX+KEY asks for, in the page's
+// language, when KEY is one of the area's keys; anything else in the
+// query (it is the user's to forge) shows nothing.
+func flashOf(v *view, r *http.Request, prefix string, keys []string) string {
+	k, ok := strings.CutPrefix(r.URL.Query().Get("flash"), prefix)
+	if !ok || !slices.Contains(keys, k) {
+		return ""
+	}
+	return v.T(prefix + k)
+}
+
+// describeError is an area's refusal that names no field, in the page's
+// language: its reason under the area's prefix ("tr.error."), forbidden
+// and not found as on every page, else fallback under the prefix; "" for
+// an error that is not the user's to fix.
+func describeError(v *view, err error, prefix, fallback string) string {
+	e, ok := fault.Describe(err)
+	if !ok {
+		return ""
+	}
+	switch {
+	case e.Reason != "":
+		return v.T(prefix + e.Reason)
+	case e.Code == "forbidden":
+		return v.T("error.forbidden")
+	case e.Code == "not_found":
+		return v.T("error.not_found")
+	}
+	return v.T(prefix + fallback)
 }

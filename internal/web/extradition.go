@@ -98,18 +98,7 @@ func (s *Server) extError(v *view, err error) string {
 		}
 		return v.T("ext.error.field", "Field", extFieldLabel(v, fe.Field), "Reason", reason)
 	}
-	if e, ok := fault.Describe(err); ok {
-		switch {
-		case e.Reason != "":
-			return v.T("ext.error." + e.Reason)
-		case e.Code == "forbidden":
-			return v.T("error.forbidden")
-		case e.Code == "not_found":
-			return v.T("error.not_found")
-		}
-		return v.T("ext.error.wrong_stage")
-	}
-	return ""
+	return describeError(v, err, "ext.error.", "wrong_stage")
 }
 
 // extFieldLabel names "charges[1].date" as "Charges 2 · Date".
@@ -128,13 +117,7 @@ func extFieldLabel(v *view, field string) string {
 	return strings.Join(parts, " · ")
 }
 
-func extFlash(v *view, r *http.Request) string {
-	k, ok := strings.CutPrefix(r.URL.Query().Get("flash"), "ext.flash.")
-	if !ok || !slices.Contains(extFlashKeys, k) {
-		return ""
-	}
-	return v.T("ext.flash." + k)
-}
+func extFlash(v *view, r *http.Request) string { return flashOf(v, r, "ext.flash.", extFlashKeys) }
 
 type tgListData struct {
 	Side, Status, Query string

@@ -86,18 +86,7 @@ func (s *Server) szError(v *view, err error) string {
 	if errors.As(err, &fe) {
 		return v.T("sz.error.field", "Field", szFieldLabel(v, fe.Field), "Reason", szReason(v, fe.Code))
 	}
-	if e, ok := fault.Describe(err); ok {
-		switch {
-		case e.Reason != "":
-			return v.T("sz.error." + e.Reason)
-		case e.Code == "forbidden":
-			return v.T("error.forbidden")
-		case e.Code == "not_found":
-			return v.T("error.not_found")
-		}
-		return v.T("sz.error.wrong_status")
-	}
-	return ""
+	return describeError(v, err, "sz.error.", "wrong_status")
 }
 
 func szReason(v *view, code string) string {
@@ -122,13 +111,7 @@ func szFieldLabel(v *view, field string) string {
 	return strings.Join(parts, " · ")
 }
 
-func szFlash(v *view, r *http.Request) string {
-	k, ok := strings.CutPrefix(r.URL.Query().Get("flash"), "sz.flash.")
-	if !ok || !slices.Contains(szFlashKeys, k) {
-		return ""
-	}
-	return v.T("sz.flash." + k)
-}
+func szFlash(v *view, r *http.Request) string { return flashOf(v, r, "sz.flash.", szFlashKeys) }
 
 // szRow is a seizure as the list shows it.
 type szRow struct {

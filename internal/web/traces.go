@@ -66,18 +66,7 @@ func (s *Server) trError(v *view, err error) string {
 		}
 		return v.T("tr.error.field", "Field", trFieldLabel(v, fe.Field), "Reason", reason)
 	}
-	if e, ok := fault.Describe(err); ok {
-		switch {
-		case e.Reason != "":
-			return v.T("tr.error." + e.Reason)
-		case e.Code == "forbidden":
-			return v.T("error.forbidden")
-		case e.Code == "not_found":
-			return v.T("error.not_found")
-		}
-		return v.T("tr.error.wrong_status")
-	}
-	return ""
+	return describeError(v, err, "tr.error.", "wrong_status")
 }
 
 func trFieldLabel(v *view, field string) string {
@@ -89,13 +78,7 @@ func trFieldLabel(v *view, field string) string {
 	return strings.Join(parts, " · ")
 }
 
-func trFlash(v *view, r *http.Request) string {
-	k, ok := strings.CutPrefix(r.URL.Query().Get("flash"), "tr.flash.")
-	if !ok || !slices.Contains(trFlashKeys, k) {
-		return ""
-	}
-	return v.T("tr.flash." + k)
-}
+func trFlash(v *view, r *http.Request) string { return flashOf(v, r, "tr.flash.", trFlashKeys) }
 
 type trListData struct {
 	Status   string
