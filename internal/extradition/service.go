@@ -181,32 +181,17 @@ func (t *Target) Visible(u *auth.User, self string) bool {
 }
 
 func loadTarget(ctx context.Context, q store.Querier, id string) (*Target, error) {
-	var doc string
-	err := q.QueryRow(ctx, `SELECT doc FROM targets WHERE id = ?`, id).Scan(&doc)
+	t, err := store.ScanJSON[Target](q.QueryRow(ctx, `SELECT doc FROM targets WHERE id = ?`, id))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading target %s: %w", id, err)
 	}
-	var t Target
-	if err := json.Unmarshal([]byte(doc), &t); err != nil {
-		return nil, fmt.Errorf("reading target %s: %w", id, err)
-	}
-	return &t, nil
+	return t, nil
 }
 
-func scanTarget(sc store.Scanner) (*Target, error) {
-	var doc string
-	if err := sc.Scan(&doc); err != nil {
-		return nil, err
-	}
-	var t Target
-	if err := json.Unmarshal([]byte(doc), &t); err != nil {
-		return nil, fmt.Errorf("reading a target: %w", err)
-	}
-	return &t, nil
-}
+func scanTarget(sc store.Scanner) (*Target, error) { return store.ScanJSON[Target](sc) }
 
 func (s *Service) saveTarget(ctx context.Context, tx *store.Tx, t *Target, insert bool) error {
 	t.UpdatedAt = s.Now()

@@ -9,6 +9,7 @@
 package store
 
 import (
+	"encoding/json"
 	"os"
 	"puente/internal/fault"
 
@@ -782,4 +783,19 @@ func Collect[T any](rows *sql.Rows, scan func(Scanner) (T, error)) ([]T, error) 
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// ScanJSON scans one text column holding a JSON document into a new T:
+// the areas that keep each record as a document with the columns it is
+// listed by.
+func ScanJSON[T any](sc Scanner) (*T, error) {
+	var doc string
+	if err := sc.Scan(&doc); err != nil {
+		return nil, err
+	}
+	var v T
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		return nil, fmt.Errorf("decoding a stored document: %w", err)
+	}
+	return &v, nil
 }

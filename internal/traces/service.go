@@ -159,32 +159,17 @@ func (t *Trace) Visible(u *auth.User, self string) bool {
 }
 
 func load(ctx context.Context, q store.Querier, id string) (*Trace, error) {
-	var doc string
-	err := q.QueryRow(ctx, `SELECT doc FROM traces WHERE id = ?`, id).Scan(&doc)
+	t, err := store.ScanJSON[Trace](q.QueryRow(ctx, `SELECT doc FROM traces WHERE id = ?`, id))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading trace %s: %w", id, err)
 	}
-	var t Trace
-	if err := json.Unmarshal([]byte(doc), &t); err != nil {
-		return nil, fmt.Errorf("reading trace %s: %w", id, err)
-	}
-	return &t, nil
+	return t, nil
 }
 
-func scan(sc store.Scanner) (*Trace, error) {
-	var doc string
-	if err := sc.Scan(&doc); err != nil {
-		return nil, err
-	}
-	var t Trace
-	if err := json.Unmarshal([]byte(doc), &t); err != nil {
-		return nil, fmt.Errorf("reading a trace: %w", err)
-	}
-	return &t, nil
-}
+func scan(sc store.Scanner) (*Trace, error) { return store.ScanJSON[Trace](sc) }
 
 func (s *Service) save(ctx context.Context, tx *store.Tx, t *Trace, insert bool) error {
 	doc, err := json.Marshal(t)
