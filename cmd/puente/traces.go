@@ -20,6 +20,7 @@ const tracesUsage = `usage: puente traces COMMAND [flags] (token in $PUENTE_TOKE
   check FILE.json                             the completeness check of a request, nothing stored
   request FILE.json                           prepare a trace (Form 3312.1 as JSON) for a sponsor
   from-seizure SEIZURE-ID FILE.json           prepare a trace of every firearm of a seizure
+  edit ID FILE.json                           correct a draft or returned trace (the whole request again)
   submit ID                                   sponsor and send it (a sponsor who did not prepare it)
   accept ID | return ID --reason TEXT | progress ID --stage manufacturer|importer|wholesaler|dealer
   complete ID FILE.json                       the result (source, dealer, purchaser, purchase_date)
@@ -28,7 +29,7 @@ const tracesUsage = `usage: puente traces COMMAND [flags] (token in $PUENTE_TOKE
 `
 
 var tracesFlags = map[string][]string{
-	"list": {"status", "json"}, "show": {"json"}, "check": nil, "request": nil, "from-seizure": nil, "submit": nil, "accept": nil,
+	"list": {"status", "json"}, "show": {"json"}, "check": nil, "request": nil, "from-seizure": nil, "submit": nil, "edit": nil, "accept": nil,
 	"return": {"reason"}, "progress": {"stage"}, "complete": nil, "not-complete": {"reason"}, "figures": {"json"},
 }
 
@@ -169,6 +170,20 @@ func cmdTraces(ctx context.Context, args []string, stdout io.Writer) error {
 		for _, t := range out.Traces {
 			line(t)
 		}
+		return nil
+	case "edit":
+		if err := want(2, "an id and a file"); err != nil {
+			return err
+		}
+		in, err := readFile(pos[1])
+		if err != nil {
+			return err
+		}
+		var t traces.Trace
+		if err := c.call(ctx, http.MethodPut, "/api/v1/traces/"+url.PathEscape(pos[0]), in, &t); err != nil {
+			return err
+		}
+		line(&t)
 		return nil
 	case "submit":
 		if err := want(1, "one id"); err != nil {

@@ -55,7 +55,7 @@ func init() {
 	})
 }
 
-var trFlashKeys = []string{"prepared", "merged", "submitted", "step", "batch"}
+var trFlashKeys = []string{"prepared", "merged", "submitted", "step", "batch", "edited"}
 
 func (s *Server) trError(v *view, err error) string {
 	var fe *fault.FieldError
@@ -108,6 +108,21 @@ type trNewData struct {
 	FirearmTypes []string
 	Quality      traces.Quality
 	Checked      bool
+	// Edit is the trace being corrected, or "" for a new one.
+	Edit string
+}
+
+// trForm is a trace as the form's fields, to correct it.
+func trForm(t *traces.Trace) map[string]string {
+	f := map[string]string{"priority": t.Priority, "justification": t.Justification, "crime_code": t.CrimeCode, "officer": t.Officer, "case_number": t.Case,
+		"serial": t.Firearm.Serial, "manufacturer": t.Firearm.Manufacturer, "type": t.Firearm.Type, "calibre": t.Firearm.Calibre, "model": t.Firearm.Model,
+		"country": t.Firearm.Country, "importer": t.Firearm.Importer, "markings": t.Firearm.Markings,
+		"possessor_name": t.Possessor.Name, "possessor_dob": t.Possessor.DOB, "possessor_address": t.Possessor.Address, "possessor_aliases": strings.Join(t.Possessor.Aliases, " | "),
+		"recovery_date": t.Recovery.Date, "recovery_place": t.Recovery.Place, "seizure_id": t.Recovery.SeizureID}
+	if t.Firearm.Obliterated {
+		f["obliterated"] = "on"
+	}
+	return f
 }
 
 // trFromForm reads a trace request from the form.
@@ -123,7 +138,7 @@ func trFromForm(r *http.Request) traces.Trace {
 }
 
 func (s *Server) renderTrNew(w http.ResponseWriter, r *http.Request, u *auth.User, status int, errText string, form map[string]string, q traces.Quality, checked bool) {
-	v := s.newView(r, u, trNewData{CrimeCodes: traces.CrimeCodes, FirearmTypes: traces.FirearmTypes, Quality: q, Checked: checked})
+	v := s.newView(r, u, trNewData{CrimeCodes: traces.CrimeCodes, FirearmTypes: traces.FirearmTypes, Quality: q, Checked: checked, Edit: form["edit"]})
 	v.Title = v.T("tr.new")
 	v.Form = form
 	v.Error = errText
@@ -131,6 +146,17 @@ func (s *Server) renderTrNew(w http.ResponseWriter, r *http.Request, u *auth.Use
 }
 
 func (s *Server) trNew(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if id := r.URL.Query().Get("edit"); id != "" {
+		t, err := traces.Of(s.n).Get(r.Context(), u, id)
+		if err != nil {
+			s.notFound(w, r, u)
+			return
+		}
+		form := trForm(t)
+		form["edit"] = t.ID
+		s.renderTrNew(w, r, u, http.StatusOK, "", form, t.Quality, true)
+		return
+	}
 	form := map[string]string{"priority": traces.Routine}
 	for _, k := range []string{"serial", "manufacturer", "model", "calibre", "type", "country", "importer", "recovery_date", "recovery_place", "seizure_id", "case_number"} {
 		if v := r.URL.Query().Get(k); v != "" {
@@ -155,11 +181,22 @@ func (s *Server) trCreate(w http.ResponseWriter, r *http.Request, u *auth.User) 
 		return
 	}
 	in := trFromForm(r)
-	t, merged, err := traces.Of(s.n).Prepare(r.Context(), u, in)
+	var t *traces.Trace
+	var merged bool
+	var err error
+	edit := r.PostFormValue("edit")
+	if edit != "" {
+		t, err = traces.Of(s.n).Edit(r.Context(), u, edit, in)
+	} else {
+		t, merged, err = traces.Of(s.n).Prepare(r.Context(), u, in)
+	}
 	if err == nil {
 		flash := "prepared"
 		if merged {
 			flash = "merged"
+		}
+		if edit != "" {
+			flash = "edited"
 		}
 		http.Redirect(w, r, "/traces/t/"+url.PathEscape(t.ID)+"?flash=tr.flash."+flash, http.StatusSeeOther)
 		return
@@ -225,6 +262,7 @@ func (s *Server) renderTr(w http.ResponseWriter, r *http.Request, u *auth.User, 
 	work := write && !mine && u.Can(auth.TraceWork)
 	d := trViewData{T: t, Self: self, Stages: traces.Stages, Reasons: traces.NotCompletedReasons, QualityPct: strconv.Itoa(int(t.Quality.Expected*100 + 0.5)),
 		Actions: map[string]bool{
+			"edit":           write && mine && (t.Status == traces.StatusDraft || t.Status == traces.StatusReturned) && (u.Agency == t.Agency || sponsor) && u.Can(auth.TraceRequest),
 			"submit":         sponsor && mine && (t.Status == traces.StatusDraft || t.Status == traces.StatusReturned) && t.PreparedBy != u.Username,
 			"submit_blocked": sponsor && mine && (t.Status == traces.StatusDraft || t.Status == traces.StatusReturned) && t.PreparedBy == u.Username,
 			"accept":         work && t.Status == traces.StatusSubmitted,
