@@ -43,7 +43,10 @@ func TestReturnedTraceCorrectedOnItsPage(t *testing.T) {
 	if _, err := us.Step(ctx, atf, tr.ID, traces.Update{Step: traces.StepReturn, Reason: "The importer's marking is needed."}); err != nil {
 		t.Fatal(err)
 	}
-	testenv.Eventually(t, 15*time.Second, "returned on MX", func() bool { got, err := mx.Get(ctx, poli, tr.ID); return err == nil && got.Status == traces.StatusReturned })
+	testenv.Eventually(t, 15*time.Second, "returned on MX", func() bool {
+		got, err := mx.Get(ctx, poli, tr.ID)
+		return err == nil && got.Status == traces.StatusReturned
+	})
 
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
