@@ -89,9 +89,22 @@ func (s *Service) ScreenPending(ctx context.Context) error {
 			}
 		}
 	}
+	// Batches of 50 until none is left (after the own lists changed, all
+	// of them wait).
+	for {
+		n, err := s.screenBatch(ctx, lists)
+		if err != nil || n < 50 || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+// screenBatch screens up to 50 received disclosures not screened yet and
+// says how many it took.
+func (s *Service) screenBatch(ctx context.Context, lists *screen.Lists) (int, error) {
 	rows, err := s.db.Read().Query(ctx, `SELECT id, content FROM disclosures WHERE origin = ? AND screened_at = 0 AND sealed_at = 0 LIMIT 50`, s.partner)
 	if err != nil {
-		return fmt.Errorf("finding disclosures to screen: %w", err)
+		return 0, fmt.Errorf("finding disclosures to screen: %w", err)
 	}
 	type item struct{ id, content string }
 	var items []item
@@ -99,22 +112,22 @@ func (s *Service) ScreenPending(ctx context.Context) error {
 		var it item
 		if err := rows.Scan(&it.id, &it.content); err != nil {
 			rows.Close()
-			return err
+			return 0, err
 		}
 		items = append(items, it)
 	}
 	rows.Close()
 	if len(items) == 0 {
-		return nil
+		return 0, nil
 	}
 	sc, err := lists.Screener()
 	if err != nil {
-		return fmt.Errorf("loading sanctions lists: %w", err)
+		return 0, fmt.Errorf("loading sanctions lists: %w", err)
 	}
 	for _, it := range items {
 		var c Content
 		if err := json.Unmarshal([]byte(it.content), &c); err != nil {
-			return fmt.Errorf("screening disclosure %s: reading its content: %w", it.id, err)
+			return 0, fmt.Errorf("screening disclosure %s: reading its content: %w", it.id, err)
 		}
 		flags := []Flag{}
 		for _, sub := range c.Subjects {
@@ -144,8 +157,8 @@ func (s *Service) ScreenPending(ctx context.Context) error {
 			return nil
 		})
 		if err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return len(items), nil
 }
