@@ -128,10 +128,11 @@ func seedTargets(ctx context.Context, mx, us *Service, users map[string]*auth.Us
 }
 
 // seedCases plays cases in every stage in both directions: a provisional
-// arrest whose formal request is due in five days, one whose formal
-// request is overdue, cases at the judge, after the decision with an
-// amparo, surrendered, at the US certification, and one grouped transfer
-// of three people.
+// arrest requested, one whose formal request is due in five days, one
+// whose formal request is overdue, cases at the judge, after the decision
+// with an amparo, surrendered, refused, temporarily surrendered, released
+// after the term lapsed, at the US hearing and certification, and one
+// grouped transfer of three people.
 func seedCases(ctx context.Context, mx, us *Service, juridico, legal *auth.User) error {
 	today := mx.Now()
 	ago := func(d int) string { return today.AddDate(0, 0, -d).Format(time.DateOnly) }
@@ -185,6 +186,18 @@ func seedCases(ctx context.Context, mx, us *Service, juridico, legal *auth.User)
 				{MinistryDecision, 180, Granted, ""}, {SurrenderOrdered, 150, "", ""}, {Surrendered, 140, "", "AICM, Ciudad de México"}}},
 		{"MX", Case{Kind: KindExtradition, Requested: "US", Person: person("Héctor Anaya Solís", "1986-08-08"), Charges: "Homicidio; delincuencia organizada"},
 			[]step{{Arrested, 120, "", "El Paso, Texas"}, {FormalRequest, 80, "", ""}, {ProceedingsOpened, 70, "", ""}, {Hearing, 40, "", ""}, {Certification, 20, Granted, ""}}},
+		{"MX", Case{Kind: KindExtradition, Requested: "US", Person: person("Ismael Robles Gaxiola", "1979-12-01"), Charges: "Secuestro"},
+			[]step{{ProvisionalRequest, 3, "", ""}}},
+		{"US", Case{Kind: KindExtradition, Requested: "MX", Person: person("Fausto Lugo Medina", "1965-03-30"), Charges: "Money laundering (S.D. Tex.)"},
+			[]step{{Arrested, 260, "", "Monterrey, Nuevo León"}, {FormalRequest, 220, "", ""}, {ProceedingsOpened, 210, "", ""}, {JudgeOpinion, 170, "", ""},
+				{MinistryDecision, 150, Denied, ""}, {Refused, 149, "", ""}}},
+		{"US", Case{Kind: KindExtradition, Requested: "MX", Person: person("Teodoro Vega Ruelas", "1971-10-10"), Charges: "Conspiracy to import cocaine (S.D. Fla.)"},
+			[]step{{Arrested, 400, "", "Altiplano, Estado de México"}, {FormalRequest, 350, "", ""}, {ProceedingsOpened, 340, "", ""}, {JudgeOpinion, 300, "", ""},
+				{MinistryDecision, 280, Granted, ""}, {TemporarySurrender, 40, "", "AICM, Ciudad de México"}}},
+		{"MX", Case{Kind: KindExtradition, Requested: "US", Person: person("Abel Castañeda Ruiz", "1990-04-04"), Charges: "Delincuencia organizada"},
+			[]step{{ProvisionalRequest, 140, "", ""}, {Arrested, 135, "", "Nogales, Arizona"}, {Released, 70, "", ""}}},
+		{"MX", Case{Kind: KindExtradition, Requested: "US", Person: person("Leonel Paredes Ochoa", "1983-07-15"), Charges: "Tráfico de armas"},
+			[]step{{Arrested, 90, "", "Tucson, Arizona"}, {FormalRequest, 60, "", ""}, {ProceedingsOpened, 55, "", ""}, {Hearing, 30, "", ""}}},
 	}
 	for _, c := range cases {
 		if err := play(c.opener, c.c, c.steps); err != nil {
