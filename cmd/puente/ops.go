@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -51,13 +50,11 @@ var opsFlags = map[string][]string{
 // cmdOps drives a running node's operations through its API, as the
 // token's user.
 func cmdOps(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return usageErr(opsUsage)
+	a, err := newAreaCmd("ops", opsUsage, opsFlags, args, stdout)
+	if err != nil {
+		return err
 	}
-	cmd := args[0]
-	fs := flags("ops " + cmd)
-	var base, token string
-	clientFlags(fs, &base, &token)
+	cmd, fs := a.cmd, a.fs
 	asJSON := fs.Bool("json", false, "print JSON")
 	status := fs.String("status", "", "a status (list) or a unit status (report)")
 	reason := fs.String("reason", "", "why")
@@ -75,32 +72,10 @@ func cmdOps(ctx context.Context, args []string, stdout io.Writer) error {
 	resolution := fs.String("resolution", "", "how the conflict was resolved")
 	outFile := fs.String("out", "", "write to this file instead of standard output")
 	operation := fs.String("operation", "", "the operation of events that name none")
-	allowed, known := opsFlags[cmd]
-	if !known {
-		return fmt.Errorf("unknown ops command %q\n%s", cmd, strings.TrimRight(opsUsage, "\n"))
-	}
-	pos, err := parse(fs, args[1:])
-	if err != nil {
+	if err := a.parse(args, false); err != nil {
 		return err
 	}
-	if err := onlyFlags(fs, "ops "+cmd, allowed); err != nil {
-		return err
-	}
-	c, err := newClient(base, token)
-	if err != nil {
-		return err
-	}
-	want := func(n int, what string) error {
-		if len(pos) != n {
-			return fmt.Errorf("ops %s takes %s", cmd, what)
-		}
-		return nil
-	}
-	printJSON := func(v any) error {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	}
+	pos, c, want, printJSON := a.pos, a.c, a.want, a.printJSON
 	printOp := func(op *operations.Operation) {
 		fmt.Fprintf(stdout, "%s %s %s (%s) %s → %s\n", op.ID, op.Kind, op.Status, op.Title, op.Start.Format(time.RFC3339), op.End.Format(time.RFC3339))
 	}

@@ -35,13 +35,11 @@ var seizuresFlags = map[string][]string{
 
 // cmdSeizures drives a running node's seizures through its API.
 func cmdSeizures(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return usageErr(seizuresUsage)
+	a, err := newAreaCmd("seizures", seizuresUsage, seizuresFlags, args, stdout)
+	if err != nil {
+		return err
 	}
-	cmd := args[0]
-	fs := flags("seizures " + cmd)
-	var base, token string
-	clientFlags(fs, &base, &token)
+	cmd, fs := a.cmd, a.fs
 	asJSON := fs.Bool("json", false, "print JSON")
 	side := fs.String("side", "", "MX or US")
 	status := fs.String("status", "", "recorded, submitted or released")
@@ -49,32 +47,10 @@ func cmdSeizures(ctx context.Context, args []string, stdout io.Writer) error {
 	to := fs.String("to", "", "the partner's agencies, comma-separated (default: all that record seizures)")
 	year := fs.String("year", "", "a calendar year (default: this one)")
 	outFile := fs.String("out", "", "write to this file instead of standard output")
-	allowed, known := seizuresFlags[cmd]
-	if !known {
-		return fmt.Errorf("unknown seizures command %q\n%s", cmd, strings.TrimRight(seizuresUsage, "\n"))
-	}
-	pos, err := parse(fs, args[1:])
-	if err != nil {
+	if err := a.parse(args, false); err != nil {
 		return err
 	}
-	if err := onlyFlags(fs, "seizures "+cmd, allowed); err != nil {
-		return err
-	}
-	c, err := newClient(base, token)
-	if err != nil {
-		return err
-	}
-	want := func(n int, what string) error {
-		if len(pos) != n {
-			return fmt.Errorf("seizures %s takes %s", cmd, what)
-		}
-		return nil
-	}
-	printJSON := func(v any) error {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	}
+	pos, c, want, printJSON := a.pos, a.c, a.want, a.printJSON
 	line := func(sz *seizures.Seizure) {
 		fmt.Fprintf(stdout, "%s %s %s %s %s\n", sz.ID, sz.Origin, sz.Status, sz.At.Format(time.RFC3339), sz.Title())
 	}

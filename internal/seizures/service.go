@@ -155,32 +155,17 @@ func (sz *Seizure) Visible(u *auth.User, self string) bool {
 }
 
 func load(ctx context.Context, q store.Querier, id string) (*Seizure, error) {
-	var doc string
-	err := q.QueryRow(ctx, `SELECT doc FROM seizures WHERE id = ?`, id).Scan(&doc)
+	sz, err := store.ScanJSON[Seizure](q.QueryRow(ctx, `SELECT doc FROM seizures WHERE id = ?`, id))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading seizure %s: %w", id, err)
 	}
-	var sz Seizure
-	if err := json.Unmarshal([]byte(doc), &sz); err != nil {
-		return nil, fmt.Errorf("reading seizure %s: %w", id, err)
-	}
-	return &sz, nil
+	return sz, nil
 }
 
-func scan(sc store.Scanner) (*Seizure, error) {
-	var doc string
-	if err := sc.Scan(&doc); err != nil {
-		return nil, err
-	}
-	var sz Seizure
-	if err := json.Unmarshal([]byte(doc), &sz); err != nil {
-		return nil, fmt.Errorf("reading a seizure: %w", err)
-	}
-	return &sz, nil
-}
+func scan(sc store.Scanner) (*Seizure, error) { return store.ScanJSON[Seizure](sc) }
 
 // insert stores a new seizure with its keys and adds it to the totals.
 func (s *Service) insert(ctx context.Context, tx *store.Tx, sz *Seizure) error {

@@ -69,18 +69,7 @@ func (s *Server) opsError(v *view, err error) string {
 	if errors.As(err, &fe) {
 		return v.T("ops.error.field", "Field", opsFieldLabel(v, fe.Field), "Reason", opsReason(v, fe.Code))
 	}
-	if e, ok := fault.Describe(err); ok {
-		switch {
-		case e.Reason != "":
-			return v.T("ops.error." + e.Reason)
-		case e.Code == "forbidden":
-			return v.T("error.forbidden")
-		case e.Code == "not_found":
-			return v.T("error.not_found")
-		}
-		return v.T("ops.error.state")
-	}
-	return ""
+	return describeError(v, err, "ops.error.", "state")
 }
 
 // opsFailed shows a known operations error on the page again (render), in
@@ -116,13 +105,7 @@ func opsFieldLabel(v *view, field string) string {
 	return strings.Join(parts, " · ")
 }
 
-func opsFlash(v *view, r *http.Request) string {
-	k, ok := strings.CutPrefix(r.URL.Query().Get("flash"), "ops.flash.")
-	if !ok || !slices.Contains(opsFlashKeys, k) {
-		return ""
-	}
-	return v.T("ops.flash." + k)
-}
+func opsFlash(v *view, r *http.Request) string { return flashOf(v, r, "ops.flash.", opsFlashKeys) }
 
 // zoned is a moment in the zones of both sides of a pair and in UTC: the
 // border crosses three zones and two daylight-saving rules.
