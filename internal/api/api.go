@@ -5,6 +5,7 @@
 package api
 
 import (
+	"puente/internal/area"
 	"puente/internal/trustlog"
 
 	_ "embed"
@@ -60,6 +61,7 @@ func (a *Env) core() []Route {
 		{Pattern: "GET /api/v1/audit/access-reports", Handle: a.accessReports},
 		{Pattern: "GET /api/v1/screen", Handle: a.screen},
 		{Pattern: "POST /api/v1/names/compare", Handle: a.compareNames},
+		{Pattern: "GET /api/v1/reciprocity", Handle: a.reciprocity},
 	}
 }
 
@@ -321,4 +323,14 @@ func (a *Env) quarantine(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		q = []link.Quarantined{}
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"items": q})
+}
+
+// reciprocity is every area's figures the user may see, side by side: the
+// same numbers on both nodes, computed from the facts both hold.
+func (a *Env) reciprocity(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	tables, err := area.Reciprocity(r.Context(), a.n, u)
+	if tables == nil {
+		tables = []*area.Table{}
+	}
+	a.Reply(w, r, http.StatusOK, map[string]any{"tables": tables}, err)
 }

@@ -21,6 +21,7 @@ package area
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -28,6 +29,7 @@ import (
 
 	"puente/internal/agreement"
 	"puente/internal/auth"
+	"puente/internal/fault"
 	"puente/internal/identity"
 	"puente/internal/link"
 	"puente/internal/live"
@@ -149,27 +151,27 @@ type Figures interface {
 // Table is an area's reciprocity figures. Title and row labels are
 // translation keys.
 type Table struct {
-	Area  string
-	Title string
+	Area  string `json:"area"`
+	Title string `json:"title"`
 	// Live is the data-live name that refreshes the table ("" for none).
-	Live  string
-	Sides []string
-	Rows  []Row
+	Live  string   `json:"-"`
+	Sides []string `json:"sides"`
+	Rows  []Row    `json:"rows"`
 }
 
 // Row is one figure for each side, in the order of Table.Sides.
 type Row struct {
-	Label string
-	Cells []Cell
+	Label string `json:"label"`
+	Cells []Cell `json:"cells"`
 }
 
 // Cell is one side's value of a figure, already formatted. Key, when set,
 // is a translation key that shows it with its unit ("{{.Value}} d"). Bad
 // marks a value that misses a commitment.
 type Cell struct {
-	Value string
-	Key   string
-	Bad   bool
+	Value string `json:"value"`
+	Key   string `json:"unit,omitempty"`
+	Bad   bool   `json:"misses_commitment,omitempty"`
 }
 
 // Work is an area with tasks waiting for a user: the home page's work
@@ -233,4 +235,26 @@ func Find[T Area](h Holder) T {
 	}
 	var zero T
 	return zero
+}
+
+// Reciprocity gathers the figures of every area h holds that u may see,
+// in the order of the node's areas: the Reciprocity page and its API.
+// Both nodes compute each table from the signed facts they both hold.
+func Reciprocity(ctx context.Context, h Holder, u *auth.User) ([]*Table, error) {
+	var out []*Table
+	for _, a := range h.Areas() {
+		f, ok := a.(Figures)
+		if !ok {
+			continue
+		}
+		t, err := f.Reciprocity(ctx, u)
+		if err != nil {
+			if errors.Is(err, fault.ErrForbidden) {
+				continue
+			}
+			return nil, fmt.Errorf("the %s figures: %w", a.Name(), err)
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }

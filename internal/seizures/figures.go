@@ -254,11 +254,8 @@ func (s *Service) Reciprocity(ctx context.Context, u *auth.User) (*area.Table, e
 	row("sz.recip.cash", func(sd SideFigures) area.Cell {
 		return area.Cell{Value: strconv.FormatFloat(sd.CashUSD, 'f', 0, 64), Key: "sz.recip.usd_unit"}
 	})
-	row("sz.recip.share", func(sd SideFigures) area.Cell {
-		if sd.Party != s.self || f.Own.Recorded == 0 {
-			return area.Cell{Value: "—"}
-		}
-		return area.Cell{Value: fmt.Sprintf("%.0f%%", f.Own.ShareRate*100)}
-	})
+	// The share of our own seizures we released is ours alone to know (the
+	// partner never sees what we keep): it is on the dashboard, not here,
+	// so both nodes show the same table.
 	return t, nil
 }

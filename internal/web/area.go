@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"puente/internal/fault"
 	"slices"
 	"strings"
@@ -136,22 +135,8 @@ func (s *Server) reciprocity(w http.ResponseWriter, r *http.Request, u *auth.Use
 }
 
 func (s *Server) reciprocityTables(ctx context.Context, u *auth.User) (reciprocityData, error) {
-	var d reciprocityData
-	for _, a := range s.n.Areas() {
-		f, ok := a.(area.Figures)
-		if !ok {
-			continue
-		}
-		t, err := f.Reciprocity(ctx, u)
-		if err != nil {
-			if errors.Is(err, fault.ErrForbidden) {
-				continue
-			}
-			return d, err
-		}
-		d.Tables = append(d.Tables, t)
-	}
-	return d, nil
+	tables, err := area.Reciprocity(ctx, s.n, u)
+	return reciprocityData{Tables: tables}, err
 }
 
 // flashOf is the message ?flash=PREFIX+KEY asks for, in the page's

@@ -501,6 +501,9 @@ type szDashData struct {
 	Tables []chartTable
 	Map    template.HTML
 	Totals map[string]float64
+	// Own is this node's own figure: how many of its seizures it recorded
+	// and released (the partner does not know the first).
+	Own seizures.OwnFigures
 }
 
 // szDashboard computes every chart from the totals of the last twelve
@@ -517,7 +520,11 @@ func (s *Server) szDashboardData(r *http.Request, u *auth.User, v *view) (*szDas
 		return nil, err
 	}
 	sides := []string{"MX", "US"}
-	d := &szDashData{Scope: scope, Scopes: []string{seizures.ScopeShared, seizures.ScopeAll}, Months: months, Sides: sides, Totals: map[string]float64{}}
+	figs, err := svc.Figures(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	d := &szDashData{Own: figs.Own, Scope: scope, Scopes: []string{seizures.ScopeShared, seizures.ScopeAll}, Months: months, Sides: sides, Totals: map[string]float64{}}
 	sideIdx := map[string]int{"MX": 0, "US": 1}
 	monthIdx := map[string]int{}
 	for i, m := range months {
