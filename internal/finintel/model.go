@@ -184,6 +184,11 @@ type Flag struct {
 	// Agencies, when set, are the only agencies that may see the flag: a
 	// hit on a priority target is shown to those who see the target.
 	Agencies []string `json:"agencies,omitempty"`
+	// YearDiffers names a strong name match whose birth year disagrees:
+	// the subject's Year against the list's ListedYears.
+	YearDiffers bool  `json:"year_differs,omitempty"`
+	Year        int   `json:"year,omitempty"`
+	ListedYears []int `json:"listed_years,omitempty"`
 }
 
 // Known is an exact identifier of a received subject or account that this

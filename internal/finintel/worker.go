@@ -59,6 +59,29 @@ func yearFits(year int, years []int) bool {
 	return false
 }
 
+// StrongName is the score at which a name match stands even when the birth
+// years disagree: lists' birth dates are often wrong, approximate or
+// several, and a full, rare name must not be erased by a different year.
+const StrongName = 0.92
+
+// flagOf is the flag a screening candidate raises for a subject's name,
+// if any: a match whose birth year fits, or a strong name match with the
+// discrepancy named.
+func flagOf(subject, name string, year int, c screen.Candidate) (Flag, bool) {
+	if !c.Match {
+		return Flag{}, false
+	}
+	f := Flag{Subject: subject, Name: name, List: c.List, ListID: c.ID, Matched: c.MatchedName, Score: c.Score, Agencies: c.Agencies}
+	if yearFits(year, c.BirthYears) {
+		return f, true
+	}
+	if c.Score < StrongName {
+		return Flag{}, false
+	}
+	f.YearDiffers, f.Year, f.ListedYears = true, year, c.BirthYears
+	return f, true
+}
+
 func (s *Service) kick() {
 	select {
 	case s.wake <- struct{}{}:
@@ -141,8 +164,8 @@ func (s *Service) screenBatch(ctx context.Context, lists *screen.Lists) (int, er
 					continue
 				}
 				for _, cand := range sc.Screen(screen.Query{Name: n, Year: year, Limit: 3}) {
-					if cand.Match && yearFits(year, cand.BirthYears) {
-						flags = append(flags, Flag{Subject: sub.Ref, Name: n, List: cand.List, ListID: cand.ID, Matched: cand.MatchedName, Score: cand.Score, Agencies: cand.Agencies})
+					if f, ok := flagOf(sub.Ref, n, year, cand); ok {
+						flags = append(flags, f)
 					}
 				}
 			}
