@@ -163,7 +163,11 @@ func (s *Service) screenBatch(ctx context.Context, lists *screen.Lists) (int, er
 				if len(strings.Fields(n)) < 2 {
 					continue
 				}
-				for _, cand := range sc.Screen(screen.Query{Name: n, Year: year, Limit: 3}) {
+				typ := "individual"
+				if sub.Type == "company" {
+					typ = "entity"
+				}
+				for _, cand := range sc.Screen(screen.Query{Type: typ, Name: n, Year: year, Limit: 3}) {
 					if f, ok := flagOf(sub.Ref, n, year, cand); ok {
 						flags = append(flags, f)
 					}

@@ -155,6 +155,11 @@ func (s *Screener) weight(tok string) float64 {
 
 // Query is one screening request.
 type Query struct {
+	// Type, when known, is the query's: "individual", or "entity" for a
+	// company or organisation. An entry of another type (a vessel, an
+	// aircraft, a company for a person) then needs two of the query's
+	// words, never one shared token.
+	Type  string
 	Name  string
 	Year  int     // birth year, 0 if unknown
 	Limit int     // candidates to return; 10 if 0
@@ -212,6 +217,9 @@ func (s *Screener) Screen(q Query) []Candidate {
 			continue
 		}
 		e := &s.entries[in.entry]
+		if q.Type != "" && e.Type != "" && e.Type != q.Type && sc.count(id) < 2 {
+			continue
+		}
 		// A birth year moves a score by at most +0.05.
 		if names.ScoreWeighted(qn, in.name, wq, in.weights)+0.05 < q.Min {
 			continue

@@ -170,3 +170,32 @@ func TestOwnLists(t *testing.T) {
 		}
 	}
 }
+
+// TestTypeNeedsTwoWords: a person's name does not match a company or a
+// vessel on the strength of one shared word; of the same type, or with
+// two words, it still does.
+func TestTypeNeedsTwoWords(t *testing.T) {
+	sc := screen.New([]screen.Entry{
+		{List: "x", ID: "1", Type: "entity", Name: "GORA LLC", Names: []string{"GORA LLC"}},
+		{List: "x", ID: "2", Type: "vessel", Name: "GUERA", Names: []string{"GUERA"}},
+		{List: "x", ID: "3", Type: "individual", Name: "GUERA", Names: []string{"GUERA"}},
+		{List: "x", ID: "4", Type: "entity", Name: "MARIA GUERA TRADING", Names: []string{"MARIA GUERA TRADING"}},
+	})
+	ids := func(q screen.Query) map[string]bool {
+		out := map[string]bool{}
+		for _, c := range sc.Screen(q) {
+			out[c.ID] = true
+		}
+		return out
+	}
+	person := ids(screen.Query{Type: "individual", Name: "Güera"})
+	if person["1"] || person["2"] || !person["3"] {
+		t.Fatalf("a one-word person query: %v", person)
+	}
+	if untyped := ids(screen.Query{Name: "Güera"}); !untyped["2"] || !untyped["3"] {
+		t.Fatalf("an untyped query: %v", untyped)
+	}
+	if two := ids(screen.Query{Type: "individual", Name: "Maria Guera"}); !two["4"] {
+		t.Fatalf("two words against an entity: %v", two)
+	}
+}
