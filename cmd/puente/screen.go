@@ -51,6 +51,8 @@ func cmdScreen(ctx context.Context, args []string, stdin io.Reader, stdout io.Wr
 	fs.Float64Var(&min, "min", 0.5, "lowest score shown")
 	fs.StringVar(&file, "file", "", "screen one name per line of this file (- for standard input)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON: one line per query")
+	var typ string
+	fs.StringVar(&typ, "type", "", "the query's type, when known: individual, entity, vessel or aircraft")
 	var base, token string
 	clientFlags(fs, &base, &token)
 	pos, err := parse(fs, args)
@@ -75,6 +77,9 @@ func cmdScreen(ctx context.Context, args []string, stdin io.Reader, stdout io.Wr
 		}
 		find = func(q screen.Query) ([]screen.Candidate, error) {
 			v := url.Values{"name": {q.Name}}
+			if q.Type != "" {
+				v.Set("type", q.Type)
+			}
 			if q.Year != 0 {
 				v.Set("dob", strconv.Itoa(q.Year))
 			}
@@ -91,7 +96,7 @@ func cmdScreen(ctx context.Context, args []string, stdin io.Reader, stdout io.Wr
 		find = func(q screen.Query) ([]screen.Candidate, error) { return s.Screen(q), nil }
 	}
 	one := func(name string, year int) error {
-		cs, err := find(screen.Query{Name: name, Year: year, Limit: limit, Min: min})
+		cs, err := find(screen.Query{Type: typ, Name: name, Year: year, Limit: limit, Min: min})
 		if err != nil {
 			return err
 		}

@@ -35,6 +35,12 @@ func ScreenRequest(r *http.Request) (screen.Query, *Error) {
 		}
 		q.Year = y
 	}
+	switch t := v.Get("type"); t {
+	case "", "individual", "entity", "vessel", "aircraft":
+		q.Type = t
+	default:
+		return q, &Error{Code: CodeInvalid, Field: "type", Reason: "invalid_type", Message: "type is individual, entity, vessel or aircraft"}
+	}
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 50 {

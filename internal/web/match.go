@@ -31,7 +31,7 @@ func init() {
 				// The identifier fields a lookup names in its errors.
 				keysOf("match.field.", "curp", "rfc", "ssn", "ein", "passport", "phone", "clabe", "iban", "account", "wallet"),
 				// The screening request's refusals (api.ScreenRequest).
-				keysOf("screen.error.", "name.required", "name.too_long", "name.no_letters", "dob.not_a_year", "limit.out_of_range", "no_lists"),
+				keysOf("screen.error.", "name.required", "name.too_long", "name.no_letters", "dob.not_a_year", "limit.out_of_range", "no_lists", "type.invalid_type"),
 			),
 			Pages: []Page{
 				{Pattern: "GET /screen", Permission: auth.Screen, Handle: s.screenPage},
@@ -55,7 +55,7 @@ type screenData struct {
 func (s *Server) screenPage(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	v := s.newView(r, u, nil)
 	v.Title = v.T("screen.title")
-	v.Form = map[string]string{"name": r.URL.Query().Get("name"), "dob": r.URL.Query().Get("dob")}
+	v.Form = map[string]string{"name": r.URL.Query().Get("name"), "dob": r.URL.Query().Get("dob"), "type": r.URL.Query().Get("type")}
 	if v.Form["name"] == "" && v.Form["dob"] == "" {
 		s.render(w, r, http.StatusOK, "screen", v)
 		return
