@@ -6,7 +6,6 @@ package web
 
 import (
 	"path"
-	"slices"
 
 	"bytes"
 
@@ -214,6 +213,15 @@ type view struct {
 // T translates id into the view's language.
 func (v *view) T(id string, args ...any) string { return v.t(id, args...) }
 
+// TOr is the text of id, or of fallback when id has none: a value that
+// comes from data another party may extend (an agreement's own term).
+func (v *view) TOr(id, fallback string) string {
+	if t := v.t(id); t != id {
+		return t
+	}
+	return v.t(fallback)
+}
+
 func (s *Server) newView(r *http.Request, u *auth.User, data any) *view {
 	lang := s.lang(r, u)
 	v := &view{Lang: lang, t: s.tr.Func(lang), User: u, Party: s.n.Config.Party, Partner: s.n.Link.Partner(), Data: data, Path: r.URL.Path, Nav: s.nav(u)}
@@ -322,14 +330,6 @@ var funcs = template.FuncMap{
 	"fmtNum": fmtNum,
 	"pct":    func(f float64) float64 { return f * 100 },
 	"neg":    func(n int) int { return -n },
-	// termKey is the text of an extradition term of the reference
-	// agreement, or the generic one for another agreement's.
-	"termKey": func(id string) string {
-		if slices.Contains(extTerms(), id) {
-			return "ext.term." + id
-		}
-		return "ext.term.custom"
-	},
 	// caveatsView is what the "caveats" form block needs.
 	"caveatsView": func(v *view, c caveats.Caveats, classes, agencies []string) map[string]any {
 		return map[string]any{"V": v, "C": c, "Classifications": classes, "Agencies": agencies}
