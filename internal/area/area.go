@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"puente/internal/agreement"
@@ -257,4 +258,28 @@ func Reciprocity(ctx context.Context, h Holder, u *auth.User) ([]*Table, error) 
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// Clock is an area service's clock: the real time, or the one a test (or
+// the demo's year of data) sets. Embed it for SetClock and Now.
+type Clock struct {
+	mu  sync.Mutex
+	now func() time.Time
+}
+
+// SetClock replaces the clock.
+func (c *Clock) SetClock(now func() time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = now
+}
+
+// Now is the clock in UTC, to the second.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.now == nil {
+		return time.Now().UTC().Truncate(time.Second)
+	}
+	return c.now().UTC().Truncate(time.Second)
 }

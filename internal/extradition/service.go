@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"puente/internal/agreement"
+	"puente/internal/area"
 	"puente/internal/auth"
 	"puente/internal/caveats"
 	"puente/internal/fault"
@@ -91,11 +92,11 @@ type Service struct {
 	rescreen chan struct{}
 	cals     *Calendars
 	// screened is the digest of the targets last put in the screening
-	// list.
+	// list, under mu.
 	screened string
+	mu       sync.Mutex
 
-	mu  sync.Mutex
-	now func() time.Time
+	area.Clock
 }
 
 // New returns the service.
@@ -104,21 +105,7 @@ func New(cfg Config) *Service {
 		cfg.Logger = slog.Default()
 	}
 	return &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), self: cfg.Link.Self(), partner: cfg.Link.Partner(),
-		rescreen: make(chan struct{}, 1), cals: NewCalendars(cfg.Agreement), now: time.Now}
-}
-
-// SetClock replaces the service's clock (tests).
-func (s *Service) SetClock(now func() time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.now = now
-}
-
-// Now is the service's clock, to the second.
-func (s *Service) Now() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.now().UTC().Truncate(time.Second)
+		rescreen: make(chan struct{}, 1), cals: NewCalendars(cfg.Agreement)}
 }
 
 // Self and Partner are the party codes.

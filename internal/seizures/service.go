@@ -9,10 +9,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"puente/internal/agreement"
+	"puente/internal/area"
 	"puente/internal/auth"
 	"puente/internal/caveats"
 	"puente/internal/fault"
@@ -79,8 +79,7 @@ type Service struct {
 	partner string
 	bounds  Bounds
 
-	mu  sync.Mutex
-	now func() time.Time
+	area.Clock
 }
 
 // New returns the service.
@@ -89,21 +88,7 @@ func New(cfg Config) *Service {
 		cfg.Logger = slog.Default()
 	}
 	return &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), self: cfg.Link.Self(), partner: cfg.Link.Partner(),
-		bounds: BoundsOf(cfg.Agreement), now: time.Now}
-}
-
-// SetClock replaces the service's clock (tests, the demo's year of data).
-func (s *Service) SetClock(now func() time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.now = now
-}
-
-// Now is the service's clock, to the second.
-func (s *Service) Now() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.now().UTC().Truncate(time.Second)
+		bounds: BoundsOf(cfg.Agreement)}
 }
 
 // Self and Partner are the party codes.

@@ -8,10 +8,10 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"puente/internal/agreement"
+	"puente/internal/area"
 	"puente/internal/auth"
 	"puente/internal/caveats"
 	"puente/internal/fault"
@@ -86,8 +86,7 @@ type Service struct {
 	self    string
 	partner string
 
-	mu  sync.Mutex
-	now func() time.Time
+	area.Clock
 }
 
 // New returns the service.
@@ -95,21 +94,7 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), self: cfg.Link.Self(), partner: cfg.Link.Partner(), now: time.Now}
-}
-
-// SetClock replaces the service's clock (tests).
-func (s *Service) SetClock(now func() time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.now = now
-}
-
-// Now is the service's clock, to the second.
-func (s *Service) Now() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.now().UTC().Truncate(time.Second)
+	return &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), self: cfg.Link.Self(), partner: cfg.Link.Partner()}
 }
 
 // Self and Partner are the party codes.
