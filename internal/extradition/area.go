@@ -125,7 +125,7 @@ func (s *Service) Rescreen(ctx context.Context) error {
 // reviewer who did not write them), our drafts returned to their author,
 // the partner's nominations not yet acknowledged.
 func (s *Service) Work(ctx context.Context, u *auth.User) (string, []area.WorkItem, error) {
-	if !s.mayNominate(u) {
+	if !s.MayWrite(u) {
 		return Name, nil, nil
 	}
 	rows, err := s.db.Read().Query(ctx, `SELECT doc FROM targets WHERE stage IN (?, ?, ?) ORDER BY updated_at LIMIT 500`, StageDraft, StageSubmitted, StageReceived)

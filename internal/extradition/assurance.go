@@ -78,7 +78,7 @@ func checkAssurance(a *Assurance, now time.Time) error {
 // one becomes honoured or breached, with what happened; a closed one
 // changes no more.
 func (s *Service) GiveAssurance(ctx context.Context, u *auth.User, caseID string, in Assurance) (*Assurance, error) {
-	if !s.mayWork(u) {
+	if !s.MayWrite(u) {
 		return nil, ErrForbidden
 	}
 	var out *Assurance

@@ -39,9 +39,6 @@ var ErrCaseNotFound = fmt.Errorf("case: %w", fault.ErrNotFound)
 
 func caseStream(id string) string { return "extradition:c:" + id }
 
-// mayWork: a user of our extradition agencies who writes.
-func (s *Service) mayWork(u *auth.User) bool { return s.mayNominate(u) }
-
 // CaseVisible reports whether u may see cases at all: the roles that need
 // them (legal, coordinator, supervisor) of our extradition agencies, and
 // auditors.
@@ -122,7 +119,7 @@ func (s *Service) saveCase(ctx context.Context, tx *store.Tx, c *Case, insert bo
 // requesting side (a provisional arrest request on its way) or the
 // requested one (a transfer it offers).
 func (s *Service) OpenCase(ctx context.Context, u *auth.User, in Case) (*Case, error) {
-	if !s.mayWork(u) {
+	if !s.MayWrite(u) {
 		return nil, ErrForbidden
 	}
 	c := in
@@ -162,7 +159,7 @@ func (s *Service) OpenCase(ctx context.Context, u *auth.User, in Case) (*Case, e
 
 // Record records a stage our side owns.
 func (s *Service) Record(ctx context.Context, u *auth.User, id string, in Stage) (*Case, error) {
-	if !s.mayWork(u) {
+	if !s.MayWrite(u) {
 		return nil, ErrForbidden
 	}
 	var out *Case

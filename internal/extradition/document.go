@@ -136,7 +136,7 @@ func checkDocument(d *Document) error {
 // requesting one (the formal request's documents are its own), and sends
 // it with its translation.
 func (s *Service) AddDocument(ctx context.Context, u *auth.User, caseID string, in NewDocument) (*Document, error) {
-	if !s.mayWork(u) {
+	if !s.MayWrite(u) {
 		return nil, ErrForbidden
 	}
 	if len(in.Content) == 0 {

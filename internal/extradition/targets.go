@@ -30,8 +30,10 @@ func (e *ErrDuplicate) Error() string {
 	return fmt.Sprintf("the same person is already nominated (%s, target %s)", match.KeyType(e.Key), e.Target)
 }
 
-// mayNominate: a user of one of our extradition agencies who writes.
-func (s *Service) mayNominate(u *auth.User) bool {
+// MayWrite reports whether u works the area on this side: a user of one of
+// our extradition agencies who writes (not an auditor). Pages offer the
+// actions by it; every action checks it.
+func (s *Service) MayWrite(u *auth.User) bool {
 	return u.Can(auth.ExtWrite) && !u.Can(auth.ReadAll) && slices.Contains(Agencies[s.self], u.Agency)
 }
 
@@ -77,7 +79,7 @@ func (s *Service) index(ctx context.Context, tx *store.Tx, t *Target) error {
 
 // Nominate stores a draft nomination by u.
 func (s *Service) Nominate(ctx context.Context, u *auth.User, in Target) (*Target, error) {
-	if !s.mayNominate(u) {
+	if !s.MayWrite(u) {
 		return nil, ErrForbidden
 	}
 	now := s.Now()
@@ -106,7 +108,7 @@ func (s *Service) Nominate(ctx context.Context, u *auth.User, in Target) (*Targe
 // onOwn runs f on our target id in a write transaction, for a user of our
 // extradition agencies who may see it, and stores what f leaves.
 func (s *Service) onOwn(ctx context.Context, u *auth.User, id string, f func(ctx context.Context, tx *store.Tx, t *Target) error) (*Target, error) {
-	if !s.mayNominate(u) {
+	if !s.MayWrite(u) {
 		return nil, ErrForbidden
 	}
 	var out *Target
@@ -296,7 +298,7 @@ func (s *Service) Acknowledge(ctx context.Context, u *auth.User, id string) (*Ta
 // onTheirs runs f on the partner's target id for a user of ours who may
 // see it and writes.
 func (s *Service) onTheirs(ctx context.Context, u *auth.User, id string, f func(ctx context.Context, tx *store.Tx, t *Target) error) (*Target, error) {
-	if !s.mayNominate(u) {
+	if !s.MayWrite(u) {
 		return nil, ErrForbidden
 	}
 	var out *Target
@@ -324,7 +326,7 @@ func (s *Service) onTheirs(ctx context.Context, u *auth.User, id string, f func(
 // partner's (where the person was seen, an identifier, a warrant of its
 // own), and sends it to the other side.
 func (s *Service) Add(ctx context.Context, u *auth.User, id, body string) (*Target, error) {
-	if !s.mayNominate(u) {
+	if !s.MayWrite(u) {
 		return nil, ErrForbidden
 	}
 	body = strings.TrimSpace(body)

@@ -264,16 +264,13 @@ func (s *Server) tgView(w http.ResponseWriter, r *http.Request, u *auth.User) {
 func (s *Server) renderTg(w http.ResponseWriter, r *http.Request, u *auth.User, status int, errText string) {
 	svc := extradition.Of(s.n)
 	t, err := svc.Get(r.Context(), u, r.PathValue("id"))
-	if errors.Is(err, fault.ErrNotFound) {
-		s.notFound(w, r, u)
-		return
-	} else if err != nil {
-		s.fail(w, r, u, err)
+	if err != nil {
+		s.missing(w, r, u, err)
 		return
 	}
 	self := svc.Self()
 	mine := t.Origin == self
-	write := u.Can(auth.ExtWrite) && !u.Can(auth.ReadAll) && slices.Contains(extradition.Agencies[self], u.Agency)
+	write := svc.MayWrite(u)
 	review := write && u.Can(auth.ExtRelease) && mine && t.Stage == extradition.StageSubmitted
 	shared := t.Stage == extradition.StageReleased || t.Stage == extradition.StageReceived
 	d := tgViewData{T: t, Self: self, Mine: mine, Statuses: extradition.Statuses, Caveats: svc.DefaultCaveats(), Agencies: auth.Agencies[svc.Partner()],
@@ -441,11 +438,8 @@ func (s *Server) caseView(w http.ResponseWriter, r *http.Request, u *auth.User) 
 func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, u *auth.User, status int, errText string) {
 	svc := extradition.Of(s.n)
 	c, err := svc.GetCase(r.Context(), u, r.PathValue("id"))
-	if errors.Is(err, fault.ErrNotFound) {
-		s.notFound(w, r, u)
-		return
-	} else if err != nil {
-		s.fail(w, r, u, err)
+	if err != nil {
+		s.missing(w, r, u, err)
 		return
 	}
 	docs, err := svc.Documents(r.Context(), u, c.ID)
@@ -454,7 +448,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, u *auth.User
 		return
 	}
 	d := caseViewData{C: c, Self: svc.Self(), Next: svc.NextStages(c), Decides: extradition.Decisions, Today: svc.Now().Format("2006-01-02"),
-		Write:     u.Can(auth.ExtWrite) && !u.Can(auth.ReadAll) && slices.Contains(extradition.Agencies[svc.Self()], u.Agency),
+		Write:     svc.MayWrite(u),
 		Documents: docs, Art10: extradition.Art10Checklist(c, docs), Requesting: c.Requesting == svc.Self() && !c.Closed(), Kinds: extradition.DocumentKinds,
 		AssuranceKinds: extradition.AssuranceKinds}
 	v := s.newView(r, u, d)
@@ -508,11 +502,8 @@ func (s *Server) caseDocument(w http.ResponseWriter, r *http.Request, u *auth.Us
 
 func (s *Server) caseDocFile(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	_, name, data, err := extradition.Of(s.n).DocumentData(r.Context(), u, r.PathValue("id"), r.PathValue("doc"), r.URL.Query().Get("translation") == "1")
-	if errors.Is(err, fault.ErrNotFound) {
-		s.notFound(w, r, u)
-		return
-	} else if err != nil {
-		s.fail(w, r, u, err)
+	if err != nil {
+		s.missing(w, r, u, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
@@ -524,11 +515,8 @@ func (s *Server) caseDocFile(w http.ResponseWriter, r *http.Request, u *auth.Use
 // to anyone who verifies it offline.
 func (s *Server) caseRecordFile(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	rec, err := extradition.Of(s.n).CaseRecord(r.Context(), u, r.PathValue("id"))
-	if errors.Is(err, fault.ErrNotFound) {
-		s.notFound(w, r, u)
-		return
-	} else if err != nil {
-		s.fail(w, r, u, err)
+	if err != nil {
+		s.missing(w, r, u, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -666,11 +654,8 @@ func (s *Server) tgPhotoAdd(w http.ResponseWriter, r *http.Request, u *auth.User
 
 func (s *Server) tgPhoto(w http.ResponseWriter, r *http.Request, u *auth.User) {
 	p, data, err := extradition.Of(s.n).PhotoData(r.Context(), u, r.PathValue("id"), r.PathValue("sha"))
-	if errors.Is(err, fault.ErrNotFound) {
-		s.notFound(w, r, u)
-		return
-	} else if err != nil {
-		s.fail(w, r, u, err)
+	if err != nil {
+		s.missing(w, r, u, err)
 		return
 	}
 	w.Header().Set("Content-Type", p.ContentType)

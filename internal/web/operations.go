@@ -472,11 +472,8 @@ func (s *Server) renderOp(w http.ResponseWriter, r *http.Request, u *auth.User, 
 	svc := operations.Of(s.n)
 	ctx := r.Context()
 	op, err := svc.Get(ctx, u, r.PathValue("id"))
-	if errors.Is(err, fault.ErrNotFound) {
-		s.notFound(w, r, u)
-		return
-	} else if err != nil {
-		s.fail(w, r, u, err)
+	if err != nil {
+		s.missing(w, r, u, err)
 		return
 	}
 	cs, err := svc.Conflicts(ctx, u, op.ID)
@@ -736,11 +733,8 @@ func (s *Server) opsReportPage(w http.ResponseWriter, r *http.Request, u *auth.U
 
 func (s *Server) renderReportPage(w http.ResponseWriter, r *http.Request, u *auth.User, status int, errText string, form map[string]string) {
 	op, err := operations.Of(s.n).Get(r.Context(), u, r.PathValue("id"))
-	if errors.Is(err, fault.ErrNotFound) {
-		s.notFound(w, r, u)
-		return
-	} else if err != nil {
-		s.fail(w, r, u, err)
+	if err != nil {
+		s.missing(w, r, u, err)
 		return
 	}
 	var units []operations.Unit

@@ -402,11 +402,8 @@ func (s *Server) renderSz(w http.ResponseWriter, r *http.Request, u *auth.User, 
 	svc := seizures.Of(s.n)
 	ctx := r.Context()
 	sz, err := svc.Get(ctx, u, r.PathValue("id"))
-	if errors.Is(err, fault.ErrNotFound) {
-		s.notFound(w, r, u)
-		return
-	} else if err != nil {
-		s.fail(w, r, u, err)
+	if err != nil {
+		s.missing(w, r, u, err)
 		return
 	}
 	badges, err := svc.Badges(ctx, u, sz)

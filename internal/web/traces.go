@@ -248,11 +248,8 @@ func (s *Server) trView(w http.ResponseWriter, r *http.Request, u *auth.User) {
 func (s *Server) renderTr(w http.ResponseWriter, r *http.Request, u *auth.User, status int, errText string) {
 	svc := traces.Of(s.n)
 	t, err := svc.Get(r.Context(), u, r.PathValue("id"))
-	if errors.Is(err, fault.ErrNotFound) {
-		s.notFound(w, r, u)
-		return
-	} else if err != nil {
-		s.fail(w, r, u, err)
+	if err != nil {
+		s.missing(w, r, u, err)
 		return
 	}
 	self := svc.Self()

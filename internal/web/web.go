@@ -10,6 +10,7 @@ import (
 	"bytes"
 
 	"puente/internal/caveats"
+	"puente/internal/fault"
 
 	"puente/internal/trustlog"
 
@@ -274,6 +275,16 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, u *auth.User, err 
 	v := s.newView(r, u, nil)
 	v.Error = v.T("error.internal")
 	s.render(w, r, http.StatusInternalServerError, "error", v)
+}
+
+// missing ends a request whose record could not be read: not found (or
+// not the user's to see) is the 404 page, anything else a failure.
+func (s *Server) missing(w http.ResponseWriter, r *http.Request, u *auth.User, err error) {
+	if errors.Is(err, fault.ErrNotFound) {
+		s.notFound(w, r, u)
+		return
+	}
+	s.fail(w, r, u, err)
 }
 
 func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, u *auth.User) {
