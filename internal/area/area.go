@@ -164,6 +164,9 @@ type Table struct {
 type Row struct {
 	Label string `json:"label"`
 	Cells []Cell `json:"cells"`
+	// Evidence are the kinds of the log entries behind the figure (none:
+	// every entry of the area): what an auditor's export lists with it.
+	Evidence []string `json:"evidence,omitempty"`
 }
 
 // Cell is one side's value of a figure, already formatted. Key, when set,
@@ -173,6 +176,9 @@ type Cell struct {
 	Value string `json:"value"`
 	Key   string `json:"unit,omitempty"`
 	Bad   bool   `json:"misses_commitment,omitempty"`
+	// Trend is the figure per month over the last twelve, oldest first
+	// (none: the area has no trend for it).
+	Trend []int `json:"trend,omitempty"`
 }
 
 // Work is an area with tasks waiting for a user: the home page's work

@@ -126,20 +126,31 @@ const (
 	// ExtRelease: the second pair of eyes that releases a nomination to
 	// the partner.
 	ExtRelease Permission = "extradition.release"
+	// TrainRead: see the training offers and exercises of both sides,
+	// their figures and the certificates issued.
+	TrainRead Permission = "training.read"
+	// TrainWrite: draft offers, nominate participants, record vetting,
+	// confirmations, attendance and results, commit an exercise's units
+	// and resources, write after-action reports (training coordinators).
+	TrainWrite Permission = "training.write"
+	// TrainRelease: the second pair of eyes that publishes an offer to
+	// the partner; revoke a certificate.
+	TrainRelease Permission = "training.release"
 )
 
 var rolePermissions = map[Role][]Permission{
 	Analyst: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite,
 		SeizRead, SeizWrite, TraceRead, TraceRequest},
 	Supervisor: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, MatchIndex, CrossMatch, FinIntelRead, FinIntelWrite, FinIntelRelease, FinIntelConsent,
-		OpsRead, OpsWrite, OpsRelease, OpsReport, SeizRead, SeizWrite, SeizRelease, TraceRead, TraceRequest, TraceSponsor, TraceWork, ExtRead, ExtWrite, ExtRelease},
+		OpsRead, OpsWrite, OpsRelease, OpsReport, SeizRead, SeizWrite, SeizRelease, TraceRead, TraceRequest, TraceSponsor, TraceWork, ExtRead, ExtWrite, ExtRelease,
+		TrainRead},
 	Coordinator: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, OpsRead, OpsWrite, OpsReport, SeizRead, SeizWrite, TraceRead, TraceRequest, TraceWork,
-		ExtRead, ExtWrite},
+		ExtRead, ExtWrite, TrainRead},
 	Field: {OpsRead, OpsReport},
 	Legal: {LiaisonRead, LiaisonWrite, ViewAgreement, ExportPartnerData, Screen, MatchLookup, FinIntelRead, FinIntelConsent, TraceRead, TraceSponsor,
 		ExtRead, ExtWrite, ExtRelease},
-	Training: {LiaisonRead, LiaisonWrite, ViewAgreement},
-	Auditor:  {LiaisonRead, ReadAll, ViewAgreement, ReviewQuarantine, AuditLog, Screen, FinIntelRead, OpsRead, SeizRead, TraceRead, ExtRead},
+	Training: {LiaisonRead, LiaisonWrite, ViewAgreement, TrainRead, TrainWrite, TrainRelease},
+	Auditor:  {LiaisonRead, ReadAll, ViewAgreement, ReviewQuarantine, AuditLog, Screen, FinIntelRead, OpsRead, SeizRead, TraceRead, ExtRead, TrainRead},
 	// Administrators run the node; they do not read operational traffic.
 	Admin: {ManageUsers, ViewAgreement, ReviewQuarantine},
 }

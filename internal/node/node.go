@@ -32,6 +32,7 @@ import (
 	"puente/internal/seizures"
 	"puente/internal/store"
 	"puente/internal/traces"
+	"puente/internal/training"
 	"puente/internal/trust"
 	"puente/internal/trustlog"
 )
@@ -47,6 +48,7 @@ var Areas = []area.Builder{
 	seizures.Open,
 	traces.Open,
 	extradition.Open,
+	training.Open,
 }
 
 // Node is one running side of the agreement.
