@@ -62,6 +62,10 @@ Usage:
                                     priority targets of the extradition area (--url URL, token: $PUENTE_TOKEN)
   puente extradition list|show|open|stage|figures ...
                                     extradition cases and their clocks (--url URL, token: $PUENTE_TOKEN)
+  puente training list|show|offer|publish|nominate|vet|confirm|attend|result|certify|revoke|commit|report|figures|certificates|certificate ...
+                                    joint training and exercises (--url URL, token: $PUENTE_TOKEN; "puente training" alone lists them)
+  puente certificate verify FILE --agreement FILE [--revocations FILE] [--id-type T --id X]
+                                    check a training certificate offline (no node, no token)
   puente bench link [--db postgres://...] [--n 20000] [--rate 500] [--clients 64]
   puente bench log [--entries 1000000]
   puente bench screen [--n 20000] [--lists DIR]
@@ -129,6 +133,8 @@ var commands = map[string]func(ctx context.Context, args []string, io stdio) err
 	"traces":      func(ctx context.Context, a []string, s stdio) error { return cmdTraces(ctx, a, s.out) },
 	"targets":     func(ctx context.Context, a []string, s stdio) error { return cmdTargets(ctx, a, s.out) },
 	"extradition": func(ctx context.Context, a []string, s stdio) error { return cmdExtradition(ctx, a, s.out) },
+	"training":    func(ctx context.Context, a []string, s stdio) error { return cmdTraining(ctx, a, s.out) },
+	"certificate": func(_ context.Context, a []string, s stdio) error { return cmdCertificate(a, s.out) },
 }
 
 func flags(name string) *flag.FlagSet {

@@ -41,6 +41,10 @@ func TestScripts(t *testing.T) {
 			}
 			// Now, and windows of operations from now: T0–T1, and a counter T2–T3.
 			now := time.Now().UTC()
+			// Days around today: DAYM5 five days ago … DAYP1 tomorrow.
+			for name, d := range map[string]int{"DAYM5": -5, "DAYM1": -1, "DAY0": 0, "DAYP1": 1, "DAYP2": 2} {
+				env.Setenv(name, now.AddDate(0, 0, d).Format(time.DateOnly))
+			}
 			for name, d := range map[string]time.Duration{"NOW": 0, "T0": 10 * time.Minute, "T1": 6 * time.Hour, "T2": 15 * time.Minute, "T3": 7 * time.Hour} {
 				env.Setenv(name, now.Add(d).Format(time.RFC3339))
 			}

@@ -256,12 +256,14 @@ func Sign(id *identity.Identity, c *Certificate) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding the certificate: %w", err)
 	}
-	// Not indented: the file holds the signed bytes as they were signed.
+	// Compact, not indented: the file holds the signed bytes as they were
+	// signed, and stays byte for byte the same wherever it is embedded
+	// (a step on the link compacts what it carries).
 	raw, err := json.Marshal(File{Format: CertFormat, Certificate: body, Signature: base64.StdEncoding.EncodeToString(id.SignRecord(certKind, body))})
 	if err != nil {
 		return nil, fmt.Errorf("encoding the certificate: %w", err)
 	}
-	return append(raw, '\n'), nil
+	return raw, nil
 }
 
 func (s *Service) storeCertificate(ctx context.Context, tx *store.Tx, o *Offer, c *Certificate, raw []byte) error {
@@ -437,8 +439,7 @@ func (s *Service) Revocations(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(RevocationFile{Format: RevocationFormat, List: body, Signature: base64.StdEncoding.EncodeToString(s.cfg.Identity.SignRecord(revocationKind, body))})
-	return append(raw, '\n'), err
+	return json.Marshal(RevocationFile{Format: RevocationFormat, List: body, Signature: base64.StdEncoding.EncodeToString(s.cfg.Identity.SignRecord(revocationKind, body))})
 }
 
 // VerifyRevocations checks a revocation list file against the agreement's
