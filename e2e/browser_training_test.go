@@ -124,4 +124,11 @@ func TestBrowserTraining(t *testing.T) {
 		t.Fatal(err)
 	}
 	screenshot(t, mx, "training-5-certificate-mx-390.png")
+
+	// 6. The scorecard shows the training figures, the same on both.
+	if err := chromedp.Run(mx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(p.URL("MX")+"/reciprocity"), chromedp.WaitVisible("#recip-training")); err != nil {
+		t.Fatal(err)
+	}
+	until(t, mx, "the certificate in the scorecard", `document.querySelector("#recip-training").innerText.includes("Constancias emitidas") && document.querySelector("#recip-training svg.spark") !== null`)
+	screenshot(t, mx, "training-6-scorecard-mx.png")
 }

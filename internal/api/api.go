@@ -62,6 +62,7 @@ func (a *Env) core() []Route {
 		{Pattern: "GET /api/v1/screen", Handle: a.screen},
 		{Pattern: "POST /api/v1/names/compare", Handle: a.compareNames},
 		{Pattern: "GET /api/v1/reciprocity", Handle: a.reciprocity},
+		{Pattern: "GET /api/v1/reciprocity/evidence", Handle: a.reciprocityEvidence, Permission: auth.AuditLog},
 	}
 }
 
@@ -323,6 +324,13 @@ func (a *Env) quarantine(w http.ResponseWriter, r *http.Request, u *auth.User) {
 		q = []link.Quarantined{}
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"items": q})
+}
+
+// reciprocityEvidence is the scorecard with the log entries behind each
+// figure, under a checkpoint the node signs at the export (auditors).
+func (a *Env) reciprocityEvidence(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	ev, err := area.ExportEvidence(r.Context(), a.n, u, a.n.Config.Party, a.n.DB, a.n.TrustLog)
+	a.Reply(w, r, http.StatusOK, ev, err)
 }
 
 // reciprocity is every area's figures the user may see, side by side: the

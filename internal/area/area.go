@@ -266,6 +266,30 @@ func Reciprocity(ctx context.Context, h Holder, u *auth.User) ([]*Table, error) 
 	return out, nil
 }
 
+// Months are the n months up to and including now's, oldest first
+// ("2026-01"): the axis of a figure's trend.
+func Months(now time.Time, n int) []string {
+	out := make([]string, n)
+	m := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	for i := n - 1; i >= 0; i-- {
+		out[i] = m.Format("2006-01")
+		m = m.AddDate(0, -1, 0)
+	}
+	return out
+}
+
+// TrendMonths is how many months a Cell's Trend covers.
+const TrendMonths = 12
+
+// Trend is a figure counted by month (by["2026-01"]) over months.
+func Trend(months []string, by map[string]int) []int {
+	out := make([]int, len(months))
+	for i, m := range months {
+		out[i] = by[m]
+	}
+	return out
+}
+
 // Clock is an area service's clock: the real time, or the one a test (or
 // the demo's year of data) sets. Embed it for SetClock and Now.
 type Clock struct {

@@ -67,7 +67,10 @@ func (s *Service) Reciprocity(ctx context.Context, u *auth.User) (*area.Table, e
 	count := func(label string, n func(Side) int) {
 		row(label, func(sd Side) area.Cell { return area.Cell{Value: strconv.Itoa(n(sd))} })
 	}
-	count("recip.disclosures_sent", func(sd Side) int { return sd.DisclosuresSent })
+	months := area.Months(f.At, area.TrendMonths)
+	row("recip.disclosures_sent", func(sd Side) area.Cell {
+		return area.Cell{Value: strconv.Itoa(sd.DisclosuresSent), Trend: area.Trend(months, sd.SentByMonth)}
+	})
 	count("recip.disclosures_received", func(sd Side) int { return sd.DisclosuresReceived })
 	count("recip.rfis_sent", func(sd Side) int { return sd.RFIsSent })
 	count("recip.rfis_received", func(sd Side) int { return sd.RFIsReceived })
@@ -92,5 +95,7 @@ func (s *Service) Reciprocity(ctx context.Context, u *auth.User) (*area.Table, e
 	count("recip.consents_denied", func(sd Side) int { return sd.ConsentsDenied })
 	count("recip.consents_pending", func(sd Side) int { return sd.ConsentsPending })
 	count("recip.feedback_sent", func(sd Side) int { return sd.FeedbackSent })
+	count("recip.recalls_asked", func(sd Side) int { return sd.RecallsAsked })
+	count("recip.recalls_honoured", func(sd Side) int { return sd.RecallsHonoured })
 	return t, nil
 }

@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"puente/internal/area"
 )
 
 // Side is one side's figures in this work area. Both nodes compute them
@@ -29,6 +31,12 @@ type Side struct {
 	ConsentsDenied      int     `json:"consents_denied"`
 	ConsentsPending     int     `json:"consents_pending"`
 	FeedbackSent        int     `json:"feedback_sent"`
+	// RecallsAsked are this side's recalls of its disclosures; Honoured,
+	// the other side's recalls this side honoured with an attested seal.
+	RecallsAsked    int `json:"recalls_asked"`
+	RecallsHonoured int `json:"recalls_honoured"`
+	// SentByMonth are the disclosures released per month ("2026-01").
+	SentByMonth map[string]int `json:"disclosures_by_month"`
 }
 
 // Figures is the reciprocity ledger of financial intelligence.
@@ -44,7 +52,7 @@ func (s *Service) Figures(ctx context.Context) (*Figures, error) {
 	now := s.Now()
 	sides := map[string]*Side{}
 	for _, p := range []string{s.self, s.partner} {
-		sides[p] = &Side{Party: p, CommitmentDays: s.ResponseDays(p)}
+		sides[p] = &Side{Party: p, CommitmentDays: s.ResponseDays(p), SentByMonth: map[string]int{}}
 	}
 	other := func(p string) string {
 		if p == s.self {
@@ -77,6 +85,35 @@ func (s *Service) Figures(ctx context.Context) (*Figures, error) {
 		return nil, err
 	}
 	if err := count(`SELECT origin, COUNT(*) FROM feedback GROUP BY origin`, func(o string, n int) { sides[o].FeedbackSent += n }); err != nil {
+		return nil, err
+	}
+	// A recall is honoured once the recalled side sealed its copy: the
+	// originator knows by the attestation, the recalled side by its seal.
+	if err := count(`SELECT origin, COUNT(*) FROM disclosures WHERE recalled_at > 0 GROUP BY origin`, func(o string, n int) { sides[o].RecallsAsked += n }); err != nil {
+		return nil, err
+	}
+	if err := count(`SELECT origin, COUNT(*) FROM disclosures WHERE recalled_at > 0 AND seal_reason = 'recall' AND (seal_attested_at > 0 OR sealed_at > 0) GROUP BY origin`,
+		func(o string, n int) { sides[other(o)].RecallsHonoured += n }); err != nil {
+		return nil, err
+	}
+	months := area.Months(now, area.TrendMonths)
+	first, _ := time.Parse("2006-01", months[0])
+	mrows, err := q.Query(ctx, `SELECT origin, released_at FROM disclosures WHERE released_at >= ?`, first.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("counting disclosures by month: %w", err)
+	}
+	for mrows.Next() {
+		var o string
+		var at int64
+		if err := mrows.Scan(&o, &at); err != nil {
+			mrows.Close()
+			return nil, err
+		}
+		if sd := sides[o]; sd != nil {
+			sd.SentByMonth[time.UnixMilli(at).UTC().Format("2006-01")]++
+		}
+	}
+	if err := mrows.Close(); err != nil {
 		return nil, err
 	}
 	rows, err := q.Query(ctx, `SELECT origin, status, COUNT(*) FROM consents GROUP BY origin, status`)

@@ -246,7 +246,29 @@ func (s *Service) Reciprocity(ctx context.Context, u *auth.User) (*area.Table, e
 		}
 		t.Rows = append(t.Rows, r)
 	}
-	row("sz.recip.released", func(sd SideFigures) area.Cell { return area.Cell{Value: strconv.FormatInt(sd.Released, 10)} })
+	// The released seizures per month, by the month of the seizure.
+	months := area.Months(time.Now().UTC(), area.TrendMonths)
+	rows, err := s.db.Read().Query(ctx, `SELECT side, month, SUM(value) FROM seizure_totals WHERE scope = ? AND metric = ? AND month >= ? GROUP BY side, month`,
+		ScopeShared, MetricSeizures, months[0])
+	if err != nil {
+		return nil, fmt.Errorf("reading seizures by month: %w", err)
+	}
+	byMonth := map[string]map[string]int{}
+	if _, err := store.Collect(rows, func(sc store.Scanner) (int, error) {
+		var side, month string
+		var n int
+		err := sc.Scan(&side, &month, &n)
+		if byMonth[side] == nil {
+			byMonth[side] = map[string]int{}
+		}
+		byMonth[side][month] = n
+		return n, err
+	}); err != nil {
+		return nil, err
+	}
+	row("sz.recip.released", func(sd SideFigures) area.Cell {
+		return area.Cell{Value: strconv.FormatInt(sd.Released, 10), Trend: area.Trend(months, byMonth[sd.Party])}
+	})
 	row("sz.recip.kg", func(sd SideFigures) area.Cell {
 		return area.Cell{Value: strconv.FormatFloat(sd.Kg, 'f', 1, 64), Key: "sz.recip.kg_unit"}
 	})

@@ -293,7 +293,10 @@ func (s *Service) Reciprocity(ctx context.Context, u *auth.User) (*area.Table, e
 			return area.Cell{Value: strconv.Itoa(n(sd)), Bad: bad != nil && bad(sd)}
 		})
 	}
-	count("tr.recip.requested", func(sd SideFigures) int { return sd.Requested }, nil)
+	months := area.Months(s.Now(), area.TrendMonths)
+	row("tr.recip.requested", func(sd SideFigures) area.Cell {
+		return area.Cell{Value: strconv.Itoa(sd.Requested), Trend: area.Trend(months, sd.ByMonth)}
+	})
 	count("tr.recip.answered", func(sd SideFigures) int { return sd.Completed + sd.NotCompleted }, nil)
 	count("tr.recip.on_time", func(sd SideFigures) int { return sd.OnTime }, nil)
 	count("tr.recip.late", func(sd SideFigures) int { return sd.Late }, func(sd SideFigures) bool { return sd.Late > 0 })

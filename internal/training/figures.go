@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"time"
 
 	"puente/internal/area"
 	"puente/internal/auth"
@@ -65,17 +64,6 @@ type Figures struct {
 	Months []string `json:"months"`
 }
 
-// Months are the twelve months up to now's, oldest first.
-func Months(now time.Time) []string {
-	out := make([]string, 12)
-	m := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	for i := 11; i >= 0; i-- {
-		out[i] = m.Format("2006-01")
-		m = m.AddDate(0, -1, 0)
-	}
-	return out
-}
-
 // Figures computes them from the published offers.
 func (s *Service) Figures(ctx context.Context) (*Figures, error) {
 	rows, err := s.db.Read().Query(ctx, `SELECT doc FROM training_offers WHERE published_at > 0 ORDER BY id`)
@@ -103,7 +91,7 @@ func (s *Service) Figures(ctx context.Context) (*Figures, error) {
 	parties := []string{s.self, s.partner}
 	slices.Sort(parties)
 	now := s.Now()
-	f := &Figures{Months: Months(now)}
+	f := &Figures{Months: area.Months(now, area.TrendMonths)}
 	trainedBy := map[string]map[string]bool{} // nominee side → agencies that passed the tracing course
 	for _, p := range parties {
 		sf := SideFigures{Party: p, ByType: map[string]int{}, TrainedAgency: map[string]int{}, ByMonth: map[string]int{}, HoursByMonth: map[string]int{},
@@ -249,18 +237,11 @@ func (s *Service) Reciprocity(ctx context.Context, u *auth.User) (*area.Table, e
 		}
 		t.Rows = append(t.Rows, r)
 	}
-	trend := func(by map[string]int) []int {
-		out := make([]int, len(f.Months))
-		for i, m := range f.Months {
-			out[i] = by[m]
-		}
-		return out
-	}
 	count := func(label string, evidence []string, n func(SideFigures) int, bad func(SideFigures) bool, tr func(SideFigures) map[string]int) {
 		row(label, evidence, func(sd SideFigures) area.Cell {
 			c := area.Cell{Value: strconv.Itoa(n(sd)), Bad: bad != nil && bad(sd)}
 			if tr != nil {
-				c.Trend = trend(tr(sd))
+				c.Trend = area.Trend(f.Months, tr(sd))
 			}
 			return c
 		})

@@ -313,10 +313,12 @@ func (o *Offer) addNomination(st *Step) error {
 	if o.Vetting {
 		n.Vetting = &Vetting{Status: VetPending}
 	}
+	// Due within the commitment, and by the end of the course's first day
+	// at the latest (a nomination on that day is due that day).
 	start, _ := time.Parse(time.DateOnly, o.Start)
 	n.VettingDue = st.At.AddDate(0, 0, o.VettingDays)
-	if n.VettingDue.After(start) {
-		n.VettingDue = start
+	if last := start.Add(24*time.Hour - time.Second); n.VettingDue.After(last) {
+		n.VettingDue = last
 	}
 	o.Nominations = append(o.Nominations, n)
 	return nil

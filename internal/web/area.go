@@ -1,16 +1,17 @@
 package web
 
 import (
-	"puente/internal/fault"
+	"context"
+	"encoding/json"
+	"net/http"
 	"slices"
 	"strings"
-
-	"context"
-	"net/http"
 	"sync"
 
 	"puente/internal/area"
 	"puente/internal/auth"
+	"puente/internal/fault"
+	"puente/internal/input"
 )
 
 // Face is what a work area shows users: its pages and its menu entries.
@@ -132,6 +133,22 @@ func (s *Server) reciprocity(w http.ResponseWriter, r *http.Request, u *auth.Use
 	v := s.newView(r, u, d)
 	v.Title = v.T("recip.title")
 	s.render(w, r, http.StatusOK, "reciprocity", v)
+}
+
+// reciprocityEvidence downloads the scorecard with the log entries behind
+// each figure (auditors).
+func (s *Server) reciprocityEvidence(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	ev, err := area.ExportEvidence(r.Context(), s.n, u, s.n.Config.Party, s.n.DB, s.n.TrustLog)
+	if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	raw, err := json.MarshalIndent(ev, "", " ")
+	if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	input.ServeDownload(w, "scorecard-"+strings.ToLower(s.n.Config.Party)+"-"+ev.ExportedAt.Format("2006-01-02")+".json", "", raw)
 }
 
 func (s *Server) reciprocityTables(ctx context.Context, u *auth.User) (reciprocityData, error) {

@@ -193,3 +193,30 @@ func (s *Server) chartCSV(w http.ResponseWriter, r *http.Request, u *auth.User, 
 		s.log.Warn("writing a chart's CSV", "chart", t.Chart, "err", err)
 	}
 }
+
+// sparkline is a small bar chart of a figure's last months, oldest
+// first, for a table cell: the values are in its title and label.
+func sparkline(vs []int) template.HTML {
+	if len(vs) == 0 {
+		return ""
+	}
+	peak := 1
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		peak = max(peak, v)
+		parts[i] = strconv.Itoa(v)
+	}
+	const w, h = 4, 18
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="spark" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="%s"><title>%s</title>`,
+		len(vs)*(w+1), h, len(vs)*(w+1), h, strings.Join(parts, ", "), strings.Join(parts, ", "))
+	for i, v := range vs {
+		bh := max(1, v*(h-2)/peak)
+		if v == 0 {
+			bh = 1
+		}
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d"%s/>`, i*(w+1), h-bh, w, bh, map[bool]string{true: ` class="zero"`}[v == 0])
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}

@@ -86,6 +86,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /{$}", s.user(s.home))
 	m.HandleFunc("GET /events", s.user(s.events))
 	m.HandleFunc("GET /reciprocity", s.user(s.reciprocity))
+	m.HandleFunc("GET /reciprocity/evidence.json", s.user(s.reciprocityEvidence))
 	m.HandleFunc("GET /settings", s.user(s.settings))
 	m.HandleFunc("POST /settings/tokens", s.user(s.createToken))
 	m.HandleFunc("POST /settings/tokens/{id}/revoke", s.user(s.revokeToken))
@@ -340,6 +341,7 @@ var funcs = template.FuncMap{
 	"cents":  func(n int64) float64 { return float64(n) / 100 },
 	"fmtNum": fmtNum,
 	"pct":    func(f float64) float64 { return f * 100 },
+	"spark":  sparkline,
 	"neg":    func(n int) int { return -n },
 	// caveatsView is what the "caveats" form block needs.
 	"caveatsView": func(v *view, c caveats.Caveats, classes, agencies []string) map[string]any {
