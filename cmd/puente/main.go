@@ -75,6 +75,7 @@ Usage:
   puente bench ops [--rate 50] [--duration 60s] [--partner-ops 10000] [--cot-units 1000]
   puente bench seizures [--rows 100000] [--items 1000000] [--traces 50]
   puente bench extradition [--cases 100000] [--targets 100000] [--lookups 200]
+  puente bench training [--facts 100000] [--runs 50] [--verifies 20000]
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
@@ -589,6 +590,16 @@ var benches = map[string]benchCmd{
 		return func(ctx context.Context, b benchOpts) (interface{ Print(io.Writer) error }, error) {
 			o.Log = b.log
 			return bench.Extradition(ctx, o)
+		}
+	}},
+	"training": {flags: func(fs *flag.FlagSet) func(context.Context, benchOpts) (interface{ Print(io.Writer) error }, error) {
+		var o bench.TrainingOptions
+		fs.IntVar(&o.Facts, "facts", 100_000, "facts over a year across the areas (seizures, disclosures, traces, training, operations, targets)")
+		fs.IntVar(&o.Runs, "runs", 50, "scorecards timed")
+		fs.IntVar(&o.Verifies, "verifies", 20_000, "certificates verified offline")
+		return func(ctx context.Context, b benchOpts) (interface{ Print(io.Writer) error }, error) {
+			o.Log = b.log
+			return bench.Training(ctx, o)
 		}
 	}},
 	"bulk": {flags: func(fs *flag.FlagSet) func(context.Context, benchOpts) (interface{ Print(io.Writer) error }, error) {

@@ -248,18 +248,29 @@ func Find[T Area](h Holder) T {
 // in the order of the node's areas: the Reciprocity page and its API.
 // Both nodes compute each table from the signed facts they both hold.
 func Reciprocity(ctx context.Context, h Holder, u *auth.User) ([]*Table, error) {
-	var out []*Table
+	// The areas' tables are independent: computed side by side, kept in
+	// the areas' order.
+	var figs []Figures
+	var names []string
 	for _, a := range h.Areas() {
-		f, ok := a.(Figures)
-		if !ok {
-			continue
+		if f, ok := a.(Figures); ok {
+			figs, names = append(figs, f), append(names, a.Name())
 		}
-		t, err := f.Reciprocity(ctx, u)
-		if err != nil {
+	}
+	tables := make([]*Table, len(figs))
+	errs := make([]error, len(figs))
+	var wg sync.WaitGroup
+	for i, f := range figs {
+		wg.Go(func() { tables[i], errs[i] = f.Reciprocity(ctx, u) })
+	}
+	wg.Wait()
+	var out []*Table
+	for i, t := range tables {
+		if err := errs[i]; err != nil {
 			if errors.Is(err, fault.ErrForbidden) {
 				continue
 			}
-			return nil, fmt.Errorf("the %s figures: %w", a.Name(), err)
+			return nil, fmt.Errorf("the %s figures: %w", names[i], err)
 		}
 		out = append(out, t)
 	}

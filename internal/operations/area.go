@@ -141,11 +141,8 @@ type Figures struct {
 
 // Figures computes the figures.
 func (s *Service) Figures(ctx context.Context) (*Figures, error) {
-	rows, err := s.db.Read().Query(ctx, `SELECT doc FROM operations WHERE kind = ? AND status <> ? ORDER BY id`, Mirror, StatusDraft)
-	if err != nil {
-		return nil, fmt.Errorf("reading operations: %w", err)
-	}
-	ops, err := collectOps(rows)
+	// Each operation decoded once per change (the figures only read them).
+	ops, err := s.figures.Load(ctx, s.db.Read(), `kind = ? AND status <> ?`, Mirror, StatusDraft)
 	if err != nil {
 		return nil, err
 	}

@@ -78,6 +78,8 @@ type Service struct {
 
 	mu  sync.Mutex
 	now func() time.Time
+	// figures keeps the mirror operations decoded for the figures.
+	figures store.Memo[*Operation]
 }
 
 // New returns the service.
@@ -92,7 +94,10 @@ func New(cfg Config) *Service {
 		cfg.Logger = slog.Default()
 	}
 	return &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), self: cfg.Link.Self(), partner: cfg.Link.Partner(),
-		wake: make(chan struct{}, 1), now: time.Now}
+		wake: make(chan struct{}, 1), now: time.Now, figures: store.Memo[*Operation]{Table: "operations", Version: "updated_at", Decode: func(doc string) (*Operation, error) {
+			var op Operation
+			return &op, json.Unmarshal([]byte(doc), &op)
+		}}}
 }
 
 // SetClock replaces the service's clock (tests).
@@ -204,8 +209,8 @@ func (s *Service) save(ctx context.Context, tx *store.Tx, op *Operation, insert 
 		_, err = tx.Exec(ctx, `INSERT INTO operations (id, origin, kind, status, pair, starts_at, ends_at, local_agencies, updated_at, doc)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, op.ID, op.Origin, op.Kind, op.Status, op.Pair, op.Start.UnixMilli(), op.End.UnixMilli(), agencies, now, string(doc))
 	} else {
-		_, err = tx.Exec(ctx, `UPDATE operations SET status = ?, starts_at = ?, ends_at = ?, local_agencies = ?, updated_at = ?, doc = ? WHERE id = ?`,
-			op.Status, op.Start.UnixMilli(), op.End.UnixMilli(), agencies, now, string(doc), op.ID)
+		_, err = tx.Exec(ctx, `UPDATE operations SET status = ?, starts_at = ?, ends_at = ?, local_agencies = ?, updated_at = `+store.NextVersion("updated_at")+`, doc = ? WHERE id = ?`,
+			op.Status, op.Start.UnixMilli(), op.End.UnixMilli(), agencies, now, now, string(doc), op.ID)
 	}
 	if errors.Is(err, store.ErrConflict) {
 		return err

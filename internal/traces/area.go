@@ -192,11 +192,8 @@ func (s *Service) FiguresFor(ctx context.Context, u *auth.User) (*Figures, error
 
 // Figures computes them from the submitted traces.
 func (s *Service) Figures(ctx context.Context) (*Figures, error) {
-	rows, err := s.db.Read().Query(ctx, `SELECT doc FROM traces WHERE submitted_at > 0 ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("reading traces: %w", err)
-	}
-	all, err := store.Collect(rows, scan)
+	// Each trace decoded once per change (the figures only read them).
+	all, err := s.figures.Load(ctx, s.db.Read(), `submitted_at > 0`)
 	if err != nil {
 		return nil, err
 	}
@@ -266,6 +263,36 @@ func (s *Service) Figures(ctx context.Context) (*Figures, error) {
 		f.Sides = append(f.Sides, sf)
 	}
 	return f, nil
+}
+
+// Answered counts, per requesting side and agency, the traces answered
+// and those completed: [answered, completed]. The training area's later
+// use of the tracing course reads it.
+func (s *Service) Answered(ctx context.Context) (map[string]map[string][2]int, error) {
+	rows, err := s.db.Read().Query(ctx, `SELECT origin, agency, status, COUNT(*) FROM traces WHERE status IN (?, ?) GROUP BY origin, agency, status`,
+		StatusCompleted, StatusNotCompleted)
+	if err != nil {
+		return nil, fmt.Errorf("counting answered traces: %w", err)
+	}
+	out := map[string]map[string][2]int{}
+	_, err = store.Collect(rows, func(sc store.Scanner) (int, error) {
+		var origin, agency, status string
+		var n int
+		if err := sc.Scan(&origin, &agency, &status, &n); err != nil {
+			return 0, err
+		}
+		if out[origin] == nil {
+			out[origin] = map[string][2]int{}
+		}
+		c := out[origin][agency]
+		c[0] += n
+		if status == StatusCompleted {
+			c[1] += n
+		}
+		out[origin][agency] = c
+		return n, nil
+	})
+	return out, err
 }
 
 // Reciprocity is the area's table on the Reciprocity page.

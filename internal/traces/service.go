@@ -87,6 +87,8 @@ type Service struct {
 	partner string
 
 	area.Clock
+	// figures keeps the submitted traces decoded for the figures.
+	figures store.Memo[*Trace]
 }
 
 // New returns the service.
@@ -94,7 +96,12 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), self: cfg.Link.Self(), partner: cfg.Link.Partner()}
+	s := &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), self: cfg.Link.Self(), partner: cfg.Link.Partner()}
+	s.figures = store.Memo[*Trace]{Table: "traces", Version: "updated_at", Decode: func(doc string) (*Trace, error) {
+		var t Trace
+		return &t, json.Unmarshal([]byte(doc), &t)
+	}}
+	return s
 }
 
 // Self and Partner are the party codes.
@@ -169,8 +176,9 @@ func (s *Service) save(ctx context.Context, tx *store.Tx, t *Trace, insert bool)
 		_, err = tx.Exec(ctx, `INSERT INTO traces (id, origin, status, agency, gun, submitted_at, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Origin, t.Status, t.Agency, t.Firearm.Key(), sub, store.Now(), string(doc))
 	} else {
-		_, err = tx.Exec(ctx, `UPDATE traces SET status = ?, gun = ?, submitted_at = ?, updated_at = ?, doc = ? WHERE id = ?`,
-			t.Status, t.Firearm.Key(), sub, store.Now(), string(doc), t.ID)
+		now := store.Now()
+		_, err = tx.Exec(ctx, `UPDATE traces SET status = ?, gun = ?, submitted_at = ?, updated_at = `+store.NextVersion("updated_at")+`, doc = ? WHERE id = ?`,
+			t.Status, t.Firearm.Key(), sub, now, now, string(doc), t.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("storing trace: %w", err)

@@ -66,11 +66,8 @@ type Figures struct {
 
 // Figures computes them from the published offers.
 func (s *Service) Figures(ctx context.Context) (*Figures, error) {
-	rows, err := s.db.Read().Query(ctx, `SELECT doc FROM training_offers WHERE published_at > 0 ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("reading training offers: %w", err)
-	}
-	all, err := store.Collect(rows, scan)
+	// Each offer decoded once per change (the figures only read them).
+	all, err := s.figures.Load(ctx, s.db.Read(), `published_at > 0`)
 	if err != nil {
 		return nil, err
 	}
@@ -168,24 +165,24 @@ func (s *Service) Figures(ctx context.Context) (*Figures, error) {
 		f.Sides = append(f.Sides, sf)
 	}
 	if s.cfg.Traces != nil {
-		tf, err := s.cfg.Traces.Figures(ctx)
+		answered, err := s.cfg.Traces.Answered(ctx)
 		if err != nil {
 			return nil, err
 		}
-		for _, ts := range tf.Sides {
-			trained := trainedBy[ts.Party]
+		for _, side := range parties {
+			trained := trainedBy[side]
 			if len(trained) == 0 {
 				continue
 			}
-			lu := LaterUse{Subject: SubjectTracing, Side: ts.Party}
+			lu := LaterUse{Subject: SubjectTracing, Side: side}
 			var tDone, oDone int
-			for ag, n := range ts.AnsweredAgency {
+			for ag, c := range answered[side] {
 				if trained[ag] {
-					lu.TrainedAnswered += n
-					tDone += ts.SuccessAgency[ag]
+					lu.TrainedAnswered += c[0]
+					tDone += c[1]
 				} else {
-					lu.OtherAnswered += n
-					oDone += ts.SuccessAgency[ag]
+					lu.OtherAnswered += c[0]
+					oDone += c[1]
 				}
 			}
 			for ag := range trained {

@@ -111,6 +111,8 @@ type Service struct {
 	partner string
 
 	area.Clock
+	// figures keeps the published offers decoded for the figures.
+	figures store.Memo[*Offer]
 }
 
 // New returns the service.
@@ -118,7 +120,12 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), self: cfg.Link.Self(), partner: cfg.Link.Partner()}
+	s := &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), self: cfg.Link.Self(), partner: cfg.Link.Partner()}
+	s.figures = store.Memo[*Offer]{Table: "training_offers", Version: "updated_at", Decode: func(doc string) (*Offer, error) {
+		var o Offer
+		return &o, json.Unmarshal([]byte(doc), &o)
+	}}
+	return s
 }
 
 // Self and Partner are the party codes.
@@ -202,8 +209,9 @@ func (s *Service) save(ctx context.Context, tx *store.Tx, o *Offer, insert bool)
 		_, err = tx.Exec(ctx, `INSERT INTO training_offers (id, origin, status, start_day, published_at, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			o.ID, o.Origin, o.Status, o.Start, pub, store.Now(), string(doc))
 	} else {
-		_, err = tx.Exec(ctx, `UPDATE training_offers SET status = ?, start_day = ?, published_at = ?, updated_at = ?, doc = ? WHERE id = ?`,
-			o.Status, o.Start, pub, store.Now(), string(doc), o.ID)
+		now := store.Now()
+		_, err = tx.Exec(ctx, `UPDATE training_offers SET status = ?, start_day = ?, published_at = ?, updated_at = `+store.NextVersion("updated_at")+`, doc = ? WHERE id = ?`,
+			o.Status, o.Start, pub, now, now, string(doc), o.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("storing training offer: %w", err)

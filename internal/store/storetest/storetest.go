@@ -272,4 +272,55 @@ func Run(t *testing.T, dsn func(t *testing.T) string) {
 			t.Fatal("write to a closed store succeeded")
 		}
 	})
+
+	t.Run("a memo decodes each row once per version, and sees two writes in one millisecond", func(t *testing.T) {
+		db := open(t, dsn(t))
+		decoded := 0
+		m := store.Memo[string]{Table: "training_offers", Version: "updated_at", Decode: func(doc string) (string, error) { decoded++; return doc, nil }}
+		write := func(id, doc string, insert bool) {
+			t.Helper()
+			if err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+				var err error
+				if insert {
+					_, err = tx.Exec(ctx, `INSERT INTO training_offers (id, origin, status, start_day, published_at, updated_at, doc) VALUES (?, 'MX', 'published', '2026-01-01', 1, 1000, ?)`, id, doc)
+				} else {
+					// The same millisecond as the row's version: the version still moves.
+					_, err = tx.Exec(ctx, `UPDATE training_offers SET doc = ?, updated_at = `+store.NextVersion("updated_at")+` WHERE id = ?`, doc, 1000, 1000, id)
+				}
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		load := func() []string {
+			t.Helper()
+			got, err := m.Load(ctx, db.Read(), `published_at > 0`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		write("a", "A1", true)
+		write("b", "B1", true)
+		if got := load(); fmt.Sprint(got) != "[A1 B1]" || decoded != 2 {
+			t.Fatalf("first load %v, %d decoded", got, decoded)
+		}
+		if got := load(); fmt.Sprint(got) != "[A1 B1]" || decoded != 2 {
+			t.Fatalf("unchanged rows decoded again: %v, %d decoded", got, decoded)
+		}
+		write("a", "A2", false)
+		write("a", "A3", false)
+		if got := load(); fmt.Sprint(got) != "[A3 B1]" || decoded != 3 {
+			t.Fatalf("after two writes in one millisecond %v, %d decoded", got, decoded)
+		}
+		if err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `DELETE FROM training_offers WHERE id = 'b'`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got := load(); fmt.Sprint(got) != "[A3]" {
+			t.Fatalf("a deleted row still listed: %v", got)
+		}
+	})
 }
