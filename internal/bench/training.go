@@ -123,7 +123,7 @@ func Training(ctx context.Context, o TrainingOptions) (*TrainingResult, error) {
 	}); err != nil {
 		return nil, err
 	}
-	res.ByArea["seizures_totals_rows"] -= len(keys)
+	delete(res.ByArea, "seizures_totals_rows")
 	res.Facts -= len(keys)
 	res.ByArea["seizures"] = nSeiz
 	res.Facts += nSeiz
@@ -188,7 +188,7 @@ func Training(ctx context.Context, o TrainingOptions) (*TrainingResult, error) {
 	}); err != nil {
 		return nil, err
 	}
-	res.ByArea["training_offers"] -= nOff
+	delete(res.ByArea, "training_offers")
 	res.Facts += nOff*10 - nOff
 	res.ByArea["training_nominations"] = nOff * 10
 
