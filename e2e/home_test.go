@@ -45,13 +45,14 @@ func TestHomeWorkListByRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"MX guardia": "Conflict to resolve (same place and time)",
-		"MX unidad":  "Report your unit's status",
-		"US hsi":     "The partner's proposal to answer",
-		"US unit":    "Report your unit's status",
-		"US analyst": "The partner's request to answer",
-		"MX admin":   "Nothing waits for you",
-		"US admin":   "Nothing waits for you",
+		"MX guardia":      "Conflict to resolve (same place and time)",
+		"MX unidad":       "Report your unit's status",
+		"US hsi":          "The partner's proposal to answer",
+		"US unit":         "Report your unit's status",
+		"US analyst":      "The partner's request to answer",
+		"MX admin":        "Nothing waits for you",
+		"MX capacitacion": "Vet and answer the partner's nominations",
+		"US admin":        "Nothing waits for you",
 	}
 	tab := newBrowser(t, 240*time.Second)
 	// The seeded conflict is found within seconds of the seeding.
