@@ -175,6 +175,8 @@ type User struct {
 	Lang        string    `json:"lang"`
 	Disabled    bool      `json:"disabled"`
 	CreatedAt   time.Time `json:"created_at"`
+	// LockedUntil is set while too many failed sign-ins lock the account.
+	LockedUntil time.Time `json:"locked_until,omitzero"`
 }
 
 // Can reports whether the user's role grants p.
@@ -188,6 +190,7 @@ var (
 	// a locked account all get this one answer, in the same time.
 	ErrBadCredentials = errors.New("wrong username or password, or too many failed sign-ins")
 	// ErrLocked: too many failures from one address, whatever the account.
+	// (A wrong password answers a *SignInError, which is ErrBadCredentials.)
 	ErrLocked    = errors.New("too many failed sign-ins from this address; try again later")
 	ErrInvalid   = fault.ErrInvalid
 	ErrNoSession = errors.New("no valid session")
@@ -201,13 +204,14 @@ type Service struct {
 
 	mu      sync.Mutex
 	ipFails map[string][]time.Time
+	ghosts  map[string]int // failed attempts on usernames no account has
 }
 
 // NewService returns the auth service of the node of party code. Every
 // change to users and tokens is appended to log, with the actor recorded
 // in the request's context (trustlog.WithActor).
 func NewService(db *store.DB, party string, log *trustlog.Log) *Service {
-	return &Service{db: db, party: party, log: log, ipFails: map[string][]time.Time{}}
+	return &Service{db: db, party: party, log: log, ipFails: map[string][]time.Time{}, ghosts: map[string]int{}}
 }
 
 // record appends one entry about a user or token change inside tx.
@@ -286,17 +290,20 @@ func (s *Service) Create(ctx context.Context, nu NewUser) (*User, error) {
 	return s.Get(ctx, id)
 }
 
-const userCols = `id, username, display_name, role, agency, lang, disabled, created_at`
+const userCols = `id, username, display_name, role, agency, lang, disabled, created_at, locked_until`
 
 func scanUser(r store.Scanner) (*User, error) {
 	var u User
 	var disabled int
-	var created int64
+	var created, locked int64
 	var role string
-	if err := r.Scan(&u.ID, &u.Username, &u.DisplayName, &role, &u.Agency, &u.Lang, &disabled, &created); err != nil {
+	if err := r.Scan(&u.ID, &u.Username, &u.DisplayName, &role, &u.Agency, &u.Lang, &disabled, &created, &locked); err != nil {
 		return nil, err
 	}
 	u.Role, u.Disabled, u.CreatedAt = Role(role), disabled != 0, store.Time(created)
+	if locked > store.Now() {
+		u.LockedUntil = store.Time(locked)
+	}
 	return &u, nil
 }
 
@@ -426,9 +433,7 @@ func (s *Service) Update(ctx context.Context, id int64, up Update) (*User, error
 		if strings.TrimSpace(nu.DisplayName) != u.DisplayName {
 			changed = append(changed, "display_name=changed")
 		}
-		if nu.Lang != u.Lang {
-			changed = append(changed, "lang="+nu.Lang)
-		}
+		// The language is a preference, not an event for the log.
 		if len(changed) == 0 {
 			return nil
 		}
@@ -446,6 +451,21 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// SignInError is a refused sign-in: ErrBadCredentials, with the attempts
+// left before the account is locked (0: it is locked for a while). An
+// unknown username counts its own attempts the same way, so the answer
+// never says whether an account exists.
+type SignInError struct {
+	Remaining int
+}
+
+func (e *SignInError) Error() string {
+	return fmt.Sprintf("%v (%d attempts left before a lockout)", ErrBadCredentials, e.Remaining)
+}
+
+// Unwrap makes it ErrBadCredentials.
+func (e *SignInError) Unwrap() error { return ErrBadCredentials }
 
 // Lockout policy: after lockAfter consecutive failures a user waits,
 // doubling each time up to maxLock; one address may fail ipLimit times per
@@ -470,19 +490,24 @@ func (s *Service) Authenticate(ctx context.Context, username, password, ip strin
 	var disabled int
 	err := s.db.Read().QueryRow(ctx, `SELECT id, password_hash, locked_until, disabled FROM users WHERE username = ?`, username).
 		Scan(&id, &hash, &lockedUntil, &disabled)
-	if errors.Is(err, store.ErrNotFound) || err == nil && lockedUntil > store.Now() {
-		// Unknown or locked: the same answer after the same work.
+	if errors.Is(err, store.ErrNotFound) {
+		// Unknown: the same answer after the same work as a wrong password.
 		CheckPassword(dummyHash(), password)
-		return nil, ErrBadCredentials
+		return nil, &SignInError{Remaining: s.ghostFailure(username)}
+	}
+	if err == nil && lockedUntil > store.Now() {
+		CheckPassword(dummyHash(), password)
+		return nil, &SignInError{Remaining: 0}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("signing in: %w", err)
 	}
-	if err := s.countFailure(ctx, id); err != nil {
+	fails, err := s.countFailure(ctx, id)
+	if err != nil {
 		return nil, err
 	}
 	if !CheckPassword(hash, password) || disabled != 0 {
-		return nil, ErrBadCredentials
+		return nil, &SignInError{Remaining: max(0, lockAfter-fails)}
 	}
 	s.ipSucceeded(ip)
 	err = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
@@ -498,12 +523,12 @@ func (s *Service) Authenticate(ctx context.Context, username, password, ip strin
 // countFailure counts an attempt on account id as failed until it
 // succeeds, atomically in the store (parallel guesses each count), and
 // locks the account once the count reaches lockAfter.
-func (s *Service) countFailure(ctx context.Context, id int64) error {
+func (s *Service) countFailure(ctx context.Context, id int64) (int, error) {
+	var fails int
 	err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?`, id); err != nil {
 			return err
 		}
-		var fails int
 		if err := tx.QueryRow(ctx, `SELECT failed_logins FROM users WHERE id = ?`, id).Scan(&fails); err != nil {
 			return err
 		}
@@ -515,9 +540,40 @@ func (s *Service) countFailure(ctx context.Context, id int64) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("counting a sign-in attempt: %w", err)
+		return 0, fmt.Errorf("counting a sign-in attempt: %w", err)
 	}
-	return nil
+	return fails, nil
+}
+
+// ghostFailure counts a failed attempt on a username no account has, as
+// countFailure would on an account, and returns the attempts left.
+func (s *Service) ghostFailure(username string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.ghosts) > 10_000 {
+		clear(s.ghosts)
+	}
+	s.ghosts[username]++
+	return max(0, lockAfter-s.ghosts[username])
+}
+
+// Unlock lifts the sign-in lock of account id, and counts its failures
+// from zero again (an administrator's act, logged).
+func (s *Service) Unlock(ctx context.Context, id int64) (*User, error) {
+	u, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ?`, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, trustlog.KindUserChanged, "user:"+u.Username, "unlocked")
+	})
+	if err != nil {
+		return nil, fmt.Errorf("unlocking user %d: %w", id, err)
+	}
+	return s.Get(ctx, id)
 }
 
 // ipAttempt counts an attempt from ip, unless the address already failed

@@ -203,3 +203,61 @@ func TestSignInFloodMemoryIsBounded(t *testing.T) {
 		t.Fatalf("200 concurrent sign-ins grew the heap by %d MiB, more than %d MiB", grew>>20, limit>>20)
 	}
 }
+
+// TestSignInSaysAttemptsLeftAndAdminUnlocks: a wrong password says how
+// many attempts are left, an unknown username answers alike, a locked
+// account says so, an administrator lifts the lock (logged), and a
+// language switch is a preference the log does not record.
+func TestSignInSaysAttemptsLeftAndAdminUnlocks(t *testing.T) {
+	testenv.FastPasswords(t)
+	ctx := context.Background()
+	s, db := newService(t)
+	u, err := s.Create(ctx, auth.NewUser{Username: "ana", DisplayName: "Ana", Role: auth.Analyst, Agency: "UIF", Password: "a-long-password!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := func(user string) int {
+		t.Helper()
+		_, err := s.Authenticate(ctx, user, "wrong", "10.0.0.9")
+		var se *auth.SignInError
+		if !errors.As(err, &se) || !errors.Is(err, auth.ErrBadCredentials) {
+			t.Fatalf("sign-in answered %v", err)
+		}
+		return se.Remaining
+	}
+	for want := 4; want >= 0; want-- {
+		if got, ghost := left("ana"), left("nobody"); got != want || ghost != want {
+			t.Fatalf("attempts left %d for the account and %d for an unknown name, want %d", got, ghost, want)
+		}
+	}
+	if got, err := s.Get(ctx, u.ID); err != nil || got.LockedUntil.IsZero() {
+		t.Fatalf("the account is not shown locked: %+v %v", got, err)
+	}
+	if _, err := s.Authenticate(ctx, "ana", "a-long-password!", "10.0.0.10"); !errors.Is(err, auth.ErrBadCredentials) {
+		t.Fatalf("a locked account signed in: %v", err)
+	}
+	count := func(kind string) int {
+		var n int
+		if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM log_entries WHERE kind = ?`, kind).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count(trustlog.KindUserChanged)
+	if got, err := s.Unlock(ctx, u.ID); err != nil || !got.LockedUntil.IsZero() {
+		t.Fatalf("unlock: %+v %v", got, err)
+	}
+	if count(trustlog.KindUserChanged) != before+1 {
+		t.Fatal("lifting the lock was not logged")
+	}
+	if _, err := s.Authenticate(ctx, "ana", "a-long-password!", "10.0.0.11"); err != nil {
+		t.Fatalf("after the unlock: %v", err)
+	}
+	lang := "en"
+	if _, err := s.Update(ctx, u.ID, auth.Update{Lang: &lang}); err != nil {
+		t.Fatal(err)
+	}
+	if count(trustlog.KindUserChanged) != before+1 {
+		t.Fatal("a language switch was logged")
+	}
+}

@@ -3,6 +3,7 @@ package training
 import (
 	"context"
 	"slices"
+	"time"
 
 	"puente/internal/area"
 	"puente/internal/auth"
@@ -80,6 +81,9 @@ func (s *Service) Work(ctx context.Context, u *auth.User) (string, []area.WorkIt
 			it.Key, it.Due, it.Overdue = "trn.work.answer", due.VettingDue, now.After(due.VettingDue)
 		case o.Nominee == s.self && o.Status == StatusPublished && today <= o.NominateBy && o.Count(NomNominated, NomConfirmed, NomWaitlisted) == 0:
 			it.Key = "trn.work.nominate"
+			if nb, err := time.Parse(time.DateOnly, o.NominateBy); err == nil {
+				it.Due = nb.Add(24*time.Hour - time.Second) // the end of the last day
+			}
 		default:
 			continue
 		}

@@ -68,6 +68,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			v.Error, status = v.T("login.locked"), http.StatusTooManyRequests
 		case errors.Is(err, auth.ErrBadCredentials):
 			v.Error = v.T("login.failed")
+			var se *auth.SignInError
+			if errors.As(err, &se) {
+				if se.Remaining == 0 {
+					v.Error = v.T("login.account_locked")
+				} else {
+					v.Error += " " + v.T("login.attempts_left", "Count", se.Remaining)
+				}
+			}
 		default:
 			s.fail(w, r, nil, err)
 			return
@@ -242,7 +250,10 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, u *auth.Use
 		return
 	}
 	v := s.newView(r, u, usersData{Users: us, Roles: auth.Roles, Agencies: auth.Agencies[s.n.Config.Party]})
-	v.Error, v.Form, v.Flash = errText, form, r.URL.Query().Get("flash")
+	v.Error, v.Form = errText, form
+	if f := r.URL.Query().Get("flash"); slices.Contains([]string{"created", "updated", "unlocked"}, f) {
+		v.Flash = f
+	}
 	s.render(w, r, status, "users", v)
 }
 
@@ -268,6 +279,21 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, u *auth.User
 	}
 	s.log.Info("user created", "by", u.Username, "user", nu.Username, "role", nu.Role, "agency", nu.Agency)
 	http.Redirect(w, r, "/admin/users?flash=created", http.StatusSeeOther)
+}
+
+// unlockUser lifts an account's sign-in lock (administrators; logged).
+func (s *Server) unlockUser(w http.ResponseWriter, r *http.Request, u *auth.User) {
+	if !u.Can(auth.ManageUsers) {
+		s.forbidden(w, r, u)
+		return
+	}
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if _, err := s.n.Auth.Unlock(trustlog.WithActor(r.Context(), "user:"+u.Username+"@"+u.Agency), id); err != nil {
+		s.missing(w, r, u, err)
+		return
+	}
+	s.log.Info("user unlocked", "by", u.Username, "user_id", id)
+	http.Redirect(w, r, "/admin/users?flash=unlocked", http.StatusSeeOther)
 }
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, u *auth.User) {

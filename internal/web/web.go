@@ -93,6 +93,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /admin/users", s.user(s.users))
 	m.HandleFunc("POST /admin/users", s.user(s.createUser))
 	m.HandleFunc("POST /admin/users/{id}", s.user(s.updateUser))
+	m.HandleFunc("POST /admin/users/{id}/unlock", s.user(s.unlockUser))
 	m.HandleFunc("GET /admin/agreement", s.user(s.agreementPage))
 	m.HandleFunc("GET /admin/quarantine", s.user(s.quarantinePage))
 	m.HandleFunc("GET /audit", s.user(s.auditPage))
