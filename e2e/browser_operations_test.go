@@ -71,12 +71,12 @@ func TestBrowserOperations(t *testing.T) {
 		chromedp.SendKeys("#ops-lat", "30.90"), chromedp.SendKeys("#ops-lon", "-111.55"), // Sonora: the wrong side
 		chromedp.SendKeys("#unit-callsign-0", "BORTAC-1"), chromedp.Click(`input[name="unit_shared_0"]`, chromedp.ByQuery),
 		chromedp.SendKeys("#ops-contact", "Tucson command post +1 520 555 0100"), chromedp.Click("#ops-cp-GN"),
-		chromedp.Click("#ops-save"), chromedp.WaitVisible("#ops-error"),
+		chromedp.Click("#ops-save"), chromedp.WaitVisible("#error-summary"),
 	); err != nil {
 		t.Fatalf("US planning: %v", err)
 	}
 	var errText string
-	if err := chromedp.Run(us, chromedp.Text("#ops-error", &errText)); err != nil || !strings.Contains(errText, "other side of the border") {
+	if err := chromedp.Run(us, chromedp.Text("#error-summary", &errText)); err != nil || !strings.Contains(errText, "other side of the border") {
 		t.Fatalf("a point in Sonora said %q (%v)", errText, err)
 	}
 	screenshot(t, us, "us-operation-wrong-side.png")

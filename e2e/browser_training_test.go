@@ -57,6 +57,15 @@ func TestBrowserTraining(t *testing.T) {
 	if err := chromedp.Run(us, chromedp.Evaluate(`document.querySelector("#trn-vetting").checked = true; true`, &ok)); err != nil {
 		t.Fatal(err)
 	}
+	// An offer that ends before it starts: the summary at the top, the
+	// field marked, its reason beside it, the focus on it.
+	send(t, us, map[string]string{"#trn-title": "Backwards", "#trn-subject": "firearm_tracing", "#trn-place": "Nogales, AZ",
+		"#trn-start": end, "#trn-end": today, "#trn-seats": "10", "#trn-hours": "24", "#trn-instructors": "Jordan Lee | ATF"}, "#trn-save")
+	until(t, us, "the end date marked", `document.querySelector("#error-summary") !== null && document.querySelector("#trn-end").classList.contains("field-error") && document.activeElement && document.activeElement.id === "trn-end" && document.querySelector("#field-msg").innerText.includes("ends before it starts")`)
+	screenshot(t, us, "training-0-field-error-us.png")
+	if err := chromedp.Run(us, chromedp.Evaluate(`document.querySelector("#trn-vetting").checked = true; true`, &ok)); err != nil {
+		t.Fatal(err)
+	}
 	send(t, us, map[string]string{"#trn-title": "Firearm tracing and eTrace for investigators", "#trn-subject": "firearm_tracing", "#trn-place": "Nogales, AZ",
 		"#trn-start": today, "#trn-end": end, "#trn-nominate-by": today, "#trn-seats": "10", "#trn-hours": "24",
 		"#trn-instructors": "Jordan Lee | ATF\nSandra Ruiz | ATF", "#trn-cost": "20000"}, "#trn-save")

@@ -88,6 +88,7 @@ func extTerms() []string {
 func (s *Server) extError(v *view, err error) string {
 	var fe *fault.FieldError
 	if errors.As(err, &fe) {
+		v.markField(fe.Field)
 		reason := v.T("ext.error." + fe.Code)
 		if k := "ident." + fe.Code; reason == "ext.error."+fe.Code && v.T(k) != k {
 			reason = v.T(k)

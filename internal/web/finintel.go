@@ -68,6 +68,7 @@ func (s *Server) fiError(v *view, err error) string {
 	var ie *finintel.ImportError
 	switch {
 	case errors.As(err, &fe):
+		v.markField(fe.Field)
 		return v.T("fi.error.field", "Field", fiFieldLabel(v, fe.Field), "Reason", fiReason(v, fe.Code))
 	case errors.As(err, &ie):
 		where := ie.Path

@@ -67,6 +67,7 @@ var opsFlashKeys = []string{"created", "released", "reported", "resolved", "step
 func (s *Server) opsError(v *view, err error) string {
 	var fe *fault.FieldError
 	if errors.As(err, &fe) {
+		v.markField(fe.Field)
 		return v.T("ops.error.field", "Field", opsFieldLabel(v, fe.Field), "Reason", opsReason(v, fe.Code))
 	}
 	return describeError(v, err, "ops.error.", "state")

@@ -458,6 +458,7 @@ func (s *Server) ackAlarm(w http.ResponseWriter, r *http.Request, u *auth.User) 
 // fieldError translates a field error of the node's own forms (users,
 // settings) and of liaison: "field.<field>: error.<code>".
 func (s *Server) fieldError(v *view, field, code string) string {
+	v.markField(field)
 	return v.T("field."+field) + ": " + v.T("error."+code)
 }
 

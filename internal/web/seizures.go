@@ -84,6 +84,7 @@ func (s *Server) szError(v *view, err error) string {
 	}
 	var fe *fault.FieldError
 	if errors.As(err, &fe) {
+		v.markField(fe.Field)
 		return v.T("sz.error.field", "Field", szFieldLabel(v, fe.Field), "Reason", szReason(v, fe.Code))
 	}
 	return describeError(v, err, "sz.error.", "wrong_status")

@@ -60,6 +60,7 @@ var trFlashKeys = []string{"prepared", "merged", "submitted", "step", "batch", "
 func (s *Server) trError(v *view, err error) string {
 	var fe *fault.FieldError
 	if errors.As(err, &fe) {
+		v.markField(fe.Field)
 		reason := v.T("tr.error." + fe.Code)
 		if fe.Field == "quality" {
 			reason = v.T("tr.problem." + fe.Code)

@@ -62,6 +62,7 @@ var trnFlashKeys = []string{"drafted", "edited", "published", "step", "certified
 func (s *Server) trnError(v *view, err error) string {
 	var fe *fault.FieldError
 	if errors.As(err, &fe) {
+		v.markField(fe.Field)
 		return v.T("trn.error.field", "Field", trnFieldLabel(v, fe.Field), "Reason", v.T("trn.error."+fe.Code))
 	}
 	return describeError(v, err, "trn.error.", "wrong_status")

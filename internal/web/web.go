@@ -84,6 +84,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /lang", s.setLanguage)
 
 	m.HandleFunc("GET /{$}", s.user(s.home))
+	// Anything else: the styled, translated 404 page with a way home.
+	m.HandleFunc("/", s.unknownPage)
 	m.HandleFunc("GET /events", s.user(s.events))
 	m.HandleFunc("GET /reciprocity", s.user(s.reciprocity))
 	m.HandleFunc("GET /reciprocity/evidence.json", s.user(s.reciprocityEvidence))
@@ -176,8 +178,19 @@ func (s *Server) user(h func(w http.ResponseWriter, r *http.Request, u *auth.Use
 			return
 		}
 		ctx := trustlog.WithActor(context.WithValue(r.Context(), userKey, u), "user:"+u.Username+"@"+u.Agency)
+		ctx = context.WithValue(ctx, formStateKey{}, &formState{})
 		h(w, r.WithContext(ctx), u)
 	}
+}
+
+// unknownPage is the 404 page for a path no route serves, in the
+// signed-in user's language and layout when there is one.
+func (s *Server) unknownPage(w http.ResponseWriter, r *http.Request) {
+	var u *auth.User
+	if c, err := r.Cookie(s.cookieName(sessionCookie(s.n.Config.Party))); err == nil {
+		u, _ = s.n.Auth.Session(r.Context(), c.Value)
+	}
+	s.notFound(w, r, u)
 }
 
 func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
@@ -186,6 +199,29 @@ func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Error(w, "sign in first", http.StatusUnauthorized)
+}
+
+// formState is what one request's views share about its form: the field
+// a refusal names, marked by whichever view described the error, read by
+// the view that renders the page.
+type formState struct{ field string }
+
+type formStateKey struct{}
+
+// markField records the field a refusal names (fault.FieldError's).
+func (v *view) markField(field string) {
+	if v.form != nil {
+		v.form.field = field
+	}
+}
+
+// ErrorField is the field the page's error names, for the page to mark
+// it and move the focus there; "" without one.
+func (v *view) ErrorField() string {
+	if v.form == nil || v.Error == "" {
+		return ""
+	}
+	return v.form.field
 }
 
 // view is what every template gets.
@@ -207,6 +243,7 @@ type view struct {
 	Nav []NavItem
 	// LiveSeq is the last live event published before the request began.
 	LiveSeq uint64
+	form    *formState
 	// LinkUp and LinkPending are the link's state for the header's
 	// indicator (the full state is on the home page of administrators).
 	LinkUp      bool
@@ -229,6 +266,7 @@ func (s *Server) newView(r *http.Request, u *auth.User, data any) *view {
 	lang := s.lang(r, u)
 	v := &view{Lang: lang, t: s.tr.Func(lang), User: u, Party: s.n.Config.Party, Partner: s.n.Link.Partner(), Data: data, Path: r.URL.Path, Nav: s.nav(u)}
 	v.LiveSeq, _ = r.Context().Value(liveSeqKey).(uint64)
+	v.form, _ = r.Context().Value(formStateKey{}).(*formState)
 	if u != nil {
 		if st, err := s.n.Link.Status(r.Context()); err == nil {
 			v.LinkUp = st.Connected && st.AgreementMismatch == ""

@@ -30,6 +30,35 @@
         .catch(function () {});
     }, 300);
   });
+  // A refusal that names a field (data-error-field on main): the field
+  // is marked, the reason repeated next to it, and the focus put there;
+  // the summary stays at the top. A field "participant.national_id" is
+  // the form's "participant.national_id", "participant_national_id" or
+  // "national_id", the first found.
+  (function () {
+    var main = document.querySelector("main[data-error-field]");
+    if (!main) return;
+    var field = main.getAttribute("data-error-field").replace(/\[\d+\]/g, "");
+    var parts = field.split(".");
+    var names = [field, field.replace(/\./g, "_"), parts[parts.length - 1]];
+    var el = null;
+    for (var i = 0; i < names.length && !el; i++) {
+      el = main.querySelector('form [name="' + names[i].replace(/"/g, "") + '"]:not([type=hidden])');
+    }
+    if (!el) return;
+    el.classList.add("field-error");
+    el.setAttribute("aria-invalid", "true");
+    var summary = document.getElementById("error-summary");
+    if (summary) {
+      var msg = document.createElement("span");
+      msg.className = "field-msg";
+      msg.id = "field-msg";
+      msg.textContent = summary.textContent;
+      el.setAttribute("aria-describedby", "field-msg");
+      el.insertAdjacentElement("afterend", msg);
+    }
+    el.focus();
+  })();
   var regions = document.querySelectorAll("[data-live]");
   if (!regions.length || !window.EventSource) return;
   var timer = null;
