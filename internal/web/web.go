@@ -355,6 +355,17 @@ var funcs = template.FuncMap{
 		return time.Since(t).Round(time.Second).String()
 	},
 	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	// when is a moment for people on either side of the border: the
+	// node's zone, named, until the page shows it in the viewer's own
+	// (app.js), with UTC on hover.
+	"when": func(t time.Time) template.HTML {
+		if t.IsZero() {
+			return ""
+		}
+		utc := t.UTC().Format(time.RFC3339)
+		return template.HTML(`<time datetime="` + utc + `" title="` + t.UTC().Format("2006-01-02 15:04 UTC") + `">` +
+			template.HTMLEscapeString(t.Local().Format("2006-01-02 15:04 MST")) + `</time>`)
+	},
 	"day":   func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
 	"lower": strings.ToLower,
 	"kib": func(n int64) string {

@@ -30,6 +30,26 @@
         .catch(function () {});
     }, 300);
   });
+  // Times are shown in the viewer's own zone, named ("2026-03-08 09:30
+  // MST"): the two sides sit in up to three zones with different
+  // daylight-saving rules. The server wrote the node's zone, and UTC in
+  // the title (shown on hover).
+  function localTimes(root) {
+    if (!window.Intl || !Intl.DateTimeFormat) return;
+    var f;
+    try {
+      f = new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" });
+    } catch (e) { return; }
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      if (isNaN(d.getTime()) || el.getAttribute("datetime").length < 12) return; // dates stay as they are
+      var p = {};
+      f.formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
+      el.textContent = p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + " " + (p.timeZoneName || "");
+      el.setAttribute("data-local", "1");
+    });
+  }
+  localTimes(document);
   // A refusal that names a field (data-error-field on main): the field
   // is marked, the reason repeated next to it, and the focus put there;
   // the summary stays at the top. A field "participant.national_id" is
@@ -122,6 +142,7 @@
           var focused = document.activeElement && regions[i].contains(document.activeElement) ? fieldKey(document.activeElement) : "";
           regions[i].replaceChildren.apply(regions[i], Array.prototype.slice.call(fresh[i].childNodes));
           restore(regions[i], kept, focused);
+          localTimes(regions[i]);
         }
         document.body.setAttribute("data-refreshed", String(Date.now()));
       })
