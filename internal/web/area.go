@@ -75,6 +75,9 @@ func (s *Server) guard(p auth.Permission, h func(w http.ResponseWriter, r *http.
 type NavItem struct {
 	Path, ID, Label string
 	Permission      auth.Permission
+	// Show, when set, narrows the entry further: the permission is not
+	// all the page asks (cases are for the extradition agencies).
+	Show func(*auth.User) bool
 }
 
 var (
@@ -110,7 +113,7 @@ func (s *Server) areaFaces() []Face {
 func (s *Server) nav(u *auth.User) []NavItem {
 	var out []NavItem
 	for _, it := range s.navItems {
-		if u != nil && u.Can(it.Permission) {
+		if u != nil && u.Can(it.Permission) && (it.Show == nil || it.Show(u)) {
 			out = append(out, it)
 		}
 	}

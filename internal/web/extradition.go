@@ -25,7 +25,7 @@ func init() {
 	Register(extradition.Name, func(s *Server) Face {
 		return Face{
 			Nav: []NavItem{{Path: "/extradition/targets", ID: "nav-targets", Label: "nav.targets", Permission: auth.ExtRead},
-				{Path: "/extradition/cases", ID: "nav-cases", Label: "nav.cases", Permission: auth.ExtRead}},
+				{Path: "/extradition/cases", ID: "nav-cases", Label: "nav.cases", Permission: auth.ExtRead, Show: func(u *auth.User) bool { return extradition.Of(s.n).CaseVisible(u) }}},
 			ErrorKey: "ext.error.", FieldKey: "ext.field.",
 			Keys: slices.Concat(
 				keysOf("ext.status.", extradition.Statuses...),

@@ -78,6 +78,11 @@ func (t *Translator) T(lang, id string, args ...any) string {
 		cfg.TemplateData = data
 	}
 	s, err := loc.Localize(cfg)
+	if err != nil && cfg.PluralCount != nil {
+		// A text with one form for every count ("{{.Count}} h").
+		cfg.PluralCount = nil
+		s, err = loc.Localize(cfg)
+	}
 	if err != nil {
 		return id
 	}

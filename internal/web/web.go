@@ -35,6 +35,10 @@ import (
 //go:embed templates static i18n
 var assets embed.FS
 
+// Translations are the pages' texts, i18n/<lang>.json and each area's
+// i18n/<area>.<lang>.json, as the binary holds them.
+func Translations() fs.FS { return assets }
+
 // Server is the user-facing HTTP handler of one node.
 type Server struct {
 	n     *node.Node
@@ -311,6 +315,15 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 // fail logs an unexpected error and shows a generic page: internal error
 // text never reaches the user.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, u *auth.User, err error) {
+	// A refusal the domain names is not a failure: the 403 or 404 page.
+	switch {
+	case errors.Is(err, fault.ErrForbidden):
+		s.forbidden(w, r, u)
+		return
+	case errors.Is(err, fault.ErrNotFound):
+		s.notFound(w, r, u)
+		return
+	}
 	s.log.Error("request failed", "path", r.URL.Path, "err", err)
 	v := s.newView(r, u, nil)
 	v.Error = v.T("error.internal")
@@ -354,7 +367,7 @@ var funcs = template.FuncMap{
 		}
 		return time.Since(t).Round(time.Second).String()
 	},
-	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	// when is a moment for people on either side of the border: the
 	// node's zone, named, until the page shows it in the viewer's own
 	// (app.js), with UTC on hover.
