@@ -468,8 +468,23 @@ func (s *Service) List(ctx context.Context, u *auth.User, f ListFilter) ([]*Disc
 	if err != nil {
 		return nil, fmt.Errorf("listing disclosures: %w", err)
 	}
+	pending := map[string]int{}
+	crows, err := s.db.Read().Query(ctx, `SELECT disclosure_id, COUNT(*) FROM consents WHERE status = ? GROUP BY disclosure_id`, ConsentPending)
+	if err != nil {
+		return nil, fmt.Errorf("counting pending consents: %w", err)
+	}
+	if _, err := store.Collect(crows, func(sc store.Scanner) (int, error) {
+		var id string
+		var n int
+		err := sc.Scan(&id, &n)
+		pending[id] = n
+		return n, err
+	}); err != nil {
+		return nil, err
+	}
 	for _, d := range out {
 		d.flagsFor(u)
+		d.PendingConsents = pending[d.ID]
 	}
 	return out, nil
 }

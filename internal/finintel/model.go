@@ -162,6 +162,9 @@ type Disclosure struct {
 	// Content is empty once sealed, and in lists.
 	Content     *Content     `json:"content,omitempty"`
 	Attachments []Attachment `json:"attachments,omitempty"`
+	// PendingConsents counts the consent requests waiting for a decision
+	// (lists: the badge).
+	PendingConsents int `json:"pending_consents,omitempty"`
 	// Details, filled by Get.
 	Consents       []Consent       `json:"consents,omitempty"`
 	Disseminations []Dissemination `json:"disseminations,omitempty"`

@@ -393,7 +393,7 @@ func (s *Service) onOffer(ctx context.Context, u *auth.User, id string, f func(c
 }
 
 func (s *Service) cav() caveats.Caveats {
-	return caveats.Caveats{Classification: "SENSITIVE", Purpose: caveats.PurposeIntelligence, RetentionDays: s.cfg.Agreement.Retention[agreement.AreaTraining], ThirdPartyRule: true}
+	return caveats.Caveats{Classification: "RESTRICTED", Purpose: caveats.PurposeIntelligence, RetentionDays: s.cfg.Agreement.Retention[agreement.AreaTraining], ThirdPartyRule: true}
 }
 
 // Publish is the second pair of eyes: a coordinator who did not draft it

@@ -25,6 +25,7 @@ func init() {
 			Nav:      []NavItem{{Path: "/finintel", ID: "nav-finintel", Label: "nav.finintel", Permission: auth.FinIntelRead}},
 			ErrorKey: "fi.error.", FieldKey: "fi.field.",
 			Keys: slices.Concat(
+				keysOf("fi.delivery.", "pending", "delivered", "rejected", "received"),
 				keysOf("fi.status.", finintel.StatusDraft, finintel.StatusSubmitted, finintel.StatusReleased, finintel.StatusRecalled, finintel.StatusReceived, finintel.StatusSealed),
 				keysOf("rfi.status.", finintel.RFIOpen, finintel.RFIPartial, finintel.RFIAnswered, finintel.RFIDeclined),
 				keysOf("rfi.kind.", finintel.RespondPartial, finintel.RespondFull, finintel.RespondDecline),

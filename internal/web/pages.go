@@ -14,6 +14,7 @@ import (
 
 	"puente/internal/api"
 	"puente/internal/auth"
+	"puente/internal/caveats"
 	"puente/internal/link"
 	"puente/internal/store"
 	"puente/internal/trust"
@@ -469,6 +470,7 @@ func coreKeys() []string {
 		keysOf("role.", auth.Roles...),
 		keysOf("area.", agreement.Areas...),
 		keysOf("party.", "MX", "US"),
+		keysOf("class.", caveats.Classifications...),
 		keysOf("access.", "data.read", "data.exported", "data.passed_on", "data.refused", "data.evidential"),
 	)
 }
