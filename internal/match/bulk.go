@@ -46,16 +46,19 @@ var ErrNoJob = fault.New(fault.ErrNotFound, "no_job", "no such cross-match runni
 // which of its own subjects the partner knows, the partner learns only how
 // many keys were evaluated.
 type Job struct {
-	ID        int64     `json:"id"`
-	Source    string    `json:"source"` // "index" or "list"
-	State     string    `json:"state"`
-	Total     int64     `json:"total_keys"`
-	Done      int64     `json:"done_keys"`
-	Hits      int64     `json:"hit_keys"`
-	CreatedBy string    `json:"created_by"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-	Error     string    `json:"error,omitempty"`
+	ID     int64  `json:"id"`
+	Source string `json:"source"` // "index" or "list"
+	State  string `json:"state"`
+	Total  int64  `json:"total_keys"`
+	Done   int64  `json:"done_keys"`
+	Hits   int64  `json:"hit_keys"`
+	// HitSubjects are our subjects with at least one key that hit: the
+	// rows of the job's hits.
+	HitSubjects int64     `json:"hit_subjects"`
+	CreatedBy   string    `json:"created_by"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	Error       string    `json:"error,omitempty"`
 }
 
 // Percent is the job's progress.
@@ -71,7 +74,15 @@ func (j *Job) Percent() int {
 type JobHit struct {
 	Ref   string   `json:"ref"`
 	Types []string `json:"hit_key_types"`
+	// Label and Source are our subject's, from our index ("" for a row of
+	// a list that is not in it).
+	Label  string `json:"label,omitempty"`
+	Source string `json:"source,omitempty"`
 }
+
+// Sent reports whether the subject is one this side itself sent to the
+// partner (a released priority target): a hit on it is no discovery.
+func (h JobHit) Sent() bool { return h.Source == "target" }
 
 // StartJob starts a cross-match of subjects against the partner's index,
 // or of this node's whole index when subjects is nil. A malformed
@@ -188,38 +199,53 @@ func (s *Service) jobsOf(ctx context.Context, agency string, limit int) ([]Job, 
 	if err != nil {
 		return nil, fmt.Errorf("listing cross-matches: %w", err)
 	}
-	return store.Collect(rows, func(r store.Scanner) (Job, error) {
+	jobs, err := store.Collect(rows, func(r store.Scanner) (Job, error) {
 		j, err := scanJob(r)
 		if err != nil {
 			return Job{}, err
 		}
 		return *j, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range jobs {
+		if jobs[i].Hits == 0 {
+			continue
+		}
+		if err := s.db.Read().QueryRow(ctx, `SELECT COUNT(DISTINCT subject_ref) FROM match_job_items WHERE job_id = ? AND hit = 1`, jobs[i].ID).Scan(&jobs[i].HitSubjects); err != nil {
+			return nil, fmt.Errorf("counting a cross-match's subjects: %w", err)
+		}
+	}
+	return jobs, nil
 }
 
 // JobHits lists our subjects that hit, so far.
 func (s *Service) JobHits(ctx context.Context, id int64) ([]JobHit, error) {
-	rows, err := s.db.Read().Query(ctx, `SELECT subject_ref, key FROM match_job_items WHERE job_id = ? AND hit = 1 ORDER BY seq`, id)
+	rows, err := s.db.Read().Query(ctx, `SELECT i.subject_ref, i.key, COALESCE(s.label, ''), COALESCE(s.source, '') FROM match_job_items i
+		LEFT JOIN subjects s ON s.ref = i.subject_ref WHERE i.job_id = ? AND i.hit = 1 ORDER BY i.seq`, id)
 	if err != nil {
 		return nil, fmt.Errorf("reading cross-match hits: %w", err)
 	}
 	defer rows.Close()
 	byRef := map[string]map[string]bool{}
+	about := map[string][2]string{}
 	var order []string
 	for rows.Next() {
-		var ref, key string
-		if err := rows.Scan(&ref, &key); err != nil {
+		var ref, key, label, source string
+		if err := rows.Scan(&ref, &key, &label, &source); err != nil {
 			return nil, err
 		}
 		if byRef[ref] == nil {
 			byRef[ref] = map[string]bool{}
 			order = append(order, ref)
+			about[ref] = [2]string{label, source}
 		}
 		byRef[ref][KeyType(key)] = true
 	}
 	out := make([]JobHit, 0, len(order))
 	for _, ref := range order {
-		h := JobHit{Ref: ref}
+		h := JobHit{Ref: ref, Label: about[ref][0], Source: about[ref][1]}
 		for t := range byRef[ref] {
 			h.Types = append(h.Types, t)
 		}

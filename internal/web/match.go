@@ -168,7 +168,16 @@ func (s *Server) matchPage(w http.ResponseWriter, r *http.Request, u *auth.User)
 type crossmatchData struct {
 	Jobs  []match.Job
 	Shown int64
-	Hits  []match.JobHit
+	// Hits are the discoveries; Sent, hits on subjects this side itself
+	// sent to the partner (its released targets), shown apart.
+	Hits, Sent []xmHit
+}
+
+// xmHit is a cross-match hit with the action it leads to: a prefilled
+// request about our subject.
+type xmHit struct {
+	match.JobHit
+	Request template.URL
 }
 
 // crossmatchPage lists cross-matches with their progress, starts them
@@ -225,9 +234,25 @@ func (s *Server) renderCrossmatch(w http.ResponseWriter, r *http.Request, u *aut
 	}
 	d := crossmatchData{Jobs: jobs, Shown: shown}
 	if shown > 0 {
-		if d.Hits, err = match.Of(s.n).JobHitsAs(r.Context(), u, shown); err != nil {
+		hits, err := match.Of(s.n).JobHitsAs(r.Context(), u, shown)
+		if err != nil {
 			s.fail(w, r, u, err)
 			return
+		}
+		for _, h := range hits {
+			types := make([]string, len(h.Types))
+			for i, t := range h.Types {
+				types[i] = v.T("match.field." + t)
+			}
+			q := url.Values{}
+			q.Set("subject", v.T("xm.request_subject"))
+			q.Set("body", v.T("xm.request_body", "Job", shown, "Ref", h.Ref, "Types", strings.Join(types, ", ")))
+			x := xmHit{JobHit: h, Request: template.URL("/threads/new?" + q.Encode())}
+			if h.Sent() {
+				d.Sent = append(d.Sent, x)
+			} else {
+				d.Hits = append(d.Hits, x)
+			}
 		}
 	}
 	v.Data = d

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"maps"
 	"puente/internal/agreement"
 	"puente/internal/area"
 	"puente/internal/fault"
@@ -368,7 +369,7 @@ func (s *Server) quarantinePage(w http.ResponseWriter, r *http.Request, u *auth.
 
 type auditData struct {
 	Status  *trust.Status
-	Entries []api.LogEntry
+	Entries []logLine
 	Kinds   []string
 	Alarms  []trustlog.Alarm
 	Reports []trust.Report
@@ -415,9 +416,16 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, u *auth.User)
 		s.fail(w, r, u, err)
 		return
 	}
+	var entries []api.LogEntry
 	for _, row := range rows {
-		d.Entries = append(d.Entries, api.EntryOf(row))
+		entries = append(entries, api.EntryOf(row))
 	}
+	users, err := s.n.Auth.List(ctx)
+	if err != nil {
+		s.fail(w, r, u, err)
+		return
+	}
+	d.Entries = logLines(v, entries, userNames(users))
 	if len(rows) == f.Limit && rows[len(rows)-1].Index > 0 {
 		next := url.Values{}
 		for k, val := range v.Form {
@@ -471,6 +479,8 @@ func coreKeys() []string {
 		keysOf("area.", agreement.Areas...),
 		keysOf("party.", "MX", "US"),
 		keysOf("class.", caveats.Classifications...),
+		keysOf("log.say.", logKinds...),
+		keysOf("log.object.", slices.Collect(maps.Keys(objectPages))...),
 		keysOf("access.", "data.read", "data.exported", "data.passed_on", "data.refused", "data.evidential"),
 	)
 }
