@@ -100,14 +100,36 @@ func TestBrowserTraining(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	until(t, mx, "Spanish", `document.querySelector("#trn-vetting-required").innerText.includes("Requiere verificación")`)
+	// Mexico's home lists the offer to nominate to; the nomination takes
+	// it off, live, in another tab.
+	mxHome, cancelHome := chromedp.NewContext(mx)
+	defer cancelHome()
+	if err := chromedp.Run(mxHome, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(p.URL("MX")+"/"), chromedp.WaitVisible("#work"),
+		chromedp.WaitVisible("body[data-live-ready]", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	until(t, mxHome, "the offer on Mexico's work list", `document.querySelector("#work").innerText.includes("Firearm tracing and eTrace for investigators")`)
 	send(t, mx, map[string]string{"#trn-nominate-form .p-name": "Mariana López Ríos", "#trn-nominate-form .p-dob": "1982-11-22",
 		"#trn-nominate-form .p-id-type": "curp", "#trn-nominate-form .p-id": "ZANM821122MSLMBD07", "#trn-nominate-form .p-rank": "Agente del MP",
 		"#trn-nominate-form .p-unit": "AIC Sonora", "#trn-nominate-form .p-agency": "FGR"}, "#trn-nominate")
 	until(t, mx, "the nomination", `document.querySelector("#trn-nominations tbody").innerText.includes("Mariana López Ríos") && document.querySelector("#trn-flash") !== null`)
+	until(t, mxHome, "the offer off Mexico's work list once nominated", `!document.querySelector("#work").innerText.includes("Firearm tracing and eTrace for investigators")`)
 	screenshot(t, mx, "training-2-nominated-mx.png")
 
 	// 4. The US cannot confirm before vetting; records it, then confirms.
-	if err := chromedp.Run(us, logout, login(p.URL("US"), "pat"), chromedp.Navigate(offerURL)); err != nil {
+	// Pat's home, open in another tab, lists the nomination to answer
+	// until the seat is confirmed.
+	if err := chromedp.Run(us, logout, login(p.URL("US"), "pat")); err != nil {
+		t.Fatal(err)
+	}
+	usHome, cancelUSHome := chromedp.NewContext(us)
+	defer cancelUSHome()
+	if err := chromedp.Run(usHome, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(p.URL("US")+"/"), chromedp.WaitVisible("#work"),
+		chromedp.WaitVisible("body[data-live-ready]", chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	until(t, usHome, "the nomination on the US work list", `document.querySelector("#work").innerText.includes("Vet and answer the partner's nominations")`)
+	if err := chromedp.Run(us, chromedp.Navigate(offerURL)); err != nil {
 		t.Fatal(err)
 	}
 	until(t, us, "the nomination on the US, with confirmation held for vetting", `document.querySelector("#trn-nominations").innerText.includes("Mariana") && document.querySelector(".vetting-blocks") !== null && document.querySelector(".confirm-go") === null`)
@@ -116,6 +138,7 @@ func TestBrowserTraining(t *testing.T) {
 	until(t, us, "vetting approved", `document.querySelector(".confirm-go") !== null && document.querySelector(".vet-approved") !== null`)
 	send(t, us, nil, ".confirm-go")
 	until(t, us, "the seat confirmed", `document.querySelector("#trn-seats").innerText.includes("1 of 10") && document.querySelector(".att-go") !== null`)
+	until(t, usHome, "the nomination off the US work list once answered", `!document.querySelector("#work").innerText.includes("Vet and answer the partner's nominations")`)
 	send(t, us, map[string]string{".att-date": today, ".att-hours": "8"}, ".att-go")
 	until(t, us, "attendance", `document.querySelector("#trn-nominations").innerText.includes("8 h")`)
 	send(t, us, map[string]string{".res-result": "passed"}, ".res-go")

@@ -156,7 +156,16 @@ func newBrowser(t *testing.T, timeout time.Duration) context.Context {
 func screenshot(t *testing.T, tab context.Context, name string) {
 	t.Helper()
 	var png []byte
-	if err := chromedp.Run(tab, chromedp.FullScreenshot(&png, 100)); err != nil {
+	// A page in the middle of a navigation has no size yet: try again
+	// for a moment.
+	var err error
+	for try := 0; try < 20; try++ {
+		if err = chromedp.Run(tab, chromedp.FullScreenshot(&png, 100)); err == nil || !strings.Contains(err.Error(), "0 width") {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
 		t.Errorf("screenshot %s: %v", name, err)
 		return
 	}
