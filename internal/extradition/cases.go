@@ -260,7 +260,7 @@ func (s *Service) GetCase(ctx context.Context, u *auth.User, id string) (*Case, 
 	}
 	if s.cfg.Trust != nil && len(c.Envelopes) > 0 {
 		err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-			return s.cfg.Trust.RecordAccess(ctx, tx, trust.Access{Action: trustlog.KindDataRead, User: u.Username, Agency: u.Agency, EnvelopeIDs: c.Envelopes, Once: true})
+			return s.cfg.Trust.RecordAccess(ctx, tx, trust.Access{Action: trustlog.KindDataRead, User: u.Username, Name: u.DisplayName, Agency: u.Agency, EnvelopeIDs: c.Envelopes, Once: true})
 		})
 		if err != nil {
 			return nil, fmt.Errorf("logging the read: %w", err)

@@ -343,7 +343,7 @@ func (s *Service) DocumentData(ctx context.Context, u *auth.User, caseID, docID 
 		}
 		if s.cfg.Trust != nil {
 			err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-				return s.cfg.Trust.RecordAccess(ctx, tx, trust.Access{Action: trustlog.KindDataExported, User: u.Username, Agency: u.Agency, EnvelopeIDs: []string{envID}})
+				return s.cfg.Trust.RecordAccess(ctx, tx, trust.Access{Action: trustlog.KindDataExported, User: u.Username, Name: u.DisplayName, Agency: u.Agency, EnvelopeIDs: []string{envID}})
 			})
 			if err != nil {
 				return nil, "", nil, fmt.Errorf("logging the download: %w", err)

@@ -534,7 +534,7 @@ func (s *Service) Get(ctx context.Context, u *auth.User, id string) (*Disclosure
 			return nil, err
 		}
 		for _, r := range reports {
-			d.Access = append(d.Access, AccessReport{At: r.At, Action: r.Action, Actor: r.Actor, Agency: r.Agency, ToAgency: r.ToAgency})
+			d.Access = append(d.Access, AccessReport{At: r.At, Action: r.Action, Actor: r.Actor, Name: r.Name, Agency: r.Agency, ToAgency: r.ToAgency})
 		}
 	}
 	if d.Origin != s.self && !d.Sealed() {
@@ -557,7 +557,7 @@ func (s *Service) accessTx(ctx context.Context, tx *store.Tx, u *auth.User, acti
 	if s.cfg.Trust == nil || d.EnvelopeID == "" {
 		return nil
 	}
-	return s.cfg.Trust.RecordAccess(ctx, tx, trust.Access{Action: action, User: u.Username, Agency: u.Agency, EnvelopeIDs: []string{d.EnvelopeID}, ToAgency: to, Once: once})
+	return s.cfg.Trust.RecordAccess(ctx, tx, trust.Access{Action: action, User: u.Username, Name: u.DisplayName, Agency: u.Agency, EnvelopeIDs: []string{d.EnvelopeID}, ToAgency: to, Once: once})
 }
 
 // refuse logs and reports a refused use, then returns err.

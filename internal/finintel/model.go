@@ -210,8 +210,17 @@ type AccessReport struct {
 	At       time.Time `json:"at"`
 	Action   string    `json:"action"`
 	Actor    string    `json:"actor"`
+	Name     string    `json:"actor_name,omitempty"` // as the partner reported it
 	Agency   string    `json:"agency"`
 	ToAgency string    `json:"to_agency,omitempty"`
+}
+
+// Who is the user as the page names them: the name, else the username.
+func (a AccessReport) Who() string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.Actor
 }
 
 // Uses that need the originator's consent.

@@ -130,7 +130,7 @@ func (s *Service) recordAccess(ctx context.Context, u *auth.User, action string,
 		return nil
 	}
 	return s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		return s.trust.RecordAccess(ctx, tx, trust.Access{Action: action, User: u.Username, Agency: u.Agency, EnvelopeIDs: ids, Once: once})
+		return s.trust.RecordAccess(ctx, tx, trust.Access{Action: action, User: u.Username, Name: u.DisplayName, Agency: u.Agency, EnvelopeIDs: ids, Once: once})
 	})
 }
 

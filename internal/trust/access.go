@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -20,6 +23,7 @@ import (
 type Access struct {
 	Action      string   // trustlog.KindDataRead, KindDataExported, KindDataPassedOn, KindDataRefused or KindDataEvidential
 	User        string   // user name
+	Name        string   // the user's display name, told to the partner
 	Agency      string   // the user's agency
 	EnvelopeIDs []string // the partner's envelopes concerned
 	// ToAgency is, for KindDataPassedOn, the receiving agency; for
@@ -55,10 +59,16 @@ func (s *Service) RecordAccess(ctx context.Context, tx *store.Tx, a Access) erro
 		return fmt.Errorf("unknown access %q", a.Action)
 	}
 	actor := "user:" + a.User + "@" + a.Agency
-	detail := ""
+	// The detail: "to=AGENCY" (passed on, refused) and the user's name,
+	// escaped, so the originator's page says who.
+	var fields []string
 	if a.ToAgency != "" {
-		detail = "to=" + a.ToAgency
+		fields = append(fields, "to="+a.ToAgency)
 	}
+	if a.Name != "" {
+		fields = append(fields, "name="+url.QueryEscape(a.Name))
+	}
+	detail := strings.Join(fields, " ")
 	now := time.Now()
 	var entries []trustlog.Entry
 	for _, id := range a.EnvelopeIDs {
@@ -147,10 +157,10 @@ func (s *Service) applyAccess(ctx context.Context, tx *store.Tx, env *link.Envel
 			return link.Reject("access report item %d concerns envelope %s, which this node never sent", i, id)
 		}
 		user, agency, _ := strings.Cut(strings.TrimPrefix(e.Actor, "user:"), "@")
-		to := strings.TrimPrefix(e.Detail, "to=")
-		if _, err := tx.Exec(ctx, `INSERT INTO access_reports (envelope_id, log_index, at, action, actor, agency, to_agency, received_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (log_index, envelope_id) DO NOTHING`,
-			id, it.Index, e.At.UnixMilli(), e.Kind, user, agency, to, store.Now()); err != nil {
+		to, name := accessDetail(e.Detail)
+		if _, err := tx.Exec(ctx, `INSERT INTO access_reports (envelope_id, log_index, at, action, actor, agency, to_agency, received_at, actor_name)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (log_index, envelope_id) DO NOTHING`,
+			id, it.Index, e.At.UnixMilli(), e.Kind, user, agency, to, store.Now(), name); err != nil {
 			return fmt.Errorf("storing an access report: %w", err)
 		}
 		ids[id] = true
@@ -163,6 +173,23 @@ func (s *Service) applyAccess(ctx context.Context, tx *store.Tx, env *link.Envel
 	return nil
 }
 
+// accessDetail reads an access entry's detail: "to=AGENCY name=NAME"
+// (either may be absent; the name escaped as in a URL query). A name that
+// does not unescape, or is not plain text, is left out.
+func accessDetail(detail string) (to, name string) {
+	for _, f := range strings.Fields(detail) {
+		switch k, v, _ := strings.Cut(f, "="); k {
+		case "to":
+			to = v
+		case "name":
+			if n, err := url.QueryUnescape(v); err == nil && len(n) <= 200 && utf8.ValidString(n) && !strings.ContainsFunc(n, unicode.IsControl) {
+				name = n
+			}
+		}
+	}
+	return to, name
+}
+
 // Report is one reported use of our data by the partner's users.
 type Report struct {
 	EnvelopeID string    `json:"envelope_id"`
@@ -170,8 +197,19 @@ type Report struct {
 	At         time.Time `json:"at"`
 	Action     string    `json:"action"`
 	Actor      string    `json:"actor"`
-	Agency     string    `json:"agency"`
-	ToAgency   string    `json:"to_agency,omitempty"`
+	// Name is the user's name as the partner reported it ("" from an
+	// older partner).
+	Name     string `json:"actor_name,omitempty"`
+	Agency   string `json:"agency"`
+	ToAgency string `json:"to_agency,omitempty"`
+}
+
+// Who is the user as the page names them: the name, else the username.
+func (r Report) Who() string {
+	if r.Name != "" {
+		return r.Name
+	}
+	return r.Actor
 }
 
 // Reports returns what the partner reported about the given envelopes, or
@@ -185,7 +223,7 @@ func Reports(ctx context.Context, q store.Querier, ids []string, limit int) ([]R
 		}
 	}
 	args = append(args, limit)
-	rows, err := q.Query(ctx, `SELECT envelope_id, log_index, at, action, actor, agency, to_agency FROM access_reports WHERE `+where+` ORDER BY at DESC, id DESC LIMIT ?`, args...)
+	rows, err := q.Query(ctx, `SELECT envelope_id, log_index, at, action, actor, agency, to_agency, actor_name FROM access_reports WHERE `+where+` ORDER BY at DESC, id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading access reports: %w", err)
 	}
@@ -194,7 +232,7 @@ func Reports(ctx context.Context, q store.Querier, ids []string, limit int) ([]R
 	for rows.Next() {
 		var r Report
 		var at int64
-		if err := rows.Scan(&r.EnvelopeID, &r.LogIndex, &at, &r.Action, &r.Actor, &r.Agency, &r.ToAgency); err != nil {
+		if err := rows.Scan(&r.EnvelopeID, &r.LogIndex, &at, &r.Action, &r.Actor, &r.Agency, &r.ToAgency, &r.Name); err != nil {
 			return nil, fmt.Errorf("reading access reports: %w", err)
 		}
 		r.At = store.Time(at)
