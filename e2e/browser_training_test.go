@@ -156,6 +156,15 @@ func TestBrowserTraining(t *testing.T) {
 		t.Fatal(err)
 	}
 	screenshot(t, mx, "training-5-certificate-mx-390.png")
+	// On a phone the pages fit the screen's width: nothing to scroll
+	// sideways but a wide table inside itself.
+	for _, page := range []string{p.URL("MX") + "/", p.URL("MX") + "/training", p.URL("MX") + "/training/certificates", mxOffer} {
+		if err := chromedp.Run(mx, chromedp.Navigate(page), chromedp.WaitVisible("main")); err != nil {
+			t.Fatal(err)
+		}
+		until(t, mx, "the page "+page+" wider than a phone", `document.documentElement.scrollWidth <= window.innerWidth + 1`)
+	}
+	screenshot(t, mx, "training-5-offer-mx-390.png")
 
 	// 6. The scorecard shows the training figures, the same on both.
 	if err := chromedp.Run(mx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(p.URL("MX")+"/reciprocity"), chromedp.WaitVisible("#recip-training")); err != nil {

@@ -202,11 +202,15 @@ type Report struct {
 
 // Event is one step in an offer's history.
 type Event struct {
-	At     time.Time `json:"at"`
-	Side   string    `json:"side"`
-	By     string    `json:"by"`
-	What   string    `json:"what"`
-	Detail string    `json:"detail,omitempty"`
+	At   time.Time `json:"at"`
+	Side string    `json:"side"`
+	By   string    `json:"by"`
+	What string    `json:"what"`
+	// Nomination is the nomination the step was about; Value, a value the
+	// page translates under "trn." ("vet.approved", "result.passed").
+	Nomination string `json:"nomination,omitempty"`
+	Value      string `json:"value,omitempty"`
+	Detail     string `json:"detail,omitempty"`
 }
 
 // Offer is one course, exercise, exchange or seminar, as both nodes keep

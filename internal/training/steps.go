@@ -73,7 +73,10 @@ func apply(o *Offer, side string, st *Step) error {
 	} else if st.Step != StepNominate && st.Step != StepCancel && st.Step != StepComplete && st.Step != StepCommit && st.Step != StepReport {
 		return fault.Field("nomination_id", "required")
 	}
-	detail := st.NominationID
+	// The history names the nomination, and a value the page translates
+	// ("vet.approved"); the detail keeps what is not a word (a date, a
+	// certificate's id).
+	nom, value, detail := st.NominationID, "", ""
 	switch st.Step {
 	case StepNominate:
 		if day(st.At) > o.NominateBy {
@@ -82,7 +85,7 @@ func apply(o *Offer, side string, st *Step) error {
 		if err := o.addNomination(st); err != nil {
 			return err
 		}
-		detail = st.Nomination.ID
+		nom = st.Nomination.ID
 	case StepSubstitute:
 		if !n.Open() {
 			return ErrState
@@ -94,7 +97,7 @@ func apply(o *Offer, side string, st *Step) error {
 		if err := o.addNomination(st); err != nil {
 			return err
 		}
-		detail = n.ID + " by " + st.Nomination.ID
+		nom, detail = st.Nomination.ID, n.ID // the new nominee, and the one replaced
 	case StepWithdraw:
 		if !n.Open() || n.Result != "" {
 			return ErrState
@@ -127,7 +130,7 @@ func apply(o *Offer, side string, st *Step) error {
 		if v.Status != VetApproved && n.Status == NomConfirmed {
 			n.Status = NomNominated // a seat needs standing vetting
 		}
-		detail += " " + v.Status
+		value = "vet." + v.Status
 	case StepConfirm:
 		if n.Status != NomNominated && n.Status != NomWaitlisted {
 			return ErrState
@@ -186,7 +189,7 @@ func apply(o *Offer, side string, st *Step) error {
 			return fault.Field("hours", "over_total")
 		}
 		n.Attendance = att
-		detail += " " + d.Date
+		detail = d.Date
 	case StepResult:
 		if n.Status != NomConfirmed {
 			return ErrState
@@ -211,7 +214,7 @@ func apply(o *Offer, side string, st *Step) error {
 			return fault.Field("hours", "required")
 		}
 		n.Result, n.Hours = st.Result, h
-		detail += " " + st.Result
+		value = "result." + st.Result
 	case StepCertify:
 		if n.Result != ResultPassed {
 			return fault.Field("result", "not_passed")
@@ -227,7 +230,7 @@ func apply(o *Offer, side string, st *Step) error {
 			return fault.Field("certificate", "does_not_match")
 		}
 		n.Certificate = c.ID
-		detail += " " + c.ID
+		detail = c.ID
 	case StepRevoke:
 		if n.Certificate == "" {
 			return ErrNoCert
@@ -235,7 +238,7 @@ func apply(o *Offer, side string, st *Step) error {
 		if strings.TrimSpace(st.Reason) == "" {
 			return fault.Field("reason", "required")
 		}
-		detail += " " + n.Certificate
+		detail = n.Certificate
 	case StepCancel:
 		if strings.TrimSpace(st.Reason) == "" {
 			return fault.Field("reason", "required")
@@ -280,7 +283,7 @@ func apply(o *Offer, side string, st *Step) error {
 		}
 		o.Reports = append(o.Reports, Report{Side: side, By: st.By, At: st.At, Summary: r.Summary, Lessons: r.Lessons})
 	}
-	o.event(st.At, side, st.By, st.Step, detail)
+	o.History = append(o.History, Event{At: st.At, Side: side, By: st.By, What: st.Step, Nomination: nom, Value: value, Detail: detail})
 	return nil
 }
 

@@ -231,6 +231,8 @@ type trnViewData struct {
 	Certs       []*training.Issued
 	Commitments []trnCommit
 	Seats       int // confirmed
+	// Names are the participants by nomination, for the history.
+	Names map[string]string
 }
 
 type trnCommit struct {
@@ -266,7 +268,9 @@ func (s *Server) renderTrn(w http.ResponseWriter, r *http.Request, u *auth.User,
 			"commit":         write && open && o.Type == training.TypeExercise,
 			"report":         write && o.Status != training.StatusDraft && o.Status != training.StatusCancelled && o.Type == training.TypeExercise && today >= o.Start,
 		}}
+	d.Names = map[string]string{}
 	for _, n := range o.Nominations {
+		d.Names[n.ID] = n.Participant.Name
 		act := map[string]bool{
 			"withdraw":   write && !mine && open && n.Open() && n.Result == "",
 			"substitute": write && !mine && open && n.Open() && n.Result == "" && today < o.Start,
