@@ -158,7 +158,13 @@ func (c *Config) Save(dir string) error {
 // dir: an SQLite file (relative to dir unless absolute) or a PostgreSQL
 // URL.
 func (c *Config) OpenStore(ctx context.Context, dir string) (*store.DB, error) {
-	return store.Open(ctx, resolve(dir, c.Database), store.Options{SQLiteSynchronous: c.SQLiteSynchronous})
+	return c.openStore(ctx, dir, false)
+}
+
+// openStore opens the store; exclusive holds an SQLite file for this
+// process alone (a node that serves it).
+func (c *Config) openStore(ctx context.Context, dir string, exclusive bool) (*store.DB, error) {
+	return store.Open(ctx, resolve(dir, c.Database), store.Options{SQLiteSynchronous: c.SQLiteSynchronous, Exclusive: exclusive})
 }
 
 // resolve makes a path in the configuration relative to the node folder.

@@ -100,7 +100,8 @@ func Open(ctx context.Context, dir string, cfg *Config, log *slog.Logger) (*Node
 	if err != nil {
 		return nil, err
 	}
-	db, err := cfg.OpenStore(ctx, dir)
+	// A node serves its SQLite file alone: a second process is refused.
+	db, err := cfg.openStore(ctx, dir, true)
 	if err != nil {
 		return nil, err
 	}

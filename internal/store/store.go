@@ -59,8 +59,9 @@ var ErrConflict = fmt.Errorf("already exists: %w", fault.ErrConflict)
 // DB is an open, migrated store.
 type DB struct {
 	dialect Dialect
-	w       *sql.DB // the single writer for SQLite; the pool for PostgreSQL
-	r       *sql.DB // readers
+	lock    *os.File // the SQLite file's lock (Options.Exclusive), released by Close
+	w       *sql.DB  // the single writer for SQLite; the pool for PostgreSQL
+	r       *sql.DB  // readers
 	// stmts caches prepared statements per pool and query text: parsing
 	// SQL is a large share of the cost of a small transaction.
 	stmts sync.Map
@@ -102,7 +103,15 @@ type Options struct {
 	// default: a process crash loses nothing, a power cut may lose the last
 	// commits) or "full" (every commit is fsynced).
 	SQLiteSynchronous string
+	// Exclusive, for an SQLite store, holds a lock on the file for as long
+	// as the store is open, so a second process serving the same file
+	// refuses to start (ErrInUse): SQLite is one process; replicas share
+	// PostgreSQL. Administration commands open the store without it.
+	Exclusive bool
 }
+
+// ErrInUse is an SQLite store another process holds (Options.Exclusive).
+var ErrInUse = errors.New("another puente process is serving this SQLite store; SQLite serves one process (replicas share a PostgreSQL database)")
 
 // Open opens the store named by dsn: a postgres:// or postgresql:// URL, or
 // a path to an SQLite file. It migrates the schema to the newest version.
@@ -112,7 +121,19 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db, err = openPostgres(ctx, dsn)
 	} else {
+		var lock *os.File
+		if opt.Exclusive {
+			if lock, err = lockFile(dsn + ".lock"); err != nil {
+				return nil, fmt.Errorf("%s: %w", dsn, err)
+			}
+		}
 		db, err = openSQLite(ctx, dsn, opt)
+		if err != nil && lock != nil {
+			lock.Close()
+		}
+		if err == nil {
+			db.lock = lock
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -263,6 +284,9 @@ func (db *DB) Close() error {
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
+	}
+	if db.lock != nil {
+		err = errors.Join(err, db.lock.Close()) // closing the file releases the lock
 	}
 	return err
 }
