@@ -178,6 +178,8 @@ type crossmatchData struct {
 type xmHit struct {
 	match.JobHit
 	Request template.URL
+	// Link is our subject's page, when it has one (a priority target).
+	Link string
 }
 
 // crossmatchPage lists cross-matches with their progress, starts them
@@ -248,6 +250,9 @@ func (s *Server) renderCrossmatch(w http.ResponseWriter, r *http.Request, u *aut
 			q.Set("subject", v.T("xm.request_subject"))
 			q.Set("body", v.T("xm.request_body", "Job", shown, "Ref", h.Ref, "Types", strings.Join(types, ", ")))
 			x := xmHit{JobHit: h, Request: template.URL("/threads/new?" + q.Encode())}
+			if id, ok := strings.CutPrefix(h.Ref, "target:"); ok {
+				x.Link = "/extradition/targets/t/" + url.PathEscape(id)
+			}
 			if h.Sent() {
 				d.Sent = append(d.Sent, x)
 			} else {
