@@ -278,7 +278,7 @@ func TestCrossMatch(t *testing.T) {
 		if mxPhones[norm] {
 			want[ref] = true
 		}
-		uss = append(uss, match.Subject{Ref: ref, Phone: phoneOf(n)})
+		uss = append(uss, match.Subject{Ref: ref, Name: "Sujeto " + ref, Phone: phoneOf(n)})
 	}
 	if _, err := match.Of(mx).Import(ctx, mxs); err != nil {
 		t.Fatal(err)
@@ -318,6 +318,9 @@ func TestCrossMatch(t *testing.T) {
 	got := map[string]bool{}
 	for _, h := range hits {
 		got[h.Ref] = true
+		if h.Label != "Sujeto "+h.Ref || h.Sent() {
+			t.Fatalf("hit %+v does not name our subject", h)
+		}
 	}
 	if len(got) != len(want) || int64(len(want)) != job.Hits {
 		t.Fatalf("%d subjects hit (job says %d keys), plaintext intersection has %d", len(got), job.Hits, len(want))
