@@ -79,7 +79,7 @@ type Service struct {
 	mu  sync.Mutex
 	now func() time.Time
 	// figures keeps the mirror operations decoded for the figures.
-	figures store.Memo[*Operation]
+	figures *store.Memo[*Operation]
 }
 
 // New returns the service.
@@ -94,10 +94,7 @@ func New(cfg Config) *Service {
 		cfg.Logger = slog.Default()
 	}
 	return &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), self: cfg.Link.Self(), partner: cfg.Link.Partner(),
-		wake: make(chan struct{}, 1), now: time.Now, figures: store.Memo[*Operation]{Table: "operations", Version: "updated_at", Decode: func(doc string) (*Operation, error) {
-			var op Operation
-			return &op, json.Unmarshal([]byte(doc), &op)
-		}}}
+		wake: make(chan struct{}, 1), now: time.Now, figures: store.DocMemo[Operation]("operations")}
 }
 
 // SetClock replaces the service's clock (tests).

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -26,6 +27,15 @@ type Memo[T any] struct {
 type memoRow[T any] struct {
 	version int64
 	v       T
+}
+
+// DocMemo is a Memo of a table whose doc column is the JSON of a T, kept
+// decoded as a *T (the figures only read it).
+func DocMemo[T any](table string) *Memo[*T] {
+	return &Memo[*T]{Table: table, Version: "updated_at", Decode: func(doc string) (*T, error) {
+		var v T
+		return &v, json.Unmarshal([]byte(doc), &v)
+	}}
 }
 
 // NextVersion is the SQL for a version column's new value: the time

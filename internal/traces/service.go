@@ -88,7 +88,7 @@ type Service struct {
 
 	area.Clock
 	// figures keeps the submitted traces decoded for the figures.
-	figures store.Memo[*Trace]
+	figures *store.Memo[*Trace]
 }
 
 // New returns the service.
@@ -97,10 +97,7 @@ func New(cfg Config) *Service {
 		cfg.Logger = slog.Default()
 	}
 	s := &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), self: cfg.Link.Self(), partner: cfg.Link.Partner()}
-	s.figures = store.Memo[*Trace]{Table: "traces", Version: "updated_at", Decode: func(doc string) (*Trace, error) {
-		var t Trace
-		return &t, json.Unmarshal([]byte(doc), &t)
-	}}
+	s.figures = store.DocMemo[Trace]("traces")
 	return s
 }
 

@@ -112,7 +112,7 @@ type Service struct {
 
 	area.Clock
 	// figures keeps the published offers decoded for the figures.
-	figures store.Memo[*Offer]
+	figures *store.Memo[*Offer]
 }
 
 // New returns the service.
@@ -121,10 +121,7 @@ func New(cfg Config) *Service {
 		cfg.Logger = slog.Default()
 	}
 	s := &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), self: cfg.Link.Self(), partner: cfg.Link.Partner()}
-	s.figures = store.Memo[*Offer]{Table: "training_offers", Version: "updated_at", Decode: func(doc string) (*Offer, error) {
-		var o Offer
-		return &o, json.Unmarshal([]byte(doc), &o)
-	}}
+	s.figures = store.DocMemo[Offer]("training_offers")
 	return s
 }
 
