@@ -89,8 +89,7 @@ func IDDigest(certID, idType, nationalID string) string {
 // ParseCertificate reads a certificate file without checking its
 // signature.
 func ParseCertificate(raw []byte) (*Certificate, error) {
-	f, c, err := parse(raw)
-	_ = f
+	_, c, err := parse(raw)
 	return c, err
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -64,7 +65,7 @@ func logLines(v *view, entries []api.LogEntry, names map[string]string) []logLin
 		if page, ok := objectPages[kind]; ok && id != "" {
 			l.ObjectLink = page + url.PathEscape(id)
 		}
-		if has(logKinds, e.Kind) {
+		if slices.Contains(logKinds, e.Kind) {
 			s := v.T("log.say."+e.Kind, "Actor", actorName(v, e.Actor, names), "Object", mark)
 			l.Before, l.After, _ = strings.Cut(s, mark)
 			l.Before = upperFirst(l.Before)
@@ -73,15 +74,6 @@ func logLines(v *view, entries []api.LogEntry, names map[string]string) []logLin
 		out = append(out, l)
 	}
 	return out
-}
-
-func has(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // upperFirst starts a sentence with a capital ("the US node…" → "The…").

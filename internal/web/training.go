@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -498,13 +499,7 @@ func (s *Server) trnFiguresData(r *http.Request, u *auth.User, v *view) (*trnFig
 			agencies[a] = true
 		}
 	}
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for a := range agencies {
-			if !yield(a) {
-				return
-			}
-		}
-	})
+	keys := slices.Sorted(maps.Keys(agencies))
 	t := chartTable{Chart: "trained_agency"}
 	var bs []bar
 	for _, sd := range f.Sides {

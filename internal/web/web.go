@@ -6,6 +6,7 @@ package web
 
 import (
 	"path"
+	"slices"
 
 	"bytes"
 
@@ -390,14 +391,7 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%d B", n)
 	},
-	"has": func(list []string, s string) bool {
-		for _, x := range list {
-			if x == s {
-				return true
-			}
-		}
-		return false
-	},
+	"has":    slices.Contains[[]string],
 	"can":    func(u *auth.User, p string) bool { return u.Can(auth.Permission(p)) },
 	"list":   func(xs ...string) []string { return xs },
 	"float":  func(n int) float64 { return float64(n) },
