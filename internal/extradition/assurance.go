@@ -119,7 +119,7 @@ func (s *Service) GiveAssurance(ctx context.Context, u *auth.User, caseID string
 			return err
 		}
 		out = &a
-		return s.entry(ctx, tx, KindLogAssurance, "case:"+caseID, "kind="+a.Kind+" status="+a.Status)
+		return s.log.Record(ctx, tx, KindLogAssurance, "case:"+caseID, "kind="+a.Kind+" status="+a.Status)
 	})
 	return out, err
 }
@@ -163,5 +163,5 @@ func (s *Service) applyAssurance(ctx context.Context, tx *store.Tx, env *link.En
 	if err := s.saveCase(ctx, tx, c, false); err != nil {
 		return err
 	}
-	return s.entry(ctx, tx, KindLogAssurance, "case:"+c.ID, "kind="+a.Kind+" status="+a.Status+" by="+s.partner)
+	return s.log.Record(ctx, tx, KindLogAssurance, "case:"+c.ID, "kind="+a.Kind+" status="+a.Status+" by="+s.partner)
 }

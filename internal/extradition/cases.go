@@ -148,7 +148,7 @@ func (s *Service) OpenCase(ctx context.Context, u *auth.User, in Case) (*Case, e
 		if err := s.saveCase(ctx, tx, &c, true); err != nil {
 			return err
 		}
-		return s.entry(ctx, tx, KindLogCaseOpened, "case:"+c.ID, fmt.Sprintf("kind=%s requesting=%s requested=%s", c.Kind, c.Requesting, c.Requested))
+		return s.log.Record(ctx, tx, KindLogCaseOpened, "case:"+c.ID, fmt.Sprintf("kind=%s requesting=%s requested=%s", c.Kind, c.Requesting, c.Requested))
 	})
 	if err != nil {
 		return nil, err
@@ -180,7 +180,7 @@ func (s *Service) Record(ctx context.Context, u *auth.User, id string, in Stage)
 			return err
 		}
 		out = c
-		return s.entry(ctx, tx, KindLogCaseStage, "case:"+id, "stage="+st.Stage+" date="+st.Date)
+		return s.log.Record(ctx, tx, KindLogCaseStage, "case:"+id, "stage="+st.Stage+" date="+st.Date)
 	})
 	if err != nil {
 		return nil, err
@@ -215,7 +215,7 @@ func (s *Service) applyCase(ctx context.Context, tx *store.Tx, env *link.Envelop
 	if err := s.saveCase(ctx, tx, &c, true); err != nil {
 		return err
 	}
-	return s.entry(ctx, tx, KindLogCaseReceived, "case:"+c.ID, "from="+s.partner)
+	return s.log.Record(ctx, tx, KindLogCaseReceived, "case:"+c.ID, "from="+s.partner)
 }
 
 // applyStage applies a stage the partner recorded, by the rule our own
@@ -244,7 +244,7 @@ func (s *Service) applyStage(ctx context.Context, tx *store.Tx, env *link.Envelo
 	if err := s.saveCase(ctx, tx, c, false); err != nil {
 		return err
 	}
-	return s.entry(ctx, tx, KindLogCaseStage, "case:"+c.ID, "stage="+st.Stage+" date="+st.Date+" by="+s.partner)
+	return s.log.Record(ctx, tx, KindLogCaseStage, "case:"+c.ID, "stage="+st.Stage+" date="+st.Date+" by="+s.partner)
 }
 
 // GetCase returns a case with its clocks as of today. Each read is logged,

@@ -206,7 +206,7 @@ func (s *Service) AddDocument(ctx context.Context, u *auth.User, caseID string, 
 			return err
 		}
 		s.changed(tx, "c:"+caseID)
-		return s.entry(ctx, tx, KindLogDocument, "case:"+caseID, fmt.Sprintf("kind=%s sha256=%s", d.Kind, d.SHA256))
+		return s.log.Record(ctx, tx, KindLogDocument, "case:"+caseID, fmt.Sprintf("kind=%s sha256=%s", d.Kind, d.SHA256))
 	})
 	if err != nil {
 		return nil, err
@@ -280,7 +280,7 @@ func (s *Service) applyCaseDocument(ctx context.Context, tx *store.Tx, env *link
 	if err := s.saveCase(ctx, tx, c, false); err != nil {
 		return err
 	}
-	return s.entry(ctx, tx, KindLogDocument, "case:"+d.Case, fmt.Sprintf("kind=%s sha256=%s by=%s", d.Kind, d.SHA256, s.partner))
+	return s.log.Record(ctx, tx, KindLogDocument, "case:"+d.Case, fmt.Sprintf("kind=%s sha256=%s by=%s", d.Kind, d.SHA256, s.partner))
 }
 
 // Documents are a case's documents, oldest first; ours say whether the

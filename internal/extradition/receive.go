@@ -75,7 +75,7 @@ func (s *Service) applyTarget(ctx context.Context, tx *store.Tx, env *link.Envel
 			return err
 		}
 	}
-	return s.entry(ctx, tx, KindLogReceived, "target:"+t.ID, fmt.Sprintf("from=%s version=%d status=%s", s.partner, t.Version, t.Status))
+	return s.log.Record(ctx, tx, KindLogReceived, "target:"+t.ID, fmt.Sprintf("from=%s version=%d status=%s", s.partner, t.Version, t.Status))
 }
 
 // applyAck records the partner's acknowledgement of our nomination.
@@ -101,7 +101,7 @@ func (s *Service) applyAck(ctx context.Context, tx *store.Tx, env *link.Envelope
 	if err := s.saveTarget(ctx, tx, t, false); err != nil {
 		return err
 	}
-	return s.entry(ctx, tx, KindLogAcked, "target:"+t.ID, "by="+s.partner+"/"+a.Agency)
+	return s.log.Record(ctx, tx, KindLogAcked, "target:"+t.ID, "by="+s.partner+"/"+a.Agency)
 }
 
 // applyAddition records what the partner added to a target, ours or its
@@ -136,7 +136,7 @@ func (s *Service) applyAddition(ctx context.Context, tx *store.Tx, env *link.Env
 	if err := s.saveTarget(ctx, tx, t, false); err != nil {
 		return err
 	}
-	return s.entry(ctx, tx, KindLogAdded, "target:"+t.ID, "by="+s.partner+"/"+a.Agency)
+	return s.log.Record(ctx, tx, KindLogAdded, "target:"+t.ID, "by="+s.partner+"/"+a.Agency)
 }
 
 // screenEntries are the active targets, ours and the partner's, as a

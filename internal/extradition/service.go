@@ -142,11 +142,6 @@ func (s *Service) changed(tx *store.Tx, key string) {
 	})
 }
 
-func (s *Service) entry(ctx context.Context, tx *store.Tx, kind, object, detail string) error {
-	_, err := s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: kind, Actor: trustlog.ActorOf(ctx), Object: object, Detail: detail})
-	return err
-}
-
 // Visible reports whether u may see t on side self: a nomination of ours
 // to our extradition agencies once released, before that to its agency
 // and the reviewers; the partner's to the agencies its caveats name;

@@ -97,7 +97,7 @@ func (s *Service) Nominate(ctx context.Context, u *auth.User, in Target) (*Targe
 		if err := s.saveTarget(ctx, tx, &t, true); err != nil {
 			return err
 		}
-		return s.entry(ctx, tx, KindLogNominated, "target:"+t.ID, "agency="+u.Agency)
+		return s.log.Record(ctx, tx, KindLogNominated, "target:"+t.ID, "agency="+u.Agency)
 	})
 	if err != nil {
 		return nil, err
@@ -156,7 +156,7 @@ func (s *Service) Edit(ctx context.Context, u *auth.User, id string, in Target) 
 		if t.Stage == StageReleased {
 			return s.send(ctx, tx, t, "edited")
 		}
-		return s.entry(ctx, tx, KindLogChanged, "target:"+t.ID, "by="+u.Agency)
+		return s.log.Record(ctx, tx, KindLogChanged, "target:"+t.ID, "by="+u.Agency)
 	})
 }
 
@@ -167,7 +167,7 @@ func (s *Service) Submit(ctx context.Context, u *auth.User, id string) (*Target,
 			return ErrState
 		}
 		t.Stage, t.Reason = StageSubmitted, ""
-		return s.entry(ctx, tx, KindLogSubmitted, "target:"+t.ID, "by="+u.Username)
+		return s.log.Record(ctx, tx, KindLogSubmitted, "target:"+t.ID, "by="+u.Username)
 	})
 }
 
@@ -185,7 +185,7 @@ func (s *Service) Return(ctx context.Context, u *auth.User, id, reason string) (
 			return ErrState
 		}
 		t.Stage, t.Reason = StageDraft, reason
-		return s.entry(ctx, tx, KindLogReturned, "target:"+t.ID, "by="+u.Username)
+		return s.log.Record(ctx, tx, KindLogReturned, "target:"+t.ID, "by="+u.Username)
 	})
 }
 
@@ -277,7 +277,7 @@ func (s *Service) send(ctx context.Context, tx *store.Tx, t *Target, what string
 	if t.Version == 1 {
 		kind = KindLogReleased
 	}
-	return s.entry(ctx, tx, kind, "target:"+t.ID, fmt.Sprintf("version=%d %s", t.Version, what))
+	return s.log.Record(ctx, tx, kind, "target:"+t.ID, fmt.Sprintf("version=%d %s", t.Version, what))
 }
 
 // Acknowledge is the receiving side's acknowledgement of the partner's
@@ -291,7 +291,7 @@ func (s *Service) Acknowledge(ctx context.Context, u *auth.User, id string) (*Ta
 		if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindAck, Version: 1, Stream: targetStream(t.ID), Caveats: s.DefaultCaveats(), Body: t.Ack}); err != nil {
 			return fmt.Errorf("sending the acknowledgement: %w", err)
 		}
-		return s.entry(ctx, tx, KindLogAcked, "target:"+t.ID, "by="+u.Agency)
+		return s.log.Record(ctx, tx, KindLogAcked, "target:"+t.ID, "by="+u.Agency)
 	})
 }
 
@@ -354,7 +354,7 @@ func (s *Service) Add(ctx context.Context, u *auth.User, id, body string) (*Targ
 		if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindAddition, Version: 1, Stream: targetStream(t.ID), Caveats: cav, Body: a}); err != nil {
 			return fmt.Errorf("sending the addition: %w", err)
 		}
-		if err := s.entry(ctx, tx, KindLogAdded, "target:"+t.ID, "by="+u.Agency); err != nil {
+		if err := s.log.Record(ctx, tx, KindLogAdded, "target:"+t.ID, "by="+u.Agency); err != nil {
 			return err
 		}
 		out = t
@@ -455,7 +455,7 @@ func (s *Service) AddNotice(ctx context.Context, u *auth.User, id string, raw []
 		if t.Stage == StageReleased {
 			return s.send(ctx, tx, t, "notice="+n.Reference)
 		}
-		return s.entry(ctx, tx, KindLogChanged, "target:"+t.ID, "notice="+n.Reference)
+		return s.log.Record(ctx, tx, KindLogChanged, "target:"+t.ID, "notice="+n.Reference)
 	})
 }
 
@@ -510,7 +510,7 @@ func (s *Service) AddPhoto(ctx context.Context, u *auth.User, id, name string, d
 		if t.Stage == StageReleased {
 			return s.send(ctx, tx, t, "photo="+p.SHA256)
 		}
-		return s.entry(ctx, tx, KindLogChanged, "target:"+t.ID, "photo="+p.SHA256)
+		return s.log.Record(ctx, tx, KindLogChanged, "target:"+t.ID, "photo="+p.SHA256)
 	})
 }
 

@@ -140,7 +140,7 @@ func (s *Service) Check(ctx context.Context, id string) ([]*Conflict, error) {
 				Body: conflictBody{ID: c.ID, Kind: kind, Epoch: epoch, Hits: hs, Contact: op.Sides[s.self].Contact, At: c.FoundAt}}); err != nil {
 				return fmt.Errorf("telling the partner of a conflict: %w", err)
 			}
-			if err := s.entry(ctx, tx, KindLogConflict, "operation:"+id, fmt.Sprintf("conflict=%s kind=%s keys=%d found_by=%s", c.ID, kind, len(hs), s.self)); err != nil {
+			if err := s.log.Record(ctx, tx, KindLogConflict, "operation:"+id, fmt.Sprintf("conflict=%s kind=%s keys=%d found_by=%s", c.ID, kind, len(hs), s.self)); err != nil {
 				return err
 			}
 			s.changed(tx, id)
@@ -354,7 +354,7 @@ func (s *Service) applyConflict(ctx context.Context, tx *store.Tx, env *link.Env
 		if sd := op.Sides[s.self]; sd != nil {
 			contacts = append(contacts, sd.Contact)
 		}
-		if err := s.entry(ctx, tx, KindLogConflict, "operation:"+id, fmt.Sprintf("conflict=%s kind=%s keys=%d found_by=%s", b.ID, b.Kind, len(hs), s.partner)); err != nil {
+		if err := s.log.Record(ctx, tx, KindLogConflict, "operation:"+id, fmt.Sprintf("conflict=%s kind=%s keys=%d found_by=%s", b.ID, b.Kind, len(hs), s.partner)); err != nil {
 			return err
 		}
 		s.changed(tx, id)
@@ -436,7 +436,7 @@ func (s *Service) Resolve(ctx context.Context, u *auth.User, conflictID, resolut
 			Body: resolvedBody{ID: conflictID, Resolution: resolution, By: u.Username, At: s.Now()}}); err != nil {
 			return err
 		}
-		return s.entry(ctx, tx, KindLogResolved, "conflict:"+conflictID, "resolution="+resolution)
+		return s.log.Record(ctx, tx, KindLogResolved, "conflict:"+conflictID, "resolution="+resolution)
 	})
 }
 
@@ -492,7 +492,7 @@ func (s *Service) escalate(ctx context.Context) error {
 				return err
 			}
 			s.changed(tx, c.OperationID)
-			return s.entry(ctx, tx, KindLogEscalated, "conflict:"+c.ID, "operation="+c.OperationID)
+			return s.log.Record(ctx, tx, KindLogEscalated, "conflict:"+c.ID, "operation="+c.OperationID)
 		})
 		if err != nil {
 			return err

@@ -204,7 +204,7 @@ func (s *Service) Release(ctx context.Context, u *auth.User, id string) (*Operat
 			return err
 		}
 		out = op
-		return s.entry(ctx, tx, KindLogReleased, "operation:"+id, "author="+op.CreatedBy)
+		return s.log.Record(ctx, tx, KindLogReleased, "operation:"+id, "author="+op.CreatedBy)
 	})
 	if err == nil {
 		s.checkSoon(id)
@@ -276,7 +276,7 @@ func (s *Service) Take(ctx context.Context, u *auth.User, id, step string, a Ans
 		case StepAfterAction:
 			kind = KindLogReported
 		}
-		return s.entry(ctx, tx, kind, "operation:"+id, "step="+step)
+		return s.log.Record(ctx, tx, kind, "operation:"+id, "step="+step)
 	})
 	if err == nil && reindex && out.Open() {
 		s.checkSoon(id)

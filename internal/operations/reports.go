@@ -65,7 +65,7 @@ func (s *Service) Report(ctx context.Context, u *auth.User, opID string, in NewR
 		if err := insertReport(ctx, tx, r); err != nil {
 			return err
 		}
-		if err := s.entry(ctx, tx, KindLogReport, "operation:"+opID, "unit="+r.Unit+" status="+r.Status); err != nil {
+		if err := s.log.Record(ctx, tx, KindLogReport, "operation:"+opID, "unit="+r.Unit+" status="+r.Status); err != nil {
 			return err
 		}
 		if op.Kind == Mirror && unit.Shared {

@@ -151,11 +151,6 @@ func (s *Service) changed(tx *store.Tx, key string) {
 	tx.AfterCommit(func() { s.cfg.Hub.Publish(live.Event{Topic: Name, Key: key}) })
 }
 
-func (s *Service) entry(ctx context.Context, tx *store.Tx, kind, object, detail string) error {
-	_, err := s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: kind, Actor: trustlog.ActorOf(ctx), Object: object, Detail: detail})
-	return err
-}
-
 func (s *Service) kick() {
 	select {
 	case s.wake <- struct{}{}:
@@ -333,9 +328,9 @@ func (s *Service) Create(ctx context.Context, u *auth.User, d Draft) (*Operation
 			if err := s.index(ctx, tx, op); err != nil {
 				return err
 			}
-			return s.entry(ctx, tx, KindLogRegistered, "operation:"+op.ID, "pair="+op.Pair)
+			return s.log.Record(ctx, tx, KindLogRegistered, "operation:"+op.ID, "pair="+op.Pair)
 		}
-		return s.entry(ctx, tx, KindLogDrafted, "operation:"+op.ID, "pair="+op.Pair)
+		return s.log.Record(ctx, tx, KindLogDrafted, "operation:"+op.ID, "pair="+op.Pair)
 	})
 	if err != nil {
 		return nil, err

@@ -306,7 +306,7 @@ func (s *Service) Import(ctx context.Context, u *auth.User, r io.Reader) (int, e
 			return err
 		}
 		s.changed(tx, "figures")
-		return s.entry(ctx, tx, KindLogImported, "seizures", fmt.Sprintf("count=%d agency=%s", n, u.Agency))
+		return s.log.Record(ctx, tx, KindLogImported, "seizures", fmt.Sprintf("count=%d agency=%s", n, u.Agency))
 	})
 	if err != nil {
 		return 0, err

@@ -104,11 +104,6 @@ func (s *Service) changed(tx *store.Tx, key string) {
 	tx.AfterCommit(func() { s.cfg.Hub.Publish(live.Event{Topic: Name, Key: key}) })
 }
 
-func (s *Service) entry(ctx context.Context, tx *store.Tx, kind, object, detail string) error {
-	_, err := s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: kind, Actor: trustlog.ActorOf(ctx), Object: object, Detail: detail})
-	return err
-}
-
 // DefaultCaveats are the caveats a release starts with.
 func (s *Service) DefaultCaveats() caveats.Caveats {
 	ag := s.cfg.Agreement
@@ -242,7 +237,7 @@ func (s *Service) Record(ctx context.Context, u *auth.User, in Seizure) (*Seizur
 		if err := s.store(ctx, tx, &sz); err != nil {
 			return err
 		}
-		return s.entry(ctx, tx, KindLogRecorded, "seizure:"+sz.ID, "agency="+sz.Agency)
+		return s.log.Record(ctx, tx, KindLogRecorded, "seizure:"+sz.ID, "agency="+sz.Agency)
 	})
 	if err != nil {
 		return nil, err
@@ -398,7 +393,7 @@ func (s *Service) Submit(ctx context.Context, u *auth.User, id string) (*Seizure
 	var out *Seizure
 	err := s.onOwn(ctx, u, auth.SeizWrite, id, []string{StatusRecorded}, func(ctx context.Context, tx *store.Tx, sz *Seizure) error {
 		sz.Status, out = StatusSubmitted, sz
-		return s.entry(ctx, tx, KindLogSubmitted, "seizure:"+id, "")
+		return s.log.Record(ctx, tx, KindLogSubmitted, "seizure:"+id, "")
 	})
 	return out, err
 }
@@ -411,7 +406,7 @@ func (s *Service) Return(ctx context.Context, u *auth.User, id, reason string) (
 	var out *Seizure
 	err := s.onOwn(ctx, u, auth.SeizRelease, id, []string{StatusSubmitted}, func(ctx context.Context, tx *store.Tx, sz *Seizure) error {
 		sz.Status, sz.Notes, out = StatusRecorded, strings.TrimSpace(sz.Notes+"\n"+u.Username+": "+strings.TrimSpace(reason)), sz
-		return s.entry(ctx, tx, KindLogReturned, "seizure:"+id, "")
+		return s.log.Record(ctx, tx, KindLogReturned, "seizure:"+id, "")
 	})
 	return out, err
 }
@@ -473,7 +468,7 @@ func (s *Service) Release(ctx context.Context, u *auth.User, ids []string, to []
 			if err := tally(ctx, tx, "shared", sz); err != nil {
 				return err
 			}
-			if err := s.entry(ctx, tx, KindLogReleased, "seizure:"+id, "author="+sz.CreatedBy+" to="+strings.Join(to, ",")); err != nil {
+			if err := s.log.Record(ctx, tx, KindLogReleased, "seizure:"+id, "author="+sz.CreatedBy+" to="+strings.Join(to, ",")); err != nil {
 				return err
 			}
 			s.changed(tx, id)
@@ -535,7 +530,7 @@ func (s *Service) applyReleased(ctx context.Context, tx *store.Tx, env *link.Env
 		return err
 	}
 	s.changed(tx, sz.ID)
-	return s.entry(ctx, tx, KindLogReceived, "seizure:"+sz.ID, "from="+s.partner)
+	return s.log.Record(ctx, tx, KindLogReceived, "seizure:"+sz.ID, "from="+s.partner)
 }
 
 // Badge is a seizure of the other side that looks like the same event.

@@ -126,11 +126,6 @@ func (s *Service) changed(tx *store.Tx, key string) {
 	tx.AfterCommit(func() { s.cfg.Hub.Publish(live.Event{Topic: Name, Key: key}) })
 }
 
-func (s *Service) entry(ctx context.Context, tx *store.Tx, kind, object, detail string) error {
-	_, err := s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: kind, Actor: trustlog.ActorOf(ctx), Object: object, Detail: detail})
-	return err
-}
-
 // Visible reports whether u may see t on side self: a request of ours to
 // the preparing agency and the sponsors; one of the partner's to the
 // agencies that trace; everything to auditors.
@@ -287,7 +282,7 @@ func (s *Service) Prepare(ctx context.Context, u *auth.User, in Trace) (out *Tra
 				if err := s.save(ctx, tx, old, false); err != nil {
 					return err
 				}
-				return s.entry(ctx, tx, KindLogMerged, "trace:"+id, "agency="+u.Agency)
+				return s.log.Record(ctx, tx, KindLogMerged, "trace:"+id, "agency="+u.Agency)
 			} else if !errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("looking for the same gun: %w", err)
 			}
@@ -300,7 +295,7 @@ func (s *Service) Prepare(ctx context.Context, u *auth.User, in Trace) (out *Tra
 		if err := s.save(ctx, tx, &t, true); err != nil {
 			return err
 		}
-		return s.entry(ctx, tx, KindLogPrepared, "trace:"+t.ID, "agency="+u.Agency)
+		return s.log.Record(ctx, tx, KindLogPrepared, "trace:"+t.ID, "agency="+u.Agency)
 	})
 	return out, merged, err
 }
@@ -365,7 +360,7 @@ func (s *Service) Edit(ctx context.Context, u *auth.User, id string, in Trace) (
 		t.Quality = Check(t)
 		t.event(now, s.self, u.Username, "edited", "")
 		out = t
-		return s.entry(ctx, tx, KindLogChanged, "trace:"+id, "edited")
+		return s.log.Record(ctx, tx, KindLogChanged, "trace:"+id, "edited")
 	})
 	return out, err
 }
@@ -419,7 +414,7 @@ func (s *Service) Submit(ctx context.Context, u *auth.User, id string) (*Trace, 
 			return fmt.Errorf("sending trace: %w", err)
 		}
 		out = t
-		return s.entry(ctx, tx, KindLogSent, "trace:"+id, fmt.Sprintf("sponsor=%s resubmitted=%t", u.Agency, again))
+		return s.log.Record(ctx, tx, KindLogSent, "trace:"+id, fmt.Sprintf("sponsor=%s resubmitted=%t", u.Agency, again))
 	})
 	return out, err
 }
@@ -558,7 +553,7 @@ func (s *Service) Step(ctx context.Context, u *auth.User, id string, up Update) 
 			return fmt.Errorf("sending the trace step: %w", err)
 		}
 		out = t
-		return s.entry(ctx, tx, KindLogStep, "trace:"+id, "step="+st.Step)
+		return s.log.Record(ctx, tx, KindLogStep, "trace:"+id, "step="+st.Step)
 	})
 	return out, err
 }
@@ -599,7 +594,7 @@ func (s *Service) applyRequest(ctx context.Context, tx *store.Tx, env *link.Enve
 	default:
 		return link.Reject("trace %s resubmitted in status %s", t.ID, old.Status)
 	}
-	return s.entry(ctx, tx, KindLogReceived, "trace:"+t.ID, "from="+s.partner)
+	return s.log.Record(ctx, tx, KindLogReceived, "trace:"+t.ID, "from="+s.partner)
 }
 
 // applyUpdate applies the tracing side's step to our request.
@@ -627,7 +622,7 @@ func (s *Service) applyUpdate(ctx context.Context, tx *store.Tx, env *link.Envel
 	if err := s.save(ctx, tx, t, false); err != nil {
 		return err
 	}
-	return s.entry(ctx, tx, KindLogStep, "trace:"+t.ID, "step="+up.Step+" by="+s.partner)
+	return s.log.Record(ctx, tx, KindLogStep, "trace:"+t.ID, "step="+up.Step+" by="+s.partner)
 }
 
 // ResultReleasable reports whether the result's personal data (the first

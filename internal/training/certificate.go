@@ -271,7 +271,7 @@ func (s *Service) storeCertificate(ctx context.Context, tx *store.Tx, o *Offer, 
 		return fmt.Errorf("storing certificate: %w", err)
 	}
 	s.changed(tx, "certificates")
-	return s.entry(ctx, tx, KindLogIssued, "certificate:"+c.ID, "offer="+o.ID+" issuer="+c.Issuer+" agency="+c.Participant.Agency)
+	return s.log.Record(ctx, tx, KindLogIssued, "certificate:"+c.ID, "offer="+o.ID+" issuer="+c.Issuer+" agency="+c.Participant.Agency)
 }
 
 func (s *Service) revoke(ctx context.Context, tx *store.Tx, id string, st *Step) error {
@@ -283,7 +283,7 @@ func (s *Service) revoke(ctx context.Context, tx *store.Tx, id string, st *Step)
 		return link.Reject("certificate %s is not one standing", id)
 	}
 	s.changed(tx, "certificates")
-	return s.entry(ctx, tx, KindLogRevoked, "certificate:"+id, "by="+st.By)
+	return s.log.Record(ctx, tx, KindLogRevoked, "certificate:"+id, "by="+st.By)
 }
 
 // Issued is a certificate as a node lists it.

@@ -145,11 +145,6 @@ func (s *Service) changed(tx *store.Tx, key string) {
 	tx.AfterCommit(func() { s.cfg.Hub.Publish(live.Event{Topic: Name, Key: key}) })
 }
 
-func (s *Service) entry(ctx context.Context, tx *store.Tx, kind, object, detail string) error {
-	_, err := s.log.Append(ctx, tx, trustlog.Entry{At: time.Now(), Kind: kind, Actor: trustlog.ActorOf(ctx), Object: object, Detail: detail})
-	return err
-}
-
 // Visible reports whether u may see o on side self: a draft to its side's
 // training staff; a published offer to everyone who reads training.
 func (o *Offer) Visible(u *auth.User, self string) bool {
@@ -343,7 +338,7 @@ func (s *Service) Draft(ctx context.Context, u *auth.User, in Offer) (*Offer, er
 		if err := s.save(ctx, tx, &o, true); err != nil {
 			return err
 		}
-		return s.entry(ctx, tx, KindLogDrafted, "training:"+o.ID, "type="+o.Type+" subject="+o.Subject)
+		return s.log.Record(ctx, tx, KindLogDrafted, "training:"+o.ID, "type="+o.Type+" subject="+o.Subject)
 	})
 	return &o, err
 }
@@ -365,7 +360,7 @@ func (s *Service) Edit(ctx context.Context, u *auth.User, id string, in Offer) (
 		o.Instructors, o.Prerequisites, o.Cost, o.Vetting, o.Waitlist, o.Audience, o.Scenario, o.NominateBy = in.Instructors, in.Prerequisites, in.Cost, in.Vetting, in.Waitlist, in.Audience, in.Scenario, in.NominateBy
 		o.event(s.Now(), s.self, u.Username, "edited", "")
 		out = o
-		return s.entry(ctx, tx, KindLogStep, "training:"+id, "step=edit")
+		return s.log.Record(ctx, tx, KindLogStep, "training:"+id, "step=edit")
 	})
 	return out, err
 }
@@ -418,7 +413,7 @@ func (s *Service) Publish(ctx context.Context, u *auth.User, id string) (*Offer,
 			return fmt.Errorf("sending the offer: %w", err)
 		}
 		out = o
-		return s.entry(ctx, tx, KindLogPublished, "training:"+id, "type="+o.Type+" seats="+fmt.Sprint(o.Seats))
+		return s.log.Record(ctx, tx, KindLogPublished, "training:"+id, "type="+o.Type+" seats="+fmt.Sprint(o.Seats))
 	})
 	return out, err
 }
@@ -467,7 +462,7 @@ func (s *Service) applyOffer(ctx context.Context, tx *store.Tx, env *link.Envelo
 	if err := s.save(ctx, tx, &o, true); err != nil {
 		return err
 	}
-	return s.entry(ctx, tx, KindLogReceived, "training:"+o.ID, "from="+s.partner)
+	return s.log.Record(ctx, tx, KindLogReceived, "training:"+o.ID, "from="+s.partner)
 }
 
 // Get returns an offer u may see.

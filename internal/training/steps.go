@@ -414,7 +414,7 @@ func (s *Service) Act(ctx context.Context, u *auth.User, id string, in Step) (*O
 			if _, err := s.link.Enqueue(ctx, tx, link.Outgoing{Kind: KindStep, Version: 1, Stream: stream(id), Caveats: s.cav(), Body: st}); err != nil {
 				return fmt.Errorf("sending the training step: %w", err)
 			}
-			if err := s.entry(ctx, tx, KindLogStep, "training:"+id, strings.TrimSpace("step="+st.Step+" "+st.NominationID)); err != nil {
+			if err := s.log.Record(ctx, tx, KindLogStep, "training:"+id, strings.TrimSpace("step="+st.Step+" "+st.NominationID)); err != nil {
 				return err
 			}
 			if st.Step == StepRevoke {
@@ -487,7 +487,7 @@ func (s *Service) applyStep(ctx context.Context, tx *store.Tx, env *link.Envelop
 	if err := s.save(ctx, tx, o, false); err != nil {
 		return err
 	}
-	return s.entry(ctx, tx, KindLogStep, "training:"+o.ID, "step="+st.Step+" by="+s.partner)
+	return s.log.Record(ctx, tx, KindLogStep, "training:"+o.ID, "step="+st.Step+" by="+s.partner)
 }
 
 // crossed reports whether the partner's step found the nomination or the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	fmtlog "github.com/transparency-dev/formats/log"
 	fnote "github.com/transparency-dev/formats/note"
@@ -80,6 +81,13 @@ func (l *Log) Keys() *Keys { return l.self }
 
 // DB is the store the log lives in.
 func (l *Log) DB() *store.DB { return l.db }
+
+// Record appends one entry in tx: what happened (kind) to object, now,
+// by the request's actor (ActorOf), with a short detail.
+func (l *Log) Record(ctx context.Context, tx *store.Tx, kind, object, detail string) error {
+	_, err := l.Append(ctx, tx, Entry{At: time.Now(), Kind: kind, Actor: ActorOf(ctx), Object: object, Detail: detail})
+	return err
+}
 
 // Append adds entries at the end of the log inside tx and returns their
 // indexes. On PostgreSQL it takes a transaction-scoped advisory lock, so
