@@ -29,11 +29,11 @@ type logLine struct {
 var logKinds = strings.Fields(`
 	agreement.installed alarm.acknowledged data.evidential data.exported data.passed_on data.read data.refused
 	envelope.received envelope.rejected envelope.sent receipt.received token.created token.revoked user.changed
-	user.created extradition.case.opened extradition.case.received extradition.case.stage
+	user.created extradition.case.assurance extradition.case.document extradition.case.opened extradition.case.received extradition.case.stage
 	extradition.clock.overdue extradition.clock.warned extradition.target.acknowledged extradition.target.added
 	extradition.target.changed extradition.target.nominated extradition.target.received
 	extradition.target.released extradition.target.returned extradition.target.submitted
-	extradition.target.updated finintel.consent_decided finintel.released finintel.sealed liaison.read
+	extradition.target.updated finintel.consent_decided finintel.rfi_reminder finintel.released finintel.sealed liaison.read
 	match.bulk_evaluated match.bulk_finished match.bulk_started match.evaluated match.filter match.key_rotated
 	match.lookup match.probe match.probed operations.after_action operations.answered operations.changed
 	operations.conflict operations.conflict_ack operations.conflict_escalated operations.conflict_resolved
