@@ -82,7 +82,11 @@ func (s *Server) screenPage(w http.ResponseWriter, r *http.Request, u *auth.User
 
 type matchData struct {
 	Result *match.Result
-	Usage  *match.Usage
+	// IDHits are the result's hits on identifiers; NameToo, whether the
+	// name and birth year matched as well.
+	IDHits  []string
+	NameToo bool
+	Usage   *match.Usage
 	// Request is the link to the prefilled request on a hit: built here
 	// from url.Values, so the template must not escape it again.
 	Request template.URL
@@ -127,6 +131,13 @@ func (s *Server) matchPage(w http.ResponseWriter, r *http.Request, u *auth.User)
 			return
 		} else {
 			d.Result = res
+			for _, h := range res.Hits {
+				if h == "name_year" {
+					d.NameToo = true
+				} else {
+					d.IDHits = append(d.IDHits, h)
+				}
+			}
 			if res.Hit {
 				q := url.Values{}
 				q.Set("subject", v.T("match.request_subject"))

@@ -399,17 +399,7 @@ var funcs = template.FuncMap{
 	"fmtNum": fmtNum,
 	"pct":    func(f float64) float64 { return f * 100 },
 	"spark":  sparkline,
-	// idHits are a blind lookup's hits on identifiers, without the name.
-	"idHits": func(hits []string) []string {
-		var out []string
-		for _, h := range hits {
-			if h != "name_year" {
-				out = append(out, h)
-			}
-		}
-		return out
-	},
-	"neg": func(n int) int { return -n },
+	"neg":    func(n int) int { return -n },
 	// caveatsView is what the "caveats" form block needs.
 	"caveatsView": func(v *view, c caveats.Caveats, classes, agencies []string) map[string]any {
 		return map[string]any{"V": v, "C": c, "Classifications": classes, "Agencies": agencies}
