@@ -28,6 +28,9 @@ type Face struct {
 	// Keys are the translation keys the pages build at run time from the
 	// area's enumerations (statuses, kinds…), for the translation test.
 	Keys []string
+	// LogKinds are the kinds of log entry the area writes: the audit page
+	// says each as the sentence log.say.<kind>, from the area's own texts.
+	LogKinds []string
 }
 
 // keysOf builds "prefix<v>" for each v: run-time keys from an enumeration.

@@ -26,6 +26,7 @@ func init() {
 		return Face{
 			Nav: []NavItem{{Path: "/extradition/targets", ID: "nav-targets", Label: "nav.targets", Permission: auth.ExtRead},
 				{Path: "/extradition/cases", ID: "nav-cases", Label: "nav.cases", Permission: auth.ExtRead, Show: func(u *auth.User) bool { return extradition.Of(s.n).CaseVisible(u) }}},
+			LogKinds: []string{extradition.KindLogAssurance, extradition.KindLogDocument, extradition.KindLogCaseOpened, extradition.KindLogCaseReceived, extradition.KindLogCaseStage, extradition.KindLogClockOverdue, extradition.KindLogClockWarned, extradition.KindLogAcked, extradition.KindLogAdded, extradition.KindLogChanged, extradition.KindLogNominated, extradition.KindLogReceived, extradition.KindLogReleased, extradition.KindLogReturned, extradition.KindLogSubmitted, extradition.KindLogUpdated},
 			ErrorKey: "ext.error.", FieldKey: "ext.field.",
 			Keys: slices.Concat(
 				keysOf("ext.status.", extradition.Statuses...),

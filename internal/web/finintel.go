@@ -23,6 +23,7 @@ func init() {
 	Register(finintel.Name, func(s *Server) Face {
 		return Face{
 			Nav:      []NavItem{{Path: "/finintel", ID: "nav-finintel", Label: "nav.finintel", Permission: auth.FinIntelRead}},
+			LogKinds: []string{finintel.KindLogConsent, finintel.KindLogReminder, finintel.KindLogReleased, finintel.KindLogSealed},
 			ErrorKey: "fi.error.", FieldKey: "fi.field.",
 			Keys: slices.Concat(
 				keysOf("fi.delivery.", "pending", "delivered", "rejected", "received"),

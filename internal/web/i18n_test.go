@@ -163,6 +163,7 @@ func TestMissingTranslations(t *testing.T) {
 	for _, name := range names {
 		f := faces[name](&Server{})
 		add(name+" Face.Keys", f.Keys...)
+		add(name+" Face.LogKinds", keysOf("log.say.", f.LogKinds...)...)
 		for _, nav := range f.Nav {
 			add(name+" Face.Nav", nav.Label)
 		}

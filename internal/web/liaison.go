@@ -22,6 +22,7 @@ func init() {
 				{Path: "/inbox", ID: "nav-inbox", Label: "nav.inbox", Permission: auth.LiaisonRead},
 				{Path: "/threads/new", Label: "nav.new", Permission: auth.LiaisonWrite},
 			},
+			LogKinds: []string{liaison.KindRead},
 			ErrorKey: "error.", FieldKey: "field.",
 			Keys: slices.Concat(
 				keysOf("priority.", liaison.Priorities...),

@@ -9,6 +9,7 @@ import (
 
 	"puente/internal/api"
 	"puente/internal/auth"
+	"puente/internal/trustlog"
 )
 
 // logLine is a log entry as the auditor reads it: a sentence in the
@@ -24,24 +25,12 @@ type logLine struct {
 	ObjectLink    string
 }
 
-// logKinds are the entry kinds that have a sentence (log.say.<kind>).
-// (One text: the kinds are log kinds, not translation keys.)
-var logKinds = strings.Fields(`
-	agreement.installed alarm.acknowledged data.evidential data.exported data.passed_on data.read data.refused
-	envelope.received envelope.rejected envelope.sent receipt.received token.created token.revoked user.changed
-	user.created extradition.case.assurance extradition.case.document extradition.case.opened extradition.case.received extradition.case.stage
-	extradition.clock.overdue extradition.clock.warned extradition.target.acknowledged extradition.target.added
-	extradition.target.changed extradition.target.nominated extradition.target.received
-	extradition.target.released extradition.target.returned extradition.target.submitted
-	extradition.target.updated finintel.consent_decided finintel.rfi_reminder finintel.released finintel.sealed liaison.read
-	match.bulk_evaluated match.bulk_finished match.bulk_started match.evaluated match.filter match.key_rotated
-	match.lookup match.probe match.probed operations.after_action operations.answered operations.changed
-	operations.conflict operations.conflict_ack operations.conflict_escalated operations.conflict_resolved
-	operations.drafted operations.registered operations.released operations.report operations.step
-	seizures.imported seizures.received seizures.recorded seizures.released seizures.returned seizures.submitted
-	subjects.imported traces.changed traces.merged traces.prepared traces.received traces.step traces.submitted
-	training.certificate.issued training.certificate.revoked training.drafted training.published training.received
-	training.step`)
+// coreLogKinds are the kinds of log entry the node's core writes; the
+// areas name theirs in Face.LogKinds. Each has a sentence log.say.<kind>.
+var coreLogKinds = []string{trustlog.KindAgreement, trustlog.KindAlarmAcked, trustlog.KindDataEvidential, trustlog.KindDataExported,
+	trustlog.KindDataPassedOn, trustlog.KindDataRead, trustlog.KindDataRefused, trustlog.KindEnvelopeReceived, trustlog.KindEnvelopeRejected,
+	trustlog.KindEnvelopeSent, trustlog.KindReceipt, trustlog.KindTokenCreated, trustlog.KindTokenRevoked, trustlog.KindUserChanged,
+	trustlog.KindUserCreated}
 
 // objectPages are the pages of the objects entries name ("trace:ID").
 var objectPages = map[string]string{
@@ -51,8 +40,8 @@ var objectPages = map[string]string{
 }
 
 // logLines says each entry in v's language. names are the node's users'
-// display names by username.
-func logLines(v *view, entries []api.LogEntry, names map[string]string) []logLine {
+// display names by username; kinds, the kinds that have a sentence.
+func logLines(v *view, entries []api.LogEntry, names map[string]string, kinds []string) []logLine {
 	const mark = "\x00"
 	out := make([]logLine, 0, len(entries))
 	for _, e := range entries {
@@ -65,7 +54,7 @@ func logLines(v *view, entries []api.LogEntry, names map[string]string) []logLin
 		if page, ok := objectPages[kind]; ok && id != "" {
 			l.ObjectLink = page + url.PathEscape(id)
 		}
-		if slices.Contains(logKinds, e.Kind) {
+		if slices.Contains(kinds, e.Kind) {
 			s := v.T("log.say."+e.Kind, "Actor", actorName(v, e.Actor, names), "Object", mark)
 			l.Before, l.After, _ = strings.Cut(s, mark)
 			l.Before = upperFirst(l.Before)

@@ -26,6 +26,7 @@ func init() {
 				{Path: "/match", ID: "nav-match", Label: "nav.match", Permission: auth.MatchLookup},
 				{Path: "/crossmatch", ID: "nav-crossmatch", Label: "nav.crossmatch", Permission: auth.CrossMatch},
 			},
+			LogKinds: []string{match.KindBulkEvaluated, match.KindBulkFinished, match.KindBulkStarted, match.KindEvaluated, match.KindFilter, match.KindRotated, match.KindLookup, match.KindProbe, match.KindProbed, match.KindImported},
 			ErrorKey: "match.error.", FieldKey: "match.field.",
 			Keys: slices.Concat(
 				// The identifier fields a lookup names in its errors.

@@ -26,6 +26,7 @@ func init() {
 				{Path: "/operations", ID: "nav-operations", Label: "nav.operations", Permission: auth.OpsRead},
 				{Path: "/operations/board", ID: "nav-board", Label: "nav.board", Permission: auth.OpsRead},
 			},
+			LogKinds: []string{operations.KindLogReported, operations.KindLogAnswered, operations.KindLogChanged, operations.KindLogConflict, operations.KindConflictAck, operations.KindLogEscalated, operations.KindLogResolved, operations.KindLogDrafted, operations.KindLogRegistered, operations.KindLogReleased, operations.KindLogReport, operations.KindStep},
 			ErrorKey: "ops.error.", FieldKey: "ops.field.",
 			Keys: slices.Concat(
 				keysOf("ops.status.", operations.Statuses...),

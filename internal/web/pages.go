@@ -425,7 +425,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, u *auth.User)
 		s.fail(w, r, u, err)
 		return
 	}
-	d.Entries = logLines(v, entries, userNames(users))
+	d.Entries = logLines(v, entries, userNames(users), slices.Concat(coreLogKinds, s.logKinds))
 	if len(rows) == f.Limit && rows[len(rows)-1].Index > 0 {
 		next := url.Values{}
 		for k, val := range v.Form {
@@ -479,7 +479,7 @@ func coreKeys() []string {
 		keysOf("area.", agreement.Areas...),
 		keysOf("party.", "MX", "US"),
 		keysOf("class.", caveats.Classifications...),
-		keysOf("log.say.", logKinds...),
+		keysOf("log.say.", coreLogKinds...),
 		keysOf("log.object.", slices.Collect(maps.Keys(objectPages))...),
 		keysOf("access.", "data.read", "data.exported", "data.passed_on", "data.refused", "data.evidential"),
 	)

@@ -27,6 +27,7 @@ func init() {
 				{Path: "/seizures", ID: "nav-seizures", Label: "nav.seizures", Permission: auth.SeizRead},
 				{Path: "/seizures/dashboard", ID: "nav-seizure-figures", Label: "nav.seizure_figures", Permission: auth.SeizRead},
 			},
+			LogKinds: []string{seizures.KindLogImported, seizures.KindLogReceived, seizures.KindLogRecorded, seizures.KindLogReleased, seizures.KindLogReturned, seizures.KindLogSubmitted},
 			ErrorKey: "sz.error.", FieldKey: "sz.field.",
 			Keys: slices.Concat(
 				keysOf("sz.status.", seizures.Statuses...),

@@ -22,6 +22,7 @@ func init() {
 		return Face{
 			Nav: []NavItem{{Path: "/traces", ID: "nav-traces", Label: "nav.traces", Permission: auth.TraceRead},
 				{Path: "/traces/figures", ID: "nav-trace-figures", Label: "nav.trace_figures", Permission: auth.TraceRead}},
+			LogKinds: []string{traces.KindLogChanged, traces.KindLogMerged, traces.KindLogPrepared, traces.KindLogReceived, traces.KindLogStep, traces.KindLogSent},
 			ErrorKey: "tr.error.", FieldKey: "tr.field.",
 			Keys: slices.Concat(
 				keysOf("tr.status.", traces.Statuses...),

@@ -21,6 +21,7 @@ func init() {
 		return Face{
 			Nav: []NavItem{{Path: "/training", ID: "nav-training", Label: "nav.training", Permission: auth.TrainRead},
 				{Path: "/training/certificates", ID: "nav-certificates", Label: "nav.certificates", Permission: auth.TrainRead}},
+			LogKinds: []string{training.KindLogDrafted, training.KindLogPublished, training.KindLogReceived, training.KindLogStep, training.KindLogIssued, training.KindLogRevoked},
 			ErrorKey: "trn.error.", FieldKey: "trn.field.",
 			Keys: slices.Concat(
 				keysOf("trn.status.", training.Statuses...),

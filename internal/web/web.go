@@ -52,6 +52,9 @@ type Server struct {
 	mux     *http.ServeMux
 	// navItems are the menu entries of the node's areas, in order.
 	navItems []NavItem
+	// logKinds are the log kinds the audit page says as sentences: the
+	// node's own and each area's (Face.LogKinds).
+	logKinds []string
 	// limits are the body limits of the routes that allow more than
 	// DefaultMaxBody, by mux pattern.
 	limits map[string]int64
@@ -114,6 +117,7 @@ func (s *Server) routes() {
 			}
 		}
 		s.navItems = append(s.navItems, f.Nav...)
+		s.logKinds = append(s.logKinds, f.LogKinds...)
 	}
 }
 
