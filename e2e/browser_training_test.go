@@ -109,6 +109,8 @@ func TestBrowserTraining(t *testing.T) {
 		t.Fatal(err)
 	}
 	until(t, mxHome, "the offer on Mexico's work list", `document.querySelector("#work").innerText.includes("Firearm tracing and eTrace for investigators")`)
+	// Its deadline is shown in the viewer's own zone, named, with UTC on hover.
+	until(t, mxHome, "the deadline in the viewer's zone", `(function () { var e = document.querySelector("#work time[data-local]"); return !!e && /\d{4}-\d\d-\d\d \d\d:\d\d \S+/.test(e.innerText) && e.title.endsWith("UTC"); })()`)
 	send(t, mx, map[string]string{"#trn-nominate-form .p-name": "Mariana López Ríos", "#trn-nominate-form .p-dob": "1982-11-22",
 		"#trn-nominate-form .p-id-type": "curp", "#trn-nominate-form .p-id": "ZANM821122MSLMBD07", "#trn-nominate-form .p-rank": "Agente del MP",
 		"#trn-nominate-form .p-unit": "AIC Sonora", "#trn-nominate-form .p-agency": "FGR"}, "#trn-nominate")
