@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,18 +27,49 @@ func TestMain(m *testing.M) {
 	})
 }
 
+// Ports for the scenarios' nodes are taken below the kernel's ephemeral
+// range (32768 and up on Linux), where no other test's ":0" listener or
+// outgoing connection can be handed the port between the check here and
+// the node binding it, and never twice in one run.
+var (
+	portsMu   sync.Mutex
+	portsUsed = map[int]bool{}
+	nextPort  = 20000 + os.Getpid()%5000
+)
+
+func freePort() (int, error) {
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for tries := 0; tries < 2000; tries++ {
+		nextPort++
+		if nextPort >= 32000 {
+			nextPort = 20000
+		}
+		if portsUsed[nextPort] {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", nextPort))
+		if err != nil {
+			continue // taken by something else
+		}
+		l.Close()
+		portsUsed[nextPort] = true
+		return nextPort, nil
+	}
+	return 0, fmt.Errorf("no free port between 20000 and 32000")
+}
+
 // TestScripts runs the CLI scenarios in testdata/*.txt, one per file.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata",
 		Setup: func(env *testscript.Env) error {
 			for _, name := range []string{"MXHTTP", "MXFED", "USHTTP", "USFED"} {
-				l, err := net.Listen("tcp", "127.0.0.1:0")
+				port, err := freePort()
 				if err != nil {
 					return err
 				}
-				env.Setenv(name, fmt.Sprint(l.Addr().(*net.TCPAddr).Port))
-				l.Close()
+				env.Setenv(name, fmt.Sprint(port))
 			}
 			// Now, and windows of operations from now: T0–T1, and a counter T2–T3.
 			now := time.Now().UTC()
