@@ -53,6 +53,7 @@ type proc struct {
 	t    *testing.T
 	bin  string
 	dir  string
+	env  []string // added to the test's environment
 	log  *os.File
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -64,6 +65,9 @@ func (p *proc) start() {
 	defer p.mu.Unlock()
 	cmd := exec.Command(p.bin, "serve", "--dir", p.dir)
 	cmd.Stdout, cmd.Stderr = p.log, p.log
+	if p.env != nil {
+		cmd.Env = append(os.Environ(), p.env...)
+	}
 	if err := cmd.Start(); err != nil {
 		p.t.Errorf("starting %s: %v", p.dir, err)
 		return
@@ -73,6 +77,22 @@ func (p *proc) start() {
 	go func() { _ = cmd.Wait(); close(done) }()
 }
 
+// pause stops the process with SIGSTOP (true) or lets it go on with
+// SIGCONT (false), without waiting for anything.
+func (p *proc) pause(stop bool) {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.mu.Unlock()
+	sig := syscall.SIGCONT
+	if stop {
+		sig = syscall.SIGSTOP
+	}
+	if cmd != nil {
+		_ = cmd.Process.Signal(sig)
+	}
+}
+
+// signal sends sig and waits for the process to end (killing it after 15 s).
 func (p *proc) signal(sig syscall.Signal) {
 	p.mu.Lock()
 	cmd, done := p.cmd, p.done

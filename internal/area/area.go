@@ -128,11 +128,24 @@ type Federation interface {
 	FederationRoutes() map[string]http.Handler
 }
 
-// Worker is an area with background work. Run returns when ctx ends (nil)
-// or on a failure that should stop the node (an error, which the node
-// logs before it shuts down).
+// Worker is an area with background work that must run once per node:
+// scheduled steps, sweeps, anything that writes. When the node runs as
+// several replicas on one PostgreSQL store, Run runs on the one replica
+// that leads (package replica), under a context that ends when it stops
+// leading and whose writes are fenced (store.Fence): a worker that acts
+// outside the store (sends to the partner) looks at store.Leading first.
+// Run returns when ctx ends (nil) or on a failure that should stop the
+// node (an error, which the node logs before it shuts down).
 type Worker interface {
 	Run(ctx context.Context) error
+}
+
+// LocalWorker is an area with background work every replica of the node
+// does for itself: keeping what it holds in memory (a screening list)
+// current. It learns of changes made through other replicas from the live
+// hub, whose events cross between replicas. RunLocal returns as Run does.
+type LocalWorker interface {
+	RunLocal(ctx context.Context) error
 }
 
 // Events is an area that publishes live events on the hub. Event reports

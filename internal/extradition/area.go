@@ -61,8 +61,32 @@ func (s *Service) Event(ctx context.Context, u *auth.User, e live.Event) (string
 	return Name, e.Key, true
 }
 
-// Run keeps the targets' screening list current (built at start, rebuilt
-// after each change) and sweeps the cases' clocks every SweepInterval.
+// RunLocal keeps this replica's targets' screening list current: built
+// at start and rebuilt after each change, whichever replica made it (the
+// live hub carries the area's events between replicas).
+func (s *Service) RunLocal(ctx context.Context) error {
+	events, _, stop := s.cfg.Hub.Subscribe()
+	defer stop()
+	for {
+		if err := s.Rescreen(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("extradition: building the targets' screening list", "err", err)
+		}
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case e := <-events:
+				if e.Topic == Name || e.Topic == live.TopicResync {
+					break wait
+				}
+			}
+		}
+	}
+}
+
+// Run sweeps the cases' clocks every SweepInterval: on the one replica
+// that leads the node.
 func (s *Service) Run(ctx context.Context) error {
 	every := s.cfg.SweepInterval
 	if every <= 0 {
@@ -70,26 +94,14 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
-	rescreen, sweep := true, true
 	for {
-		if rescreen {
-			if err := s.Rescreen(ctx); err != nil && ctx.Err() == nil {
-				s.cfg.Logger.Warn("extradition: building the targets' screening list", "err", err)
-			}
+		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Warn("extradition: sweeping the clocks", "err", err)
 		}
-		if sweep {
-			if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
-				s.cfg.Logger.Warn("extradition: sweeping the clocks", "err", err)
-			}
-		}
-		rescreen, sweep = false, false
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-s.rescreen:
-			rescreen = true
 		case <-tick.C:
-			sweep = true
 		}
 	}
 }

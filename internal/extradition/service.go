@@ -88,9 +88,7 @@ type Service struct {
 	log     *trustlog.Log
 	self    string
 	partner string
-	// rescreen asks Run to rebuild the targets' screening list.
-	rescreen chan struct{}
-	cals     *Calendars
+	cals    *Calendars
 	// screened is the digest of the targets last put in the screening
 	// list, under mu.
 	screened string
@@ -105,7 +103,7 @@ func New(cfg Config) *Service {
 		cfg.Logger = slog.Default()
 	}
 	return &Service{cfg: cfg, db: cfg.DB, link: cfg.Link, log: cfg.Link.TrustLog(), self: cfg.Link.Self(), partner: cfg.Link.Partner(),
-		rescreen: make(chan struct{}, 1), cals: NewCalendars(cfg.Agreement)}
+		cals: NewCalendars(cfg.Agreement)}
 }
 
 // Self and Partner are the party codes.
@@ -130,16 +128,10 @@ func (s *Service) DefaultCaveats() caveats.Caveats {
 
 func targetStream(id string) string { return "extradition:t:" + id }
 
-// changed publishes a change after the commit, and has the screening
-// list rebuilt.
+// changed publishes a change after the commit, which also has every
+// replica's screening list rebuilt (RunLocal).
 func (s *Service) changed(tx *store.Tx, key string) {
-	tx.AfterCommit(func() {
-		s.cfg.Hub.Publish(live.Event{Topic: Name, Key: key})
-		select {
-		case s.rescreen <- struct{}{}:
-		default:
-		}
-	})
+	tx.AfterCommit(func() { s.cfg.Hub.Publish(live.Event{Topic: Name, Key: key}) })
 }
 
 // Visible reports whether u may see t on side self: a nomination of ours

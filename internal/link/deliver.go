@@ -34,6 +34,14 @@ func (l *Link) Run(ctx context.Context) error {
 	defer heartbeat.Stop()
 	var inflight chan storeResult // receipts being stored, or nil
 	var after int64               // send only rows after this id
+	wake := l.cfg.Hub.Wakes(WakeName)
+	// Carry on from the state the last worker (perhaps on another
+	// replica) left.
+	if st, err := l.readState(ctx); err == nil {
+		l.mu.Lock()
+		l.state = st
+		l.mu.Unlock()
+	}
 	drain := func() (storeResult, bool) {
 		if inflight == nil {
 			return storeResult{}, false
@@ -43,6 +51,17 @@ func (l *Link) Run(ctx context.Context) error {
 		return r, true
 	}
 	for {
+		if !store.Leading(ctx) {
+			// This replica's lease may have run out (it was paused, say):
+			// send nothing until it is renewed or the work stops.
+			drain()
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
+		}
 		var err error
 		progress, pending := 0, 0
 		rows, receipts, sendErr := l.send(ctx, after)
@@ -112,7 +131,7 @@ func (l *Link) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-l.wake:
+		case <-wake:
 		case <-timer:
 		case <-heartbeat.C:
 			heartbeat.Reset(l.cfg.Heartbeat)
@@ -311,8 +330,8 @@ func (l *Link) storeReceipts(ctx context.Context, rows []outRow, receipts []*Rec
 				}
 				continue
 			}
-			res, err := tx.Exec(ctx, `UPDATE outbox SET state = ?, attempts = attempts + 1, done_at = ?, receipt = ?, last_error = ? WHERE id = ? AND state = 'pending'`,
-				state, now.UnixMilli(), rb, rc.Reason, rows[i].id)
+			res, err := tx.Exec(ctx, `UPDATE outbox SET state = ?, attempts = attempts + 1, done_at = ?, receipt = ?, last_error = ?, settled_epoch = ? WHERE id = ? AND state = 'pending'`,
+				state, now.UnixMilli(), rb, rc.Reason, store.EpochOf(ctx), rows[i].id)
 			if err != nil {
 				return fmt.Errorf("storing the receipt for %s: %w", rc.EnvelopeID, err)
 			}

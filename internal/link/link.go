@@ -87,14 +87,14 @@ type Link struct {
 
 	handlers  map[string]Handler
 	fedRoutes map[string]http.Handler
-	wake      chan struct{}
 	client    *http.Client
 
 	cpMu   sync.Mutex
 	cpSeen []*trustlog.Checkpoint // recently verified partner checkpoints
 
+	opened  time.Time // when the link was made: down since then, until it connects
 	mu      sync.Mutex
-	state   linkState
+	state   linkState // as the delivery worker sees it (Run)
 	metrics metrics
 }
 
@@ -156,8 +156,7 @@ func New(cfg Config) (*Link, error) {
 		cfg: cfg, self: self, partner: partner, partnerKey: pk, partnerLog: plog, fedRoutes: map[string]http.Handler{},
 		maxBody:  cfg.Agreement.Body().Limits.MaxBodyBytes,
 		log:      cfg.Logger.With("component", "link", "partner", partner.Code),
-		handlers: map[string]Handler{},
-		wake:     make(chan struct{}, 1),
+		handlers: map[string]Handler{}, opened: time.Now(),
 	}
 	l.client = &http.Client{Transport: &http.Transport{
 		TLSClientConfig:     l.clientTLS(),
@@ -166,9 +165,6 @@ func New(cfg Config) (*Link, error) {
 		IdleConnTimeout:     90 * time.Second,
 	}, Timeout: 2 * time.Minute}
 	l.initMetrics()
-	if err := l.loadState(context.Background()); err != nil {
-		return nil, err
-	}
 	return l, nil
 }
 
@@ -187,9 +183,7 @@ func (l *Link) initMetrics() {
 				return float64(n)
 			}),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "puente_link_connected", Help: "1 when the partner answered the last attempt."}, func() float64 {
-				l.mu.Lock()
-				defer l.mu.Unlock()
-				if l.state.connected {
+				if st, err := l.readState(context.Background()); err == nil && st.connected {
 					return 1
 				}
 				return 0
@@ -275,13 +269,12 @@ func (l *Link) Enqueue(ctx context.Context, tx *store.Tx, o Outgoing) (*Envelope
 	return e, nil
 }
 
-// Wake tells the delivery worker there is something to send.
-func (l *Link) Wake() {
-	select {
-	case l.wake <- struct{}{}:
-	default:
-	}
-}
+// WakeName is the delivery worker's name on the live hub (live.Hub.Wake).
+const WakeName = "link.delivery"
+
+// Wake tells the delivery worker there is something to send, on whichever
+// replica of the node runs it.
+func (l *Link) Wake() { l.cfg.Hub.Wake(WakeName) }
 
 // Status is the link at a glance, for the home page and /readyz.
 type Status struct {
@@ -299,14 +292,16 @@ type Status struct {
 	AgreementHash     string    `json:"agreement_hash"`
 }
 
-// Status reports the link's state.
+// Status reports the link's state. The delivery worker, on whichever
+// replica of the node runs it, keeps it in the store (link_state), so every
+// replica reports the same.
 func (l *Link) Status(ctx context.Context) (Status, error) {
-	l.mu.Lock()
-	s := Status{Self: l.self.Code, Partner: l.partner.Code, Connected: l.state.connected, Since: l.state.since,
-		LastError: l.state.lastError, AgreementMismatch: l.state.mismatch, LastReceipt: l.state.lastReceipt,
-		AgreementHash: l.cfg.Agreement.HashHex()}
-	l.mu.Unlock()
-	var err error
+	s := Status{Self: l.self.Code, Partner: l.partner.Code, AgreementHash: l.cfg.Agreement.HashHex()}
+	st, err := l.readState(ctx)
+	if err != nil {
+		return s, err
+	}
+	s.Connected, s.Since, s.LastError, s.AgreementMismatch, s.LastReceipt = st.connected, st.since, st.lastError, st.mismatch, st.lastReceipt
 	s.Pending, s.OldestPending, err = l.pending(ctx)
 	if err != nil {
 		return s, err
@@ -338,52 +333,71 @@ func (l *Link) pending(ctx context.Context) (int, time.Time, error) {
 	return n, store.Time(oldest.Int64), nil
 }
 
-func (l *Link) loadState(ctx context.Context) error {
+// readState reads the link's state as the delivery worker last stored it.
+// A node that never ran its worker is down since it was opened.
+func (l *Link) readState(ctx context.Context) (linkState, error) {
+	var st linkState
 	rows, err := l.cfg.DB.Read().Query(ctx, `SELECT name, value FROM link_state`)
 	if err != nil {
-		return fmt.Errorf("reading link state: %w", err)
+		return st, fmt.Errorf("reading link state: %w", err)
 	}
-	defer rows.Close()
+	v := map[string]string{}
 	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return fmt.Errorf("reading link state: %w", err)
+		var k, val string
+		if err := rows.Scan(&k, &val); err != nil {
+			rows.Close()
+			return st, fmt.Errorf("reading link state: %w", err)
 		}
-		ms, _ := strconv.ParseInt(v, 10, 64)
-		switch k {
-		case "down_since":
-			l.state.since = store.Time(ms)
-		case "last_receipt":
-			l.state.lastReceipt = store.Time(ms)
-		}
+		v[k] = val
 	}
-	if l.state.since.IsZero() {
-		l.state.since = time.Now()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("reading link state: %w", err)
 	}
-	return rows.Err()
+	at := func(name string) time.Time {
+		n, _ := strconv.ParseInt(v[name], 10, 64)
+		return store.Time(n)
+	}
+	st.connected, st.lastError, st.mismatch, st.lastReceipt = v["connected"] == "1", v["last_error"], v["mismatch"], at("last_receipt")
+	st.since = at("down_since")
+	if st.connected {
+		st.since = at("up_since")
+	}
+	if st.since.IsZero() {
+		st.since = l.opened
+	}
+	return st, nil
 }
 
-func (l *Link) saveState(ctx context.Context, name string, t time.Time) {
+// saveState stores the link's state for every replica to report.
+func (l *Link) saveState(ctx context.Context, values map[string]string) {
 	err := l.cfg.DB.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO link_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
-			name, strconv.FormatInt(t.UnixMilli(), 10))
-		return err
+		for name, value := range values {
+			if _, err := tx.Exec(ctx, `INSERT INTO link_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	if err != nil && ctx.Err() == nil {
+	if err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrNotLeader) {
 		l.log.Error("saving link state", "err", err)
 	}
 }
 
+func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
 func (l *Link) markUp(ctx context.Context) {
 	l.mu.Lock()
-	changed := !l.state.connected
-	if changed {
+	changed := !l.state.connected || l.state.lastError != ""
+	if !l.state.connected {
 		l.state.connected, l.state.since = true, time.Now()
 	}
+	since := l.state.since
 	l.state.lastError, l.state.mismatch = "", ""
 	l.mu.Unlock()
 	if changed {
 		l.log.Info("partner connected")
+		l.saveState(ctx, map[string]string{"connected": "1", "up_since": ms(since), "last_error": "", "mismatch": ""})
 		l.cfg.Hub.Publish(live.Event{Topic: "link"})
 	}
 }
@@ -392,19 +406,23 @@ func (l *Link) markDown(ctx context.Context, err error) {
 	l.metrics.failures.Inc()
 	var mm *MismatchError
 	l.mu.Lock()
-	changed := l.state.connected || l.state.lastError == ""
-	if l.state.connected {
+	wasUp := l.state.connected
+	if l.state.connected || l.state.since.IsZero() {
 		l.state.connected, l.state.since = false, time.Now()
 	}
+	changed := wasUp || l.state.lastError != err.Error()
 	since := l.state.since
 	l.state.lastError = err.Error()
 	if errors.As(err, &mm) {
 		l.state.mismatch = mm.Error()
 	}
+	mismatch := l.state.mismatch
 	l.mu.Unlock()
 	if changed {
-		l.log.Warn("partner unreachable", "err", err)
-		l.saveState(ctx, "down_since", since)
+		if wasUp || mismatch != "" {
+			l.log.Warn("partner unreachable", "err", err)
+		}
+		l.saveState(ctx, map[string]string{"connected": "0", "down_since": ms(since), "last_error": err.Error(), "mismatch": mismatch})
 		l.cfg.Hub.Publish(live.Event{Topic: "link"})
 	}
 }

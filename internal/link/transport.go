@@ -175,11 +175,15 @@ func (l *Link) checkAgreementHeader(w http.ResponseWriter, r *http.Request) bool
 	}
 	mm := &MismatchError{Ours: l.cfg.Agreement.HashHex(), Theirs: theirs}
 	l.mu.Lock()
-	first := l.state.mismatch == ""
+	first, changed := l.state.mismatch == "", l.state.mismatch != mm.Error()
 	l.state.mismatch = mm.Error()
 	l.mu.Unlock()
 	if first {
 		l.log.Error("partner connected under another agreement", "theirs", theirs, "ours", l.cfg.Agreement.HashHex())
+	}
+	if changed {
+		// Stored, so that every replica of the node shows it.
+		l.saveState(r.Context(), map[string]string{"mismatch": mm.Error()})
 	}
 	h := &hello{Party: l.self.Code, Agreement: l.cfg.Agreement.HashHex(), Time: timestamp(time.Now())}
 	h.Sig = signBytes(l, h.signingInput())

@@ -62,6 +62,14 @@ type Config struct {
 	// MatchBulkQuota lowers the agreement's daily cap of the partner's
 	// cross-match evaluations this node answers (0: the agreement's).
 	MatchBulkQuota int `json:"match_bulk_quota,omitempty"`
+	// ReplicaName names this process among the node's replicas (several
+	// `puente serve` on one PostgreSQL store); default its host name and
+	// process id. Usually set per process: PUENTE_REPLICA_NAME.
+	ReplicaName string `json:"replica_name,omitempty"`
+	// LeaseTTL: on PostgreSQL, how long the leading replica's lease lasts
+	// unless renewed ("3s" if unset); another replica takes over this long
+	// after the leader stops answering (at once if its process died).
+	LeaseTTL Duration `json:"lease_ttl,omitzero"`
 }
 
 // Duration is a time.Duration written as "3s" in the configuration.
@@ -108,7 +116,8 @@ func LoadConfig(dir string) (*Config, error) {
 // that are set (getenv is os.Getenv on the command line): PUENTE_DATABASE,
 // PUENTE_HTTP_ADDR, PUENTE_FEDERATION_ADDR, PUENTE_LOG_LEVEL,
 // PUENTE_SQLITE_SYNCHRONOUS, PUENTE_LISTS, PUENTE_CHECKPOINT_INTERVAL,
-// PUENTE_STALL_AFTER and PUENTE_MATCH_QUOTA.
+// PUENTE_STALL_AFTER, PUENTE_MATCH_QUOTA, PUENTE_REPLICA_NAME and
+// PUENTE_LEASE_TTL.
 func (c *Config) ApplyEnv(getenv func(string) string) error {
 	for env, field := range map[string]*string{
 		"PUENTE_DATABASE":           &c.Database,
@@ -117,6 +126,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 		"PUENTE_LOG_LEVEL":          &c.LogLevel,
 		"PUENTE_SQLITE_SYNCHRONOUS": &c.SQLiteSynchronous,
 		"PUENTE_LISTS":              &c.ListsDir,
+		"PUENTE_REPLICA_NAME":       &c.ReplicaName,
 	} {
 		if v := getenv(env); v != "" {
 			*field = v
@@ -125,6 +135,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	for env, field := range map[string]*Duration{
 		"PUENTE_CHECKPOINT_INTERVAL": &c.CheckpointInterval,
 		"PUENTE_STALL_AFTER":         &c.StallAfter,
+		"PUENTE_LEASE_TTL":           &c.LeaseTTL,
 	} {
 		if v := getenv(env); v != "" {
 			if err := field.UnmarshalText([]byte(v)); err != nil {

@@ -28,6 +28,7 @@ import (
 	"puente/internal/live"
 	"puente/internal/match"
 	"puente/internal/operations"
+	"puente/internal/replica"
 	"puente/internal/screen"
 	"puente/internal/seizures"
 	"puente/internal/store"
@@ -66,6 +67,11 @@ type Node struct {
 	Auth      *auth.Service
 	Registry  *prometheus.Registry
 	Log       *slog.Logger
+	// Elector and Bus are set on PostgreSQL, where the node may run as
+	// several replicas: the elector picks the one that does the node's
+	// once-only work, the bus carries live events between them.
+	Elector *replica.Elector
+	Bus     *replica.Bus
 
 	// WebHandler serves users (UI and API). The caller that assembles the
 	// node sets it, so this package does not depend on the web layer.
@@ -138,6 +144,11 @@ func Open(ctx context.Context, dir string, cfg *Config, log *slog.Logger) (*Node
 	if err := recordAgreement(ctx, db, tl, ag); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if db.Dialect() == store.Postgres {
+		dsn := resolve(dir, cfg.Database)
+		n.Elector = replica.NewElector(replica.Config{DSN: dsn, Name: cfg.ReplicaName, TTL: cfg.LeaseTTL.Duration, Logger: log, Registry: reg})
+		n.Bus = replica.NewBus(dsn, hub, log)
 	}
 	return n, nil
 }
@@ -231,20 +242,38 @@ func (n *Node) Run(ctx context.Context, ready chan<- struct{}) error {
 		}
 		return nil
 	})
-	worker := func(name string, run func(context.Context) error) {
+	worker := func(g *errgroup.Group, ctx context.Context, name string, run func(context.Context) error) {
 		g.Go(func() error {
-			if err := run(workerCtx); err != nil && workerCtx.Err() == nil {
+			if err := run(ctx); err != nil && ctx.Err() == nil {
 				return fmt.Errorf("%s worker: %w", name, err)
 			}
 			return nil
 		})
 	}
-	worker("delivery", n.Link.Run)
-	worker("trust", n.Trust.Run)
+	// What every replica does for itself.
 	for _, a := range n.areas {
-		if w, ok := a.(area.Worker); ok {
-			worker(a.Name(), w.Run)
+		if w, ok := a.(area.LocalWorker); ok {
+			worker(g, workerCtx, a.Name()+" (local)", w.RunLocal)
 		}
+	}
+	// What runs once per node: on the leading replica when there may be
+	// several, else here.
+	lead := func(ctx context.Context) error {
+		lg, ctx := errgroup.WithContext(ctx)
+		worker(lg, ctx, "delivery", n.Link.Run)
+		worker(lg, ctx, "trust", n.Trust.Run)
+		for _, a := range n.areas {
+			if w, ok := a.(area.Worker); ok {
+				worker(lg, ctx, a.Name(), w.Run)
+			}
+		}
+		return lg.Wait()
+	}
+	if n.Elector != nil {
+		worker(g, workerCtx, "replica bus", n.Bus.Run)
+		worker(g, workerCtx, "election", func(ctx context.Context) error { return n.Elector.Run(ctx, lead) })
+	} else {
+		worker(g, workerCtx, "node", lead)
 	}
 	// Shut everything down once ctx ends or any member fails.
 	g.Go(func() error {
@@ -261,8 +290,12 @@ func (n *Node) Run(ctx context.Context, ready chan<- struct{}) error {
 		stopWorkers()
 		return nil
 	})
-	n.Log.Info("node started", "http", "http://"+n.HTTPAddr(), "federation", n.FederationAddr(), "store", n.DB.Dialect(), "agreement", n.Agreement.HashHex(),
-		"areas", len(n.areas))
+	started := []any{"http", "http://" + n.HTTPAddr(), "federation", n.FederationAddr(), "store", n.DB.Dialect(), "agreement", n.Agreement.HashHex(),
+		"areas", len(n.areas)}
+	if n.Elector != nil {
+		started = append(started, "replica", n.Elector.Name())
+	}
+	n.Log.Info("node started", started...)
 	if ready != nil {
 		close(ready)
 	}

@@ -18,6 +18,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"strings"
 	"sync"
@@ -26,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -256,7 +258,24 @@ func (db *DB) migrate(ctx context.Context) error {
 	if db.dialect == Postgres {
 		gd = goose.DialectPostgres
 	}
-	p, err := goose.NewProvider(gd, db.w, sub)
+	var opts []goose.ProviderOption
+	if db.dialect == Postgres {
+		// Replicas starting together migrate once: the first holds a
+		// session lock on the schema while it migrates, the others wait for
+		// it and then find nothing to do.
+		var schema string
+		if err := db.w.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+			return fmt.Errorf("reading the store's schema: %w", err)
+		}
+		h := fnv.New64a()
+		h.Write([]byte("puente migrations " + schema))
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64()>>1)), lock.WithLockTimeout(1, 600))
+		if err != nil {
+			return fmt.Errorf("preparing the migrations' lock: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(gd, db.w, sub, opts...)
 	if err != nil {
 		return fmt.Errorf("preparing migrations: %w", err)
 	}
@@ -347,6 +366,21 @@ func (t *Tx) SetMemo(key, v any) {
 }
 
 func (t *Tx) Dialect() Dialect { return t.dialect }
+
+// WriterLock is the arguments of the PostgreSQL advisory lock that every
+// write transaction takes first (pg_advisory_xact_lock): one write at a
+// time on a node's store, across all the processes that share it (the
+// replicas of the node, the command-line tools beside it). The lock is
+// the schema's own: advisory locks are per database, and nodes that share
+// a database in separate schemas must not queue on each other.
+//
+// Taking it before anything else makes each transaction see everything
+// committed before it (PostgreSQL reads at READ COMMITTED take a new
+// snapshot per statement), so read-then-write closures behave exactly as
+// they do on SQLite, whose writers are serial anyway; and the
+// transparency log, whose every append builds on the last, stays one
+// line.
+const WriterLock = `7340121, hashtext(current_schema())`
 
 // stmt binds the cached statement for q to this transaction.
 func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
@@ -502,7 +536,7 @@ type writeReq struct {
 const maxGroup = 128
 
 func (db *DB) groupWrite(ctx context.Context, f func(ctx context.Context, tx *Tx) error) error {
-	req := &writeReq{ctx: ctx, f: f, done: make(chan error, 1)}
+	req := &writeReq{ctx: ctx, f: fenced(ctx, f), done: make(chan error, 1)}
 	db.cmu.RLock()
 	if db.isClosed {
 		db.cmu.RUnlock()
@@ -600,6 +634,14 @@ func (db *DB) runGroup(batch []*writeReq, errs []error, isolate bool) ([][]func(
 		return nil, fmt.Errorf("beginning transaction: %w", classify(err))
 	}
 	tx := &Tx{tx: stx, db: db, dialect: db.dialect}
+	if db.dialect == Postgres {
+		// Writers queue here, across every process on this store: see
+		// Tx.Serialized.
+		if _, err := stx.ExecContext(context.Background(), `SELECT pg_advisory_xact_lock(`+WriterLock+`)`); err != nil {
+			_ = stx.Rollback()
+			return nil, fmt.Errorf("taking the writers' lock: %w", classify(err))
+		}
+	}
 	hooks := make([][]func(), len(batch))
 	for i, r := range batch {
 		errs[i] = nil

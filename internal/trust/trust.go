@@ -67,7 +67,6 @@ type Service struct {
 	logger  *slog.Logger
 	started time.Time
 
-	witnessMu sync.Mutex // one witness decision at a time
 	mu        sync.Mutex
 	stallFor  time.Time // the witnessed time a stall alarm was raised for
 	lastError string
@@ -322,8 +321,6 @@ func (s *Service) serveWitness(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusBadRequest, "malformed", "the request is not a witness request", 0)
 		return
 	}
-	s.witnessMu.Lock()
-	defer s.witnessMu.Unlock()
 	cp, err := trustlog.OpenCheckpoint(req.Checkpoint, s.partner)
 	if err != nil {
 		s.Raise(ctx, &trustlog.Alarm{Kind: trustlog.AlarmBadSignature,
@@ -331,53 +328,80 @@ func (s *Service) serveWitness(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusUnprocessableEntity, trustlog.AlarmBadSignature, err.Error(), 0)
 		return
 	}
-	prev, err := trustlog.LatestWitnessed(ctx, s.db.Read())
-	if err != nil {
-		refuse(w, http.StatusServiceUnavailable, "temporary", "this node cannot read its witness state", 0)
-		return
-	}
-	if prev != nil {
-		var prevRoot tlog.Hash
-		copy(prevRoot[:], prev.Root)
-		evidence := func() []byte {
-			b, _ := json.Marshal(map[string]any{"witnessed": prev.Note, "presented": req.Checkpoint, "old_size": req.OldSize, "proof": req.Proof})
-			return b
+	// The decision reads the newest checkpoint witnessed and stores the
+	// new one in one write transaction: writes are serial across the
+	// node's replicas (store.WriterLock), so two requests that reach two
+	// replicas at once are decided one after the other.
+	var v witnessVerdict
+	err = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		v = witnessVerdict{}
+		prev, err := trustlog.LatestWitnessed(ctx, tx)
+		if err != nil {
+			return err
 		}
-		switch {
-		case cp.Size < prev.Size:
-			msg := fmt.Sprintf("the partner's log shrank: it presented %d entries after we had witnessed %d", cp.Size, prev.Size)
-			s.Raise(ctx, &trustlog.Alarm{Kind: trustlog.AlarmRollback, Detail: msg, Evidence: evidence()}, true)
-			refuse(w, http.StatusUnprocessableEntity, trustlog.AlarmRollback, msg, prev.Size)
-			return
-		case cp.Size == prev.Size && cp.Root != prevRoot:
-			msg := fmt.Sprintf("the partner presented two different checkpoints of %d entries", cp.Size)
-			s.Raise(ctx, &trustlog.Alarm{Kind: trustlog.AlarmFork, Detail: msg, Evidence: evidence()}, true)
-			refuse(w, http.StatusUnprocessableEntity, trustlog.AlarmFork, msg, prev.Size)
-			return
-		case req.OldSize != prev.Size:
-			refuse(w, http.StatusConflict, "old_size", fmt.Sprintf("prove consistency from %d entries", prev.Size), prev.Size)
-			return
-		case cp.Size > prev.Size:
-			if err := tlog.CheckTree(req.Proof, cp.Size, cp.Root, prev.Size, prevRoot); err != nil {
-				msg := fmt.Sprintf("the partner's checkpoint of %d entries does not extend the one of %d we witnessed: %v", cp.Size, prev.Size, err)
-				s.Raise(ctx, &trustlog.Alarm{Kind: trustlog.AlarmFork, Detail: msg, Evidence: evidence()}, true)
-				refuse(w, http.StatusUnprocessableEntity, trustlog.AlarmFork, msg, prev.Size)
-				return
-			}
+		if v = judge(prev, cp, req); v.status != 0 {
+			return nil
 		}
-	}
-	cosig, err := s.log.Cosign(cp)
-	if err == nil {
-		err = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error { return trustlog.SaveWitnessed(ctx, tx, cp) })
-	}
+		if v.cosig, err = s.log.Cosign(cp); err != nil {
+			return err
+		}
+		return trustlog.SaveWitnessed(ctx, tx, cp)
+	})
 	if err != nil {
 		s.logger.Error("witnessing a partner checkpoint", "err", err)
 		refuse(w, http.StatusServiceUnavailable, "temporary", "this node could not store the checkpoint; send it again", 0)
 		return
 	}
+	if v.status != 0 {
+		if v.alarm != "" {
+			s.Raise(ctx, &trustlog.Alarm{Kind: v.alarm, Detail: v.msg, Evidence: v.evidence}, true)
+		}
+		refuse(w, v.status, v.code, v.msg, v.size)
+		return
+	}
 	s.cfg.Hub.Publish(live.Event{Topic: "trust"})
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(witnessResponse{Cosignature: cosig})
+	_ = json.NewEncoder(w).Encode(witnessResponse{Cosignature: v.cosig})
+}
+
+// witnessVerdict is the answer to a witness request: a refusal (status,
+// code, message, the size we witnessed, and the alarm it raises if any)
+// or the cosignature.
+type witnessVerdict struct {
+	status    int
+	code, msg string
+	size      int64
+	alarm     string
+	evidence  []byte
+	cosig     []byte
+}
+
+// judge decides whether cp, presented in req, may be witnessed after
+// prev, the newest checkpoint of the partner's we witnessed (nil: none):
+// a zero status means yes.
+func judge(prev *trustlog.Witnessed, cp *trustlog.Checkpoint, req witnessRequest) witnessVerdict {
+	if prev == nil {
+		return witnessVerdict{}
+	}
+	var prevRoot tlog.Hash
+	copy(prevRoot[:], prev.Root)
+	evidence, _ := json.Marshal(map[string]any{"witnessed": prev.Note, "presented": req.Checkpoint, "old_size": req.OldSize, "proof": req.Proof})
+	alarm := func(kind, msg string) witnessVerdict {
+		return witnessVerdict{status: http.StatusUnprocessableEntity, code: kind, msg: msg, size: prev.Size, alarm: kind, evidence: evidence}
+	}
+	switch {
+	case cp.Size < prev.Size:
+		return alarm(trustlog.AlarmRollback, fmt.Sprintf("the partner's log shrank: it presented %d entries after we had witnessed %d", cp.Size, prev.Size))
+	case cp.Size == prev.Size && cp.Root != prevRoot:
+		return alarm(trustlog.AlarmFork, fmt.Sprintf("the partner presented two different checkpoints of %d entries", cp.Size))
+	case req.OldSize != prev.Size:
+		return witnessVerdict{status: http.StatusConflict, code: "old_size", msg: fmt.Sprintf("prove consistency from %d entries", prev.Size), size: prev.Size}
+	case cp.Size > prev.Size:
+		if err := tlog.CheckTree(req.Proof, cp.Size, cp.Root, prev.Size, prevRoot); err != nil {
+			return alarm(trustlog.AlarmFork, fmt.Sprintf("the partner's checkpoint of %d entries does not extend the one of %d we witnessed: %v", cp.Size, prev.Size, err))
+		}
+	}
+	return witnessVerdict{}
 }
 
 func refuse(w http.ResponseWriter, status int, code, msg string, size int64) {

@@ -90,20 +90,12 @@ func (l *Log) Record(ctx context.Context, tx *store.Tx, kind, object, detail str
 }
 
 // Append adds entries at the end of the log inside tx and returns their
-// indexes. On PostgreSQL it takes a transaction-scoped advisory lock, so
-// appenders from other processes on the same store (the command-line
-// tools beside a node) queue; within a process the store has one writer
-// already. The lock is the schema's own: advisory locks are per database,
-// and nodes that share a database in separate schemas must not queue on
-// each other.
+// indexes. Appenders never interleave: on SQLite writers are serial, and
+// on PostgreSQL every write transaction first takes the store's writers'
+// lock (store.WriterLock), whichever process it comes from.
 func (l *Log) Append(ctx context.Context, tx *store.Tx, entries ...Entry) ([]int64, error) {
 	if len(entries) == 0 {
 		return nil, nil
-	}
-	if tx.Dialect() == store.Postgres {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7340121, hashtext(current_schema()))`); err != nil {
-			return nil, fmt.Errorf("locking the log: %w", err)
-		}
 	}
 	// Within one transaction, appends after the first know the size and
 	// the hashes they build on.

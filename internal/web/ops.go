@@ -13,15 +13,25 @@ import (
 	"puente/internal/live"
 )
 
+// healthz answers 200 while the process serves. On a node with replicas
+// it says which replica answered and which leads.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain")
-	fmt.Fprintln(w, "ok")
+	if s.n.Elector == nil {
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprintln(w, "ok")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"status": "ok", "replica": s.n.Elector.Status()})
 }
 
 // readyz answers 200 when the store answers and the partner is connected
 // under the same agreement, and 503 otherwise, saying which part is not.
+// On a node with replicas it also says which replica answered, whether it
+// leads and which one does; a replica that cannot reach the lease is not
+// ready.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	out := map[string]string{"store": "ok", "link": "connected"}
+	out := map[string]any{"store": "ok", "link": "connected"}
 	status := http.StatusOK
 	if err := s.n.DB.Ping(r.Context()); err != nil {
 		out["store"], status = "unavailable", http.StatusServiceUnavailable
@@ -34,6 +44,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		out["link"], status = "agreement_mismatch", http.StatusServiceUnavailable
 	case !st.Connected:
 		out["link"], status = "down since "+st.Since.UTC().Format(time.RFC3339), http.StatusServiceUnavailable
+	}
+	if s.n.Elector != nil {
+		rs := s.n.Elector.Status()
+		out["replica"] = rs
+		if rs.Error != "" {
+			status = http.StatusServiceUnavailable
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -123,6 +140,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, u *auth.User) {
 // asking each area (area.Events).
 func (s *Server) visibleEvent(r *http.Request, u *auth.User, e live.Event) (string, string, bool) {
 	switch e.Topic {
+	case live.TopicResync:
+		return "*", "", true // events may have been missed: refresh every region
 	case "link":
 		return "link", "", true
 	case "quarantine":
