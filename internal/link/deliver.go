@@ -34,7 +34,8 @@ func (l *Link) Run(ctx context.Context) error {
 	defer heartbeat.Stop()
 	var inflight chan storeResult // receipts being stored, or nil
 	var after int64               // send only rows after this id
-	wake := l.cfg.Hub.Wakes(WakeName)
+	wake, done := l.cfg.Hub.Wakes(WakeName)
+	defer done()
 	// Carry on from the state the last worker (perhaps on another
 	// replica) left.
 	if st, err := l.readState(ctx); err == nil {

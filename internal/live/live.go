@@ -45,11 +45,14 @@ type Hub struct {
 	seq     uint64
 	subs    map[chan Event]struct{}
 	wakes   map[string]chan struct{}
+	working map[string]int // workers running here, by name (Wakes)
 	forward func(Event)
 }
 
 // NewHub returns an empty hub.
-func NewHub() *Hub { return &Hub{subs: map[chan Event]struct{}{}, wakes: map[string]chan struct{}{}} }
+func NewHub() *Hub {
+	return &Hub{subs: map[chan Event]struct{}{}, wakes: map[string]chan struct{}{}, working: map[string]int{}}
+}
 
 // SetForward has every event published and every wake from now on also
 // handed to f (which must not block), to reach the other replicas.
@@ -135,6 +138,9 @@ func (h *Hub) Wake(name string) {
 	h.wake(name)
 	h.mu.Lock()
 	f := h.forward
+	if h.working[name] > 0 {
+		f = nil // the worker runs here: no other replica need hear it
+	}
 	h.mu.Unlock()
 	if f != nil {
 		f(Event{Topic: TopicWake, Key: name})
@@ -148,8 +154,22 @@ func (h *Hub) wake(name string) {
 	}
 }
 
-// Wakes is the channel on which the worker called name hears Wake.
-func (h *Hub) Wakes(name string) <-chan struct{} { return h.wakeChan(name) }
+// Wakes is the channel on which the worker called name hears Wake, for
+// as long as it runs on this replica: until done is called.
+func (h *Hub) Wakes(name string) (wakes <-chan struct{}, done func()) {
+	c := h.wakeChan(name)
+	h.mu.Lock()
+	h.working[name]++
+	h.mu.Unlock()
+	var once sync.Once
+	return c, func() {
+		once.Do(func() {
+			h.mu.Lock()
+			h.working[name]--
+			h.mu.Unlock()
+		})
+	}
+}
 
 func (h *Hub) wakeChan(name string) chan struct{} {
 	h.mu.Lock()

@@ -153,12 +153,28 @@ func (b *Bus) listen(ctx context.Context, conn *pgx.Conn, channel string) error 
 	}
 }
 
+// gather is how long the sender collects events after the first before
+// it notifies: under load one notification carries many events (and the
+// same event once), instead of one transaction per event.
+const gather = 5 * time.Millisecond
+
 func (b *Bus) send(ctx context.Context, conn *pgx.Conn, channel string) error {
+	// A notification need not survive a crash of the database (the
+	// replicas resynchronise when they reconnect): its commit need not
+	// wait for the disk.
+	if _, err := conn.Exec(ctx, `SET synchronous_commit = off`); err != nil {
+		return fmt.Errorf("preparing the notifying session: %w", err)
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-b.kick:
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(gather):
 		}
 		events := b.take()
 		for len(events) > 0 {
