@@ -316,9 +316,8 @@ func (l *Link) storeReceipts(ctx context.Context, rows []outRow, receipts []*Rec
 	err := l.cfg.DB.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		progress = 0
 		clear(streams)
-		entries := make([]trustlog.Entry, 0, len(receipts))
+		var settle []settled
 		for i, rc := range receipts {
-			rb, _ := json.Marshal(rc)
 			var state string
 			switch rc.Status {
 			case StatusApplied:
@@ -331,19 +330,24 @@ func (l *Link) storeReceipts(ctx context.Context, rows []outRow, receipts []*Rec
 				}
 				continue
 			}
-			res, err := tx.Exec(ctx, `UPDATE outbox SET state = ?, attempts = attempts + 1, done_at = ?, receipt = ?, last_error = ?, settled_epoch = ? WHERE id = ? AND state = 'pending'`,
-				state, now.UnixMilli(), rb, rc.Reason, store.EpochOf(ctx), rows[i].id)
-			if err != nil {
-				return fmt.Errorf("storing the receipt for %s: %w", rc.EnvelopeID, err)
-			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				sum := sha256.Sum256(rb)
-				entries = append(entries, trustlog.Entry{At: now, Kind: trustlog.KindReceipt, Actor: "node:" + l.partner.Code,
-					Object: "envelope:" + rc.EnvelopeID, Digest: hex.EncodeToString(sum[:]),
-					Detail: fmt.Sprintf("status=%s partner_index=%d", rc.Status, rc.Log.Index)})
-			}
+			rb, _ := json.Marshal(rc)
+			settle = append(settle, settled{id: rows[i].id, state: state, receipt: rb, rc: rc})
 			progress++
 			streams[rows[i].stream] = true
+		}
+		done, err := settleOutbox(ctx, tx, settle, now, store.EpochOf(ctx))
+		if err != nil {
+			return err
+		}
+		entries := make([]trustlog.Entry, 0, len(settle))
+		for _, st := range settle {
+			if !done[st.id] {
+				continue // settled already, by an earlier attempt
+			}
+			sum := sha256.Sum256(st.receipt)
+			entries = append(entries, trustlog.Entry{At: now, Kind: trustlog.KindReceipt, Actor: "node:" + l.partner.Code,
+				Object: "envelope:" + st.rc.EnvelopeID, Digest: hex.EncodeToString(sum[:]),
+				Detail: fmt.Sprintf("status=%s partner_index=%d", st.rc.Status, st.rc.Log.Index)})
 		}
 		if _, err := l.cfg.Log.Append(ctx, tx, entries...); err != nil {
 			return err
@@ -377,6 +381,59 @@ func (l *Link) storeReceipts(ctx context.Context, rows []outRow, receipts []*Rec
 	}
 	res.progress = progress
 	return res
+}
+
+// settled is one outbox row to close with the partner's final receipt.
+type settled struct {
+	id      int64
+	state   string
+	receipt []byte
+	rc      *Receipt
+}
+
+// settleOutbox stores the final receipts of rows still pending and
+// returns which rows it closed. On PostgreSQL the whole batch is one
+// statement (each statement is a round trip there); on SQLite, in-process,
+// one per row costs less.
+func settleOutbox(ctx context.Context, tx *store.Tx, rows []settled, now time.Time, epoch int64) (map[int64]bool, error) {
+	done := make(map[int64]bool, len(rows))
+	if len(rows) == 0 {
+		return done, nil
+	}
+	if tx.Dialect() == store.Postgres {
+		ids, states, receipts, reasons := make([]int64, len(rows)), make([]string, len(rows)), make([][]byte, len(rows)), make([]string, len(rows))
+		for i, r := range rows {
+			ids[i], states[i], receipts[i], reasons[i] = r.id, r.state, r.receipt, r.rc.Reason
+		}
+		rs, err := tx.Query(ctx, `UPDATE outbox SET state = v.s, attempts = attempts + 1, done_at = ?, receipt = v.r, last_error = v.e, settled_epoch = ?
+			FROM unnest(?::bigint[], ?::text[], ?::bytea[], ?::text[]) AS v(id, s, r, e)
+			WHERE outbox.id = v.id AND outbox.state = 'pending' RETURNING outbox.id`, now.UnixMilli(), epoch, ids, states, receipts, reasons)
+		if err != nil {
+			return nil, fmt.Errorf("storing %d receipts: %w", len(rows), err)
+		}
+		got, err := store.Collect(rs, func(sc store.Scanner) (int64, error) {
+			var id int64
+			return id, sc.Scan(&id)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("storing %d receipts: %w", len(rows), err)
+		}
+		for _, id := range got {
+			done[id] = true
+		}
+		return done, nil
+	}
+	for _, r := range rows {
+		res, err := tx.Exec(ctx, `UPDATE outbox SET state = ?, attempts = attempts + 1, done_at = ?, receipt = ?, last_error = ?, settled_epoch = ? WHERE id = ? AND state = 'pending'`,
+			r.state, now.UnixMilli(), r.receipt, r.rc.Reason, epoch, r.id)
+		if err != nil {
+			return nil, fmt.Errorf("storing the receipt for %s: %w", r.rc.EnvelopeID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			done[r.id] = true
+		}
+	}
+	return done, nil
 }
 
 // nextBatch reads the oldest pending envelopes after id after, in outbox order, up to the

@@ -267,15 +267,37 @@ func (l *Link) prove(ctx context.Context, tx *store.Tx, items []*incoming) error
 			return err
 		}
 		it.receipt.Log = &LogProof{Index: it.logIndex, Entry: it.logEntry, Checkpoint: cp.Note, Proof: proof}
-		rb, _ := json.Marshal(it.receipt)
-		q := `UPDATE inbox SET receipt = ? WHERE id = ?`
-		if it.table == "quarantine" {
-			q = `UPDATE quarantine SET receipt = ? WHERE id = ?`
+		it.receiptJSON, _ = json.Marshal(it.receipt)
+	}
+	return writeReceipts(ctx, tx, items)
+}
+
+// writeReceipts writes each item's receipt into its row. On PostgreSQL one
+// statement per table carries the whole batch (each statement is a round
+// trip there); on SQLite, in-process, one per row costs less.
+func writeReceipts(ctx context.Context, tx *store.Tx, items []*incoming) error {
+	for _, table := range []string{"inbox", "quarantine"} {
+		var ids []int64
+		var receipts [][]byte
+		for _, it := range items {
+			if it.table == table && it.receiptJSON != nil {
+				ids, receipts = append(ids, it.rowID), append(receipts, it.receiptJSON)
+			}
 		}
-		if _, err := tx.Exec(ctx, q, rb, it.rowID); err != nil {
-			return fmt.Errorf("storing the receipt for %s: %w", it.receipt.EnvelopeID, err)
+		if len(ids) == 0 {
+			continue
 		}
-		it.receiptJSON = rb
+		if tx.Dialect() == store.Postgres {
+			if _, err := tx.Exec(ctx, `UPDATE `+table+` SET receipt = v.r FROM unnest(?::bigint[], ?::bytea[]) AS v(id, r) WHERE `+table+`.id = v.id`, ids, receipts); err != nil {
+				return fmt.Errorf("storing %d receipts: %w", len(ids), err)
+			}
+			continue
+		}
+		for i, id := range ids {
+			if _, err := tx.Exec(ctx, `UPDATE `+table+` SET receipt = ? WHERE id = ?`, receipts[i], id); err != nil {
+				return fmt.Errorf("storing a receipt: %w", err)
+			}
+		}
 	}
 	return nil
 }
