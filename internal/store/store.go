@@ -572,6 +572,14 @@ func (db *DB) writer() {
 		case r := <-db.writes:
 			batch = append(batch, r)
 		}
+		// On PostgreSQL the transaction and the writers' lock are taken
+		// before the group is closed: while this process waits for
+		// another's write to end, the requests that arrive join the group,
+		// so replicas that write at once still commit in large groups.
+		var pre *sql.Tx
+		if db.dialect == Postgres {
+			pre, _ = db.beginLocked() // on failure the group begins again by itself
+		}
 	drain:
 		for len(batch) < maxGroup {
 			select {
@@ -581,11 +589,11 @@ func (db *DB) writer() {
 				break drain
 			}
 		}
-		db.commitGroup(batch)
+		db.commitGroup(batch, pre)
 	}
 }
 
-func (db *DB) commitGroup(batch []*writeReq) {
+func (db *DB) commitGroup(batch []*writeReq, pre *sql.Tx) {
 	errs := make([]error, len(batch))
 	var hooks [][]func()
 	var err error
@@ -598,7 +606,8 @@ func (db *DB) commitGroup(batch []*writeReq) {
 		if attempt > 0 && !errors.Is(err, errIsolate) {
 			time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
 		}
-		hooks, err = db.runGroup(batch, errs, isolate)
+		hooks, err = db.runGroup(batch, errs, isolate, pre)
+		pre = nil
 		if errors.Is(err, errIsolate) {
 			isolate = true
 			continue
@@ -628,20 +637,32 @@ func (db *DB) commitGroup(batch []*writeReq) {
 // errIsolate asks for a group to be run again with savepoints.
 var errIsolate = errors.New("a closure failed; run the group with savepoints")
 
-func (db *DB) runGroup(batch []*writeReq, errs []error, isolate bool) ([][]func(), error) {
+// beginLocked begins a write transaction; on PostgreSQL it first takes
+// the writers' lock (WriterLock), where writers of every process on this
+// store queue.
+func (db *DB) beginLocked() (*sql.Tx, error) {
 	stx, err := db.w.BeginTx(context.Background(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("beginning transaction: %w", classify(err))
 	}
-	tx := &Tx{tx: stx, db: db, dialect: db.dialect}
 	if db.dialect == Postgres {
-		// Writers queue here, across every process on this store: see
-		// Tx.Serialized.
 		if _, err := stx.ExecContext(context.Background(), `SELECT pg_advisory_xact_lock(`+WriterLock+`)`); err != nil {
 			_ = stx.Rollback()
 			return nil, fmt.Errorf("taking the writers' lock: %w", classify(err))
 		}
 	}
+	return stx, nil
+}
+
+func (db *DB) runGroup(batch []*writeReq, errs []error, isolate bool, pre *sql.Tx) ([][]func(), error) {
+	stx := pre
+	if stx == nil {
+		var err error
+		if stx, err = db.beginLocked(); err != nil {
+			return nil, err
+		}
+	}
+	tx := &Tx{tx: stx, db: db, dialect: db.dialect}
 	hooks := make([][]func(), len(batch))
 	for i, r := range batch {
 		errs[i] = nil
