@@ -20,12 +20,14 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	"modernc.org/sqlite"
@@ -235,11 +237,23 @@ func startWriter(db *DB) *DB {
 	return db
 }
 
+// IdleInTransaction is how long PostgreSQL lets one of the store's
+// sessions sit inside a transaction without a statement before it ends
+// the session. A write transaction holds the writers' lock of every
+// process on the store (WriterLock); a process that stops in the middle
+// of one (a replica paused, cut off from the network) must not hold every
+// other replica's writes for longer than this. The writer's closures
+// never wait on anything but the store, so a healthy transaction is never
+// idle this long.
+const IdleInTransaction = 5 * time.Second
+
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
-	p, err := sql.Open("pgx", dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening postgres store: %w", err)
 	}
+	cfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(IdleInTransaction.Milliseconds(), 10)
+	p := stdlib.OpenDB(*cfg)
 	p.SetMaxOpenConns(16)
 	p.SetMaxIdleConns(16)
 	if err := p.PingContext(ctx); err != nil {
