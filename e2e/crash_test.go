@@ -30,13 +30,40 @@ import (
 	"puente/internal/trustlog"
 )
 
+// Ports for the nodes' processes come from below the kernel's ephemeral
+// range (where ":0" and every outgoing connection take theirs) and from
+// another stretch than the CLI scenarios' (20000–32000), never twice in a
+// run: a port found free and then taken by another test's connection
+// before the node bound it failed runs with "address already in use".
+var (
+	portsMu   sync.Mutex
+	portsUsed = map[int]bool{}
+	nextPort  = 10000 + os.Getpid()%5000
+)
+
 func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	t.Helper()
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for tries := 0; tries < 10000; tries++ {
+		nextPort++
+		if nextPort >= 20000 {
+			nextPort = 10000
+		}
+		if portsUsed[nextPort] {
+			continue
+		}
+		addr := fmt.Sprintf("127.0.0.1:%d", nextPort)
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue // taken by something else
+		}
+		l.Close()
+		portsUsed[nextPort] = true
+		return addr
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatal("no free port between 10000 and 20000")
+	return ""
 }
 
 func buildPuente(t *testing.T) string {
