@@ -146,6 +146,12 @@ func New(cfg Config) *Service {
 func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	// Remember the stall the node last raised, perhaps on the replica
+	// that led before: a handover must not report the same stall twice.
+	last := s.lastStall(ctx)
+	s.mu.Lock()
+	s.stallFor = last
+	s.mu.Unlock()
 	for {
 		if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
 			s.mu.Lock()
@@ -420,7 +426,9 @@ func (s *Service) checkStall(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.mu.Lock()
 	since := s.started
+	s.mu.Unlock()
 	if prev != nil && prev.WitnessedAt.After(since) {
 		since = prev.WitnessedAt
 	}
@@ -432,10 +440,18 @@ func (s *Service) checkStall(ctx context.Context) error {
 	if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM inbox WHERE received_at > ? AND received_at <= ?`, since.UnixMilli(), overdue.UnixMilli()).Scan(&n); err != nil {
 		return fmt.Errorf("counting envelopes from the partner: %w", err)
 	}
+	// A stall is known by its start to the second, as its alarm's
+	// evidence gives it (lastStall); one raised since the partner's log
+	// was last witnessed already reports this one.
+	key := since.UTC().Truncate(time.Second)
+	var witnessed time.Time
+	if prev != nil {
+		witnessed = prev.WitnessedAt.UTC().Truncate(time.Second)
+	}
 	s.mu.Lock()
-	already := s.stallFor.Equal(since)
+	already := stallReported(s.stallFor, witnessed)
 	if n > 0 && !already {
-		s.stallFor = since
+		s.stallFor = key
 	}
 	s.mu.Unlock()
 	if n == 0 || already {
@@ -449,6 +465,31 @@ func (s *Service) checkStall(ctx context.Context) error {
 		Detail:   fmt.Sprintf("%d envelopes arrived from the partner since %s, more than %s ago, but its log has not been witnessed past %d entries", n, since.UTC().Format(time.RFC3339), s.cfg.StallAfter, size),
 		Evidence: []byte(fmt.Sprintf(`{"witnessed_size":%d,"since":%q,"envelopes":%d}`, size, since.UTC().Format(time.RFC3339), n))}, true)
 	return nil
+}
+
+// stallReported says whether the stall alarm last raised (since
+// reported, zero for none) covers a stall that began after the partner's
+// log was last witnessed at witnessed (zero: never): it does when it was
+// raised for this same stretch without a witness, whichever replica's
+// trust loop raised it.
+func stallReported(reported, witnessed time.Time) bool {
+	return !reported.IsZero() && !reported.Before(witnessed)
+}
+
+// lastStall is the "since" of the newest stall alarm this node raised, or
+// zero.
+func (s *Service) lastStall(ctx context.Context) time.Time {
+	var ev []byte
+	if err := s.db.Read().QueryRow(ctx, `SELECT evidence FROM log_alarms WHERE kind = ? AND origin = 'self' ORDER BY id DESC LIMIT 1`, trustlog.AlarmStalled).Scan(&ev); err != nil {
+		return time.Time{}
+	}
+	var e struct {
+		Since time.Time `json:"since"`
+	}
+	if json.Unmarshal(ev, &e) != nil {
+		return time.Time{}
+	}
+	return e.Since
 }
 
 // alarmBody is a trust.alarm envelope: an alarm raised on the sender's
