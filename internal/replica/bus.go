@@ -98,12 +98,21 @@ func (b *Bus) Run(ctx context.Context) error {
 // loop runs f on a fresh connection until ctx ends, connecting again
 // after a pause whenever f fails.
 func (b *Bus) loop(ctx context.Context, what string, f func(context.Context, *pgx.Conn, string) error) {
+	last := ""
 	for ctx.Err() == nil {
+		began := time.Now()
 		err := b.session(ctx, f)
 		if ctx.Err() != nil {
 			return
 		}
-		b.log.Warn("the replicas' event bus broke; connecting again", "while", what, "err", err)
+		if time.Since(began) > 10*time.Second {
+			last = "" // it had been working: a new break
+		}
+		// Logged when the reason changes, not at every attempt.
+		if err.Error() != last {
+			b.log.Warn("the replicas' event bus broke; connecting again", "while", what, "err", err)
+			last = err.Error()
+		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(500 * time.Millisecond):

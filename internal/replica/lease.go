@@ -199,9 +199,14 @@ func (e *Elector) connect(ctx context.Context) (*pgx.Conn, error) {
 	return c, nil
 }
 
+// fail notes that the lease cannot be reached; it is logged when the
+// reason changes, not twice a second for as long as it lasts.
 func (e *Elector) fail(err error) {
-	e.setStatus(func(s *Status) { s.Error = err.Error(); s.Leading = false })
-	e.log.Warn("cannot reach the node's lease", "err", err)
+	var again bool
+	e.setStatus(func(s *Status) { again = s.Error == err.Error(); s.Error = err.Error(); s.Leading = false })
+	if !again {
+		e.log.Warn("cannot reach the node's lease", "err", err)
+	}
 }
 
 // acquire takes the lease if it is free (never taken, run out, or its
