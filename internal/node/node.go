@@ -271,9 +271,10 @@ func (n *Node) Run(ctx context.Context, ready chan<- struct{}) error {
 	}
 	if n.Elector != nil {
 		worker(g, workerCtx, "replica bus", n.Bus.Run)
-		worker(g, workerCtx, "election", func(ctx context.Context) error { return n.Elector.Run(ctx, lead) })
+		// The lead workers' errors are already named.
+		g.Go(func() error { return n.Elector.Run(workerCtx, lead) })
 	} else {
-		worker(g, workerCtx, "node", lead)
+		g.Go(func() error { return lead(workerCtx) })
 	}
 	// Shut everything down once ctx ends or any member fails.
 	g.Go(func() error {
