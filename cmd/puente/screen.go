@@ -281,14 +281,17 @@ func cmdNamesEval(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		lp := screen.ListPairs(entries, fromLists)
+		lp, sp := screen.ListPairs(entries, fromLists), screen.ScriptPairs(entries)
 		sets = append(sets, struct {
 			name  string
 			pairs []names.Pair
 		}{"drawn from the lists", lp}, struct {
 			name  string
 			pairs []names.Pair
-		}{"all", append(append([]names.Pair{}, hand...), lp...)})
+		}{"drawn from the lists, in other scripts", sp}, struct {
+			name  string
+			pairs []names.Pair
+		}{"all", append(append(append([]names.Pair{}, hand...), lp...), sp...)})
 	}
 	thresholds := []float64{0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95}
 	out := map[string]any{"default_threshold": names.DefaultThreshold}

@@ -93,8 +93,17 @@ func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 	var buf [64]tokenPair
 	pairs := buf[:0]
 	for i, a := range query.Tokens {
+		qs := script(query, i)
 		for j, b := range other.Tokens {
-			if s, how := similarity(a, b, sound(query, i), sound(other, j)); s > 0 {
+			os := script(other, j)
+			var s float64
+			var how string
+			if (qs == ScriptAbjad) != (os == ScriptAbjad) {
+				s, how = abjadSimilarity(skel(query, i), skel(other, j))
+			} else if s, how = similarity(a, b, sound(query, i), sound(other, j)); s > 0 && qs != os {
+				how = HowTranslit
+			}
+			if s > 0 {
 				pairs = append(pairs, tokenPair{i, j, s, how})
 			}
 		}
@@ -211,6 +220,20 @@ func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 // misspelling, and 0 otherwise.
 func TokenSimilarity(a, b string) (float64, string) {
 	return similarity(a, b, Phonetic(a), Phonetic(b))
+}
+
+func skel(n Name, i int) string {
+	if i < len(n.Skeletons) {
+		return n.Skeletons[i]
+	}
+	return skeleton(n.Tokens[i])
+}
+
+func script(n Name, i int) uint8 {
+	if i < len(n.Scripts) {
+		return n.Scripts[i]
+	}
+	return ScriptLatin
 }
 
 func sound(n Name, i int) string {

@@ -39,6 +39,12 @@ type Name struct {
 	// Surnames counts the leading tokens that are surnames when
 	// SurnameFirst is set.
 	Surnames int
+	// Scripts says of each token whether it was written in Latin letters
+	// or transliterated (ScriptLatin, ScriptOther, ScriptAbjad).
+	Scripts []uint8
+	// Skeletons are the tokens' consonants (skeleton), for comparing
+	// with names written in an abjad.
+	Skeletons []string
 }
 
 // folders hands out accent-stripping transformers: a transform.Chain keeps
@@ -83,15 +89,34 @@ func Fold(s string) string {
 // many registers write them.
 func Parse(raw string) Name {
 	n := Name{Raw: raw}
-	before, after, comma := strings.Cut(raw, ",")
+	before, after, comma := strings.Cut(splitHan(raw), ",")
 	add := func(s string) int {
 		c := 0
-		for _, tok := range strings.Fields(Fold(s)) {
-			if particles[tok] || titles[tok] {
-				continue
+		if latin(s) {
+			// The common case, folded in one pass.
+			for _, tok := range strings.Fields(Fold(s)) {
+				if particles[tok] || titles[tok] {
+					continue
+				}
+				n.Tokens = append(n.Tokens, tok)
+				n.Scripts = append(n.Scripts, ScriptLatin)
+				c++
 			}
-			n.Tokens = append(n.Tokens, tok)
-			c++
+			return c
+		}
+		for _, word := range strings.Fields(s) {
+			script := ScriptLatin
+			if !latin(word) {
+				word, script = transliterate(word)
+			}
+			for _, tok := range strings.Fields(Fold(word)) {
+				if particles[tok] || titles[tok] {
+					continue
+				}
+				n.Tokens = append(n.Tokens, tok)
+				n.Scripts = append(n.Scripts, script)
+				c++
+			}
 		}
 		return c
 	}
@@ -100,11 +125,13 @@ func Parse(raw string) Name {
 		n.Surnames = add(before)
 		add(after)
 	} else {
-		add(raw)
+		add(before)
 	}
 	n.Sounds = make([]string, len(n.Tokens))
+	n.Skeletons = make([]string, len(n.Tokens))
 	for i, t := range n.Tokens {
 		n.Sounds[i] = Phonetic(t)
+		n.Skeletons[i] = skeleton(t)
 	}
 	return n
 }

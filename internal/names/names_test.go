@@ -31,7 +31,9 @@ func TestFoldAndParse(t *testing.T) {
 		{"", nil, false, 0},
 		{" , ", nil, false, 0},
 		{"Zambada,", []string{"zambada"}, false, 0},
-		{"李 小龍", []string{"李", "小龍"}, false, 0},
+		{"李 小龍", []string{"li", "xiaolong"}, false, 0},
+		{"習近平", []string{"xi", "jinping"}, false, 0},
+		{"صدام حسين التكريتي", []string{"sdm", "hsyn", "tkryty"}, false, 0},
 	}
 	for _, c := range cases {
 		n := names.Parse(c.in)
@@ -158,4 +160,45 @@ func TestFoldConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestTransliteratedNames: names written in other scripts are compared
+// with their Latin forms after transliteration (go-unidecode), in both
+// directions; Arabic (which leaves short vowels out) by consonants. A
+// different person in the other script is still different.
+func TestTransliteratedNames(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		same bool
+	}{
+		{"Владимир Путин", "Vladimir Putin", true},
+		{"Андрей Петров", "PETROV, Andrei", true},
+		{"Андрей Петров", "Andrés Pérez", false},
+		{"صدام حسين التكريتي", "Saddam Hussein Al-Tikriti", true},
+		{"صدام حسين التكريتي", "Ali Hassan Al-Majid", false},
+		{"عدي صدام حسين", "Uday Saddam Hussein", true},
+		{"習近平", "Xi Jinping", true},
+		{"習近平", "Li Keqiang", false},
+		{"やまだ たろう", "Taro Yamada", true},
+		{"Արամ Խաչատրյան", "Aram Khachatryan", true},
+		{"ហ៊ុន សែន", "Hun Sen", true},
+		{"ហ៊ុន សែន", "Sam Rainsy", false},
+	} {
+		for _, pair := range [][2]string{{c.a, c.b}, {c.b, c.a}} {
+			r := names.Compare(names.Parse(pair[0]), names.Parse(pair[1]), nil)
+			if r.Match != c.same {
+				t.Errorf("%q vs %q: score %.3f, match %v, want %v (%+v)", pair[0], pair[1], r.Score, r.Match, c.same, r.Parts)
+				continue
+			}
+			if c.same {
+				said := false
+				for _, p := range r.Parts {
+					said = said || p.How == names.HowTranslit
+				}
+				if !said {
+					t.Errorf("%q vs %q: the explanation does not say the name was transliterated: %+v", pair[0], pair[1], r.Parts)
+				}
+			}
+		}
+	}
 }

@@ -23,7 +23,7 @@ func ListPairs(entries []Entry, max int) []names.Pair {
 		primary := names.Parse(e.Name)
 		for _, alias := range e.Names[1:] {
 			an := names.Parse(alias)
-			if alias == e.Name || !shares(primary, an) || sameTokens(primary, an) {
+			if alias == e.Name || !shares(primary, an) || sameTokens(primary, an) || transliterated(an) {
 				continue
 			}
 			same = append(same, names.Pair{Same: true, A: e.Name, B: alias, Category: "list alias (" + e.List + " " + e.ID + ")"})
@@ -87,4 +87,48 @@ func sameTokens(a, b names.Name) bool {
 		}
 	}
 	return true
+}
+
+// transliterated reports whether n was written in another script than
+// Latin.
+func transliterated(n names.Name) bool {
+	for _, s := range n.Scripts {
+		if s != names.ScriptLatin {
+			return true
+		}
+	}
+	return false
+}
+
+// ScriptPairs draws labelled pairs in other scripts from the lists: each
+// entry's name in its own script (the UN list gives them, mostly Arabic
+// and Cyrillic) against its Latin name (the same), and against the Latin
+// name of the next entry of its type that has one too (not the same).
+func ScriptPairs(entries []Entry) []names.Pair {
+	type orig struct {
+		e    *Entry
+		name string
+	}
+	var all []orig
+	for i := range entries {
+		e := &entries[i]
+		for _, n := range e.Names[1:] {
+			if transliterated(names.Parse(n)) {
+				all = append(all, orig{e, n})
+				break
+			}
+		}
+	}
+	var out []names.Pair
+	for i, o := range all {
+		out = append(out, names.Pair{Same: true, A: o.name, B: o.e.Name, Category: "list script (" + o.e.List + " " + o.e.ID + ")"})
+		for k := 1; k < len(all); k++ {
+			other := all[(i+k)%len(all)]
+			if other.e.Type == o.e.Type && other.e.ID != o.e.ID {
+				out = append(out, names.Pair{Same: false, A: o.name, B: other.e.Name, Category: "list script, another entry (" + o.e.ID + ", " + other.e.ID + ")"})
+				break
+			}
+		}
+	}
+	return out
 }

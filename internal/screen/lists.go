@@ -165,14 +165,17 @@ type unList struct {
 }
 
 type unIndividual struct {
-	Ref     string    `xml:"REFERENCE_NUMBER"`
-	First   string    `xml:"FIRST_NAME"`
-	Second  string    `xml:"SECOND_NAME"`
-	Third   string    `xml:"THIRD_NAME"`
-	Fourth  string    `xml:"FOURTH_NAME"`
-	ListT   string    `xml:"UN_LIST_TYPE"`
-	Aliases []unAlias `xml:"INDIVIDUAL_ALIAS"`
-	DOBs    []struct {
+	Ref    string `xml:"REFERENCE_NUMBER"`
+	First  string `xml:"FIRST_NAME"`
+	Second string `xml:"SECOND_NAME"`
+	Third  string `xml:"THIRD_NAME"`
+	Fourth string `xml:"FOURTH_NAME"`
+	ListT  string `xml:"UN_LIST_TYPE"`
+	// Original is the name in its own script (Arabic, Cyrillic…), which
+	// screening transliterates (names.Parse).
+	Original string    `xml:"NAME_ORIGINAL_SCRIPT"`
+	Aliases  []unAlias `xml:"INDIVIDUAL_ALIAS"`
+	DOBs     []struct {
 		Year string `xml:"YEAR"`
 		Date string `xml:"DATE"`
 		From string `xml:"FROM_YEAR"`
@@ -181,10 +184,11 @@ type unIndividual struct {
 }
 
 type unEntity struct {
-	Ref     string    `xml:"REFERENCE_NUMBER"`
-	First   string    `xml:"FIRST_NAME"`
-	ListT   string    `xml:"UN_LIST_TYPE"`
-	Aliases []unAlias `xml:"ENTITY_ALIAS"`
+	Ref      string    `xml:"REFERENCE_NUMBER"`
+	First    string    `xml:"FIRST_NAME"`
+	ListT    string    `xml:"UN_LIST_TYPE"`
+	Original string    `xml:"NAME_ORIGINAL_SCRIPT"`
+	Aliases  []unAlias `xml:"ENTITY_ALIAS"`
 }
 
 type unAlias struct {
@@ -212,6 +216,9 @@ func LoadUN(r io.Reader) ([]Entry, error) {
 				e.Names = append(e.Names, n)
 			}
 		}
+		if n := strings.TrimSpace(in.Original); n != "" {
+			e.Names = append(e.Names, n)
+		}
 		for _, d := range in.DOBs {
 			for _, s := range []string{d.Year, d.From, d.To} {
 				if y, err := strconv.Atoi(strings.TrimSpace(s)); err == nil {
@@ -236,6 +243,9 @@ func LoadUN(r io.Reader) ([]Entry, error) {
 			if n := strings.TrimSpace(a.Name); n != "" {
 				e.Names = append(e.Names, n)
 			}
+		}
+		if n := strings.TrimSpace(en.Original); n != "" {
+			e.Names = append(e.Names, n)
 		}
 		out = append(out, e)
 	}

@@ -47,6 +47,26 @@ func TestLoad(t *testing.T) {
 	if e := byID["un CDe.001"]; e.Type != "entity" || e.Name != "ADF" {
 		t.Errorf("UN entity: %+v", e)
 	}
+	if z := byID["un QDi.001"]; !slices.Contains(z.Names, "محمد صلاح الدين عبدالحليم زيدان") {
+		t.Errorf("the UN name in its original script is not among the names: %q", z.Names)
+	}
+}
+
+// TestScreenAcrossScripts: a name written in Arabic script finds the
+// listed person whose list gives it, and the Latin name finds the same
+// entry (names_test checks Arabic against Latin forms).
+func TestScreenAcrossScripts(t *testing.T) {
+	s := load(t)
+	for _, q := range []string{"محمد صلاح الدين عبدالحليم زيدان", "Mohammed Salahaldin Zidane"} {
+		cs := s.Screen(screen.Query{Type: "individual", Name: q})
+		if len(cs) == 0 || cs[0].ID != "QDi.001" || !cs[0].Match {
+			t.Fatalf("%q: %+v, want QDi.001 first and a match", q, cs)
+		}
+	}
+	cs := s.Screen(screen.Query{Type: "individual", Name: "محمد زيدان"})
+	if len(cs) == 0 || cs[0].ID != "QDi.001" || cs[0].MatchedName != "محمد صلاح الدين عبدالحليم زيدان" {
+		t.Fatalf("the Arabic short name: %+v, want QDi.001 first, as its Arabic name", cs)
+	}
 }
 
 func TestScreenFindsVariants(t *testing.T) {
