@@ -22,6 +22,7 @@ const (
 	HowExtra    = "only in the other name"
 	HowYear     = "birth year"
 	HowYearMiss = "birth year differs"
+	HowJoined   = "written as one word"
 )
 
 // Part explains one piece of a score.
@@ -92,19 +93,30 @@ type tokenPair struct {
 func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 	var buf [64]tokenPair
 	pairs := buf[:0]
-	for i, a := range query.Tokens {
-		qs := script(query, i)
-		for j, b := range other.Tokens {
-			os := script(other, j)
-			var s float64
-			var how string
-			if (qs == ScriptAbjad) != (os == ScriptAbjad) {
-				s, how = abjadSimilarity(skel(query, i), skel(other, j))
-			} else if s, how = similarity(a, b, sound(query, i), sound(other, j)); s > 0 && qs != os {
-				how = HowTranslit
+	if query.Scripts == nil && other.Scripts == nil {
+		// Both written in Latin letters: the common case.
+		for i, a := range query.Tokens {
+			for j, b := range other.Tokens {
+				if s, how := similarity(a, b, sound(query, i), sound(other, j)); s > 0 {
+					pairs = append(pairs, tokenPair{i, j, s, how})
+				}
 			}
-			if s > 0 {
-				pairs = append(pairs, tokenPair{i, j, s, how})
+		}
+	} else {
+		for i, a := range query.Tokens {
+			qs := script(query, i)
+			for j, b := range other.Tokens {
+				os := script(other, j)
+				var s float64
+				var how string
+				if (qs == ScriptAbjad) != (os == ScriptAbjad) {
+					s, how = abjadSimilarity(skel(query, i), skel(other, j))
+				} else if s, how = similarity(a, b, sound(query, i), sound(other, j)); s > 0 && qs != os {
+					how = HowTranslit
+				}
+				if s > 0 {
+					pairs = append(pairs, tokenPair{i, j, s, how})
+				}
 			}
 		}
 	}
@@ -128,6 +140,15 @@ func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 		if parts != nil {
 			*parts = append(*parts, Part{Query: query.Tokens[p.i], Other: other.Tokens[p.j], How: p.how, Score: round3(p.sim), Weight: round3(wt)})
 		}
+	}
+	// Two neighbouring tokens of one name written as one token in the
+	// other ("Petroleos Mexicanos" / "PetroleosMexicanos", "Abdul Rahman"
+	// / "Abdulrahman"), among the tokens still unpaired.
+	if lq, lo := len(query.Tokens)-bits.OnesCount64(uq), len(other.Tokens)-bits.OnesCount64(uo); (lq >= 2 && lo >= 1) || (lo >= 2 && lq >= 1) {
+		var m joined
+		m.find(query, other, wq, wo, &uq, &uo, false, parts)
+		m.find(other, query, wo, wq, &uo, &uq, true, parts)
+		got, total = got+m.got, total+m.total
 	}
 	// A token only one side has (a second surname, a middle name) costs
 	// little. Tokens on both sides that found no partner are a conflict
@@ -460,4 +481,63 @@ func Phonetic(tok string) string {
 		}
 	}
 	return string(out)
+}
+
+// joined pairs two neighbouring tokens of one name with one token of the
+// other that is the two written together.
+type joined struct{ got, total float64 }
+
+// find looks in a for neighbours that b writes as one token, marks them
+// in ua and ub, and adds their similarity; flip says a is the other name
+// (for the explanation's sides).
+func (m *joined) find(a, b Name, wa, wb []float64, ua, ub *uint64, flip bool, parts *[]Part) {
+	for k := 0; k+1 < len(a.Tokens) && k+1 < 64; k++ {
+		x, y := a.Tokens[k], a.Tokens[k+1]
+		if *ua&(3<<uint(k)) != 0 || len(x) < 2 || len(y) < 2 {
+			continue
+		}
+		abjad := script(a, k) == ScriptAbjad && script(a, k+1) == ScriptAbjad
+		for t := 0; t < len(b.Tokens) && t < 64; t++ {
+			if *ub&(1<<uint(t)) != 0 {
+				continue
+			}
+			sim := 0.0
+			if abjad {
+				// "عبد الله" (bd, lh) and "abdallah" (bdlh); the article
+				// may be written on the Latin side ("abdulrahman").
+				if script(b, t) != ScriptAbjad && concat(skel(b, t), skel(a, k), skel(a, k+1), true) {
+					sim = 0.9
+				}
+			} else if w := b.Tokens[t]; len(w) == len(x)+len(y) && concat(w, x, y, false) {
+				sim = 1
+			}
+			if sim == 0 {
+				continue
+			}
+			*ua |= 3 << uint(k)
+			*ub |= 1 << uint(t)
+			wt := (max(wa[k], wa[k+1]) + wb[t]) / 2
+			m.got += sim * wt
+			m.total += wt
+			if parts != nil {
+				p := Part{Query: x + " " + y, Other: b.Tokens[t], How: HowJoined, Score: round3(sim), Weight: round3(wt)}
+				if flip {
+					p.Query, p.Other = p.Other, p.Query
+				}
+				*parts = append(*parts, p)
+			}
+			break
+		}
+	}
+}
+
+// concat reports whether whole is x and y written together, each of at
+// least two letters; with article, also with an "l" between them (an
+// Arabic article written on one side only: "bd" "rhmn" and "bdlrhmn").
+func concat(whole, x, y string, article bool) bool {
+	if len(x) < 2 || len(y) < 2 || !strings.HasPrefix(whole, x) {
+		return false
+	}
+	rest := whole[len(x):]
+	return rest == y || (article && len(rest) == len(y)+1 && rest[0] == 'l' && rest[1:] == y)
 }

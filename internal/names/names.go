@@ -40,10 +40,12 @@ type Name struct {
 	// SurnameFirst is set.
 	Surnames int
 	// Scripts says of each token whether it was written in Latin letters
-	// or transliterated (ScriptLatin, ScriptOther, ScriptAbjad).
+	// or transliterated (ScriptLatin, ScriptOther, ScriptAbjad); nil when
+	// every token was written in Latin letters.
 	Scripts []uint8
-	// Skeletons are the tokens' consonants (skeleton), for comparing
-	// with names written in an abjad.
+	// Skeletons are the tokens' consonants (skeleton) of a name with
+	// transliterated tokens; a Latin name's are made when one is compared
+	// with an abjad's.
 	Skeletons []string
 }
 
@@ -99,7 +101,9 @@ func Parse(raw string) Name {
 					continue
 				}
 				n.Tokens = append(n.Tokens, tok)
-				n.Scripts = append(n.Scripts, ScriptLatin)
+				if n.Scripts != nil {
+					n.Scripts = append(n.Scripts, ScriptLatin)
+				}
 				c++
 			}
 			return c
@@ -113,8 +117,13 @@ func Parse(raw string) Name {
 				if particles[tok] || titles[tok] {
 					continue
 				}
+				if n.Scripts == nil && script != ScriptLatin {
+					n.Scripts = make([]uint8, len(n.Tokens), len(n.Tokens)+4)
+				}
 				n.Tokens = append(n.Tokens, tok)
-				n.Scripts = append(n.Scripts, script)
+				if n.Scripts != nil {
+					n.Scripts = append(n.Scripts, script)
+				}
 				c++
 			}
 		}
@@ -128,10 +137,14 @@ func Parse(raw string) Name {
 		add(before)
 	}
 	n.Sounds = make([]string, len(n.Tokens))
-	n.Skeletons = make([]string, len(n.Tokens))
 	for i, t := range n.Tokens {
 		n.Sounds[i] = Phonetic(t)
-		n.Skeletons[i] = skeleton(t)
+	}
+	if n.Scripts != nil {
+		n.Skeletons = make([]string, len(n.Tokens))
+		for i, t := range n.Tokens {
+			n.Skeletons[i] = skeleton(t)
+		}
 	}
 	return n
 }

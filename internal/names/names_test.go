@@ -202,3 +202,39 @@ func TestTransliteratedNames(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinedTokens: two words of one name written as one in the other
+// are the same name, both ways; the explanation says so. A joined word
+// that is not the two words is no match.
+func TestJoinedTokens(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		same bool
+	}{
+		{"Petróleos Mexicanos", "PetroleosMexicanos", true},
+		{"Carlos Slim Helú", "CarlosSlim Helu", true},
+		{"Ronald Mc Donald", "Ronald McDonald", true},
+		{"Fer Nando López", "Fernando López", true},
+		{"Abdul Rahman Yasin", "Abdulrahman Yasin", true},
+		{"عبد الله احمد", "Abdallah Ahmed", true},
+		{"José Luis Pérez", "Joseluis Gómez", false},
+		{"Petróleos Mexicanos", "PetroleosVenezolanos", false},
+	} {
+		for _, pair := range [][2]string{{c.a, c.b}, {c.b, c.a}} {
+			r := names.Compare(names.Parse(pair[0]), names.Parse(pair[1]), nil)
+			if r.Match != c.same {
+				t.Errorf("%q vs %q: score %.3f, match %v, want %v (%+v)", pair[0], pair[1], r.Score, r.Match, c.same, r.Parts)
+				continue
+			}
+			if c.same {
+				said := false
+				for _, p := range r.Parts {
+					said = said || p.How == names.HowJoined
+				}
+				if !said {
+					t.Errorf("%q vs %q: the explanation does not say the words were written as one: %+v", pair[0], pair[1], r.Parts)
+				}
+			}
+		}
+	}
+}
