@@ -87,29 +87,12 @@ func Link(ctx context.Context, o Options) (*Result, error) {
 	say("throughput: %d envelopes from MX to US through the API…", o.N)
 	base := sent(ctx, p)
 	start, cpu0 := time.Now(), processCPU()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var firstErr atomic.Value
-	clients := max(o.Clients, 1)
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1)
-				if i > int64(o.N) {
-					return
-				}
-				if _, err := post(ctx, client, p, threads[int(i)%len(threads)], i); err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if e := firstErr.Load(); e != nil {
-		return nil, e.(error)
+	err = fanOut(o.Clients, o.N, func(i int64) error {
+		_, err := post(ctx, client, p, threads[int(i)%len(threads)], i)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := waitDelivered(ctx, p, 5*time.Minute); err != nil {
 		return nil, err
@@ -130,6 +113,7 @@ func Link(ctx context.Context, o Options) (*Result, error) {
 	samples := make([]sample, o.LatencyN)
 	tick := time.NewTicker(time.Second / time.Duration(max(o.Rate, 1)))
 	var lwg sync.WaitGroup
+	var firstErr atomic.Value
 	for i := range o.LatencyN {
 		<-tick.C
 		lwg.Add(1)
@@ -167,6 +151,35 @@ func Link(ctx context.Context, o Options) (*Result, error) {
 	res.EnvelopesPerS = round(res.EnvelopesPerS)
 	res.CryptoFloorPerS = round(res.CryptoFloorPerS)
 	return res, nil
+}
+
+// fanOut calls do for 1 to n from clients goroutines at once, and returns
+// the first failure (each goroutine stops at its own).
+func fanOut(clients, n int, do func(i int64) error) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	for range max(clients, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > int64(n) {
+					return
+				}
+				if err := do(i); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if e := firstErr.Load(); e != nil {
+		return e.(error)
+	}
+	return nil
 }
 
 func round(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }

@@ -71,14 +71,7 @@ type ReplicaResult struct {
 }
 
 // Print writes the result as one JSON line.
-func (r *ReplicaResult) Print(w io.Writer) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(w, string(b))
-	return err
-}
+func (r *ReplicaResult) Print(w io.Writer) error { return printJSON(w, r) }
 
 // replicaRun is the MX node as replica processes of this binary behind a
 // TCP balancer, and the US node as one process, each on its own schema.
@@ -152,30 +145,13 @@ func Replicas(ctx context.Context, o ReplicaOptions) (*ReplicaResult, error) {
 		}
 	}()
 	start := time.Now()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var firstErr atomic.Value
-	for range max(o.Clients, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1)
-				if i > int64(o.N) {
-					return
-				}
-				body := map[string]any{"body": "bench message " + strconv.FormatInt(i, 10)}
-				if err := r.post(ctx, int(i), "/api/v1/threads/"+threads[int(i)%len(threads)]+"/messages", body, nil); err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if e := firstErr.Load(); e != nil {
+	err = fanOut(o.Clients, o.N, func(i int64) error {
+		body := map[string]any{"body": "bench message " + strconv.FormatInt(i, 10)}
+		return r.post(ctx, int(i), "/api/v1/threads/"+threads[int(i)%len(threads)]+"/messages", body, nil)
+	})
+	if err != nil {
 		close(stopSampling)
-		return nil, e.(error)
+		return nil, err
 	}
 	if err := r.drained(ctx, 5*time.Minute); err != nil {
 		close(stopSampling)

@@ -371,11 +371,6 @@ func (l *Link) storeReceipts(ctx context.Context, rows []outRow, receipts []*Rec
 			l.log.Warn("partner rejected an envelope", "envelope", rc.EnvelopeID, "code", rc.Code, "reason", rc.Reason)
 		}
 	}
-	if progress > 0 {
-		l.mu.Lock()
-		l.state.lastReceipt = now
-		l.mu.Unlock()
-	}
 	for s := range streams {
 		l.cfg.Hub.Publish(live.Event{Topic: "stream", Key: s})
 	}

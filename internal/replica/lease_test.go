@@ -36,6 +36,18 @@ func leading(t *testing.T, e *replica.Elector) context.Context {
 	}
 }
 
+// freshStore is a migrated store on a new PostgreSQL schema, and its URL.
+func freshStore(t *testing.T) (string, *store.DB) {
+	t.Helper()
+	dsn := testenv.PostgresSchema(t)
+	db, err := store.Open(context.Background(), dsn, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return dsn, db
+}
+
 func write(ctx context.Context, db *store.DB, value string) error {
 	return db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO link_state (name, value) VALUES ('fence-test', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, value)
@@ -48,13 +60,8 @@ func write(ctx context.Context, db *store.DB, value string) error {
 // replica in the database writes nothing: the check inside its
 // transaction refuses it.
 func TestFenceRefusesAStaleLeader(t *testing.T) {
-	dsn := testenv.PostgresSchema(t)
+	dsn, db := freshStore(t)
 	ctx := context.Background()
-	db, err := store.Open(ctx, dsn, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	// A long renewal period: the leader will not look at the database
 	// again during the test.
 	a := replica.NewElector(replica.Config{DSN: dsn, Name: "a", TTL: 20 * time.Second, Renew: 10 * time.Second})
@@ -92,13 +99,8 @@ func TestFenceRefusesAStaleLeader(t *testing.T) {
 // the lease up at once; another takes it without waiting for it to run
 // out, in a later term.
 func TestLeaseMovesOnStepDown(t *testing.T) {
-	dsn := testenv.PostgresSchema(t)
+	dsn, db := freshStore(t)
 	ctx := context.Background()
-	db, err := store.Open(ctx, dsn, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	a := replica.NewElector(replica.Config{DSN: dsn, Name: "a", TTL: 30 * time.Second})
 	actx, stopA := context.WithCancel(ctx)
 	aDone := make(chan struct{})
