@@ -184,6 +184,9 @@ func cmdNames(args []string, stdout io.Writer) error {
 	if len(args) > 0 && args[0] == "eval" {
 		return cmdNamesEval(args[1:], stdout)
 	}
+	if len(args) > 0 && args[0] == "evalset" {
+		return cmdNamesEvalset(args[1:], stdout)
+	}
 	if len(args) == 0 || args[0] != "compare" {
 		return errors.New(`usage: puente names compare "NAME A" "NAME B" [--json] | puente names compare --pairs FILE.csv`)
 	}
@@ -245,93 +248,112 @@ func cmdNames(args []string, stdout io.Writer) error {
 	}
 }
 
-// cmdNamesEval measures matching quality: precision, recall and F1 over
-// thresholds, on the hand-labelled set and on pairs drawn from the lists.
+// cmdNamesEval measures matching quality by kind: precision, recall and
+// F1 of each kind at the threshold, and of all pairs over thresholds, on
+// the tuning part of the evaluation set or on the held-back part.
 func cmdNamesEval(args []string, stdout io.Writer) error {
 	fs := flags("names eval")
-	var pairsFile, lists string
-	var fromLists int
-	var asJSON bool
-	fs.StringVar(&pairsFile, "pairs", "", "labelled pairs (label,name1,name2[,category]); the built-in set if unset")
-	fs.StringVar(&lists, "lists", "", "sanctions lists folder for list-drawn pairs (default $PUENTE_LISTS or ../shared/data)")
-	fs.IntVar(&fromLists, "list-pairs", 400, "pairs to draw from the lists (0: none)")
+	var pairsFile, record string
+	var heldBack, asJSON bool
+	var wrong int
+	threshold := names.DefaultThreshold
+	fs.StringVar(&pairsFile, "pairs", "", "labelled pairs (label,name1,name2,kind,type1,type2,source); the built-in set if unset")
+	fs.BoolVar(&heldBack, "held-back", false, "score the held-back part (the part tuning never looks at) instead of the tuning part")
+	fs.Float64Var(&threshold, "threshold", names.DefaultThreshold, "score from which a pair counts as a match")
+	fs.IntVar(&wrong, "wrong", 0, "print up to N pairs of each kind the threshold gets wrong")
+	fs.StringVar(&record, "record", "", "write the held-back part's F1 by kind to this file (what CI compares against)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	var src io.Reader = strings.NewReader(names.EvalSet)
+	var all []names.Pair
+	var err error
 	if pairsFile != "" {
 		f, err := os.Open(pairsFile)
 		if err != nil {
 			return fmt.Errorf("reading pairs: %w", err)
 		}
 		defer f.Close()
-		src = f
-	}
-	hand, err := names.ReadPairs(src)
-	if err != nil {
+		if all, err = names.ReadPairs(f); err != nil {
+			return fmt.Errorf("%s: %w", pairsFile, err)
+		}
+		for i := range all {
+			if all[i].Kind == "" {
+				all[i].Kind = names.KindVariants
+			}
+		}
+	} else if all, err = names.KindSet(); err != nil {
 		return err
 	}
-	sets := []struct {
-		name  string
-		pairs []names.Pair
-	}{{"hand-labelled", hand}}
-	if fromLists > 0 {
-		entries, err := screen.Load(listsDir(lists))
+	if record != "" {
+		b, err := json.MarshalIndent(names.Record(names.Split(all, true)), "", "  ")
 		if err != nil {
 			return err
 		}
-		lp, sp := screen.ListPairs(entries, fromLists), screen.ScriptPairs(entries)
-		sets = append(sets, struct {
-			name  string
-			pairs []names.Pair
-		}{"drawn from the lists", lp}, struct {
-			name  string
-			pairs []names.Pair
-		}{"drawn from the lists, in other scripts", sp}, struct {
-			name  string
-			pairs []names.Pair
-		}{"all", append(append(append([]names.Pair{}, hand...), lp...), sp...)})
-	}
-	thresholds := []float64{0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95}
-	out := map[string]any{"default_threshold": names.DefaultThreshold}
-	for _, set := range sets {
-		q, wrong := names.Evaluate(set.pairs, thresholds)
-		same := 0
-		for _, p := range set.pairs {
-			if p.Same {
-				same++
-			}
-		}
-		if asJSON {
-			out[set.name] = map[string]any{"pairs": len(set.pairs), "same": same, "curve": q}
-			continue
-		}
-		fmt.Fprintf(stdout, "%s: %d pairs (%d same, %d different)\n", set.name, len(set.pairs), same, len(set.pairs)-same)
-		fmt.Fprintln(stdout, "  threshold  precision  recall  F1     TP  FP  FN  TN")
-		for _, x := range q {
-			mark := " "
-			if x.Threshold == names.DefaultThreshold {
-				mark = "*"
-			}
-			fmt.Fprintf(stdout, " %s%.2f       %.3f      %.3f   %.3f  %3d %3d %3d %3d\n", mark, x.Threshold, x.Precision, x.Recall, x.F1, x.TP, x.FP, x.FN, x.TN)
-		}
-		if set.name == "hand-labelled" {
-			for _, p := range wrong {
-				r := names.Compare(names.Parse(p.A), names.Parse(p.B), nil)
-				fmt.Fprintf(stdout, "  wrong at %.2f: %.3f %q vs %q (%s)\n", names.DefaultThreshold, r.Score, p.A, p.B, p.Category)
-			}
+		if err := os.WriteFile(record, append(b, '\n'), 0o644); err != nil {
+			return fmt.Errorf("recording: %w", err)
 		}
 	}
+	part, partName := names.Split(all, heldBack), "tuning part"
+	if heldBack {
+		partName = "held-back part"
+	}
+	kinds := names.ByKind(part, threshold)
+	curve, _ := names.Evaluate(part, []float64{0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95})
 	if asJSON {
-		b, err := json.Marshal(out)
+		b, err := json.Marshal(map[string]any{"part": partName, "threshold": threshold, "pairs": len(part), "kinds": kinds, "curve": curve})
 		if err != nil {
 			return err
 		}
 		_, err = fmt.Fprintln(stdout, string(b))
 		return err
 	}
+	fmt.Fprintf(stdout, "%s: %d of %d pairs, threshold %.2f\n", partName, len(part), len(all), threshold)
+	fmt.Fprintln(stdout, "  kind            pairs  same  precision  recall  F1     TP   FP   FN   TN")
+	for _, k := range kinds {
+		fmt.Fprintf(stdout, "  %-14s  %5d  %4d  %.3f      %.3f   %.3f  %4d %4d %4d %4d\n", k.Kind, k.Pairs, k.Same, k.Precision, k.Recall, k.F1, k.TP, k.FP, k.FN, k.TN)
+	}
+	fmt.Fprintln(stdout, "all pairs by threshold:")
+	for _, x := range curve {
+		mark := " "
+		if x.Threshold == threshold {
+			mark = "*"
+		}
+		fmt.Fprintf(stdout, " %s%.2f  precision %.3f  recall %.3f  F1 %.3f\n", mark, x.Threshold, x.Precision, x.Recall, x.F1)
+	}
+	if wrong > 0 {
+		shown := map[string]int{}
+		for _, p := range part {
+			r := names.Compare(names.ParseTyped(p.A, p.TypeA), names.ParseTyped(p.B, p.TypeB), nil)
+			if (r.Score >= threshold) == p.Same || shown[p.Kind] >= wrong {
+				continue
+			}
+			shown[p.Kind]++
+			fmt.Fprintf(stdout, "  wrong (%s, same=%v): %.3f %q vs %q (%s)\n    %s\n", p.Kind, p.Same, r.Score, p.A, p.B, p.Category, explain(r.Parts))
+		}
+	}
 	return nil
+}
+
+// cmdNamesEvalset draws the list part of the evaluation set from the
+// sanctions lists and writes it as CSV (internal/names/evaldata/lists.csv).
+func cmdNamesEvalset(args []string, stdout io.Writer) error {
+	fs := flags("names evalset")
+	var lists string
+	var perKind int
+	fs.StringVar(&lists, "lists", "", "sanctions lists folder (default $PUENTE_LISTS or ../shared/data)")
+	fs.IntVar(&perKind, "per-kind", 150, "most same and most different pairs to draw of each kind")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if perKind <= 0 {
+		return errors.New("--per-kind must be at least 1")
+	}
+	entries, err := screen.Load(listsDir(lists))
+	if err != nil {
+		return err
+	}
+	return names.WritePairs(stdout, screen.KindPairs(entries, perKind))
 }
 
 func cmdSubjects(ctx context.Context, args []string, stdout io.Writer) error {

@@ -97,7 +97,14 @@ func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 		// Both written in Latin letters: the common case.
 		for i, a := range query.Tokens {
 			for j, b := range other.Tokens {
-				if s, how := similarity(a, b, sound(query, i), sound(other, j)); s > 0 {
+				s, how := similarity(a, b, sound(query, i), sound(other, j))
+				if s == 0 && i < len(query.Skeletons) && j < len(other.Skeletons) {
+					s, how = romanized(a, b, query.Skeletons[i], other.Skeletons[j])
+				}
+				if s < nicknameSimilarity && query.nickname(i) && other.nickname(j) && isNickname(a, b) {
+					s, how = nicknameSimilarity, HowNickname
+				}
+				if s > 0 {
 					pairs = append(pairs, tokenPair{i, j, s, how})
 				}
 			}
@@ -113,6 +120,8 @@ func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 					s, how = abjadSimilarity(skel(query, i), skel(other, j))
 				} else if s, how = similarity(a, b, sound(query, i), sound(other, j)); s > 0 && qs != os {
 					how = HowTranslit
+				} else if s < nicknameSimilarity && query.nickname(i) && other.nickname(j) && isNickname(a, b) {
+					s, how = nicknameSimilarity, HowNickname
 				}
 				if s > 0 {
 					pairs = append(pairs, tokenPair{i, j, s, how})
@@ -128,12 +137,24 @@ func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 	}
 	var uq, uo uint64 // matched tokens (the first 64 of each name)
 	var got, total float64
+	distinct := false // a pair of words that are not generic company words
+	if len(query.Tokens) != len(other.Tokens) {
+		// Two words written as one, exactly ("Fer Nando" and "Fernando"),
+		// before a looser pair ("Nando", a nickname of Fernando) takes one.
+		var m joined
+		m.exact = true
+		m.find(query, other, wq, wo, &uq, &uo, false, parts)
+		m.find(other, query, wo, wq, &uo, &uq, true, parts)
+		got, total = m.got, m.total
+		distinct = m.total > 0
+	}
 	for _, p := range pairs {
 		if uq&(1<<uint(p.i)) != 0 || uo&(1<<uint(p.j)) != 0 {
 			continue
 		}
 		uq |= 1 << uint(p.i)
 		uo |= 1 << uint(p.j)
+		distinct = distinct || query.generic&(1<<uint(p.i)) == 0 || other.generic&(1<<uint(p.j)) == 0
 		wt := (wq[p.i] + wo[p.j]) / 2
 		got += p.sim * wt
 		total += wt
@@ -149,23 +170,61 @@ func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 		m.find(query, other, wq, wo, &uq, &uo, false, parts)
 		m.find(other, query, wo, wq, &uo, &uq, true, parts)
 		got, total = got+m.got, total+m.total
+		distinct = distinct || m.total > 0
+	}
+	if uq == 0 && uo == 0 {
+		// "CJNG" and "Cártel de Jalisco Nueva Generación", "AMLO" and
+		// "Andrés Manuel López Obrador".
+		var m acronymMatch
+		if m.find(query, other, wq, wo, false, parts) || m.find(other, query, wo, wq, true, parts) {
+			uq, uo = 1<<uint(min(len(query.Tokens), 64))-1, 1<<uint(min(len(other.Tokens), 64))-1
+			got, total, distinct = m.got, m.total, true
+		}
+	}
+	if uq != 1<<uint(min(len(query.Tokens), 64))-1 && uo != 1<<uint(min(len(other.Tokens), 64))-1 {
+		// "de la Cruz" and "Delacruz", "Al-Haramain" and "Alharamain":
+		// a particle written onto the word.
+		var m joined
+		m.prefixed(query, other, wq, wo, &uq, &uo, false, parts)
+		m.prefixed(other, query, wo, wq, &uo, &uq, true, parts)
+		got, total = got+m.got, total+m.total
+		distinct = distinct || m.total > 0
 	}
 	// A token only one side has (a second surname, a middle name) costs
 	// little. Tokens on both sides that found no partner are a conflict
 	// ("Mónica" against "Modesta" with the same two surnames) and cost in
 	// full. So do the rest of a query that agrees with the other name on
-	// one token only.
+	// one token only, when the names say more (coverage: one rare word of
+	// a long name is not the name).
 	nq, no := min(len(query.Tokens), 64), min(len(other.Tokens), 64)
-	missQ := bits.OnesCount64(uq) < nq
-	missO := bits.OnesCount64(uo) < no
+	matchedQ, matchedO := bits.OnesCount64(uq), bits.OnesCount64(uo)
+	missQ := matchedQ < nq
+	missO := matchedO < no
 	penalty := extraPenalty
-	if (missQ && missO) || (bits.OnesCount64(uq) == 1 && nq > 1 && no > 1) {
+	if (missQ && missO) || (matchedQ == 1 && matchedO == 1 && ((nq > 1 && no > 1) || max(nq, no) >= 3)) {
 		// One shared token is weak evidence when the query says more.
 		penalty = 1
 	}
+	// A company's country or branch word that the other lacks
+	// ("Grupo Financiero X Panamá") is another company, not a detail. A
+	// given name in front of all of the other name ("Uday Saddam Hussein"
+	// against "Saddam Hussein") is a son or another person, not a middle
+	// name.
+	firm := query.firm() || other.firm()
+	gq, go_ := -1, -1
+	if !missO && missQ {
+		gq = query.givenAt(other)
+	}
+	if !missQ && missO {
+		go_ = other.givenAt(query)
+	}
 	for i := 0; i < nq; i++ {
 		if uq&(1<<uint(i)) == 0 {
-			wt := penalty * wq[i]
+			pen := penalty
+			if (firm && query.place&(1<<uint(i)) != 0) || i == gq {
+				pen = 1
+			}
+			wt := pen * wq[i]
 			total += wt
 			if parts != nil {
 				*parts = append(*parts, Part{Query: query.Tokens[i], How: HowMissing, Weight: round3(wt)})
@@ -174,17 +233,54 @@ func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 	}
 	for j := 0; j < no; j++ {
 		if uo&(1<<uint(j)) == 0 {
-			wt := penalty * wo[j]
+			pen := penalty
+			if (firm && other.place&(1<<uint(j)) != 0) || j == go_ {
+				pen = 1
+			}
+			wt := pen * wo[j]
 			total += wt
 			if parts != nil {
 				*parts = append(*parts, Part{Other: other.Tokens[j], How: HowExtra, Weight: round3(wt)})
 			}
 		}
 	}
+	// Legal forms count a little: the same form or its translation
+	// agrees, another form of the same family nearly does; a form only one
+	// name gives costs little (lists drop them).
+	if query.Form != "" || other.Form != "" {
+		sim, wt := 0.0, formWeight
+		if query.Form != "" && other.Form != "" {
+			sim = formSimilarity(query.Form, other.Form)
+			got += sim * wt
+		} else {
+			wt *= extraPenalty
+		}
+		total += wt
+		if parts != nil {
+			*parts = append(*parts, Part{Query: query.Form, Other: other.Form, How: HowLegal, Score: round3(sim), Weight: round3(wt)})
+		}
+	}
 	if total == 0 {
 		return 0
 	}
-	return round3(got / total)
+	score := got / total
+	// Names that share only generic company words ("Trading Company" and
+	// "Pacific Trading Company") are not one company.
+	if !distinct && score > genericCap && (query.generic != 1<<uint(nq)-1 || other.generic != 1<<uint(no)-1) && (query.generic != 0 || other.generic != 0) {
+		score = genericCap
+		if parts != nil {
+			*parts = append(*parts, Part{How: HowGeneric, Score: genericCap})
+		}
+	}
+	// A person is not a vessel, a company or an aircraft on one shared
+	// word.
+	if crossType(query.Type, other.Type) && min(matchedQ, matchedO) < 2 {
+		score *= 0.5
+		if parts != nil {
+			*parts = append(*parts, Part{Query: query.Type, Other: other.Type, How: HowType, Score: 0.5})
+		}
+	}
+	return round3(score)
 }
 
 // WithYear adjusts a result for a birth year: a year the other record
@@ -268,6 +364,10 @@ func similarity(a, b, pa, pb string) (float64, string) {
 	if a == b {
 		return 1, HowExact
 	}
+	if digit(a[0]) || digit(b[0]) {
+		// Numbers agree or they do not: 13 is not 12 nor 31.
+		return 0, ""
+	}
 	if len(a) == 1 || len(b) == 1 {
 		if a[0] == b[0] {
 			return 0.85, HowInitial
@@ -295,6 +395,46 @@ func similarity(a, b, pa, pb string) (float64, string) {
 	}
 	return 0, ""
 }
+
+// romanized compares two Latin tokens by their consonants (skeleton) when
+// the spellings are fairly close: the romanizations of one name from
+// Russian, Arabic or Persian ("Aleksandr" and "Alexander", "Yevgeniy" and
+// "Evgeni", "Zhanna" and "Janna", "Ba'asyir" and "Bashir") that the
+// Spanish and English sound key keeps apart.
+func romanized(a, b, sa, sb string) (float64, string) {
+	if len(sa) < 2 || sa != sb || genderPair(a, b) || digit(a[0]) || digit(b[0]) {
+		return 0, ""
+	}
+	if jw := JaroWinkler(a, b); jw >= 0.8 && (len(sa) >= 3 || jw >= 0.9) {
+		return 0.85 + 0.1*math.Min(1, (jw-0.8)/0.2), HowSound
+	}
+	return 0, ""
+}
+
+// givenAt is the index of n's first given name when n is the contained
+// name plus one more given name in front of it: the son's name in Arabic
+// naming, where "Uday Saddam Hussein" is Uday son of Saddam son of
+// Hussein. It is -1 when that cannot be told from a middle name dropped
+// from the front ("BELTRAN LEYVA, Marcos Arturo" known as "Arturo"): the
+// contained name must say at least two given names (after its comma) or
+// three words (without one). Companies have no given names.
+func (n *Name) givenAt(contained Name) int {
+	if len(n.Tokens) < 2 || n.firm() || contained.firm() {
+		return -1
+	}
+	if n.SurnameFirst {
+		if contained.SurnameFirst && len(contained.Tokens)-contained.Surnames >= 2 {
+			return n.Surnames
+		}
+		return -1
+	}
+	if len(contained.Tokens) >= 3 && !contained.SurnameFirst {
+		return 0
+	}
+	return -1
+}
+
+func digit(c byte) bool { return c >= '0' && c <= '9' }
 
 // genderPair tells the masculine and feminine forms of a Spanish given
 // name apart: they differ in a final a against o, e, s or nothing
@@ -485,7 +625,10 @@ func Phonetic(tok string) string {
 
 // joined pairs two neighbouring tokens of one name with one token of the
 // other that is the two written together.
-type joined struct{ got, total float64 }
+type joined struct {
+	got, total float64
+	exact      bool // only tokens written together letter for letter
+}
 
 // find looks in a for neighbours that b writes as one token, marks them
 // in ua and ub, and adds their similarity; flip says a is the other name
@@ -497,6 +640,9 @@ func (m *joined) find(a, b Name, wa, wb []float64, ua, ub *uint64, flip bool, pa
 			continue
 		}
 		abjad := script(a, k) == ScriptAbjad && script(a, k+1) == ScriptAbjad
+		if m.exact && abjad {
+			continue
+		}
 		for t := 0; t < len(b.Tokens) && t < 64; t++ {
 			if *ub&(1<<uint(t)) != 0 {
 				continue
@@ -506,6 +652,15 @@ func (m *joined) find(a, b Name, wa, wb []float64, ua, ub *uint64, flip bool, pa
 				// "عبد الله" (bd, lh) and "abdallah" (bdlh); the article
 				// may be written on the Latin side ("abdulrahman").
 				if script(b, t) != ScriptAbjad && concat(skel(b, t), skel(a, k), skel(a, k+1), true) {
+					sim = 0.9
+				}
+			} else if m.exact {
+				if w := b.Tokens[t]; len(w) == len(x)+len(y) && concat(w, x, y, false) {
+					sim = 1
+				}
+			} else if script(b, t) == ScriptAbjad {
+				// "abd" "rahim" and "عبدالرحيم" (bdlrhym).
+				if concat(skel(b, t), skel(a, k), skel(a, k+1), true) {
 					sim = 0.9
 				}
 			} else if w := b.Tokens[t]; len(w) == len(x)+len(y) && concat(w, x, y, false) {
@@ -540,4 +695,49 @@ func concat(whole, x, y string, article bool) bool {
 	}
 	rest := whole[len(x):]
 	return rest == y || (article && len(rest) == len(y)+1 && rest[0] == 'l' && rest[1:] == y)
+}
+
+// particlePrefixes are particles lists write onto the word that follows
+// ("Delacruz", "Alharamain", "Vanderberg", "Binladen").
+var particlePrefixes = []string{"dela", "delos", "delas", "del", "de", "la", "al", "el", "vander", "van", "von", "bin", "ibn", "abu", "mac", "mc", "don"}
+
+// prefixed pairs an unpaired token of a that is a particle written onto
+// an unpaired token of b.
+func (m *joined) prefixed(a, b Name, wa, wb []float64, ua, ub *uint64, flip bool, parts *[]Part) {
+	for k := 0; k < len(a.Tokens) && k < 64; k++ {
+		x := a.Tokens[k]
+		if *ua&(1<<uint(k)) != 0 || len(x) < 5 {
+			continue
+		}
+		for _, p := range particlePrefixes {
+			if !strings.HasPrefix(x, p) || len(x)-len(p) < 3 {
+				continue
+			}
+			rest := x[len(p):]
+			for t := 0; t < len(b.Tokens) && t < 64; t++ {
+				if *ub&(1<<uint(t)) != 0 {
+					continue
+				}
+				sim, _ := TokenSimilarity(rest, b.Tokens[t])
+				if sim == 0 {
+					continue
+				}
+				sim *= 0.95
+				*ua |= 1 << uint(k)
+				*ub |= 1 << uint(t)
+				wt := (wa[k] + wb[t]) / 2
+				m.got += sim * wt
+				m.total += wt
+				if parts != nil {
+					pt := Part{Query: x, Other: b.Tokens[t], How: HowJoined, Score: round3(sim), Weight: round3(wt)}
+					if flip {
+						pt.Query, pt.Other = pt.Other, pt.Query
+					}
+					*parts = append(*parts, pt)
+				}
+				goto next
+			}
+		}
+	next:
+	}
 }

@@ -26,7 +26,10 @@ var particles = map[string]bool{
 // titles are dropped too.
 var titles = map[string]bool{
 	"mr": true, "mrs": true, "ms": true, "dr": true, "sr": true, "sra": true, "srta": true, "don": true, "dona": true,
-	"lic": true, "ing": true, "gen": true, "general": true, "col": true, "coronel": true,
+	"lic": true, "ing": true, "gen": true, "col": true, "coronel": true,
+	"sheikh": true, "shaykh": true, "shaikh": true, "mullah": true, "mulla": true, "hajji": true, "haji": true,
+	"maulvi": true, "mawlawi": true, "maulavi": true, "qari": true, "mufti": true, "hafiz": true,
+	"seyed": true, "seyyed": true, "sayed": true, "sayyed": true, "sayyid": true, "daw": true,
 }
 
 // Name is a parsed name.
@@ -43,10 +46,31 @@ type Name struct {
 	// or transliterated (ScriptLatin, ScriptOther, ScriptAbjad); nil when
 	// every token was written in Latin letters.
 	Scripts []uint8
-	// Skeletons are the tokens' consonants (skeleton) of a name with
-	// transliterated tokens; a Latin name's are made when one is compared
-	// with an abjad's.
+	// Skeletons are the tokens' consonants (skeleton): how a token from
+	// an abjad is compared, and how romanizations of one name from
+	// Russian, Arabic or Persian meet ("Aleksandr" and "Alexander").
 	Skeletons []string
+	// Words are all the name's folded words, particles and legal form
+	// included, for a name of two to eight words (acronyms take their
+	// letters from them: "Syrian Chamber of Shipping", "SCOS").
+	Words []string
+	// Form is the company's legal form, canonical ("llc", "sacv"…),
+	// taken off the name's tokens; "" when it has none.
+	Form string
+	// nick, generic and place mark the tokens (the first 64) that are in
+	// the nickname table, generic company words, and countries.
+	nick, generic, place uint64
+	// Type is the entity type when known (TypePerson, TypeCompany…): a
+	// person is then never a vessel or a company on one shared word.
+	Type string
+}
+
+// ParseTyped reads a name of a known entity type (TypeOf reads it; ""
+// for unknown).
+func ParseTyped(raw, typ string) Name {
+	n := Parse(raw)
+	n.Type = TypeOf(typ)
+	return n
 }
 
 // folders hands out accent-stripping transformers: a transform.Chain keeps
@@ -87,67 +111,124 @@ func Fold(s string) string {
 	return strings.TrimSpace(b.String())
 }
 
+// rawToken is one folded word of a name before particles drop.
+type rawToken struct {
+	tok    string
+	script uint8
+	part   int8 // 0 before the comma, 1 after it
+	number bool // a number, written as digits
+	leet   bool // digits written for letters, read back as letters
+}
+
 // Parse reads a name. A comma marks "SURNAMES, Given names", as OFAC and
-// many registers write them.
+// many registers write them, unless what follows it is a company's legal
+// form ("PETROLEOS DE VENEZUELA, S.A."). Legal forms are taken off the
+// ends of the name (Form), numbers in words become digits, digits written
+// for letters become letters, and abbreviations are written out.
 func Parse(raw string) Name {
 	n := Name{Raw: raw}
 	before, after, comma := strings.Cut(splitHan(raw), ",")
-	add := func(s string) int {
-		c := 0
+	var toks []rawToken
+	add := func(s string, part int8) {
 		if latin(s) {
 			// The common case, folded in one pass.
 			for _, tok := range strings.Fields(Fold(s)) {
-				if particles[tok] || titles[tok] {
-					continue
-				}
-				n.Tokens = append(n.Tokens, tok)
-				if n.Scripts != nil {
-					n.Scripts = append(n.Scripts, ScriptLatin)
-				}
-				c++
+				toks = append(toks, rawToken{tok: tok, part: part})
 			}
-			return c
+			return
 		}
-		for _, word := range strings.Fields(s) {
+		for _, word := range strings.Fields(kanaDots.Replace(s)) {
 			script := ScriptLatin
 			if !latin(word) {
 				word, script = transliterate(word)
 			}
 			for _, tok := range strings.Fields(Fold(word)) {
-				if particles[tok] || titles[tok] {
-					continue
-				}
-				if n.Scripts == nil && script != ScriptLatin {
-					n.Scripts = make([]uint8, len(n.Tokens), len(n.Tokens)+4)
-				}
-				n.Tokens = append(n.Tokens, tok)
-				if n.Scripts != nil {
-					n.Scripts = append(n.Scripts, script)
-				}
-				c++
+				toks = append(toks, rawToken{tok: tok, script: script, part: part})
 			}
 		}
-		return c
 	}
-	if comma && strings.TrimSpace(after) != "" {
-		n.SurnameFirst = true
-		n.Surnames = add(before)
-		add(after)
-	} else {
-		add(before)
+	add(before, 0)
+	if comma {
+		add(after, 1)
+	}
+	toks = readNumbers(toks)
+	if len(toks) >= 3 && initialsOnly(toks) {
+		// "E.K.T.", "J.T.B.": an acronym written with dots.
+		var b strings.Builder
+		for _, t := range toks {
+			b.WriteString(t.tok)
+		}
+		toks = []rawToken{{tok: b.String()}}
+	}
+	if len(toks) >= 2 && len(toks) <= 8 {
+		n.Words = make([]string, len(toks))
+		for i, t := range toks {
+			n.Words[i] = t.tok
+		}
+	}
+	toks, n.Form = stripForms(toks)
+	surnameFirst := false
+	for _, t := range toks {
+		surnameFirst = surnameFirst || t.part == 1
+	}
+	for _, t := range toks {
+		if particles[t.tok] || titles[t.tok] {
+			continue
+		}
+		if a, ok := abbreviations[t.tok]; ok {
+			t.tok = a
+		}
+		if t.script != ScriptLatin && n.Scripts == nil {
+			n.Scripts = make([]uint8, len(n.Tokens), len(n.Tokens)+4)
+		}
+		n.Tokens = append(n.Tokens, t.tok)
+		if n.Scripts != nil {
+			n.Scripts = append(n.Scripts, t.script)
+		}
+		if surnameFirst && t.part == 0 {
+			n.Surnames++
+		}
+	}
+	n.SurnameFirst = surnameFirst && n.Surnames > 0 && n.Surnames < len(n.Tokens)
+	if !n.SurnameFirst {
+		n.Surnames = 0
 	}
 	n.Sounds = make([]string, len(n.Tokens))
 	for i, t := range n.Tokens {
 		n.Sounds[i] = Phonetic(t)
-	}
-	if n.Scripts != nil {
-		n.Skeletons = make([]string, len(n.Tokens))
-		for i, t := range n.Tokens {
-			n.Skeletons[i] = skeleton(t)
+		if i < 64 {
+			bit := uint64(1) << uint(i)
+			if _, ok := nicknames[t]; ok {
+				n.nick |= bit
+			}
+			if genericWords[t] {
+				n.generic |= bit
+			}
+			if places[t] {
+				n.place |= bit
+			}
 		}
+	}
+	n.Skeletons = make([]string, len(n.Tokens))
+	for i, t := range n.Tokens {
+		n.Skeletons[i] = skeleton(t)
 	}
 	return n
 }
+
+// initialsOnly reports whether every word is one Latin letter.
+func initialsOnly(toks []rawToken) bool {
+	for _, t := range toks {
+		if len(t.tok) != 1 || t.script != ScriptLatin || !isLetter(t.tok[0]) {
+			return false
+		}
+	}
+	return true
+}
+
+// kanaDots are the middle dots that separate the words of a name written
+// in katakana ("ウラジーミル・プーチン").
+var kanaDots = strings.NewReplacer("・", " ", "･", " ")
 
 // Given returns the given-name tokens and the surname tokens, as far as
 // the writing tells: after the comma for "SURNAMES, Given"; otherwise the

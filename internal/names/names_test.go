@@ -26,7 +26,13 @@ func TestFoldAndParse(t *testing.T) {
 		{"Catherine O'Brien", []string{"catherine", "obrien"}, false, 0},
 		{"NÚÑEZ, Ángel", []string{"nunez", "angel"}, true, 1},
 		{"El Mayo", []string{"mayo"}, false, 0},
-		{"Grupo Financiero S.A. de C.V.", []string{"grupo", "financiero", "s", "a", "c", "v"}, false, 0},
+		{"Grupo Financiero S.A. de C.V.", []string{"grupo", "financiero"}, false, 0},
+		{"PETROLEOS DE VENEZUELA, S.A.", []string{"petroleos", "venezuela"}, false, 0},
+		{"OOO Vneshtorg", []string{"vneshtorg"}, false, 0},
+		{"Calle Cinco, No. 5", []string{"calle", "5", "5"}, true, 2},
+		{"R0s4rio Fuentes 2nd", []string{"rosario", "fuentes", "2"}, false, 0},
+		{"Twenty One Trading Intl", []string{"21", "trading", "international"}, false, 0},
+		{"João dos Santos", []string{"joao", "santos"}, false, 0},
 		{"Straße", []string{"strasse"}, false, 0},
 		{"", nil, false, 0},
 		{" , ", nil, false, 0},
@@ -162,18 +168,23 @@ func TestFoldConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
+// pairCase is one pair of a kind's table: the names, whether they name
+// one party, and (when known) their entity types.
+type pairCase struct {
+	a, b   string
+	same   bool
+	ta, tb string
+}
+
 // bothWays checks each pair in both directions: a match exactly when
 // same, explained (when it matches) with how.
-func bothWays(t *testing.T, how string, cases []struct {
-	a, b string
-	same bool
-}) {
+func bothWays(t *testing.T, how string, cases []pairCase) {
 	t.Helper()
 	for _, c := range cases {
-		for _, pair := range [][2]string{{c.a, c.b}, {c.b, c.a}} {
-			r := names.Compare(names.Parse(pair[0]), names.Parse(pair[1]), nil)
+		for _, pair := range [][4]string{{c.a, c.ta, c.b, c.tb}, {c.b, c.tb, c.a, c.ta}} {
+			r := names.Compare(names.ParseTyped(pair[0], pair[1]), names.ParseTyped(pair[2], pair[3]), nil)
 			if r.Match != c.same {
-				t.Errorf("%q vs %q: score %.3f, match %v, want %v (%+v)", pair[0], pair[1], r.Score, r.Match, c.same, r.Parts)
+				t.Errorf("%q vs %q: score %.3f, match %v, want %v (%+v)", pair[0], pair[2], r.Score, r.Match, c.same, r.Parts)
 				continue
 			}
 			said := false
@@ -181,7 +192,7 @@ func bothWays(t *testing.T, how string, cases []struct {
 				said = said || p.How == how
 			}
 			if c.same && !said {
-				t.Errorf("%q vs %q: the explanation does not say %q: %+v", pair[0], pair[1], how, r.Parts)
+				t.Errorf("%q vs %q: the explanation does not say %q: %+v", pair[0], pair[2], how, r.Parts)
 			}
 		}
 	}
@@ -192,22 +203,19 @@ func bothWays(t *testing.T, how string, cases []struct {
 // directions; Arabic (which leaves short vowels out) by consonants. A
 // different person in the other script is still different.
 func TestTransliteratedNames(t *testing.T) {
-	bothWays(t, names.HowTranslit, []struct {
-		a, b string
-		same bool
-	}{
-		{"Владимир Путин", "Vladimir Putin", true},
-		{"Андрей Петров", "PETROV, Andrei", true},
-		{"Андрей Петров", "Andrés Pérez", false},
-		{"صدام حسين التكريتي", "Saddam Hussein Al-Tikriti", true},
-		{"صدام حسين التكريتي", "Ali Hassan Al-Majid", false},
-		{"عدي صدام حسين", "Uday Saddam Hussein", true},
-		{"習近平", "Xi Jinping", true},
-		{"習近平", "Li Keqiang", false},
-		{"やまだ たろう", "Taro Yamada", true},
-		{"Արամ Խաչատրյան", "Aram Khachatryan", true},
-		{"ហ៊ុន សែន", "Hun Sen", true},
-		{"ហ៊ុន សែន", "Sam Rainsy", false},
+	bothWays(t, names.HowTranslit, []pairCase{
+		{a: "Владимир Путин", b: "Vladimir Putin", same: true},
+		{a: "Андрей Петров", b: "PETROV, Andrei", same: true},
+		{a: "Андрей Петров", b: "Andrés Pérez", same: false},
+		{a: "صدام حسين التكريتي", b: "Saddam Hussein Al-Tikriti", same: true},
+		{a: "صدام حسين التكريتي", b: "Ali Hassan Al-Majid", same: false},
+		{a: "عدي صدام حسين", b: "Uday Saddam Hussein", same: true},
+		{a: "習近平", b: "Xi Jinping", same: true},
+		{a: "習近平", b: "Li Keqiang", same: false},
+		{a: "やまだ たろう", b: "Taro Yamada", same: true},
+		{a: "Արամ Խաչատրյան", b: "Aram Khachatryan", same: true},
+		{a: "ហ៊ុន សែន", b: "Hun Sen", same: true},
+		{a: "ហ៊ុន សែន", b: "Sam Rainsy", same: false},
 	})
 }
 
@@ -215,17 +223,194 @@ func TestTransliteratedNames(t *testing.T) {
 // are the same name, both ways; the explanation says so. A joined word
 // that is not the two words is no match.
 func TestJoinedTokens(t *testing.T) {
-	bothWays(t, names.HowJoined, []struct {
-		a, b string
-		same bool
-	}{
-		{"Petróleos Mexicanos", "PetroleosMexicanos", true},
-		{"Carlos Slim Helú", "CarlosSlim Helu", true},
-		{"Ronald Mc Donald", "Ronald McDonald", true},
-		{"Fer Nando López", "Fernando López", true},
-		{"Abdul Rahman Yasin", "Abdulrahman Yasin", true},
-		{"عبد الله احمد", "Abdallah Ahmed", true},
-		{"José Luis Pérez", "Joseluis Gómez", false},
-		{"Petróleos Mexicanos", "PetroleosVenezolanos", false},
+	bothWays(t, names.HowJoined, []pairCase{
+		{a: "Petróleos Mexicanos", b: "PetroleosMexicanos", same: true},
+		{a: "Carlos Slim Helú", b: "CarlosSlim Helu", same: true},
+		{a: "Ronald Mc Donald", b: "Ronald McDonald", same: true},
+		{a: "Fer Nando López", b: "Fernando López", same: true},
+		{a: "Abdul Rahman Yasin", b: "Abdulrahman Yasin", same: true},
+		{a: "عبد الله احمد", b: "Abdallah Ahmed", same: true},
+		{a: "José Luis Pérez", b: "Joseluis Gómez", same: false},
+		{a: "Petróleos Mexicanos", b: "PetroleosVenezolanos", same: false},
+	})
+}
+
+// TestLegalForms: a company's legal form is recognised in its
+// abbreviations, expansions, translations and misspellings, and weighed
+// as a form: it neither makes two companies one nor keeps one apart.
+func TestLegalForms(t *testing.T) {
+	bothWays(t, names.HowLegal, []pairCase{
+		{a: "Siemens GmbH", b: "Siemens Gesellschaft mit beschränkter Haftung", same: true},
+		{a: "PAO Sberbank", b: "Public Joint Stock Company Sberbank", same: true},
+		{a: "PJSC Gazprom Neft", b: "PAO Gazprom Neft", same: true},
+		{a: "Transportes Bahía S.A. de C.V.", b: "Transportes Bahía Sociedad Anónima de Capital Variable", same: true},
+		{a: "Inmobiliaria Lomas S. de R.L.", b: "INMOBILIARIA LOMAS, S DE RL", same: true},
+		{a: "Acme Holdings LLC", b: "Acme Holdings Limited Liability Company", same: true},
+		{a: "OOO Vneshtorg", b: "LIMITED LIABILITY COMPANY VNESHTORG", same: true},
+		{a: "Blue Harbor Shipping Ltd", b: "Blue Harbor Shipping Limted", same: true},
+		{a: "Pacific Rim Corp", b: "Pacific Rim Corporaton", same: true},
+		{a: "Andes Mining Co.", b: "Andes Mining Company", same: true},
+		{a: "Gulf Int'l Trading LLC", b: "Gulf International Trading L.L.C.", same: true},
+		{a: "PETROLEOS DE VENEZUELA, S.A.", b: "Petróleos de Venezuela Sociedad Anónima", same: true},
+		{a: "Transportes Bahía S.A. de C.V.", b: "Transportes Marina S.A. de C.V."},
+		{a: "Acme Holdings LLC", b: "Apex Holdings LLC"},
+		{a: "PAO Sberbank", b: "PAO Sovcombank"},
+		{a: "Siemens GmbH", b: "Siemens Energy AG"},
+	})
+}
+
+// TestNumbers: digits written for letters, numbers in words and ordinals
+// are read as what they stand for; different numbers never agree.
+func TestNumbers(t *testing.T) {
+	bothWays(t, names.HowExact, []pairCase{
+		{a: "R0s4rio Fuentes", b: "Rosario Fuentes", same: true},
+		{a: "C4rlos Qu1ntero", b: "Carlos Quintero", same: true},
+		{a: "Second Avenue Trading", b: "2nd Avenue Trading", same: true},
+		{a: "Calle 5 Comercial", b: "Calle Cinco Comercial", same: true},
+		{a: "Los Trece", b: "Los 13", same: true},
+		{a: "Thirteen Stars Shipping", b: "13 Stars Shipping", same: true},
+		{a: "Twenty One Trading", b: "21 Trading", same: true},
+		{a: "Pesquera Treinta y Dos", b: "Pesquera 32", same: true},
+		{a: "OFFICE NO. 39", b: "OFFICE 39", same: true},
+		{a: "Second Avenue Trading", b: "3rd Avenue Trading"},
+		{a: "Calle 5 Comercial", b: "Calle 6 Comercial"},
+		{a: "Thirteen Stars Shipping", b: "30 Stars Shipping"},
+		{a: "Star Ocean 100", b: "Star Ocean 1000"},
+		{a: "R0s4rio Fuentes", b: "Rogelio Fuentes"},
+		{a: "Los Dos Carnales", b: "Los 2 Carnales", same: true},
+	})
+}
+
+// TestNicknames: a given name and its nickname or short form, in Spanish
+// and English, match a little below the full name; two full names never
+// match through a nickname they share, nor a nickname of another name.
+func TestNicknames(t *testing.T) {
+	bothWays(t, names.HowNickname, []pairCase{
+		{a: "Pepe Zambada García", b: "José Zambada García", same: true},
+		{a: "Chuy Hernández", b: "Jesús Hernández", same: true},
+		{a: "Paco Ramírez Treviño", b: "Francisco Ramírez Treviño", same: true},
+		{a: "Pancho Villa", b: "Francisco Villa", same: true},
+		{a: "Lupe Torres", b: "Guadalupe Torres", same: true},
+		{a: "Bill Clinton", b: "William Clinton", same: true},
+		{a: "Bob Menendez", b: "Robert Menendez", same: true},
+		{a: "Pepe Rojas", b: "Chepe Rojas", same: true},
+		{a: "Pepe Zambada García", b: "Paco Zambada García"},
+		{a: "Chuy Hernández", b: "Juan Hernández"},
+		{a: "Alberto Leyva", b: "Roberto Leyva"},
+		{a: "Bill Clinton", b: "Bob Clinton"},
+	})
+	r := names.Compare(names.Parse("Pepe Zambada"), names.Parse("José Zambada"), nil)
+	if full := names.Compare(names.Parse("José Zambada"), names.Parse("José Zambada"), nil); r.Score >= full.Score {
+		t.Errorf("a nickname scores %.3f, the full name %.3f: a nickname must be weaker", r.Score, full.Score)
+	}
+}
+
+// TestPartialNames: most of a name is the name: without a patronymic,
+// without bin/ibn/al or an honorific, with one surname, reordered; a son
+// named after his father ("Uday Saddam Hussein") is not the father.
+func TestPartialNames(t *testing.T) {
+	bothWays(t, names.HowExact, []pairCase{
+		{a: "Vladimir Vladimirovich Putin", b: "Vladimir Putin", same: true},
+		{a: "DERIPASKA, Oleg Vladimirovich", b: "Oleg Deripaska", same: true},
+		{a: "Usama bin Muhammad bin Awad bin Laden", b: "Usama bin Laden", same: true},
+		{a: "Sheikh Ayman al-Zawahiri", b: "Ayman Zawahiri", same: true},
+		{a: "Mullah Mohammed Omar", b: "Mohammed Omar", same: true},
+		{a: "María de la Luz Hernández", b: "Maria Luz Hernandez", same: true},
+		{a: "ZAMBADA GARCIA, Ismael", b: "Ismael Zambada", same: true},
+		{a: "Guzmán Loera Joaquín", b: "Joaquín Guzmán Loera", same: true},
+		{a: "BELTRAN LEYVA, Marcos Arturo", b: "Arturo Beltrán Leyva", same: true},
+		{a: "Saddam Hussein Al-Tikriti", b: "Uday Saddam Hussein Al-Tikriti"},
+		{a: "AL-TIKRITI, Saddam Hussein", b: "AL-TIKRITI, Ali Saddam Hussein"},
+		{a: "Rafael Caro Quintero", b: "Miguel Ángel Caro Quintero"},
+		{a: "Mohammad Ahmadi", b: "Mohammad Shafiqullah Ahmadi Fatih Khan"},
+	})
+}
+
+// TestInitialsAndAcronyms: initials agree with the names they abbreviate,
+// and an acronym with the words it is made of; other letters do not.
+func TestInitialsAndAcronyms(t *testing.T) {
+	bothWays(t, names.HowAcronym, []pairCase{
+		{a: "CJNG", b: "Cártel de Jalisco Nueva Generación", same: true},
+		{a: "FARC", b: "Fuerzas Armadas Revolucionarias de Colombia", same: true},
+		{a: "AMLO", b: "Andrés Manuel López Obrador", same: true},
+		{a: "PEMEX", b: "Petróleos Mexicanos", same: true},
+		{a: "NIOC", b: "National Iranian Oil Company", same: true},
+		{a: "SCOS", b: "Syrian Chamber of Shipping", same: true},
+		{a: "E.K.T.", b: "Electronics Katrangi Trading", same: true},
+		{a: "CJNG", b: "Cártel del Golfo"},
+		{a: "PEMEX", b: "Petróleos de Venezuela"},
+	})
+	bothWays(t, names.HowInitial, []pairCase{
+		{a: "J.A. Pérez", b: "José Antonio Pérez", same: true},
+		{a: "I. Zambada García", b: "Ismael Zambada García", same: true},
+		{a: "J.A. Pérez", b: "Miguel Ángel Pérez"},
+		{a: "I. Zambada García", b: "Vicente Zambada García"},
+	})
+}
+
+// TestEntityTypes: when both types are known, a person and a vessel,
+// company, organisation or aircraft do not match on one shared word; the
+// same name of one type still matches.
+func TestEntityTypes(t *testing.T) {
+	bothWays(t, names.HowExact, []pairCase{
+		{a: "Rosa Mariana", ta: "person", b: "MARIANA", tb: "vessel"},
+		{a: "La Güera", ta: "person", b: "LLC GORA", tb: "company"},
+		{a: "Juan Sinaloa", ta: "person", b: "CARTEL DE SINALOA", tb: "organization"},
+		{a: "Carlos Slim", ta: "person", b: "SLIM AIR", tb: "aircraft"},
+		{a: "Güera", ta: "person", b: "GUERA", tb: "vessel"},
+		{a: "Güera", ta: "person", b: "GUERA", tb: "person", same: true},
+		{a: "MV Ocean Star", ta: "vessel", b: "OCEAN STAR", tb: "vessel", same: true},
+		{a: "Joaquín Guzmán Loera", ta: "person", b: "GUZMAN LOERA, Joaquin", tb: "individual", same: true},
+	})
+}
+
+// TestCoverage: one word of a longer name, however rare, is not the name.
+func TestCoverage(t *testing.T) {
+	bothWays(t, names.HowExact, []pairCase{
+		{a: "Juan Carlos Zambada Torres", b: "ZAMBADA"},
+		{a: "María Elena Sinbad Ruiz", b: "SINBAD"},
+		{a: "Rosa María Gap Ortiz", b: "GAP, Gure"},
+		{a: "Joaquín Guzmán Loera", b: "GUZMAN LOERA, Joaquin Archivaldo", same: true},
+		{a: "La Nueva Familia Michoacana", b: "Familia Michoacana", same: true},
+	})
+	// With the lists' weights too: a rare word does not carry three
+	// common ones.
+	w := func(tok string) float64 {
+		if tok == "zambada" {
+			return 1.2
+		}
+		return 0.3
+	}
+	if r := names.Compare(names.Parse("Juan Carlos Zambada Torres"), names.Parse("ZAMBADA"), w); r.Match {
+		t.Errorf("one rare word of four matched: %+v", r)
+	}
+}
+
+// TestNamesakes: both surnames of a listed person with another given name
+// are another person; the same given name with a middle name is not.
+func TestNamesakes(t *testing.T) {
+	bothWays(t, names.HowExact, []pairCase{
+		{a: "Jesús Zambada García", b: "Ismael Zambada García"},
+		{a: "Mario Cárdenas Guillén", b: "Osiel Cárdenas Guillén"},
+		{a: "Miguel Treviño Morales", b: "Omar Treviño Morales"},
+		{a: "ALVAREZ ALVAREZ, Wenceslao", b: "ALVAREZ ALVAREZ, Wilfredo"},
+		{a: "Ismael Zambada García", b: "ZAMBADA GARCIA, Ismael Mario", same: true},
+		{a: "NIKITIN, Alexander Valeryevich", b: "NIKITIN, Aleksandr Valeryevich", same: true},
+		{a: "TIMCHENKO, Elena Petrovna", b: "TIMCHENKO, Yelena Petrovna", same: true},
+	})
+}
+
+// TestGenericCompanyWords: companies that share only generic words, or
+// differ in a country, are different companies; the distinctive words
+// decide.
+func TestGenericCompanyWords(t *testing.T) {
+	bothWays(t, names.HowExact, []pairCase{
+		{a: "Trading Company", b: "Pacific Trading Company"},
+		{a: "International Trading Company", b: "Global Trading Company"},
+		{a: "Grupo Financiero X S.A.", b: "Grupo Financiero X Panamá S.A."},
+		{a: "Banco Azteca México", b: "Banco Azteca Panamá"},
+		{a: "Al Noor Trading Company", b: "Trading Company Al Noor", same: true},
+		{a: "Pacific Trading Company", b: "Pacific Trading Co.", same: true},
+		{a: "Grupo Financiero Banorte S.A.", b: "GRUPO FINANCIERO BANORTE, S.A. de C.V.", same: true},
 	})
 }

@@ -50,17 +50,37 @@ func transliterate(word string) (string, uint8) {
 	if script == ScriptAbjad && len(rs) > 3 && rs[0] == 'ا' && rs[1] == 'ل' {
 		rs = rs[2:]
 	}
+	if hangul(rs) {
+		return korean(rs), script
+	}
 	if han == len(rs) {
 		return strings.ReplaceAll(unidecode.Unidecode(string(rs)), " ", ""), script
 	}
+	if len(rs) > 0 && unicode.Is(unicode.Cyrillic, rs[0]) {
+		// The US and UK lists write Russian by BGN/PCGN: Юрий is Yuriy,
+		// Евгений Yevgeniy; go-unidecode writes Iurii and Evgenii.
+		w := cyrillic.Replace(string(rs))
+		if rs[0] == 'Е' || rs[0] == 'е' {
+			w = "y" + w
+		}
+		return marks.Replace(unidecode.Unidecode(w)), script
+	}
 	// Apostrophes and backticks mark a soft sign, an aspiration or an ain:
 	// they are part of the word, not a break in it.
-	return marks.Replace(unidecode.Unidecode(string(rs))), script
+	return marks.Replace(unidecode.Unidecode(georgian.Replace(string(rs)))), script
 }
+
+// cyrillic and georgian are the few letters whose go-unidecode reading
+// differs from the romanization the lists use (BGN/PCGN; Georgia's
+// national system).
+var (
+	cyrillic = strings.NewReplacer("Ю", "Yu", "ю", "yu", "Я", "Ya", "я", "ya", "Й", "Y", "й", "y", "Ё", "Yo", "ё", "yo")
+	georgian = strings.NewReplacer("ხ", "kh", "ძ", "dz", "ღ", "gh", "ყ", "q")
+)
 
 var marks = strings.NewReplacer("`", "", "'", "")
 
-var digraphs = strings.NewReplacer("th", "t", "dh", "d", "kh", "k", "sh", "s", "gh", "g", "ph", "f", "ou", "w")
+var digraphs = strings.NewReplacer("th", "t", "dh", "d", "kh", "k", "sh", "s", "gh", "g", "ph", "f", "ou", "w", "zh", "j", "x", "ks")
 
 // splitHan reads a Chinese name written as one word of two to four
 // characters as a one-syllable surname and a given name ("習近平" is
@@ -83,6 +103,11 @@ func splitHan(raw string) string {
 // "saddam" and "sdm" (صدام) are both "sdm", "hussein" and "hsyn" (حسين)
 // both "hsn". Common digraphs are read as the one letter they stand for.
 func skeleton(tok string) string {
+	switch tok {
+	case "abdul", "abdel", "abdal", "abdol", "abdil", "abdoul":
+		// "Abd" with the article of the name that follows, written on.
+		return "bd"
+	}
 	s := digraphs.Replace(tok)
 	var b strings.Builder
 	var last byte
@@ -93,6 +118,8 @@ func skeleton(tok string) string {
 			continue
 		case 'q', 'c':
 			c = 'k'
+		case 'f':
+			c = 'p' // Hebrew writes p and f with one letter
 		}
 		if c != last {
 			b.WriteByte(c)
@@ -121,4 +148,46 @@ func abjadSimilarity(sa, sb string) (float64, string) {
 		return 0.85, HowTranslit
 	}
 	return 0, ""
+}
+
+// hangul reports whether every rune is a Hangul syllable.
+func hangul(rs []rune) bool {
+	for _, r := range rs {
+		if r < 0xAC00 || r > 0xD7A3 {
+			return false
+		}
+	}
+	return len(rs) > 0
+}
+
+// koreanSurnames are the common Korean surnames as the lists and the
+// press write them, against go-unidecode's Revised Romanization.
+var koreanSurnames = map[string]string{
+	"gim": "kim", "i": "lee", "bag": "park", "coe": "choe", "jeong": "jung", "yun": "yoon", "mun": "moon",
+	"gang": "kang", "jo": "cho", "jang": "jang", "sin": "shin", "o": "oh", "im": "lim", "an": "ahn",
+	"jeon": "jeon", "go": "ko", "seong": "sung", "gwag": "kwak", "gu": "koo", "yu": "yoo", "no": "roh",
+}
+
+// korean writes a Korean name of Hangul syllables as lists write it: one
+// syllable of surname (for a name of two to four syllables), then the
+// given name's syllables apart, with eo and eu as o and u and a final g
+// as k (McCune-Reischauer's habits, which most lists follow):
+// "김정은" → "kim jong un".
+func korean(rs []rune) string {
+	syl := make([]string, len(rs))
+	for i, r := range rs {
+		s := unidecode.Unidecode(string(r))
+		if i == 0 && len(rs) >= 2 && len(rs) <= 4 {
+			if k, ok := koreanSurnames[s]; ok {
+				syl[i] = k
+				continue
+			}
+		}
+		s = strings.NewReplacer("eo", "o", "eu", "u").Replace(s)
+		if strings.HasSuffix(s, "g") && !strings.HasSuffix(s, "ng") {
+			s = s[:len(s)-1] + "k"
+		}
+		syl[i] = s
+	}
+	return strings.Join(syl, " ")
 }

@@ -25,6 +25,21 @@ type Candidate struct {
 	Explanation []names.Part `json:"explanation"`
 	// Agencies, when set, are the only agencies that may see it (Entry).
 	Agencies []string `json:"-"`
+	// form ranks ties: 2 when the matched name is the query as written
+	// (accents and case aside), 1 when it has the query's words in the
+	// query's order, 0 otherwise.
+	form int
+}
+
+// sameForm says how closely a listed name follows the query's writing.
+func sameForm(q, n names.Name) int {
+	if !slices.Equal(q.Tokens, n.Tokens) {
+		return 0
+	}
+	if q.SurnameFirst == n.SurnameFirst && q.Form == n.Form {
+		return 2
+	}
+	return 1
 }
 
 // Visible keeps the candidates a user of agency may see; all is set for
@@ -80,7 +95,7 @@ func New(entries []Entry) *Screener {
 	}()
 	for i, e := range entries {
 		for _, raw := range e.Names {
-			n := names.Parse(raw)
+			n := names.ParseTyped(raw, e.Type)
 			if len(n.Tokens) == 0 {
 				continue
 			}
@@ -174,7 +189,7 @@ func (s *Screener) Screen(q Query) []Candidate {
 	if q.Min <= 0 {
 		q.Min = 0.5
 	}
-	qn := names.Parse(q.Name)
+	qn := names.ParseTyped(q.Name, q.Type)
 	if len(qn.Tokens) == 0 {
 		return nil
 	}
@@ -228,11 +243,12 @@ func (s *Screener) Screen(q Query) []Candidate {
 		if r.Score < q.Min {
 			continue
 		}
-		if c, ok := best[in.entry]; ok && c.Score >= r.Score {
+		form := sameForm(qn, in.name)
+		if c, ok := best[in.entry]; ok && (c.Score > r.Score || c.Score == r.Score && c.form >= form) {
 			continue
 		}
 		best[in.entry] = Candidate{List: e.List, ID: e.ID, Type: e.Type, Name: e.Name, MatchedName: in.name.Raw,
-			Score: r.Score, Match: r.Match, BirthYears: e.Years, Explanation: r.Parts, Agencies: e.Agencies}
+			Score: r.Score, Match: r.Match, BirthYears: e.Years, Explanation: r.Parts, Agencies: e.Agencies, form: form}
 	}
 	out := make([]Candidate, 0, len(best))
 	for _, c := range best {
@@ -246,6 +262,10 @@ func (s *Screener) Screen(q Query) []Candidate {
 	sort.Slice(out, func(a, b int) bool {
 		if out[a].Score != out[b].Score {
 			return out[a].Score > out[b].Score
+		}
+		if out[a].form != out[b].form {
+			// Of two equal scores, the name matched as written first.
+			return out[a].form > out[b].form
 		}
 		if out[a].List != out[b].List {
 			return out[a].List < out[b].List

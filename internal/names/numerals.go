@@ -1,0 +1,151 @@
+package names
+
+import (
+	"strconv"
+	"strings"
+)
+
+// HowNumber marks a number written in digits on one side and in words
+// (or as an ordinal) on the other, after both were read as digits.
+const HowNumber = "number"
+
+// numbers are number words in English and Spanish, cardinal and ordinal
+// (folded, so "décimo" is "decimo"), with their value.
+var numbers = map[string]int{
+	"zero": 0, "cero": 0,
+	"one": 1, "uno": 1, "first": 1, "primero": 1, "primera": 1, "primer": 1,
+	"two": 2, "dos": 2, "second": 2, "segundo": 2, "segunda": 2,
+	"three": 3, "tres": 3, "third": 3, "tercero": 3, "tercera": 3, "tercer": 3,
+	"four": 4, "cuatro": 4, "fourth": 4, "cuarto": 4, "cuarta": 4,
+	"five": 5, "cinco": 5, "fifth": 5, "quinto": 5, "quinta": 5,
+	"six": 6, "seis": 6, "sixth": 6, "sexto": 6, "sexta": 6,
+	"seven": 7, "siete": 7, "seventh": 7, "septimo": 7, "septima": 7,
+	"eight": 8, "ocho": 8, "eighth": 8, "octavo": 8, "octava": 8,
+	"nine": 9, "nueve": 9, "ninth": 9, "noveno": 9, "novena": 9,
+	"ten": 10, "diez": 10, "tenth": 10, "decimo": 10, "decima": 10,
+	"eleven": 11, "once": 11, "eleventh": 11, "twelve": 12, "doce": 12, "twelfth": 12,
+	"thirteen": 13, "trece": 13, "thirteenth": 13, "fourteen": 14, "catorce": 14, "fourteenth": 14,
+	"fifteen": 15, "quince": 15, "fifteenth": 15, "sixteen": 16, "dieciseis": 16, "sixteenth": 16,
+	"seventeen": 17, "diecisiete": 17, "seventeenth": 17, "eighteen": 18, "dieciocho": 18, "eighteenth": 18,
+	"nineteen": 19, "diecinueve": 19, "nineteenth": 19,
+	"twenty": 20, "veinte": 20, "twentieth": 20, "vigesimo": 20,
+	"veintiuno": 21, "veintiun": 21, "veintidos": 22, "veintitres": 23, "veinticuatro": 24, "veinticinco": 25,
+	"veintiseis": 26, "veintisiete": 27, "veintiocho": 28, "veintinueve": 29,
+	"thirty": 30, "treinta": 30, "forty": 40, "cuarenta": 40, "fifty": 50, "cincuenta": 50,
+	"sixty": 60, "sesenta": 60, "seventy": 70, "setenta": 70, "eighty": 80, "ochenta": 80,
+	"ninety": 90, "noventa": 90, "hundred": 100, "cien": 100, "ciento": 100,
+}
+
+// ambiguousNumbers are number words that are also particles or common
+// name words: read as numbers only as a name's last word ("Calle Dos",
+// not "João dos Santos"; "Los Once", not "Once Caldas").
+var ambiguousNumbers = map[string]bool{"dos": true, "uno": true, "once": true, "primer": true, "cuarto": true, "quinto": true, "sexto": true}
+
+// ordinalSuffixes follow digits in ordinals: 1st, 2nd, 3rd, 4th; 1o, 2do,
+// 3ro, 1er, 2da, 3ra.
+var ordinalSuffixes = []string{"st", "nd", "rd", "th", "o", "a", "do", "da", "ro", "ra", "er", "to", "ta", "vo", "va", "no", "na", "mo", "ma"}
+
+// leet reads digits written for letters.
+var leet = [10]byte{'o', 'i', 'z', 'e', 'a', 's', 'g', 't', 'b', 'g'}
+
+// numeral reads one folded word as a number: "13", "thirteen", "trece",
+// "2nd", "segunda"; ok is false when it is none.
+func numeral(w string, last bool) (int, bool) {
+	if v, ok := numbers[w]; ok && (last || !ambiguousNumbers[w]) {
+		return v, true
+	}
+	d := 0
+	for d < len(w) && w[d] >= '0' && w[d] <= '9' {
+		d++
+	}
+	if d == 0 || d > 9 {
+		return 0, false
+	}
+	suffix := w[d:]
+	if suffix != "" {
+		found := false
+		for _, s := range ordinalSuffixes {
+			found = found || s == suffix
+		}
+		if !found {
+			return 0, false
+		}
+	}
+	v, err := strconv.Atoi(w[:d])
+	return v, err == nil
+}
+
+// deleet writes digits inside a word back as the letters they stand for
+// ("r0s4rio" → "rosario", "qu1ntero" → "quintero"): only digits with
+// letters on both sides, in a word of more letters than digits, so "46b",
+// "mig29" and "a320" stay as they are.
+func deleet(w string) string {
+	letters, digits := 0, 0
+	for i := 0; i < len(w); i++ {
+		switch c := w[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c >= 'a' && c <= 'z':
+			letters++
+		}
+	}
+	if digits == 0 || letters < 2 || digits >= letters {
+		return w
+	}
+	b := []byte(w)
+	for i := 1; i+1 < len(b); i++ {
+		if c := b[i]; c >= '0' && c <= '9' && isLetter(w[i-1]) && (isLetter(w[i+1]) || i+2 < len(w) && w[i+1] >= '0' && w[i+1] <= '9' && isLetter(w[i+2])) {
+			b[i] = leet[c-'0']
+		}
+	}
+	if strings.ContainsAny(string(b), "0123456789") {
+		return w
+	}
+	return string(b)
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' }
+
+// readNumbers writes number words and ordinals as digits, joining tens
+// and units ("twenty one", "treinta y uno" → "21"), and drops the "no."
+// before a number ("Office No. 39").
+func readNumbers(toks []rawToken) []rawToken {
+	out := toks[:0]
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		if t.script != ScriptLatin {
+			out = append(out, t)
+			continue
+		}
+		last := i == len(toks)-1
+		if (t.tok == "no" || t.tok == "nr" || t.tok == "num" || t.tok == "numero" || t.tok == "number") && !last {
+			if _, ok := numeral(toks[i+1].tok, i+1 == len(toks)-1); ok {
+				continue
+			}
+		}
+		v, ok := numeral(t.tok, last)
+		if !ok {
+			if d := deleet(t.tok); d != t.tok {
+				t.tok, t.leet = d, true
+			}
+			out = append(out, t)
+			continue
+		}
+		// Tens followed by units: "twenty one", "treinta y uno".
+		if v >= 20 && v < 100 && v%10 == 0 {
+			j := i + 1
+			if j < len(toks) && (toks[j].tok == "y" || toks[j].tok == "and") {
+				j++
+			}
+			if j < len(toks) {
+				if u, ok := numeral(toks[j].tok, j == len(toks)-1); ok && u > 0 && u < 10 {
+					v += u
+					i = j
+				}
+			}
+		}
+		t.tok, t.number = strconv.Itoa(v), true
+		out = append(out, t)
+	}
+	return out
+}
