@@ -188,31 +188,61 @@ func cmdNames(args []string, stdout io.Writer) error {
 		return cmdNamesEvalset(args[1:], stdout)
 	}
 	if len(args) == 0 || args[0] != "compare" {
-		return errors.New(`usage: puente names compare "NAME A" "NAME B" [--json] | puente names compare --pairs FILE.csv`)
+		return errors.New(`usage: puente names compare "NAME A" "NAME B" [--type1 T] [--type2 T] [--json] | puente names compare --pairs FILE.csv | puente names eval | puente names evalset`)
 	}
 	fs := flags("names compare")
-	var pairs string
+	var pairs, type1, type2, both string
 	var asJSON bool
-	fs.StringVar(&pairs, "pairs", "", "CSV file with columns name1,name2 (a header row is skipped); prints one JSON line per pair")
+	fs.StringVar(&pairs, "pairs", "", "CSV file with columns name1,name2[,type1,type2] (a header row is skipped); prints one JSON line per pair")
+	fs.StringVar(&both, "type", "", "entity type of both names: person, company, organization, vessel or aircraft")
+	fs.StringVar(&type1, "type1", "", "entity type of the first name")
+	fs.StringVar(&type2, "type2", "", "entity type of the second name")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
 	}
-	compare := func(a, b string) map[string]any {
-		r := names.Compare(names.Parse(a), names.Parse(b), nil)
-		return map[string]any{"name1": a, "name2": b, "score": r.Score, "match": r.Match, "threshold": names.DefaultThreshold, "explanation": r.Parts}
+	if both != "" && names.TypeOf(both) == "" {
+		return fmt.Errorf("--type: unknown entity type %q (person, company, organization, vessel or aircraft)", both)
+	}
+	if type1 == "" {
+		type1 = both
+	}
+	if type2 == "" {
+		type2 = both
+	}
+	checkType := func(t, where string) error {
+		if t != "" && names.TypeOf(t) == "" {
+			return fmt.Errorf("%s: unknown entity type %q (person, company, organization, vessel or aircraft)", where, t)
+		}
+		return nil
+	}
+	for _, t := range [][2]string{{type1, "--type1"}, {type2, "--type2"}} {
+		if err := checkType(t[0], t[1]); err != nil {
+			return err
+		}
+	}
+	compare := func(a, ta, b, tb string) (names.Result, map[string]any) {
+		r := names.Compare(names.ParseTyped(a, ta), names.ParseTyped(b, tb), nil)
+		out := map[string]any{"name1": a, "name2": b, "score": r.Score, "match": r.Match, "threshold": names.DefaultThreshold, "explanation": r.Parts}
+		if ta != "" {
+			out["type1"] = names.TypeOf(ta)
+		}
+		if tb != "" {
+			out["type2"] = names.TypeOf(tb)
+		}
+		return r, out
 	}
 	if pairs == "" {
 		if len(pos) != 2 {
 			return errors.New(`give two names: puente names compare "NAME A" "NAME B"`)
 		}
+		r, out := compare(pos[0], type1, pos[1], type2)
 		if asJSON {
-			b, _ := json.Marshal(compare(pos[0], pos[1]))
+			b, _ := json.Marshal(out)
 			_, err := fmt.Fprintln(stdout, string(b))
 			return err
 		}
-		r := names.Compare(names.Parse(pos[0]), names.Parse(pos[1]), nil)
 		verdict := "no match"
 		if r.Match {
 			verdict = "match"
@@ -241,7 +271,20 @@ func cmdNames(args []string, stdout io.Writer) error {
 		if line == 1 && strings.EqualFold(strings.TrimSpace(rec[0]), "name1") {
 			continue
 		}
-		b, _ := json.Marshal(compare(rec[0], rec[1]))
+		ta, tb := type1, type2
+		if len(rec) > 2 && strings.TrimSpace(rec[2]) != "" {
+			ta = strings.TrimSpace(rec[2])
+		}
+		if len(rec) > 3 && strings.TrimSpace(rec[3]) != "" {
+			tb = strings.TrimSpace(rec[3])
+		}
+		for _, t := range [][2]string{{ta, "type1"}, {tb, "type2"}} {
+			if err := checkType(t[0], fmt.Sprintf("%s line %d, %s", pairs, line, t[1])); err != nil {
+				return err
+			}
+		}
+		_, out := compare(rec[0], ta, rec[1], tb)
+		b, _ := json.Marshal(out)
 		if _, err := fmt.Fprintln(stdout, string(b)); err != nil {
 			return err
 		}

@@ -85,6 +85,8 @@ func (a *Env) compareNames(w http.ResponseWriter, r *http.Request, u *auth.User)
 	var in struct {
 		Name1 string `json:"name1"`
 		Name2 string `json:"name2"`
+		Type1 string `json:"type1"`
+		Type2 string `json:"type2"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&in); err != nil {
 		writeErr(w, Error{Code: CodeBadRequest, Message: "send a JSON object {\"name1\": …, \"name2\": …}"})
@@ -96,7 +98,13 @@ func (a *Env) compareNames(w http.ResponseWriter, r *http.Request, u *auth.User)
 			return
 		}
 	}
-	res := names.Compare(names.Parse(in.Name1), names.Parse(in.Name2), nil)
+	for field, v := range map[string]string{"type1": in.Type1, "type2": in.Type2} {
+		if v != "" && names.TypeOf(v) == "" {
+			writeErr(w, Error{Code: CodeInvalid, Field: field, Reason: "invalid_type", Message: field + " is person, company, organization, vessel or aircraft"})
+			return
+		}
+	}
+	res := names.Compare(names.ParseTyped(in.Name1, in.Type1), names.ParseTyped(in.Name2, in.Type2), nil)
 	WriteJSON(w, http.StatusOK, map[string]any{"name1": in.Name1, "name2": in.Name2, "score": res.Score, "match": res.Match,
 		"threshold": names.DefaultThreshold, "explanation": res.Parts})
 }

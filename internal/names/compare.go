@@ -172,6 +172,7 @@ func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 		got, total = got+m.got, total+m.total
 		distinct = distinct || m.total > 0
 	}
+	formDone := false // the legal form was part of an acronym ("NIOC")
 	if uq == 0 && uo == 0 {
 		// "CJNG" and "Cártel de Jalisco Nueva Generación", "AMLO" and
 		// "Andrés Manuel López Obrador".
@@ -179,6 +180,7 @@ func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 		if m.find(query, other, wq, wo, false, parts) || m.find(other, query, wo, wq, true, parts) {
 			uq, uo = 1<<uint(min(len(query.Tokens), 64))-1, 1<<uint(min(len(other.Tokens), 64))-1
 			got, total, distinct = m.got, m.total, true
+			formDone = m.form
 		}
 	}
 	if uq != 1<<uint(min(len(query.Tokens), 64))-1 && uo != 1<<uint(min(len(other.Tokens), 64))-1 {
@@ -221,7 +223,7 @@ func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 	for i := 0; i < nq; i++ {
 		if uq&(1<<uint(i)) == 0 {
 			pen := penalty
-			if (firm && query.place&(1<<uint(i)) != 0) || i == gq {
+			if (firm && query.place&(1<<uint(i)) != 0) || i == gq || digit(query.Tokens[i][0]) {
 				pen = 1
 			}
 			wt := pen * wq[i]
@@ -234,7 +236,7 @@ func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 	for j := 0; j < no; j++ {
 		if uo&(1<<uint(j)) == 0 {
 			pen := penalty
-			if (firm && other.place&(1<<uint(j)) != 0) || j == go_ {
+			if (firm && other.place&(1<<uint(j)) != 0) || j == go_ || digit(other.Tokens[j][0]) {
 				pen = 1
 			}
 			wt := pen * wo[j]
@@ -247,14 +249,18 @@ func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 	// Legal forms count a little: the same form or its translation
 	// agrees, another form of the same family nearly does; a form only one
 	// name gives costs little (lists drop them).
-	if query.Form != "" || other.Form != "" {
+	if (query.Form != "" || other.Form != "") && !formDone {
 		sim, wt := 0.0, formWeight
-		if query.Form != "" && other.Form != "" {
+		switch {
+		case query.Form != "" && other.Form != "":
 			sim = formSimilarity(query.Form, other.Form)
 			got += sim * wt
-		} else {
+		case query.firm() && other.firm():
+			// Lists and registers often drop the form.
 			wt *= extraPenalty
 		}
+		// A form against a name with nothing of a company's ("La Güera"
+		// and "LLC Gora") costs its whole weight.
 		total += wt
 		if parts != nil {
 			*parts = append(*parts, Part{Query: query.Form, Other: other.Form, How: HowLegal, Score: round3(sim), Weight: round3(wt)})

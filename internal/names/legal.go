@@ -34,7 +34,7 @@ var legalForms = map[string][]string{
 	"pjsc": {"pjsc", "pao", "p a o", "public joint stock company", "publichnoe aktsionernoe obshchestvo", "publichnoye aktsionernoye obshchestvo"},
 	"jsc":  {"jsc", "ao", "a o", "joint stock company", "aktsionernoe obshchestvo", "aktsionernoye obshchestvo", "ojsc", "oao", "open joint stock company", "otkrytoe aktsionernoe obshchestvo", "cjsc", "zao", "closed joint stock company", "zakrytoe aktsionernoe obshchestvo", "pt", "p t", "perseroan terbatas"},
 	"ag":   {"ag", "aktiengesellschaft"},
-	"sa":   {"sa", "s a", "sociedad anonima", "societe anonyme", "sociedade anonima", "ca", "c a", "compania anonima", "sas", "s a s", "sociedad por acciones simplificada", "spa", "s p a", "societa per azioni", "nv", "n v", "naamloze vennootschap", "as", "a s", "anonim sirketi", "aktieselskab", "aksjeselskap", "ab", "aktiebolag", "oy", "osakeyhtio", "sab", "s a b"},
+	"sa":   {"sa", "s a", "sociedad anonima", "societe anonyme", "sociedade anonima", "ca", "c a", "compania anonima", "sas", "s a s", "sociedad por acciones simplificada", "spa", "s p a", "societa per azioni", "nv", "n v", "naamloze vennootschap", "as", "a s", "anonim sirketi", "aktieselskab", "aksjeselskap", "ab", "aktiebolag", "oy", "osakeyhtio", "sab", "s a b", "sal", "s a l"},
 	"sacv": {"sa de cv", "s a de c v", "sociedad anonima de capital variable", "sab de cv", "s a b de c v", "sociedad anonima bursatil de capital variable", "s a c v", "sa cv"},
 	"corp": {"corp", "corporation", "inc", "incorporated", "kk", "kabushiki kaisha"},
 	// generic
@@ -140,19 +140,25 @@ func stripForms(toks []rawToken) ([]rawToken, string) {
 			words++
 		}
 	}
-	if c, n := formEndingAt(toks); n > 0 && words-n >= 1 && (n > 1 || len(toks[len(toks)-1].tok) > 2 || words-n >= 2 || afterComma(toks, n)) {
-		rest := toks[:len(toks)-n]
+	form := ""
+	if c, n := formEndingAt(toks); n > 0 && words-n >= 1 && (n > 1 || len(toks[len(toks)-1].tok) > 2 || words-n >= 2 || len(toks[0].tok) >= 5 || afterComma(toks, n)) {
+		toks, form = toks[:len(toks)-n], c
+		words -= n
 		// "Heng Li Trading Co. Ltd." ends in two forms; the outer one
 		// counts, the inner one goes.
-		if c2, n2 := formEndingAt(rest); n2 > 0 && len(rest)-n2 >= 1 && c2 == "co" {
-			rest = rest[:len(rest)-n2]
+		if c2, n2 := formEndingAt(toks); n2 > 0 && len(toks)-n2 >= 1 && c2 == "co" {
+			toks = toks[:len(toks)-n2]
 		}
-		return rest, c
 	}
+	// A form in front ("OOO Vneshtorg", "Limited Liability Company RVC
+	// Management Company"): the more telling of the two forms counts.
 	if c, n := formAt(toks, 0); n > 0 && len(toks)-n >= 1 && c != "co" {
-		return toks[n:], c
+		toks = toks[n:]
+		if form == "" || form == "co" {
+			form = c
+		}
 	}
-	return toks, ""
+	return toks, form
 }
 
 // afterComma reports whether the last n tokens are all that follows the
@@ -234,7 +240,10 @@ func (n *Name) firm() bool {
 func (n *Name) nickname(i int) bool { return i < 64 && n.nick&(1<<uint(i)) != 0 }
 
 // acronymMatch pairs a one-word name with a longer one it abbreviates.
-type acronymMatch struct{ got, total float64 }
+type acronymMatch struct {
+	got, total float64
+	form       bool // the acronym takes a letter from the legal form
+}
 
 // HowAcronym marks a one-word name made of the other name's initials or
 // first letters.
@@ -246,8 +255,11 @@ func (m *acronymMatch) find(a, b Name, wa, wb []float64, flip bool, parts *[]Par
 	if len(a.Tokens) != 1 || len(b.Tokens) < 2 || len(a.Tokens[0]) < 3 || len(a.Tokens[0]) > 3*len(b.Words) || len(b.Tokens) > 8 {
 		return false
 	}
-	if !abbreviates(a.Tokens[0], b.Tokens) && !abbreviates(a.Tokens[0], b.Words) {
-		return false
+	if !abbreviates(a.Tokens[0], b.Tokens) {
+		if !abbreviates(a.Tokens[0], b.Words) {
+			return false
+		}
+		m.form = b.Form != ""
 	}
 	sum := 0.0
 	for _, w := range wb {

@@ -2,7 +2,6 @@ package names
 
 import (
 	"strconv"
-	"strings"
 )
 
 // HowNumber marks a number written in digits on one side and in words
@@ -39,7 +38,14 @@ var numbers = map[string]int{
 // ambiguousNumbers are number words that are also particles or common
 // name words: read as numbers only as a name's last word ("Calle Dos",
 // not "João dos Santos"; "Los Once", not "Once Caldas").
-var ambiguousNumbers = map[string]bool{"dos": true, "uno": true, "once": true, "primer": true, "cuarto": true, "quinto": true, "sexto": true}
+var ambiguousNumbers = map[string]bool{"dos": true, "uno": true, "once": true, "cuarto": true, "quinto": true, "sexto": true}
+
+var articles = map[string]bool{"los": true, "las": true, "the": true, "mis": true, "sus": true}
+
+// romans are Roman numerals read as numbers after a name's first word
+// ("Tindaya Properties II"); "xi" and "v" are not (Xi Jinping, an
+// initial).
+var romans = map[string]int{"ii": 2, "iii": 3, "iv": 4, "vi": 6, "vii": 7, "viii": 8, "xii": 12, "xiii": 13}
 
 // ordinalSuffixes follow digits in ordinals: 1st, 2nd, 3rd, 4th; 1o, 2do,
 // 3ro, 1er, 2da, 3ra.
@@ -76,30 +82,34 @@ func numeral(w string, last bool) (int, bool) {
 }
 
 // deleet writes digits inside a word back as the letters they stand for
-// ("r0s4rio" → "rosario", "qu1ntero" → "quintero"): only digits with
-// letters on both sides, in a word of more letters than digits, so "46b",
-// "mig29" and "a320" stay as they are.
+// ("r0s4rio" → "rosario", "p3dr0" → "pedro", "3nrique" → "enrique"): a
+// word of at least three letters and at most half as many digits, each
+// digit alone between letters or at an end, so "46b", "mig29", "ak47" and
+// "a320" stay as they are.
 func deleet(w string) string {
 	letters, digits := 0, 0
 	for i := 0; i < len(w); i++ {
 		switch c := w[i]; {
-		case c >= '0' && c <= '9':
+		case digit(c):
 			digits++
-		case c >= 'a' && c <= 'z':
+		case isLetter(c):
 			letters++
 		}
 	}
-	if digits == 0 || letters < 2 || digits >= letters {
+	if digits == 0 || letters < 3 || digits*2 > letters {
 		return w
 	}
 	b := []byte(w)
-	for i := 1; i+1 < len(b); i++ {
-		if c := b[i]; c >= '0' && c <= '9' && isLetter(w[i-1]) && (isLetter(w[i+1]) || i+2 < len(w) && w[i+1] >= '0' && w[i+1] <= '9' && isLetter(w[i+2])) {
-			b[i] = leet[c-'0']
+	for i, c := range b {
+		if !digit(c) {
+			continue
 		}
-	}
-	if strings.ContainsAny(string(b), "0123456789") {
-		return w
+		before := i == 0 || isLetter(w[i-1])
+		after := i == len(w)-1 || isLetter(w[i+1])
+		if !before || !after {
+			return w
+		}
+		b[i] = leet[c-'0']
 	}
 	return string(b)
 }
@@ -117,13 +127,18 @@ func readNumbers(toks []rawToken) []rawToken {
 			out = append(out, t)
 			continue
 		}
-		last := i == len(toks)-1
+		// An ambiguous number word is a number at the end of a name or
+		// after an article ("Los Dos Carnales", not "João dos Santos").
+		last := i == len(toks)-1 || i > 0 && articles[toks[i-1].tok]
 		if (t.tok == "no" || t.tok == "nr" || t.tok == "num" || t.tok == "numero" || t.tok == "number") && !last {
 			if _, ok := numeral(toks[i+1].tok, i+1 == len(toks)-1); ok {
 				continue
 			}
 		}
 		v, ok := numeral(t.tok, last)
+		if r, roman := romans[t.tok]; roman && i > 0 {
+			v, ok = r, true
+		}
 		if !ok {
 			if d := deleet(t.tok); d != t.tok {
 				t.tok, t.leet = d, true

@@ -219,3 +219,49 @@ func TestTypeNeedsTwoWords(t *testing.T) {
 		t.Fatalf("two words against an entity: %v", two)
 	}
 }
+
+// TestPersonNeverMatchesAnotherTypeOnOneWord: a person's name of several
+// words that shares one word with a vessel, an organisation, a company or
+// an aircraft is never reported as a match for it.
+func TestPersonNeverMatchesAnotherTypeOnOneWord(t *testing.T) {
+	sc := screen.New([]screen.Entry{
+		{List: "x", ID: "v1", Type: "vessel", Name: "MARIANA", Names: []string{"MARIANA"}},
+		{List: "x", ID: "v2", Type: "vessel", Name: "FONSECA STAR", Names: []string{"FONSECA STAR", "FONSECA"}},
+		{List: "x", ID: "o1", Type: "entity", Name: "CARTEL DE SINALOA", Names: []string{"CARTEL DE SINALOA", "SINALOA"}},
+		{List: "x", ID: "c1", Type: "entity", Name: "GORA LLC", Names: []string{"GORA LLC", "LLC GORA"}},
+		{List: "x", ID: "a1", Type: "aircraft", Name: "SLIM AIR", Names: []string{"SLIM AIR"}},
+		{List: "x", ID: "p1", Type: "individual", Name: "FONSECA CARRILLO, Ernesto", Names: []string{"FONSECA CARRILLO, Ernesto"}},
+	})
+	for _, q := range []string{"Rosa Mariana Pérez", "Ernesto Fonseca", "Juan Sinaloa Ruiz", "La Güera Gora", "Carlos Slim Helú", "Mariana", "Fonseca"} {
+		for _, c := range sc.Screen(screen.Query{Type: "individual", Name: q}) {
+			if c.Type != "individual" && c.Match {
+				t.Errorf("%q matched the %s %q (%s) on one word: %.3f %+v", q, c.Type, c.Name, c.MatchedName, c.Score, c.Explanation)
+			}
+		}
+	}
+	if cs := sc.Screen(screen.Query{Type: "individual", Name: "Ernesto Fonseca Carrillo"}); len(cs) == 0 || cs[0].ID != "p1" || !cs[0].Match {
+		t.Fatalf("the person himself: %+v", cs)
+	}
+}
+
+// TestExactNameRanksFirstOnTies: of two entries that score the same, the
+// one whose name is the query as written ranks first, whatever the lists'
+// order.
+func TestExactNameRanksFirstOnTies(t *testing.T) {
+	sc := screen.New([]screen.Entry{
+		{List: "a", ID: "1", Type: "individual", Name: "Ismael Zambada García", Names: []string{"Ismael Zambada García"}},
+		{List: "a", ID: "2", Type: "individual", Name: "ZAMBADA GARCIA, Ismael", Names: []string{"ZAMBADA GARCIA, Ismael"}},
+		{List: "a", ID: "3", Type: "individual", Name: "García Zambada Ismael", Names: []string{"García Zambada Ismael"}},
+	})
+	for _, c := range []struct{ q, first string }{
+		{"ZAMBADA GARCIA, Ismael", "2"},
+		{"Zambada García, Ismael", "2"},
+		{"Ismael Zambada Garcia", "1"},
+		{"GARCIA ZAMBADA ISMAEL", "3"},
+	} {
+		cs := sc.Screen(screen.Query{Name: c.q})
+		if len(cs) < 3 || cs[0].ID != c.first || cs[0].Score != cs[1].Score {
+			t.Errorf("%q: %+v, want %s first of equal scores", c.q, cs, c.first)
+		}
+	}
+}
