@@ -65,12 +65,12 @@ func Compare(query, other Name, w Weigher) Result {
 	for i, t := range other.Tokens {
 		wo[i] = w(t)
 	}
-	return CompareWeighted(query, other, wq, wo)
+	return CompareWeighted(&query, &other, wq, wo)
 }
 
 // CompareWeighted is Compare with each token's weight given: wq for the
 // query's tokens and wo for the other's, in order.
-func CompareWeighted(query, other Name, wq, wo []float64) Result {
+func CompareWeighted(query, other *Name, wq, wo []float64) Result {
 	var res Result
 	res.Score = compare(query, other, wq, wo, &res.Parts)
 	res.Match = res.Score >= DefaultThreshold
@@ -80,7 +80,7 @@ func CompareWeighted(query, other Name, wq, wo []float64) Result {
 // ScoreWeighted is CompareWeighted's score alone. It allocates nothing for
 // names of up to 16 tokens, so a screening run can afford it for every
 // candidate and explain only those it keeps.
-func ScoreWeighted(query, other Name, wq, wo []float64) float64 {
+func ScoreWeighted(query, other *Name, wq, wo []float64) float64 {
 	return compare(query, other, wq, wo, nil)
 }
 
@@ -90,7 +90,7 @@ type tokenPair struct {
 	how  string
 }
 
-func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
+func compare(query, other *Name, wq, wo []float64, parts *[]Part) float64 {
 	var buf [64]tokenPair
 	pairs := buf[:0]
 	if query.Scripts == nil && other.Scripts == nil {
@@ -98,8 +98,10 @@ func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 		for i, a := range query.Tokens {
 			for j, b := range other.Tokens {
 				s, how := similarity(a, b, sound(query, i), sound(other, j))
-				if s == 0 && i < len(query.Skeletons) && j < len(other.Skeletons) {
-					s, how = romanized(a, b, query.Skeletons[i], other.Skeletons[j])
+				if d := len(a) - len(b); s == 0 && d <= 3 && d >= -3 && len(a) >= 3 && len(b) >= 3 && i < len(query.Skeletons) && j < len(other.Skeletons) {
+					if sa, sb := query.Skeletons[i], other.Skeletons[j]; len(sa) == len(sb) && len(sa) >= 2 && sa[0] == sb[0] && sa[len(sa)-1] == sb[len(sb)-1] {
+						s, how = romanized(a, b, sa, sb)
+					}
 				}
 				if s < nicknameSimilarity && query.nickname(i) && other.nickname(j) && isNickname(a, b) {
 					s, how = nicknameSimilarity, HowNickname
@@ -138,7 +140,7 @@ func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 	var uq, uo uint64 // matched tokens (the first 64 of each name)
 	var got, total float64
 	distinct := false // a pair of words that are not generic company words
-	if len(query.Tokens) != len(other.Tokens) {
+	if len(query.Tokens) != len(other.Tokens) && mayJoin(query, other) {
 		// Two words written as one, exactly ("Fer Nando" and "Fernando"),
 		// before a looser pair ("Nando", a nickname of Fernando) takes one.
 		var m joined
@@ -165,7 +167,7 @@ func compare(query, other Name, wq, wo []float64, parts *[]Part) float64 {
 	// Two neighbouring tokens of one name written as one token in the
 	// other ("Petroleos Mexicanos" / "PetroleosMexicanos", "Abdul Rahman"
 	// / "Abdulrahman"), among the tokens still unpaired.
-	if lq, lo := len(query.Tokens)-bits.OnesCount64(uq), len(other.Tokens)-bits.OnesCount64(uo); (lq >= 2 && lo >= 1) || (lo >= 2 && lq >= 1) {
+	if lq, lo := len(query.Tokens)-bits.OnesCount64(uq), len(other.Tokens)-bits.OnesCount64(uo); ((lq >= 2 && lo >= 1) || (lo >= 2 && lq >= 1)) && (mayJoin(query, other) || query.Scripts != nil || other.Scripts != nil) {
 		var m joined
 		m.find(query, other, wq, wo, &uq, &uo, false, parts)
 		m.find(other, query, wo, wq, &uo, &uq, true, parts)
@@ -345,21 +347,21 @@ func TokenSimilarity(a, b string) (float64, string) {
 	return similarity(a, b, Phonetic(a), Phonetic(b))
 }
 
-func skel(n Name, i int) string {
+func skel(n *Name, i int) string {
 	if i < len(n.Skeletons) {
 		return n.Skeletons[i]
 	}
 	return skeleton(n.Tokens[i])
 }
 
-func script(n Name, i int) uint8 {
+func script(n *Name, i int) uint8 {
 	if i < len(n.Scripts) {
 		return n.Scripts[i]
 	}
 	return ScriptLatin
 }
 
-func sound(n Name, i int) string {
+func sound(n *Name, i int) string {
 	if i < len(n.Sounds) {
 		return n.Sounds[i]
 	}
@@ -369,10 +371,6 @@ func sound(n Name, i int) string {
 func similarity(a, b, pa, pb string) (float64, string) {
 	if a == b {
 		return 1, HowExact
-	}
-	if digit(a[0]) || digit(b[0]) {
-		// Numbers agree or they do not: 13 is not 12 nor 31.
-		return 0, ""
 	}
 	if len(a) == 1 || len(b) == 1 {
 		if a[0] == b[0] {
@@ -387,6 +385,10 @@ func similarity(a, b, pa, pb string) (float64, string) {
 	// Jaro-Winkler of at least 0.92 (or 0.75 with the same sound key)
 	// needs close lengths, and in practice the same first letter.
 	if d := len(a) - len(b); pa != pb && (d > 3 || d < -3 || a[0] != b[0]) {
+		return 0, ""
+	}
+	if digit(a[0]) || digit(b[0]) {
+		// Numbers agree or they do not: 100 is not 1000.
 		return 0, ""
 	}
 	jw := JaroWinkler(a, b)
@@ -424,7 +426,7 @@ func romanized(a, b, sa, sb string) (float64, string) {
 // from the front ("BELTRAN LEYVA, Marcos Arturo" known as "Arturo"): the
 // contained name must say at least two given names (after its comma) or
 // three words (without one). Companies have no given names.
-func (n *Name) givenAt(contained Name) int {
+func (n *Name) givenAt(contained *Name) int {
 	if len(n.Tokens) < 2 || n.firm() || contained.firm() {
 		return -1
 	}
@@ -639,7 +641,7 @@ type joined struct {
 // find looks in a for neighbours that b writes as one token, marks them
 // in ua and ub, and adds their similarity; flip says a is the other name
 // (for the explanation's sides).
-func (m *joined) find(a, b Name, wa, wb []float64, ua, ub *uint64, flip bool, parts *[]Part) {
+func (m *joined) find(a, b *Name, wa, wb []float64, ua, ub *uint64, flip bool, parts *[]Part) {
 	for k := 0; k+1 < len(a.Tokens) && k+1 < 64; k++ {
 		x, y := a.Tokens[k], a.Tokens[k+1]
 		if *ua&(3<<uint(k)) != 0 || len(x) < 2 || len(y) < 2 {
@@ -707,12 +709,30 @@ func concat(whole, x, y string, article bool) bool {
 // ("Delacruz", "Alharamain", "Vanderberg", "Binladen").
 var particlePrefixes = []string{"dela", "delos", "delas", "del", "de", "la", "al", "el", "vander", "van", "von", "bin", "ibn", "abu", "mac", "mc", "don"}
 
+// mayJoin reports whether one name has a token as long as two
+// neighbouring tokens of the other together: the only way two of its
+// words can be written as one in the other (Latin letters).
+func mayJoin(a, b *Name) bool {
+	return a.lens&b.pairLens != 0 || b.lens&a.pairLens != 0
+}
+
+// particlePrefixed reports whether tok may be a particle written onto a
+// word of three letters or more.
+func particlePrefixed(tok string) bool {
+	for _, p := range particlePrefixes {
+		if len(tok)-len(p) >= 3 && strings.HasPrefix(tok, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // prefixed pairs an unpaired token of a that is a particle written onto
 // an unpaired token of b.
-func (m *joined) prefixed(a, b Name, wa, wb []float64, ua, ub *uint64, flip bool, parts *[]Part) {
+func (m *joined) prefixed(a, b *Name, wa, wb []float64, ua, ub *uint64, flip bool, parts *[]Part) {
 	for k := 0; k < len(a.Tokens) && k < 64; k++ {
 		x := a.Tokens[k]
-		if *ua&(1<<uint(k)) != 0 || len(x) < 5 {
+		if *ua&(1<<uint(k)) != 0 || a.prefixed&(1<<uint(k)) == 0 {
 			continue
 		}
 		for _, p := range particlePrefixes {
@@ -721,12 +741,16 @@ func (m *joined) prefixed(a, b Name, wa, wb []float64, ua, ub *uint64, flip bool
 			}
 			rest := x[len(p):]
 			for t := 0; t < len(b.Tokens) && t < 64; t++ {
-				if *ub&(1<<uint(t)) != 0 {
+				y := b.Tokens[t]
+				if *ub&(1<<uint(t)) != 0 || y[0] != rest[0] {
 					continue
 				}
-				sim, _ := TokenSimilarity(rest, b.Tokens[t])
-				if sim == 0 {
-					continue
+				sim := 1.0
+				if rest != y {
+					if sim = JaroWinkler(rest, y); sim < 0.92 {
+						continue
+					}
+					sim *= 0.97
 				}
 				sim *= 0.95
 				*ua |= 1 << uint(k)

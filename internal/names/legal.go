@@ -251,7 +251,7 @@ const HowAcronym = "acronym"
 
 // find reports whether a is one word of three letters or more made of
 // the starts of each of b's words, in order ("CJNG", "AMLO", "PEMEX").
-func (m *acronymMatch) find(a, b Name, wa, wb []float64, flip bool, parts *[]Part) bool {
+func (m *acronymMatch) find(a, b *Name, wa, wb []float64, flip bool, parts *[]Part) bool {
 	if len(a.Tokens) != 1 || len(b.Tokens) < 2 || len(a.Tokens[0]) < 3 || len(a.Tokens[0]) > 3*len(b.Words) || len(b.Tokens) > 8 {
 		return false
 	}

@@ -34,35 +34,42 @@ var titles = map[string]bool{
 
 // Name is a parsed name.
 type Name struct {
-	Raw    string
+	// The fields a comparison reads come first, together.
 	Tokens []string // normalised tokens, particles and titles removed, in writing order
 	Sounds []string // Phonetic of each token
-	// SurnameFirst is set when the name was written "SURNAMES, Given".
-	SurnameFirst bool
-	// Surnames counts the leading tokens that are surnames when
-	// SurnameFirst is set.
-	Surnames int
-	// Scripts says of each token whether it was written in Latin letters
-	// or transliterated (ScriptLatin, ScriptOther, ScriptAbjad); nil when
-	// every token was written in Latin letters.
-	Scripts []uint8
 	// Skeletons are the tokens' consonants (skeleton): how a token from
 	// an abjad is compared, and how romanizations of one name from
 	// Russian, Arabic or Persian meet ("Aleksandr" and "Alexander").
 	Skeletons []string
+	// Scripts says of each token whether it was written in Latin letters
+	// or transliterated (ScriptLatin, ScriptOther, ScriptAbjad); nil when
+	// every token was written in Latin letters.
+	Scripts []uint8
+	// nick, generic and place mark the tokens (the first 64) that are in
+	// the nickname table, generic company words, and countries.
+	nick, generic, place uint64
+	// prefixed marks the tokens that begin with a particle written on
+	// ("delacruz", "alharamain").
+	prefixed uint64
+	// lens has bit L set when a token is L letters long, pairLens when
+	// two neighbouring tokens are L letters together (L < 64).
+	lens, pairLens uint64
+	// Form is the company's legal form, canonical ("llc", "sacv"…),
+	// taken off the name's tokens; "" when it has none.
+	Form string
+	// Type is the entity type when known (TypePerson, TypeCompany…): a
+	// person is then never a vessel or a company on one shared word.
+	Type string
+	// Surnames counts the leading tokens that are surnames when
+	// SurnameFirst is set.
+	Surnames int
+	// SurnameFirst is set when the name was written "SURNAMES, Given".
+	SurnameFirst bool
+	Raw          string
 	// Words are all the name's folded words, particles and legal form
 	// included, for a name of two to eight words (acronyms take their
 	// letters from them: "Syrian Chamber of Shipping", "SCOS").
 	Words []string
-	// Form is the company's legal form, canonical ("llc", "sacv"…),
-	// taken off the name's tokens; "" when it has none.
-	Form string
-	// nick, generic and place mark the tokens (the first 64) that are in
-	// the nickname table, generic company words, and countries.
-	nick, generic, place uint64
-	// Type is the entity type when known (TypePerson, TypeCompany…): a
-	// person is then never a vessel or a company on one shared word.
-	Type string
 }
 
 // ParseTyped reads a name of a known entity type (TypeOf reads it; ""
@@ -207,6 +214,13 @@ func Parse(raw string) Name {
 			if places[t] {
 				n.place |= bit
 			}
+			if particlePrefixed(t) {
+				n.prefixed |= bit
+			}
+			n.lens |= lenBit(len(t))
+			if i > 0 {
+				n.pairLens |= lenBit(len(t) + len(n.Tokens[i-1]))
+			}
 		}
 	}
 	n.Skeletons = make([]string, len(n.Tokens))
@@ -214,6 +228,13 @@ func Parse(raw string) Name {
 		n.Skeletons[i] = skeleton(t)
 	}
 	return n
+}
+
+func lenBit(l int) uint64 {
+	if l >= 64 {
+		return 0
+	}
+	return 1 << uint(l)
 }
 
 // initialsOnly reports whether every word is one Latin letter.

@@ -65,9 +65,13 @@ type indexed struct {
 // query reaches candidates despite accents, spelling variants and most
 // typos, without comparing it to every name.
 type Screener struct {
-	scratch  sync.Pool
-	entries  []Entry
-	names    []indexed
+	scratch sync.Pool
+	entries []Entry
+	names   []indexed
+	// single marks the indexed names of one word (a legal form counts as
+	// one), kept apart from names
+	// so the candidates a query merely touches need not be read.
+	single   []bool
 	postings map[string][]int32
 	df       map[string]int
 	// more, when set, returns a second screener whose candidates Screen
@@ -101,6 +105,7 @@ func New(entries []Entry) *Screener {
 			}
 			id := int32(len(s.names))
 			s.names = append(s.names, indexed{entry: int32(i), name: n})
+			s.single = append(s.single, len(n.Tokens) == 1 && n.Form == "")
 			seen := map[string]bool{}
 			for k, tok := range n.Tokens {
 				if !seen[tok] {
@@ -227,19 +232,19 @@ func (s *Screener) Screen(q Query) []Candidate {
 	}
 	best := map[int32]Candidate{}
 	for _, id := range sc.touched {
-		in := &s.names[id]
-		if sc.count(id) < need && len(in.name.Tokens) > 1 {
+		if sc.count(id) < need && !s.single[id] {
 			continue
 		}
+		in := &s.names[id]
 		e := &s.entries[in.entry]
 		if q.Type != "" && e.Type != "" && e.Type != q.Type && sc.count(id) < 2 {
 			continue
 		}
 		// A birth year moves a score by at most +0.05.
-		if names.ScoreWeighted(qn, in.name, wq, in.weights)+0.05 < q.Min {
+		if names.ScoreWeighted(&qn, &in.name, wq, in.weights)+0.05 < q.Min {
 			continue
 		}
-		r := names.CompareWeighted(qn, in.name, wq, in.weights).WithYear(q.Year, e.Years)
+		r := names.CompareWeighted(&qn, &in.name, wq, in.weights).WithYear(q.Year, e.Years)
 		if r.Score < q.Min {
 			continue
 		}
