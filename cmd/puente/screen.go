@@ -306,8 +306,35 @@ func cmdNamesEval(args []string, stdout io.Writer) error {
 	fs.IntVar(&wrong, "wrong", 0, "print up to N pairs of each kind the threshold gets wrong")
 	fs.StringVar(&record, "record", "", "write the held-back part's F1 by kind to this file (what CI compares against)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	var screening int
+	var lists string
+	fs.IntVar(&screening, "screen", 0, "instead, screen N variant spellings of listed people and N names no list gives, and report accuracy")
+	fs.StringVar(&lists, "lists", "", "sanctions lists folder for --screen (default $PUENTE_LISTS or ../shared/data)")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if screening > 0 {
+		entries, err := screen.Load(listsDir(lists))
+		if err != nil {
+			return err
+		}
+		q := screen.EvaluateScreening(screen.New(entries), entries, screening)
+		if asJSON {
+			b, err := json.Marshal(q)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(stdout, string(b))
+			return err
+		}
+		fmt.Fprintf(stdout, "listed people, variant spellings: %d of %d found first\nnames no list gives: %d of %d reported as a match\naccuracy %.3f\n", q.FoundFirst, q.Listed, q.FalseHits, q.Clean, q.Accuracy)
+		for _, m := range q.Misses {
+			fmt.Fprintf(stdout, "  missed: %s\n", m)
+		}
+		for _, h := range q.Hits {
+			fmt.Fprintf(stdout, "  false hit: %s\n", h)
+		}
+		return nil
 	}
 	var all []names.Pair
 	var err error

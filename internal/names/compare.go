@@ -394,7 +394,7 @@ func similarity(a, b, pa, pb string) (float64, string) {
 	jw := JaroWinkler(a, b)
 	// A sound key drops vowels, so it is trusted only when the spellings
 	// are fairly close too (Caro and Karo, not Sambada and Sinbad).
-	if pa == pb && jw >= 0.75 {
+	if pa == pb && jw >= 0.8 {
 		// 0.85 for spellings barely alike, up to 0.95 for close ones.
 		return 0.85 + 0.1*math.Min(1, (jw-0.75)/0.2), HowSound
 	}

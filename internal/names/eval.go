@@ -179,6 +179,13 @@ var kindHand string
 //go:embed evaldata/lists.csv
 var kindLists string
 
+// RecordedJSON is the held-back part's F1 by kind as last recorded
+// (evaldata/recorded.json, written by `puente names eval --held-back
+// --record`).
+//
+//go:embed evaldata/recorded.json
+var RecordedJSON []byte
+
 // KindSet returns every pair of the evaluation set: the older
 // hand-labelled set (as KindVariants) and the pairs by kind.
 func KindSet() ([]Pair, error) {

@@ -1,8 +1,10 @@
 package names_test
 
 import (
+	"encoding/json"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -413,4 +415,45 @@ func TestGenericCompanyWords(t *testing.T) {
 		{a: "Pacific Trading Company", b: "Pacific Trading Co.", same: true},
 		{a: "Grupo Financiero Banorte S.A.", b: "GRUPO FINANCIERO BANORTE, S.A. de C.V.", same: true},
 	})
+}
+
+// TestHeldBackKindsHold is the gate on matching quality: on the part of
+// the evaluation set that tuning never looks at, no kind's F1 at the
+// default threshold may fall more than names.MaxDrop below the value
+// recorded in evaldata/recorded.json. A change that improves a kind
+// records the new value with `puente names eval --held-back --record
+// internal/names/evaldata/recorded.json`.
+func TestHeldBackKindsHold(t *testing.T) {
+	all, err := names.KindSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec names.Recorded
+	if err := json.Unmarshal(names.RecordedJSON, &rec); err != nil {
+		t.Fatalf("recorded.json: %v", err)
+	}
+	if rec.Threshold != names.DefaultThreshold {
+		t.Fatalf("recorded at threshold %.2f, the default is %.2f: record again", rec.Threshold, names.DefaultThreshold)
+	}
+	held := names.Split(all, true)
+	if len(all) < 2000 || len(held) < len(all)/4 {
+		t.Fatalf("%d pairs, %d held back: the set must have 2,000 pairs or more and hold back about a third", len(all), len(held))
+	}
+	got := map[string]names.KindQuality{}
+	for _, k := range names.ByKind(held, names.DefaultThreshold) {
+		got[k.Kind] = k
+	}
+	for _, kind := range append(slices.Clone(names.Kinds), "all") {
+		k, ok := got[kind]
+		switch {
+		case !ok:
+			t.Errorf("%s: no held-back pairs", kind)
+		case kind != "all" && (k.Same == 0 || k.Same == k.Pairs):
+			t.Errorf("%s: the held-back part needs same and different pairs (%d of %d same)", kind, k.Same, k.Pairs)
+		case k.F1 < rec.F1[kind]-names.MaxDrop:
+			t.Errorf("%s: held-back F1 %.3f, recorded %.3f: it fell by more than %.2f (precision %.3f, recall %.3f)", kind, k.F1, rec.F1[kind], names.MaxDrop, k.Precision, k.Recall)
+		default:
+			t.Logf("%-14s F1 %.3f (recorded %.3f)", kind, k.F1, rec.F1[kind])
+		}
+	}
 }

@@ -210,3 +210,13 @@ func in(s []int32, v int32) bool {
 	}
 	return false
 }
+
+// NicknameOf returns the first nickname the table gives for a folded
+// given name ("jose" → "pepe"), or "".
+func NicknameOf(name string) string {
+	if n, ok := nicknameTable[name]; ok {
+		nick, _, _ := strings.Cut(n, " ")
+		return nick
+	}
+	return ""
+}
