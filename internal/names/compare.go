@@ -695,14 +695,24 @@ func (m *joined) find(a, b *Name, wa, wb []float64, ua, ub *uint64, flip bool, p
 }
 
 // concat reports whether whole is x and y written together, each of at
-// least two letters; with article, also with an "l" between them (an
-// Arabic article written on one side only: "bd" "rhmn" and "bdlrhmn").
+// least two letters; with article (comparing consonants), y may be one
+// and an "l" may come between them (an Arabic article written on one side
+// only: "bd" "rhmn" and "bdlrhmn").
 func concat(whole, x, y string, article bool) bool {
-	if len(x) < 2 || len(y) < 2 || !strings.HasPrefix(whole, x) {
+	short := 2 // a part of a word written together has two letters or more
+	if article {
+		short = 1 // consonants: "wali" is "l"
+	}
+	if len(x) < 2 || len(y) < short || len(whole) < 3 || !strings.HasPrefix(whole, x) {
 		return false
 	}
 	rest := whole[len(x):]
-	return rest == y || (article && len(rest) == len(y)+1 && rest[0] == 'l' && rest[1:] == y)
+	if rest == y {
+		return true
+	}
+	// Consonants drop a letter doubled across the join ("saduddin" is
+	// "sdn": "sd" and "dn").
+	return article && (len(rest) == len(y)+1 && rest[0] == 'l' && rest[1:] == y || y[0] == x[len(x)-1] && rest == y[1:])
 }
 
 // particlePrefixes are particles lists write onto the word that follows

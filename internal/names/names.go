@@ -32,6 +32,11 @@ var titles = map[string]bool{
 	"seyed": true, "seyyed": true, "sayed": true, "sayyed": true, "sayyid": true, "daw": true,
 }
 
+// scriptTitles are titles as they read transliterated: سيد (Sayyid), شيخ
+// (Sheikh), ملا (Mullah), حاجی (Haji). A transliterated "mr" is عمر
+// (Umar), not Mister.
+var scriptTitles = map[string]bool{"syd": true, "shykh": true, "ml": true, "mla": true, "hjy": true, "haji": true}
+
 // Name is a parsed name.
 type Name struct {
 	// The fields a comparison reads come first, together.
@@ -125,6 +130,7 @@ type rawToken struct {
 	part   int8 // 0 before the comma, 1 after it
 	number bool // a number, written as digits
 	leet   bool // digits written for letters, read back as letters
+	skel   string // an abjad word's consonants, letter by letter
 }
 
 // Parse reads a name. A comma marks "SURNAMES, Given names", as OFAC and
@@ -145,12 +151,16 @@ func Parse(raw string) Name {
 			return
 		}
 		for _, word := range strings.Fields(kanaDots.Replace(s)) {
-			script := ScriptLatin
+			script, skel := ScriptLatin, ""
 			if !latin(word) {
-				word, script = transliterate(word)
+				word, script, skel = transliterate(word)
 			}
-			for _, tok := range strings.Fields(Fold(word)) {
-				toks = append(toks, rawToken{tok: tok, script: script, part: part})
+			fs := strings.Fields(Fold(word))
+			if len(fs) != 1 {
+				skel = ""
+			}
+			for _, tok := range fs {
+				toks = append(toks, rawToken{tok: tok, script: script, part: part, skel: skel})
 			}
 		}
 	}
@@ -174,12 +184,13 @@ func Parse(raw string) Name {
 		}
 	}
 	toks, n.Form = stripForms(toks)
+	var skels []string
 	surnameFirst := false
 	for _, t := range toks {
 		surnameFirst = surnameFirst || t.part == 1
 	}
 	for _, t := range toks {
-		if particles[t.tok] || titles[t.tok] {
+		if particles[t.tok] || (t.script == ScriptLatin && titles[t.tok]) || (t.script != ScriptLatin && scriptTitles[t.tok]) {
 			continue
 		}
 		if a, ok := abbreviations[t.tok]; ok {
@@ -192,6 +203,7 @@ func Parse(raw string) Name {
 		if n.Scripts != nil {
 			n.Scripts = append(n.Scripts, t.script)
 		}
+		skels = append(skels, t.skel)
 		if surnameFirst && t.part == 0 {
 			n.Surnames++
 		}
@@ -225,7 +237,11 @@ func Parse(raw string) Name {
 	}
 	n.Skeletons = make([]string, len(n.Tokens))
 	for i, t := range n.Tokens {
-		n.Skeletons[i] = skeleton(t)
+		if skels[i] != "" {
+			n.Skeletons[i] = skels[i]
+		} else {
+			n.Skeletons[i] = skeleton(t)
+		}
 	}
 	return n
 }

@@ -35,8 +35,8 @@ func latin(word string) bool {
 // (go-unidecode's tables) and says which kind of script it was. Arabic's
 // article (ال) is dropped as "al" is; the syllables of a Chinese word are
 // written together, as lists write given names ("小龍" → "xiaolong").
-func transliterate(word string) (string, uint8) {
-	script := ScriptOther
+func transliterate(word string) (latin string, script uint8, skel string) {
+	script = ScriptOther
 	han := 0
 	rs := []rune(word)
 	for _, r := range rs {
@@ -50,11 +50,14 @@ func transliterate(word string) (string, uint8) {
 	if script == ScriptAbjad && len(rs) > 3 && rs[0] == 'ا' && rs[1] == 'ل' {
 		rs = rs[2:]
 	}
+	if script == ScriptAbjad {
+		skel = abjadSkeleton(rs)
+	}
 	if hangul(rs) {
-		return korean(rs), script
+		return korean(rs), script, ""
 	}
 	if han == len(rs) {
-		return strings.ReplaceAll(unidecode.Unidecode(string(rs)), " ", ""), script
+		return strings.ReplaceAll(unidecode.Unidecode(string(rs)), " ", ""), script, ""
 	}
 	if len(rs) > 0 && unicode.Is(unicode.Cyrillic, rs[0]) {
 		// The US and UK lists write Russian by BGN/PCGN: Юрий is Yuriy,
@@ -63,11 +66,11 @@ func transliterate(word string) (string, uint8) {
 		if rs[0] == 'Е' || rs[0] == 'е' {
 			w = "y" + w
 		}
-		return marks.Replace(unidecode.Unidecode(w)), script
+		return marks.Replace(unidecode.Unidecode(w)), script, ""
 	}
 	// Apostrophes and backticks mark a soft sign, an aspiration or an ain:
 	// they are part of the word, not a break in it.
-	return marks.Replace(unidecode.Unidecode(georgian.Replace(string(rs)))), script
+	return marks.Replace(unidecode.Unidecode(georgian.Replace(string(rs)))), script, skel
 }
 
 // cyrillic and georgian are the few letters whose go-unidecode reading
@@ -80,7 +83,7 @@ var (
 
 var marks = strings.NewReplacer("`", "", "'", "")
 
-var digraphs = strings.NewReplacer("th", "t", "dh", "d", "kh", "k", "sh", "s", "gh", "g", "ph", "f", "ou", "w", "zh", "j", "x", "ks")
+var digraphs = strings.NewReplacer("th", "t", "dh", "d", "kh", "k", "sh", "s", "gh", "g", "ph", "f", "ou", "w", "zh", "j", "x", "ks", "dj", "j")
 
 // splitHan reads a Chinese name written as one word of two to four
 // characters as a one-syllable surname and a given name ("習近平" is
@@ -116,8 +119,8 @@ func skeleton(tok string) string {
 		switch c {
 		case 'a', 'e', 'i', 'o', 'u', 'y', 'w':
 			continue
-		case 'q', 'c':
-			c = 'k'
+		case 'q', 'c', 'g':
+			c = 'k' // ق is q, k, g or gh in Latin spellings (Qaddafi, Gaddafi)
 		case 'f':
 			c = 'p' // Hebrew writes p and f with one letter
 		}
@@ -125,6 +128,53 @@ func skeleton(tok string) string {
 			b.WriteByte(c)
 		}
 		last = c
+	}
+	return b.String()
+}
+
+// abjadSkeleton is the consonants of a word in an abjad, letter by letter:
+// each letter's transliteration stands for one consonant ("ث" th is t,
+// "ش" sh is s), so two letters that happen to spell a digraph ("طه", t
+// and h) stay two.
+func abjadSkeleton(rs []rune) string {
+	var b strings.Builder
+	var last byte
+	for _, r := range rs {
+		u := Fold(unidecode.Unidecode(string(r)))
+		if u == "" {
+			continue
+		}
+		var c byte
+		switch u {
+		case "th":
+			c = 't'
+		case "dh":
+			c = 'd'
+		case "kh":
+			c = 'k'
+		case "sh":
+			c = 's'
+		case "gh":
+			c = 'k'
+		case "ch":
+			c = 'c'
+		default:
+			for i := 0; i < len(u) && c == 0; i++ {
+				switch u[i] {
+				case 'a', 'e', 'i', 'o', 'u', 'y', 'w':
+				case 'q', 'c', 'g':
+					c = 'k'
+				case 'f':
+					c = 'p'
+				default:
+					c = u[i]
+				}
+			}
+		}
+		if c != 0 && c != last {
+			b.WriteByte(c)
+			last = c
+		}
 	}
 	return b.String()
 }
