@@ -368,4 +368,13 @@ func TestScreening(t *testing.T) {
 	if status, e := analyst.do("POST", "/api/v1/names/compare", map[string]string{"name1": "x"}, nil); status != http.StatusUnprocessableEntity || e["field"] != "name2" {
 		t.Errorf("compare without name2: %d %v", status, e)
 	}
+	// Entity types: a person is not a vessel on one shared word; an
+	// unknown type is refused, naming the field.
+	status, e = analyst.do("POST", "/api/v1/names/compare", map[string]string{"name1": "Rosa Mariana", "type1": "person", "name2": "MARIANA", "type2": "vessel"}, &cmp)
+	if status != http.StatusOK || cmp.Match {
+		t.Errorf("a person against a vessel: %d %v %+v", status, e, cmp)
+	}
+	if status, e := analyst.do("POST", "/api/v1/names/compare", map[string]string{"name1": "a", "name2": "b", "type2": "submarine"}, nil); status != http.StatusUnprocessableEntity || e["field"] != "type2" {
+		t.Errorf("an unknown type: %d %v", status, e)
+	}
 }
