@@ -701,9 +701,9 @@ func (m *joined) find(a, b *Name, wa, wb []float64, ua, ub *uint64, flip bool, p
 func concat(whole, x, y string, article bool) bool {
 	short := 2 // a part of a word written together has two letters or more
 	if article {
-		short = 1 // consonants: "wali" is "l"
+		short = 1 // consonants: "wali" is "l", "kaka" is "k"
 	}
-	if len(x) < 2 || len(y) < short || len(whole) < 3 || !strings.HasPrefix(whole, x) {
+	if len(x) < short || len(y) < short || len(whole) < 3 || !strings.HasPrefix(whole, x) {
 		return false
 	}
 	rest := whole[len(x):]

@@ -32,10 +32,10 @@ var titles = map[string]bool{
 	"seyed": true, "seyyed": true, "sayed": true, "sayyed": true, "sayyid": true, "daw": true,
 }
 
-// scriptTitles are titles as they read transliterated: سيد (Sayyid), شيخ
-// (Sheikh), ملا (Mullah), حاجی (Haji). A transliterated "mr" is عمر
-// (Umar), not Mister.
-var scriptTitles = map[string]bool{"syd": true, "shykh": true, "ml": true, "mla": true, "hjy": true, "haji": true}
+// scriptTitles are titles as they read transliterated: شيخ (Sheikh), ملا
+// (Mullah), حاجی (Haji). A transliterated "mr" is عمر (Umar), not Mister;
+// "syd" may be سيد (Sayyid) or سعید (Saeed), so it stays.
+var scriptTitles = map[string]bool{"shykh": true, "ml": true, "mla": true, "hjy": true, "haji": true}
 
 // Name is a parsed name.
 type Name struct {

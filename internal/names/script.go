@@ -83,7 +83,7 @@ var (
 
 var marks = strings.NewReplacer("`", "", "'", "")
 
-var digraphs = strings.NewReplacer("th", "t", "dh", "d", "kh", "k", "sh", "s", "gh", "g", "ph", "f", "ou", "w", "zh", "j", "x", "ks", "dj", "j")
+var digraphs = strings.NewReplacer("th", "t", "dh", "d", "kh", "k", "sh", "s", "gh", "g", "ph", "f", "ou", "w", "zh", "j", "x", "ks", "dj", "j", "ch", "c")
 
 // splitHan reads a Chinese name written as one word of two to four
 // characters as a one-syllable surname and a given name ("習近平" is
@@ -129,7 +129,17 @@ func skeleton(tok string) string {
 		}
 		last = c
 	}
-	return b.String()
+	return finalH(b.String())
+}
+
+// finalH drops a final h from consonants three or more long: Persian and
+// Arabic end words with a heh or ta marbuta that Latin spellings write or
+// not ("Zadeh"/"Zada", "Hamzah"/"Hamza").
+func finalH(s string) string {
+	if len(s) >= 3 && s[len(s)-1] == 'h' && s[len(s)-2] != 'l' { // Allah keeps its h
+		return s[:len(s)-1]
+	}
+	return s
 }
 
 // abjadSkeleton is the consonants of a word in an abjad, letter by letter:
@@ -176,7 +186,7 @@ func abjadSkeleton(rs []rune) string {
 			last = c
 		}
 	}
-	return b.String()
+	return finalH(b.String())
 }
 
 // abjadSimilarity compares a token transliterated from an abjad with one
