@@ -218,6 +218,14 @@ func TestTransliteratedNames(t *testing.T) {
 		{a: "Արամ Խաչատրյան", b: "Aram Khachatryan", same: true},
 		{a: "ហ៊ុន សែន", b: "Hun Sen", same: true},
 		{a: "ហ៊ុន សែន", b: "Sam Rainsy", same: false},
+		{a: "김정은", b: "Kim Jong Un", same: true},
+		{a: "박근혜", b: "Park Geun-hye", same: true},
+		{a: "김정은", b: "Kim Jong Nam", same: false},
+		{a: "Αλέξης Τσίπρας", b: "Alexis Tsipras", same: true},
+		{a: "მიხეილ სააკაშვილი", b: "Mikheil Saakashvili", same: true},
+		{a: "Евгений Пригожин", b: "PRIGOZHIN, Yevgeniy", same: true},
+		{a: "ทักษิณ ชินวัตร", b: "Thaksin Shinawatra", same: true},
+		{a: "ทักษิณ ชินวัตร", b: "Yingluck Shinawatra", same: false},
 	})
 }
 
@@ -232,6 +240,9 @@ func TestJoinedTokens(t *testing.T) {
 		{a: "Fer Nando López", b: "Fernando López", same: true},
 		{a: "Abdul Rahman Yasin", b: "Abdulrahman Yasin", same: true},
 		{a: "عبد الله احمد", b: "Abdallah Ahmed", same: true},
+		{a: "عبدالولی صدیقی", b: "Abdul Wali Seddiqi", same: true},
+		{a: "سعد الدين", b: "Saduddin", same: true},
+		{a: "De la Cruz, Juan", b: "DELACRUZ, Juan", same: true},
 		{a: "José Luis Pérez", b: "Joseluis Gómez", same: false},
 		{a: "Petróleos Mexicanos", b: "PetroleosVenezolanos", same: false},
 	})
