@@ -338,7 +338,7 @@ func abs(x int) int {
 
 func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 
-// TokenSimilarity compares two normalised tokens: 1 when equal, 0.85 to
+// TokenSimilarity compares two normalised tokens: 1 when equal, 0.875 to
 // 0.95 when they sound alike in Spanish or English (more as the spellings
 // are closer), 0.85 when one is the initial of
 // the other, the Jaro-Winkler similarity (scaled by 0.97) for a likely
@@ -395,7 +395,7 @@ func similarity(a, b, pa, pb string) (float64, string) {
 	// A sound key drops vowels, so it is trusted only when the spellings
 	// are fairly close too (Caro and Karo, not Sambada and Sinbad).
 	if pa == pb && jw >= 0.8 {
-		// 0.85 for spellings barely alike, up to 0.95 for close ones.
+		// 0.875 for spellings barely alike, up to 0.95 for close ones.
 		return 0.85 + 0.1*math.Min(1, (jw-0.75)/0.2), HowSound
 	}
 	if jw >= 0.92 {
