@@ -127,7 +127,13 @@ func TestBrowserFinIntel(t *testing.T) {
 
 	// 5. The MX analyst opens it: passing it to FGR is not offered, the
 	// page says it needs consent, and she asks for it.
-	if err := chromedp.Run(mx, chromedp.Click(`//a[contains(., "`+title+`")]`, chromedp.BySearch), chromedp.WaitVisible("#fi-use"),
+	// The list is a live region: the screening of what arrived refreshes
+	// it, so the link is found and clicked in one step in the page.
+	var clicked bool
+	if err := chromedp.Run(mx, chromedp.Evaluate(`(function (t) { var a = Array.from(document.querySelectorAll("#fi-list a")).find(function (a) { return a.innerText.includes(t); }); if (!a) return false; a.click(); return true; })(`+jsString(title)+`)`, &clicked)); err != nil || !clicked {
+		t.Fatalf("MX opening the disclosure: the link is not on the page (%v)", err)
+	}
+	if err := chromedp.Run(mx, chromedp.WaitVisible("#fi-use"),
 		chromedp.WaitVisible(`//a[contains(., "wires.csv")]`, chromedp.BySearch),
 		chromedp.Text("#passon-needs-consent", &errText)); err != nil {
 		t.Fatalf("MX opening the disclosure: %v", err)
