@@ -121,7 +121,7 @@ func NameYearKeys(name, year string) []string {
 	if year == "" {
 		return nil
 	}
-	n := names.Parse(name)
+	n := names.ParseTyped(name, names.TypePerson)
 	if len(n.Tokens) < 2 {
 		return nil
 	}

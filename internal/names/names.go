@@ -80,9 +80,7 @@ type Name struct {
 // ParseTyped reads a name of a known entity type (TypeOf reads it; ""
 // for unknown).
 func ParseTyped(raw, typ string) Name {
-	n := Parse(raw)
-	n.Type = TypeOf(typ)
-	return n
+	return parse(raw, TypeOf(typ))
 }
 
 // folders hands out accent-stripping transformers: a transform.Chain keeps
@@ -138,8 +136,14 @@ type rawToken struct {
 // form ("PETROLEOS DE VENEZUELA, S.A."). Legal forms are taken off the
 // ends of the name (Form), numbers in words become digits, digits written
 // for letters become letters, and abbreviations are written out.
-func Parse(raw string) Name {
-	n := Name{Raw: raw}
+func Parse(raw string) Name { return parse(raw, "") }
+
+// parse reads a name of type typ ("" when unknown). A person's name has no
+// legal form and its number words are names ("Segundo Ruiz", "João Pedro
+// Sá"): only a company's, a vessel's or an unknown name is read for them.
+func parse(raw, typ string) Name {
+	n := Name{Raw: raw, Type: typ}
+	person := typ == TypePerson
 	before, after, comma := strings.Cut(splitHan(raw), ",")
 	var toks []rawToken
 	add := func(s string, part int8) {
@@ -168,7 +172,7 @@ func Parse(raw string) Name {
 	if comma {
 		add(after, 1)
 	}
-	toks = readNumbers(toks)
+	toks = readNumbers(toks, !person)
 	if len(toks) >= 3 && initialsOnly(toks) {
 		// "E.K.T.", "J.T.B.": an acronym written with dots.
 		var b strings.Builder
@@ -183,7 +187,9 @@ func Parse(raw string) Name {
 			n.Words[i] = t.tok
 		}
 	}
-	toks, n.Form = stripForms(toks)
+	if !person {
+		toks, n.Form = stripForms(toks)
+	}
 	var skels []string
 	surnameFirst := false
 	for _, t := range toks {

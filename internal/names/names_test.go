@@ -151,6 +151,28 @@ func TestReadPairsRejectsBadRows(t *testing.T) {
 	}
 }
 
+// TestPersonNamesKeepTheirWords: a person's name has no legal form and
+// no number words, so "Sá" and "Segundo" stay names; a company's
+// "S.A." and "Segunda" are read as a form and a number.
+func TestPersonNamesKeepTheirWords(t *testing.T) {
+	for _, c := range []struct {
+		raw, typ string
+		tokens   []string
+		form     string
+	}{
+		{"João Pedro Sá", "person", []string{"joao", "pedro", "sa"}, ""},
+		{"Segundo Ruiz Tercero", "person", []string{"segundo", "ruiz", "tercero"}, ""},
+		{"Nicholas Rahall II", "person", []string{"nicholas", "rahall", "ii"}, ""},
+		{"Banco Segundo S.A.", "company", []string{"banco", "2"}, "sa"},
+		{"Transportes Segunda Generación SA", "", []string{"transportes", "2", "generacion"}, "sa"},
+	} {
+		n := names.ParseTyped(c.raw, c.typ)
+		if !slices.Equal(n.Tokens, c.tokens) || n.Form != c.form {
+			t.Errorf("ParseTyped(%q, %q) = %q form %q; want %q form %q", c.raw, c.typ, n.Tokens, n.Form, c.tokens, c.form)
+		}
+	}
+}
+
 // TestFoldConcurrent: screening, matching and the finintel worker fold
 // names at the same time (run with -race).
 func TestFoldConcurrent(t *testing.T) {

@@ -116,10 +116,10 @@ func deleet(w string) string {
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' }
 
-// readNumbers writes number words and ordinals as digits, joining tens
-// and units ("twenty one", "treinta y uno" → "21"), and drops the "no."
-// before a number ("Office No. 39").
-func readNumbers(toks []rawToken) []rawToken {
+// readNumbers writes number words (when words is set) and ordinals as
+// digits, joining tens and units ("twenty one", "treinta y uno" → "21"),
+// and drops the "no." before a number ("Office No. 39").
+func readNumbers(toks []rawToken, words bool) []rawToken {
 	out := toks[:0]
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
@@ -136,7 +136,10 @@ func readNumbers(toks []rawToken) []rawToken {
 			}
 		}
 		v, ok := numeral(t.tok, last)
-		if r, roman := romans[t.tok]; roman && i > 0 {
+		if ok && !words && !digit(t.tok[0]) {
+			ok = false // a person's "Segundo" is a name
+		}
+		if r, roman := romans[t.tok]; roman && i > 0 && words {
 			v, ok = r, true
 		}
 		if !ok {
