@@ -44,8 +44,7 @@ func Screen(dir string, n int) (*ScreenResult, error) {
 	res := &ScreenResult{Entries: s.Len(), Names: s.Names(), CPUs: runtime.NumCPU(), GoVersion: runtime.Version()}
 	res.LoadMS = round(float64(time.Since(t0).Microseconds()) / 1e3)
 	type q struct {
-		text string
-		id   string
+		text, list, id string
 	}
 	var people []screen.Entry
 	for _, e := range entries {
@@ -75,7 +74,7 @@ func Screen(dir string, n int) (*ScreenResult, error) {
 		case 3:
 			text = strings.Join(append(append([]string{}, surnames...), given...), " ")
 		}
-		qs = append(qs, q{text, e.ID})
+		qs = append(qs, q{text, e.List, e.ID})
 	}
 	prev := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(prev)
@@ -86,7 +85,7 @@ func Screen(dir string, n int) (*ScreenResult, error) {
 		t := time.Now()
 		cs := s.Screen(screen.Query{Name: x.text, Limit: 10})
 		lat = append(lat, time.Since(t))
-		if first(cs, x.id) {
+		if screen.FoundFirst(cs, x.list, x.id) {
 			found++
 		}
 	}
@@ -100,22 +99,6 @@ func Screen(dir string, n int) (*ScreenResult, error) {
 		return nil, fmt.Errorf("no queries")
 	}
 	return res, nil
-}
-
-// first reports whether the entry id ranks first among cs or ties with
-// the first: the lists give many people twice (OFAC and the UN, or two
-// OFAC entries), and of equal scores the one written as the query ranks
-// first.
-func first(cs []screen.Candidate, id string) bool {
-	for _, c := range cs {
-		if c.Score != cs[0].Score {
-			break
-		}
-		if c.ID == id {
-			return true
-		}
-	}
-	return false
 }
 
 // typo deletes, doubles or swaps one inner letter.

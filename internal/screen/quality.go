@@ -73,7 +73,7 @@ func EvaluateScreening(s *Screener, entries []Entry, n int) ScreenQuality {
 		}
 		cs := s.Screen(Query{Type: "individual", Name: text, Year: year, Limit: 5})
 		q.Listed++
-		if tiedFirst(cs, e) {
+		if FoundFirst(cs, e.List, e.ID) {
 			q.FoundFirst++
 		} else if len(q.Misses) < 10 {
 			q.Misses = append(q.Misses, text+" (for "+e.List+" "+e.ID+" "+e.Name+")")
@@ -150,12 +150,16 @@ func misspell(w string, rng *rand.Rand) string {
 	return string(append(r[:k:k], r[k+1:]...))
 }
 
-func tiedFirst(cs []Candidate, e *Entry) bool {
+// FoundFirst reports whether the entry (list, id) ranks first among cs or
+// ties with the first: the lists give many people twice (OFAC and the UN,
+// or two OFAC entries), and of equal scores the name written as the query
+// ranks first.
+func FoundFirst(cs []Candidate, list, id string) bool {
 	for _, c := range cs {
 		if c.Score != cs[0].Score {
 			break
 		}
-		if c.List == e.List && c.ID == e.ID {
+		if c.List == list && c.ID == id {
 			return true
 		}
 	}

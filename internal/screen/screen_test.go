@@ -265,3 +265,33 @@ func TestExactNameRanksFirstOnTies(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluateScreening: the screening evaluation writes listed people as
+// people write them and finds each first (or tied first), and counts a
+// clean name as a false hit only when it is reported as a match.
+func TestEvaluateScreening(t *testing.T) {
+	es, err := screen.Load("testdata/lists")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := screen.New(es)
+	q := screen.EvaluateScreening(s, es, 40)
+	if q.Listed != 40 || q.Clean != 40 {
+		t.Fatalf("%+v: want 40 of each", q)
+	}
+	if q.FoundFirst < 38 {
+		t.Errorf("only %d of 40 variants of five listed people found first: %q", q.FoundFirst, q.Misses)
+	}
+	if q.FalseHits > 1 {
+		t.Errorf("%d of 40 clean names reported as matches: %q", q.FalseHits, q.Hits)
+	}
+	want := float64(int(float64(q.FoundFirst+q.Clean-q.FalseHits)/80*1000)) / 1000
+	if q.Accuracy != want {
+		t.Errorf("accuracy %.3f, want %.3f", q.Accuracy, want)
+	}
+	// FoundFirst finds the listed name itself first.
+	cs := s.Screen(screen.Query{Type: "individual", Name: "Ismael Zambada García"})
+	if !screen.FoundFirst(cs, "ofac-sdn", "7226") {
+		t.Fatalf("the listed name itself: %+v", cs)
+	}
+}
