@@ -1,8 +1,6 @@
 package api_test
 
 import (
-	"puente/internal/node"
-
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -13,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +20,8 @@ import (
 	"puente/internal/auth"
 	"puente/internal/demo"
 	"puente/internal/liaison"
+	"puente/internal/names"
+	"puente/internal/node"
 	"puente/internal/testenv"
 )
 
@@ -376,5 +377,31 @@ func TestScreening(t *testing.T) {
 	}
 	if status, e := analyst.do("POST", "/api/v1/names/compare", map[string]string{"name1": "a", "name2": "b", "type2": "submarine"}, nil); status != http.StatusUnprocessableEntity || e["field"] != "type2" {
 		t.Errorf("an unknown type: %d %v", status, e)
+	}
+}
+
+// TestOpenAPIScoreExplanations: the published explanation values are the
+// ones names gives.
+func TestOpenAPIScoreExplanations(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				ScorePart struct {
+					Properties struct {
+						How struct {
+							Enum []string `json:"enum"`
+						} `json:"how"`
+					} `json:"properties"`
+				} `json:"ScorePart"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(api.OpenAPI(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := slices.Sorted(slices.Values(doc.Components.Schemas.ScorePart.Properties.How.Enum))
+	want := slices.Sorted(slices.Values(names.Hows))
+	if !slices.Equal(got, want) {
+		t.Errorf("openapi.json ScorePart.how %q, names.Hows %q", got, want)
 	}
 }

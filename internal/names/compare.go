@@ -25,6 +25,11 @@ const (
 	HowJoined   = "written as one word"
 )
 
+// Hows lists every way a part of a score is explained (Part.How), for
+// those who translate them.
+var Hows = []string{HowExact, HowSound, HowTypo, HowInitial, HowMissing, HowExtra, HowYear, HowYearMiss, HowJoined,
+	HowTranslit, HowLegal, HowNickname, HowAcronym, HowGeneric, HowType}
+
 // Part explains one piece of a score.
 type Part struct {
 	Query  string  `json:"query,omitempty"`

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"puente/internal/names"
 )
 
 func catalogue(t *testing.T, lang string) map[string]any {
@@ -156,6 +158,7 @@ func TestMissingTranslations(t *testing.T) {
 		}
 	}
 	add("coreKeys", coreKeys()...)
+	add("names.Hows", keysOf("how.", names.Hows...)...)
 	maps.Copy(used, errorKeys(t, "auth", "error.", "field."))
 	facesMu.Lock()
 	names := slices.Sorted(maps.Keys(faces))
