@@ -169,6 +169,17 @@ func explain(parts []names.Part) string {
 			out = append(out, fmt.Sprintf("%s: %s", p.Other, p.How))
 		case names.HowYear, names.HowYearMiss:
 			out = append(out, fmt.Sprintf("%s (%s vs %s)", p.How, p.Query, p.Other))
+		case names.HowGeneric:
+			out = append(out, fmt.Sprintf("%s: at most %.2f", p.How, p.Score))
+		case names.HowLegal:
+			q, o := p.Query, p.Other
+			if q == "" {
+				q = "none"
+			}
+			if o == "" {
+				o = "none"
+			}
+			out = append(out, fmt.Sprintf("%s %s~%s %.2f", p.How, q, o, p.Score))
 		default:
 			if p.Query == p.Other {
 				out = append(out, fmt.Sprintf("%s: %s", p.Query, p.How))
