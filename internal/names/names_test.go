@@ -240,6 +240,8 @@ func TestTransliteratedNames(t *testing.T) {
 		{a: "Արամ Խաչատրյան", b: "Aram Khachatryan", same: true},
 		{a: "ហ៊ុន សែន", b: "Hun Sen", same: true},
 		{a: "ហ៊ុន សែន", b: "Sam Rainsy", same: false},
+		{a: "שמעון פרס", b: "Shimon Peres", same: true},
+		{a: "בנימין נתניהו", b: "Yair Netanyahu", same: false},
 		{a: "김정은", b: "Kim Jong Un", same: true},
 		{a: "박근혜", b: "Park Geun-hye", same: true},
 		{a: "김정은", b: "Kim Jong Nam", same: false},

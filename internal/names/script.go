@@ -149,7 +149,10 @@ func finalH(s string) string {
 func abjadSkeleton(rs []rune) string {
 	var b strings.Builder
 	var last byte
-	for _, r := range rs {
+	for i, r := range rs {
+		if r == 'ו' && i > 0 {
+			continue // Hebrew vav inside a word is mostly a vowel (o, u): שמעון is Shimon
+		}
 		u := Fold(unidecode.Unidecode(string(r)))
 		if u == "" {
 			continue
