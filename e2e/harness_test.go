@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"puente/internal/auth"
@@ -157,10 +159,15 @@ func screenshot(t *testing.T, tab context.Context, name string) {
 	t.Helper()
 	var png []byte
 	// A page in the middle of a navigation has no size yet: try again
-	// for a moment.
+	// for a moment. Headless Chromium paints only the tab in front, so a
+	// second tab is brought to the front first; a capture that still waits
+	// for a frame on a busy machine is given up after 30 s and tried again.
 	var err error
 	for try := 0; try < 20; try++ {
-		if err = chromedp.Run(tab, chromedp.FullScreenshot(&png, 100)); err == nil || !strings.Contains(err.Error(), "0 width") {
+		shot, cancel := context.WithTimeout(tab, 30*time.Second)
+		err = chromedp.Run(shot, page.BringToFront(), chromedp.FullScreenshot(&png, 100))
+		cancel()
+		if err == nil || tab.Err() != nil || !(strings.Contains(err.Error(), "0 width") || errors.Is(err, context.DeadlineExceeded)) {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
