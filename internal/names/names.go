@@ -126,8 +126,6 @@ type rawToken struct {
 	tok    string
 	script uint8
 	part   int8   // 0 before the comma, 1 after it
-	number bool   // a number, written as digits
-	leet   bool   // digits written for letters, read back as letters
 	skel   string // an abjad word's consonants, letter by letter
 }
 

@@ -169,43 +169,30 @@ var nicknameTable = map[string]string{
 }
 
 // nicknames maps each name and nickname to the groups (one per full name)
-// it belongs to; full marks the groups a token is the full name of.
-var nicknames, nicknameFull = func() (map[string][]int32, map[string][]int32) {
-	groups, full := map[string][]int32{}, map[string][]int32{}
+// it belongs to.
+var nicknames = func() map[string][]int32 {
+	groups := map[string][]int32{}
 	id := int32(0)
 	for name, nicks := range nicknameTable {
 		name, _, _ = strings.Cut(name, "_") // "daniel_en": a second group for one name
-		full[name] = append(full[name], id)
 		groups[name] = append(groups[name], id)
 		for _, n := range strings.Fields(nicks) {
 			groups[n] = append(groups[n], id)
 		}
 		id++
 	}
-	return groups, full
+	return groups
 }()
 
 // isNickname reports whether a and b (different) are a name and its
-// nickname, or two nicknames of one name.
+// nickname, or two nicknames of one name: they share a group. Two full
+// names never do, since each group has one.
 func isNickname(a, b string) bool {
-	ga, gb := nicknames[a], nicknames[b]
-	if len(ga) == 0 || len(gb) == 0 {
-		return false
-	}
-	for _, x := range ga {
-		for _, y := range gb {
-			if x == y && !(in(nicknameFull[a], x) && in(nicknameFull[b], y)) {
+	for _, x := range nicknames[a] {
+		for _, y := range nicknames[b] {
+			if x == y {
 				return true
 			}
-		}
-	}
-	return false
-}
-
-func in(s []int32, v int32) bool {
-	for _, x := range s {
-		if x == v {
-			return true
 		}
 	}
 	return false

@@ -4,10 +4,6 @@ import (
 	"strconv"
 )
 
-// HowNumber marks a number written in digits on one side and in words
-// (or as an ordinal) on the other, after both were read as digits.
-const HowNumber = "number"
-
 // numbers are number words in English and Spanish, cardinal and ordinal
 // (folded, so "décimo" is "decimo"), with their value.
 var numbers = map[string]int{
@@ -144,7 +140,7 @@ func readNumbers(toks []rawToken, words bool) []rawToken {
 		}
 		if !ok {
 			if d := deleet(t.tok); d != t.tok {
-				t.tok, t.leet = d, true
+				t.tok = d
 			}
 			out = append(out, t)
 			continue
@@ -162,7 +158,7 @@ func readNumbers(toks []rawToken, words bool) []rawToken {
 				}
 			}
 		}
-		t.tok, t.number = strconv.Itoa(v), true
+		t.tok = strconv.Itoa(v)
 		out = append(out, t)
 	}
 	return out
