@@ -133,10 +133,13 @@ func TestBrowserFinIntel(t *testing.T) {
 	if err := chromedp.Run(mx, chromedp.Evaluate(`(function (t) { var a = Array.from(document.querySelectorAll("#fi-list a")).find(function (a) { return a.innerText.includes(t); }); if (!a) return false; a.click(); return true; })(`+jsString(title)+`)`, &clicked)); err != nil || !clicked {
 		t.Fatalf("MX opening the disclosure: the link is not on the page (%v)", err)
 	}
-	if err := chromedp.Run(mx, chromedp.WaitVisible("#fi-use"),
-		chromedp.WaitVisible(`//a[contains(., "wires.csv")]`, chromedp.BySearch),
-		chromedp.Text("#passon-needs-consent", &errText)); err != nil {
-		t.Fatalf("MX opening the disclosure: %v", err)
+	// The disclosure's page is live too (its screening box fills in when
+	// the screening finishes), so it is read in the page, not by node.
+	until(t, mx, "the disclosure's page with its file and the consent notice", `document.querySelector("#fi-use") !== null &&
+		Array.from(document.querySelectorAll("a")).some(function (a) { return a.innerText.includes("wires.csv"); }) &&
+		document.querySelector("#passon-needs-consent") !== null`)
+	if err := chromedp.Run(mx, chromedp.Evaluate(`document.querySelector("#passon-needs-consent").innerText`, &errText)); err != nil {
+		t.Fatalf("MX reading the consent notice: %v", err)
 	}
 	if !strings.Contains(errText, "FGR") || !strings.Contains(errText, "consentimiento") {
 		t.Fatalf("the page said %q", errText)
