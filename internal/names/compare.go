@@ -123,10 +123,16 @@ func compare(query, other *Name, wq, wo []float64, parts *[]Part) float64 {
 				os := script(other, j)
 				var s float64
 				var how string
-				if (qs == ScriptAbjad) != (os == ScriptAbjad) {
+				if qs == ScriptAbjad && os != ScriptAbjad {
 					s, how = abjadSimilarity(skel(query, i), skel(other, j))
+				} else if os == ScriptAbjad && qs != ScriptAbjad {
+					s, how = abjadSimilarity(skel(other, j), skel(query, i))
 				} else if s, how = similarity(a, b, sound(query, i), sound(other, j)); s > 0 && qs != os {
 					how = HowTranslit
+				} else if qs == ScriptOther && os == ScriptLatin && skel(query, i) != "" {
+					s, how = looseSimilarity(skel(query, i), b)
+				} else if os == ScriptOther && qs == ScriptLatin && skel(other, j) != "" {
+					s, how = looseSimilarity(skel(other, j), a)
 				} else if s < nicknameSimilarity && query.nickname(i) && other.nickname(j) && isNickname(a, b) {
 					s, how = nicknameSimilarity, HowNickname
 				}
@@ -145,9 +151,10 @@ func compare(query, other *Name, wq, wo []float64, parts *[]Part) float64 {
 	var uq, uo uint64 // matched tokens (the first 64 of each name)
 	var got, total float64
 	distinct := false // a pair of words that are not generic company words
-	if len(query.Tokens) != len(other.Tokens) && mayJoin(query, other) {
-		// Two words written as one, exactly ("Fer Nando" and "Fernando"),
-		// before a looser pair ("Nando", a nickname of Fernando) takes one.
+	if (len(query.Tokens) != len(other.Tokens) && mayJoin(query, other)) || query.abjad != other.abjad {
+		// Two words written as one, exactly ("Fer Nando" and "Fernando",
+		// "Abdul Ghafar" and عبدالغفار), before a looser pair ("Nando", a
+		// nickname of Fernando; "Abdul" and another عبد) takes one.
 		var m joined
 		m.exact = true
 		m.find(query, other, wq, wo, &uq, &uo, false, parts)
@@ -653,9 +660,6 @@ func (m *joined) find(a, b *Name, wa, wb []float64, ua, ub *uint64, flip bool, p
 			continue
 		}
 		abjad := script(a, k) == ScriptAbjad && script(a, k+1) == ScriptAbjad
-		if m.exact && abjad {
-			continue
-		}
 		for t := 0; t < len(b.Tokens) && t < 64; t++ {
 			if *ub&(1<<uint(t)) != 0 {
 				continue
@@ -664,17 +668,17 @@ func (m *joined) find(a, b *Name, wa, wb []float64, ua, ub *uint64, flip bool, p
 			if abjad {
 				// "عبد الله" (bd, lh) and "abdallah" (bdlh); the article
 				// may be written on the Latin side ("abdulrahman").
-				if script(b, t) != ScriptAbjad && concat(skel(b, t), skel(a, k), skel(a, k+1), true) {
+				if script(b, t) != ScriptAbjad && abjadConcat(skel(a, k), skel(a, k+1), skel(b, t), false) {
+					sim = 0.9
+				}
+			} else if script(b, t) == ScriptAbjad {
+				// "abd" "rahim" and "عبدالرحيم" (bdlrhym).
+				if abjadConcat(skel(a, k), skel(a, k+1), skel(b, t), true) {
 					sim = 0.9
 				}
 			} else if m.exact {
 				if w := b.Tokens[t]; len(w) == len(x)+len(y) && concat(w, x, y, false) {
 					sim = 1
-				}
-			} else if script(b, t) == ScriptAbjad {
-				// "abd" "rahim" and "عبدالرحيم" (bdlrhym).
-				if concat(skel(b, t), skel(a, k), skel(a, k+1), true) {
-					sim = 0.9
 				}
 			} else if w := b.Tokens[t]; len(w) == len(x)+len(y) && concat(w, x, y, false) {
 				sim = 1
@@ -718,6 +722,35 @@ func concat(whole, x, y string, article bool) bool {
 	// Consonants drop a letter doubled across the join ("saduddin" is
 	// "sdn": "sd" and "dn").
 	return article && (len(rest) == len(y)+1 && rest[0] == 'l' && rest[1:] == y || y[0] == x[len(x)-1] && rest == y[1:])
+}
+
+// abjadConcat reports whether the skeletons x and y of two neighbouring
+// words are together the skeleton whole of one word, when one side is in
+// an abjad (wholeAbjad says which): "عبد الله" (bd, lH) and "abdallah"
+// (bdlh); the article may be written on ("abdulrahman", bd-l-rhmn), and a
+// consonant doubled across the join is written once ("saduddin", sd-dn).
+func abjadConcat(x, y, whole string, wholeAbjad bool) bool {
+	if x == "" || y == "" || len(whole) < 3 {
+		return false
+	}
+	var buf [40]byte
+	match := func(j []byte) bool {
+		if wholeAbjad {
+			return abjadMatch(whole, string(j))
+		}
+		return abjadMatch(string(j), whole)
+	}
+	if match([]byte(x)) || match([]byte(y)) {
+		// One part is the whole word already ("يحيى حقانی", h and hkn,
+		// against "haqqani"): the other is not in it.
+		return false
+	}
+	j := append(append(buf[:0], x...), y...)
+	if match(j) {
+		return true
+	}
+	j = append(append(append(buf[:0], x...), 'l'), y...)
+	return match(j)
 }
 
 // particlePrefixes are particles lists write onto the word that follows

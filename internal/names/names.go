@@ -34,8 +34,9 @@ var titles = map[string]bool{
 
 // scriptTitles are titles as they read transliterated: شيخ (Sheikh), ملا
 // (Mullah), حاجی (Haji). A transliterated "mr" is عمر (Umar), not Mister;
-// "syd" may be سيد (Sayyid) or سعید (Saeed), so it stays.
-var scriptTitles = map[string]bool{"shykh": true, "ml": true, "mla": true, "hjy": true, "haji": true}
+// Sayyid (سيد) is told from Saeed (سعید, also "syd") by its letters, when
+// transliterated.
+var scriptTitles = map[string]bool{"shykh": true, "ml": true, "mla": true, "hjy": true, "haji": true, "sayyid": true}
 
 // Name is a parsed name.
 type Name struct {
@@ -59,6 +60,9 @@ type Name struct {
 	// lens has bit L set when a token is L letters long, pairLens when
 	// two neighbouring tokens are L letters together (L < 64).
 	lens, pairLens uint64
+	// abjad says a token was written in an abjad (Arabic, Hebrew), whose
+	// words Latin spellings often write together or apart.
+	abjad bool
 	// Form is the company's legal form, canonical ("llc", "sacv"…),
 	// taken off the name's tokens; "" when it has none.
 	Form string
@@ -153,8 +157,9 @@ func parse(raw, typ string) Name {
 			return
 		}
 		for _, word := range strings.Fields(kanaDots.Replace(s)) {
-			script, skel := ScriptLatin, ""
+			script, skel, loose := ScriptLatin, "", false
 			if !latin(word) {
+				loose = !strings.ContainsFunc(word, func(r rune) bool { return unicode.Is(unicode.Han, r) })
 				word, script, skel = transliterate(word)
 			}
 			fs := strings.Fields(Fold(word))
@@ -162,6 +167,12 @@ func parse(raw, typ string) Name {
 				skel = ""
 			}
 			for _, tok := range fs {
+				if loose && script == ScriptOther {
+					// An alphabet's or syllabary's letters, which Latin
+					// spellings of a name render in more ways than
+					// go-unidecode's one (looseSkeleton).
+					skel = string(looseSkeleton(tok, nil))
+				}
 				toks = append(toks, rawToken{tok: tok, script: script, part: part, skel: skel})
 			}
 		}
@@ -207,6 +218,7 @@ func parse(raw, typ string) Name {
 		if n.Scripts != nil {
 			n.Scripts = append(n.Scripts, t.script)
 		}
+		n.abjad = n.abjad || t.script == ScriptAbjad
 		skels = append(skels, t.skel)
 		if surnameFirst && t.part == 0 {
 			n.Surnames++
