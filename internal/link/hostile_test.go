@@ -272,6 +272,31 @@ func TestHostileInput(t *testing.T) {
 		}
 	})
 
+	t.Run("one bad envelope in a batch is quarantined alone", func(t *testing.T) {
+		// The batch is applied without savepoints first; the bad
+		// envelope's handler fails, and the batch runs again with one
+		// savepoint per envelope: the good ones are applied once each.
+		c.fresh()
+		cnt, _ := mx.Link.Counts(ctx)
+		before := quarantined()
+		good1 := c.envelope(nil)
+		bad := c.envelope(func(e *link.Envelope) { e.Kind = "liaison.message"; e.Body = []byte(`{"thread_id": 7}`) })
+		good2 := c.envelope(nil)
+		_, rs := c.send(good1, bad, good2)
+		if len(rs) != 3 || rs[0].Status != link.StatusApplied || rs[1].Status != link.StatusRejected || rs[1].Code != link.CodeInvalidContent || rs[2].Status != link.StatusApplied {
+			t.Fatalf("receipts %+v", rs)
+		}
+		for i, e := range []*link.Envelope{good1, good2} {
+			if _, err := link.VerifyLogProof(rs[2*i], e, mx.Link.TrustLog().Keys()); err != nil {
+				t.Fatalf("receipt %d: %v", 2*i, err)
+			}
+		}
+		cnt2, _ := mx.Link.Counts(ctx)
+		if cnt2.Received != cnt.Received+2 || quarantined() != before+1 {
+			t.Fatalf("received %d → %d, quarantined %d → %d; want two more and one more", cnt.Received, cnt2.Received, before, quarantined())
+		}
+	})
+
 	t.Run("out of order is deferred, then applied", func(t *testing.T) {
 		c.fresh()
 		first := c.envelope(nil)

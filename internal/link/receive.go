@@ -60,30 +60,40 @@ func receiptsJSON(items []*incoming) ([]byte, error) {
 
 // receive verifies and applies a batch of wire envelopes from the partner
 // and gives each its signed receipt, in order. Authentic envelopes are
-// applied in one transaction, each handler in its own savepoint, in stream
-// order; everything refused is quarantined in the same transaction.
+// applied in one transaction, in stream order; everything refused is
+// quarantined in the same transaction. Handlers run one after another
+// first; if one fails, the batch runs again with each handler in its own
+// savepoint, so that the failing one is quarantined alone (two statements
+// fewer per envelope in the common case, each a round trip on
+// PostgreSQL).
 //
 // An error means nothing was applied and the sender should retry.
 func (l *Link) receive(ctx context.Context, batch []json.RawMessage) ([]*incoming, error) {
 	items := make([]*incoming, len(batch))
 	parallel(len(batch), func(i int) { items[i] = l.precheck(batch[i]) })
 	var st *batchState
-	err := l.cfg.DB.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-		var err error
-		if st, err = loadBatch(ctx, tx, items); err != nil {
-			return err
-		}
-		for _, it := range items {
-			it.receipt, it.receiptJSON, it.table, it.logged, it.logEntry = nil, nil, "", false, nil
-			if err := l.receiveOne(ctx, tx, it, st); err != nil {
+	apply := func(isolate bool) func(ctx context.Context, tx *store.Tx) error {
+		return func(ctx context.Context, tx *store.Tx) error {
+			var err error
+			if st, err = loadBatch(ctx, tx, items); err != nil {
 				return err
 			}
+			for _, it := range items {
+				it.receipt, it.receiptJSON, it.table, it.logged, it.logEntry = nil, nil, "", false, nil
+				if err := l.receiveOne(ctx, tx, it, st, isolate); err != nil {
+					return err
+				}
+			}
+			if err := st.saveStreams(ctx, tx); err != nil {
+				return err
+			}
+			return l.prove(ctx, tx, items)
 		}
-		if err := st.saveStreams(ctx, tx); err != nil {
-			return err
-		}
-		return l.prove(ctx, tx, items)
-	})
+	}
+	err := l.cfg.DB.ReadWrite(ctx, apply(false))
+	if errors.Is(err, errHandlerFailed) {
+		err = l.cfg.DB.ReadWrite(ctx, apply(true))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("applying a batch from %s: %w", l.partner.Code, err)
 	}
@@ -130,7 +140,11 @@ func (l *Link) precheck(raw []byte) *incoming {
 	return it
 }
 
-func (l *Link) receiveOne(ctx context.Context, tx *store.Tx, it *incoming, st *batchState) error {
+// errHandlerFailed says a handler failed while a batch ran without
+// savepoints: the batch is to run again with them.
+var errHandlerFailed = errors.New("a handler failed outside a savepoint")
+
+func (l *Link) receiveOne(ctx context.Context, tx *store.Tx, it *incoming, st *batchState, isolate bool) error {
 	env := it.env
 	if !it.authentic {
 		return l.quarantine(ctx, tx, it, it.reject)
@@ -167,7 +181,12 @@ func (l *Link) receiveOne(ctx context.Context, tx *store.Tx, it *incoming, st *b
 		return l.quarantine(ctx, tx, it, it.reject)
 	}
 	h := l.handlers[env.Kind+"/"+fmt.Sprint(env.Version)]
-	err := tx.Savepoint(ctx, func() error { return h.Apply(ctx, tx, env) })
+	var err error
+	if isolate {
+		err = tx.Savepoint(ctx, func() error { return h.Apply(ctx, tx, env) })
+	} else if err = h.Apply(ctx, tx, env); err != nil {
+		return fmt.Errorf("%w: %s %s: %w", errHandlerFailed, env.Kind, env.ID, err)
+	}
 	if errors.Is(err, store.ErrRefused) {
 		// A value this store can never hold: retrying would stop the
 		// stream and every envelope after it for good, so refuse this one

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	fmtlog "github.com/transparency-dev/formats/log"
@@ -53,6 +54,8 @@ type Log struct {
 	self     *Keys
 	signer   note.Signer
 	cosigner note.Signer
+	// tails are stored hashes of committed records that appends build on.
+	tails hashCache
 }
 
 // New opens code's log in db, signing with key.
@@ -109,7 +112,8 @@ func (l *Log) Append(ctx context.Context, tx *store.Tx, entries ...Entry) ([]int
 		tx.SetMemo(tailKey{}, t)
 	}
 	size, overlay := t.size, t.blobs
-	r := hashReader(ctx, tx, overlay)
+	read := map[int64][]byte{}
+	r := hashReader(ctx, tx, overlay, &l.tails, read)
 	type row struct {
 		idx    int64
 		e      Entry
@@ -149,7 +153,73 @@ func (l *Log) Append(ctx context.Context, tx *store.Tx, entries ...Entry) ([]int
 		}
 	}
 	t.size += int64(len(entries))
+	// Once committed, the records are the log's for good: later appends,
+	// in this process, need not read their hashes back. (What a
+	// transaction wrote and then undid never reaches the cache: its hook
+	// goes with it.)
+	for _, rw := range rows {
+		read[rw.idx] = rw.hashes
+	}
+	tx.AfterCommit(func() { l.tails.put(read) })
 	return out, nil
+}
+
+// hashCache keeps the stored hashes of committed log records that the
+// next appends will read: the last record of each complete subtree on the
+// log's right edge, and the newest records. A committed record never
+// changes, so an entry never goes stale, whichever process of the node
+// appended it.
+type hashCache struct {
+	mu   sync.Mutex
+	m    map[int64][]byte
+	last int64
+}
+
+// maxCached bounds the cache; past it, only what the next appends need
+// is kept.
+const maxCached = 1024
+
+func (c *hashCache) get(rec int64) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.m[rec]
+	return b, ok
+}
+
+func (c *hashCache) put(blobs map[int64][]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[int64][]byte{}
+	}
+	for rec, b := range blobs {
+		c.m[rec] = b
+		c.last = max(c.last, rec)
+	}
+	if len(c.m) <= maxCached {
+		return
+	}
+	keep := rightEdge(c.last + 1)
+	for rec := range c.m {
+		if !keep[rec] && rec < c.last-64 {
+			delete(c.m, rec)
+		}
+	}
+}
+
+// rightEdge is the last record of each complete subtree that a log of
+// size records splits into: the records whose stored hashes an append at
+// size reads.
+func rightEdge(size int64) map[int64]bool {
+	out := map[int64]bool{}
+	start := int64(0)
+	for k := 62; k >= 0; k-- {
+		if size&(1<<k) != 0 {
+			out[start+1<<k-1] = true
+			start += 1 << k
+		}
+	}
+	return out
 }
 
 // tail is what a transaction's appends remember about the log's end: its
@@ -173,7 +243,7 @@ func Size(ctx context.Context, q store.Querier) (int64, error) {
 // hashReader reads stored hashes through q, preferring overlay (record
 // index → its stored hashes) for records not yet written or read before,
 // and adds what it reads to overlay.
-func hashReader(ctx context.Context, q store.Querier, overlay map[int64][]byte) tlog.HashReader {
+func hashReader(ctx context.Context, q store.Querier, overlay map[int64][]byte, cache *hashCache, read map[int64][]byte) tlog.HashReader {
 	return tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
 		out := make([]tlog.Hash, len(indexes))
 		type want struct{ i, level int }
@@ -181,7 +251,11 @@ func hashReader(ctx context.Context, q store.Querier, overlay map[int64][]byte) 
 		for i, idx := range indexes {
 			level, n := tlog.SplitStoredHashIndex(idx)
 			rec := (n+1)<<level - 1
-			if blob, ok := overlay[rec]; ok {
+			blob, ok := overlay[rec]
+			if !ok && cache != nil {
+				blob, ok = cache.get(rec)
+			}
+			if ok {
 				if err := pick(blob, level, &out[i]); err != nil {
 					return nil, fmt.Errorf("record %d: %w", rec, err)
 				}
@@ -220,6 +294,9 @@ func hashReader(ctx context.Context, q store.Querier, overlay map[int64][]byte) 
 				if overlay != nil {
 					overlay[rec] = blob
 				}
+				if read != nil {
+					read[rec] = blob
+				}
 				found++
 			}
 			err = rows.Err()
@@ -235,6 +312,19 @@ func hashReader(ctx context.Context, q store.Querier, overlay map[int64][]byte) 
 	})
 }
 
+// reader reads stored hashes through q: first what a transaction's
+// appends wrote (when q is one), then this process's cache of committed
+// records, then the store.
+func (l *Log) reader(ctx context.Context, q store.Querier) tlog.HashReader {
+	var overlay map[int64][]byte
+	if tx, ok := q.(*store.Tx); ok {
+		if t, _ := tx.Memo(tailKey{}).(*tail); t != nil {
+			overlay = t.blobs
+		}
+	}
+	return hashReader(ctx, q, overlay, &l.tails, nil)
+}
+
 func pick(blob []byte, level int, h *tlog.Hash) error {
 	if len(blob) < (level+1)*tlog.HashSize {
 		return fmt.Errorf("has %d stored hashes, level %d wanted", len(blob)/tlog.HashSize, level)
@@ -245,7 +335,7 @@ func pick(blob []byte, level int, h *tlog.Hash) error {
 
 // TreeHash is the root of the first size entries.
 func (l *Log) TreeHash(ctx context.Context, q store.Querier, size int64) (tlog.Hash, error) {
-	h, err := tlog.TreeHash(size, hashReader(ctx, q, nil))
+	h, err := tlog.TreeHash(size, l.reader(ctx, q))
 	if err != nil {
 		return tlog.Hash{}, fmt.Errorf("computing the tree hash at %d: %w", size, err)
 	}
@@ -269,7 +359,7 @@ type Prover struct {
 // keeps every hash it read.
 func (l *Log) Prover(ctx context.Context, q store.Querier) *Prover {
 	p := &Prover{seen: map[int64]tlog.Hash{}}
-	base := hashReader(ctx, q, nil)
+	base := l.reader(ctx, q)
 	p.r = tlog.HashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
 		out := make([]tlog.Hash, len(idx))
 		var missing []int64
@@ -316,7 +406,7 @@ func (p *Prover) ProveRecord(size, idx int64) (tlog.RecordProof, error) {
 // ProveTree proves that the tree of old entries is a prefix of the tree of
 // size entries.
 func (l *Log) ProveTree(ctx context.Context, q store.Querier, size, old int64) (tlog.TreeProof, error) {
-	p, err := tlog.ProveTree(size, old, hashReader(ctx, q, nil))
+	p, err := tlog.ProveTree(size, old, l.reader(ctx, q))
 	if err != nil {
 		return nil, fmt.Errorf("proving tree %d extends tree %d: %w", size, old, err)
 	}

@@ -61,9 +61,16 @@ func TestLogMatchesTlogAndProofsCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// A second Log on the same store appends as another replica of
+			// the node would: each process keeps its own cache of the
+			// hashes appends build on.
+			replica, err := trustlog.New(db, "MX", key)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var ref memHashes
 			var datas [][]byte
-			add := func(entries ...trustlog.Entry) {
+			addWith := func(l *trustlog.Log, entries ...trustlog.Entry) {
 				err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
 					// Several appends in one transaction, with one in a
 					// savepoint that is rolled back between them: later
@@ -106,6 +113,7 @@ func TestLogMatchesTlogAndProofsCheck(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			add := func(entries ...trustlog.Entry) { addWith(l, entries...) }
 			made := 0
 			entry := func(int) trustlog.Entry {
 				made++
@@ -115,12 +123,31 @@ func TestLogMatchesTlogAndProofsCheck(t *testing.T) {
 			for i := range 5 {
 				add(entry(i))
 			}
-			for _, n := range []int{1, 3, 17, 130, 64} {
+			for k, n := range []int{1, 3, 17, 130, 64, 5, 2} {
 				var batch []trustlog.Entry
 				for i := range n {
 					batch = append(batch, entry(1000+i))
 				}
-				add(batch...)
+				switch k % 3 {
+				case 0:
+					add(batch...)
+				case 1:
+					addWith(replica, batch...)
+				case 2:
+					// A transaction that appends and then fails leaves
+					// nothing behind, in the store or in what later
+					// appends build on.
+					undone := errors.New("undone")
+					if err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+						if _, err := l.Append(ctx, tx, entry(0), entry(1)); err != nil {
+							return err
+						}
+						return undone
+					}); !errors.Is(err, undone) {
+						t.Fatalf("failed transaction: %v", err)
+					}
+					add(batch...)
+				}
 			}
 			size := int64(len(datas))
 			q := db.Read()
