@@ -324,16 +324,18 @@ func (s *Service) insertThread(ctx context.Context, tx *store.Tx, t *Thread, loc
 }
 
 func (s *Service) insertMessage(ctx context.Context, tx *store.Tx, threadID string, m *Message) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO messages (id, thread_id, origin, author, author_agency, body, created_at, envelope_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	// Deferred (one round trip with the transaction's next statement on
+	// PostgreSQL): nothing here reads these rows back.
+	if err := tx.ExecDeferred(ctx, `INSERT INTO messages (id, thread_id, origin, author, author_agency, body, created_at, envelope_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, threadID, m.Origin, m.Author, m.AuthorAgency, m.Body, m.CreatedAt.UnixMilli(), m.EnvelopeID); err != nil {
 		return fmt.Errorf("writing message: %w", err)
 	}
 	for _, a := range m.Attachments {
-		if _, err := tx.Exec(ctx, `INSERT INTO message_attachments (message_id, sha256, name, content_type) VALUES (?, ?, ?, ?)`, m.ID, a.SHA256, a.Name, a.ContentType); err != nil {
+		if err := tx.ExecDeferred(ctx, `INSERT INTO message_attachments (message_id, sha256, name, content_type) VALUES (?, ?, ?, ?)`, m.ID, a.SHA256, a.Name, a.ContentType); err != nil {
 			return fmt.Errorf("writing attachment record: %w", err)
 		}
 	}
-	if _, err := tx.Exec(ctx, `UPDATE threads SET last_activity = ? WHERE id = ? AND last_activity < ?`, m.CreatedAt.UnixMilli(), threadID, m.CreatedAt.UnixMilli()); err != nil {
+	if err := tx.ExecDeferred(ctx, `UPDATE threads SET last_activity = ? WHERE id = ? AND last_activity < ?`, m.CreatedAt.UnixMilli(), threadID, m.CreatedAt.UnixMilli()); err != nil {
 		return fmt.Errorf("updating thread: %w", err)
 	}
 	s.changed(tx, threadID)

@@ -261,7 +261,7 @@ func (l *Link) Enqueue(ctx context.Context, tx *store.Tx, o Outgoing) (*Envelope
 		Actor: "node:" + e.From, Object: "envelope:" + e.ID, Digest: hash, Detail: "kind=" + e.Kind}); err != nil {
 		return nil, err
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO outbox (envelope_id, envelope_hash, stream, seq, kind, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	if err := tx.ExecDeferred(ctx, `INSERT INTO outbox (envelope_id, envelope_hash, stream, seq, kind, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, hash, e.Stream, e.Seq, e.Kind, raw, store.Now()); err != nil {
 		return nil, fmt.Errorf("writing outbox: %w", err)
 	}

@@ -307,7 +307,7 @@ func writeReceipts(ctx context.Context, tx *store.Tx, items []*incoming) error {
 			continue
 		}
 		if tx.Dialect() == store.Postgres {
-			if _, err := tx.Exec(ctx, `UPDATE `+table+` SET receipt = v.r FROM unnest(?::bigint[], ?::bytea[]) AS v(id, r) WHERE `+table+`.id = v.id`, ids, receipts); err != nil {
+			if err := tx.ExecDeferred(ctx, `UPDATE `+table+` SET receipt = v.r FROM unnest(?::bigint[], ?::bytea[]) AS v(id, r) WHERE `+table+`.id = v.id`, ids, receipts); err != nil {
 				return fmt.Errorf("storing %d receipts: %w", len(ids), err)
 			}
 			continue

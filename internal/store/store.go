@@ -358,11 +358,22 @@ func (r *Row) Scan(dest ...any) error {
 // Tx is a read-write transaction handed to a ReadWrite closure.
 type Tx struct {
 	tx          *sql.Tx
+	conn        *sql.Conn // PostgreSQL: the session tx runs on, for pipelines
 	db          *DB
 	dialect     Dialect
 	afterCommit []func()
 	savepoint   int
 	memo        map[any]any
+	// pending are the statements ExecDeferred queued and not yet sent;
+	// isolated says the group runs each closure in a savepoint, where
+	// they are sent at once.
+	pending  []pendingStmt
+	isolated bool
+}
+
+type pendingStmt struct {
+	q    string
+	args []any
 }
 
 // Memo returns what SetMemo kept under key in this transaction, or nil.
@@ -429,6 +440,9 @@ func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error
 	if err != nil {
 		return nil, err
 	}
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
 	if t.dialect == Postgres {
 		res, err := t.tx.ExecContext(ctx, rebind(t.dialect, q), args...)
 		return res, classify(err)
@@ -444,6 +458,9 @@ func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	ctx, err := t.stmtCtx(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
 	if t.dialect == Postgres {
@@ -463,6 +480,9 @@ func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *Row {
 	if err != nil {
 		return &Row{err: err}
 	}
+	if err := t.flush(ctx); err != nil {
+		return &Row{err: err}
+	}
 	if t.dialect == Postgres {
 		return &Row{r: t.tx.QueryRowContext(ctx, rebind(t.dialect, q), args...)}
 	}
@@ -471,6 +491,75 @@ func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *Row {
 		return &Row{err: err}
 	}
 	return &Row{r: st.QueryRowContext(ctx, args...)}
+}
+
+// ExecDeferred runs a statement whose result nobody reads (an INSERT of a
+// new row, an UPDATE whose count does not matter) later in the
+// transaction: on PostgreSQL the statements it queues are sent together,
+// as one pipeline (a pgx batch: one round trip), before the
+// transaction's next other statement or its commit. On SQLite, and when
+// the group runs each closure in a savepoint, it runs at once.
+//
+// Its error reaches the caller late and plain: a failing deferred
+// statement fails the statement that sends it (errDeferredFailed, which
+// matches none of ErrConflict, ErrRefused or ErrNotFound), and the group
+// then runs again with each closure in a savepoint and every deferred
+// statement sent at once, so the closure that owns it gets its own error
+// as Exec would have returned it. Use Exec where the caller must react to
+// a statement's failure.
+func (t *Tx) ExecDeferred(ctx context.Context, q string, args ...any) error {
+	if t.dialect != Postgres || t.isolated || t.conn == nil {
+		_, err := t.Exec(ctx, q, args...)
+		return err
+	}
+	if _, err := t.stmtCtx(ctx); err != nil {
+		return err
+	}
+	t.pending = append(t.pending, pendingStmt{rebind(t.dialect, q), args})
+	if len(t.pending) >= maxPending {
+		return t.flush(ctx)
+	}
+	return nil
+}
+
+// maxPending bounds the statements one pipeline carries.
+const maxPending = 256
+
+// errDeferredFailed marks the failure of a statement queued by
+// ExecDeferred.
+var errDeferredFailed = errors.New("a deferred statement of this transaction failed")
+
+// deferredErr is a deferred statement's failure as the statement that
+// sent it reports it: errDeferredFailed, and none of the sentinels its
+// cause would be (it may not be that statement's closure's).
+type deferredErr struct{ cause error }
+
+func (e deferredErr) Error() string        { return errDeferredFailed.Error() + ": " + e.cause.Error() }
+func (e deferredErr) Is(target error) bool { return target == errDeferredFailed }
+
+// flush sends the deferred statements as one pipeline. Like every
+// statement of a write transaction, it is not interrupted once started
+// (stmtCtx).
+func (t *Tx) flush(ctx context.Context) error {
+	if len(t.pending) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	for _, p := range t.pending {
+		b.Queue(p.q, p.args...)
+	}
+	t.pending = t.pending[:0]
+	err := t.conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("the PostgreSQL driver connection is a %T", dc)
+		}
+		return c.Conn().SendBatch(context.WithoutCancel(ctx), b).Close()
+	})
+	if err != nil {
+		return deferredErr{err}
+	}
+	return nil
 }
 
 // InsertID runs an INSERT into a table whose key column is "id" and returns
@@ -497,11 +586,24 @@ func (t *Tx) Savepoint(ctx context.Context, f func() error) error {
 	// The savepoint statements must run even when the caller's context has
 	// ended: an undo that does not happen would let partial writes commit.
 	sctx := context.WithoutCancel(ctx)
+	if err := t.flush(sctx); err != nil {
+		return err
+	}
 	if _, err := t.tx.ExecContext(sctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("%w: opening: %w", errSavepoint, err)
 	}
 	n := len(t.afterCommit)
-	if err := f(); err != nil {
+	err := f()
+	if err == nil {
+		// What f deferred is f's: sent before the savepoint ends, and
+		// its failure f's own.
+		var de deferredErr
+		if err = t.flush(sctx); errors.As(err, &de) {
+			err = classify(de.cause)
+		}
+	}
+	t.pending = t.pending[:0]
+	if err != nil {
 		t.afterCommit = t.afterCommit[:n]
 		t.memo = nil
 		if _, rerr := t.tx.ExecContext(sctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
@@ -590,7 +692,7 @@ func (db *DB) writer() {
 		// before the group is closed: while this process waits for
 		// another's write to end, the requests that arrive join the group,
 		// so replicas that write at once still commit in large groups.
-		var pre *sql.Tx
+		var pre *Tx
 		if db.dialect == Postgres {
 			pre, _ = db.beginLocked() // on failure the group begins again by itself
 		}
@@ -607,7 +709,7 @@ func (db *DB) writer() {
 	}
 }
 
-func (db *DB) commitGroup(batch []*writeReq, pre *sql.Tx) {
+func (db *DB) commitGroup(batch []*writeReq, pre *Tx) {
 	errs := make([]error, len(batch))
 	var hooks [][]func()
 	var err error
@@ -653,30 +755,72 @@ var errIsolate = errors.New("a closure failed; run the group with savepoints")
 
 // beginLocked begins a write transaction; on PostgreSQL it first takes
 // the writers' lock (WriterLock), where writers of every process on this
-// store queue.
-func (db *DB) beginLocked() (*sql.Tx, error) {
-	stx, err := db.w.BeginTx(context.Background(), nil)
+// store queue, and keeps the session the transaction runs on for the
+// pipelines of ExecDeferred.
+func (db *DB) beginLocked() (*Tx, error) {
+	ctx := context.Background()
+	tx := &Tx{db: db, dialect: db.dialect}
+	if db.dialect != Postgres {
+		stx, err := db.w.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("beginning transaction: %w", classify(err))
+		}
+		tx.tx = stx
+		return tx, nil
+	}
+	conn, err := db.w.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("beginning transaction: %w", classify(err))
 	}
-	if db.dialect == Postgres {
-		if _, err := stx.ExecContext(context.Background(), `SELECT pg_advisory_xact_lock(`+WriterLock+`)`); err != nil {
-			_ = stx.Rollback()
-			return nil, fmt.Errorf("taking the writers' lock: %w", classify(err))
-		}
+	stx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("beginning transaction: %w", classify(err))
 	}
-	return stx, nil
+	tx.tx, tx.conn = stx, conn
+	if _, err := stx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+WriterLock+`)`); err != nil {
+		tx.rollback()
+		return nil, fmt.Errorf("taking the writers' lock: %w", classify(err))
+	}
+	return tx, nil
 }
 
-func (db *DB) runGroup(batch []*writeReq, errs []error, isolate bool, pre *sql.Tx) ([][]func(), error) {
-	stx := pre
-	if stx == nil {
+// rollback ends the transaction without its writes and hands its session
+// back to the pool.
+func (t *Tx) rollback() {
+	t.pending = nil
+	_ = t.tx.Rollback()
+	if t.conn != nil {
+		t.conn.Close()
+	}
+}
+
+// commit sends what is deferred and commits; either way the session goes
+// back to the pool.
+func (t *Tx) commit() error {
+	if err := t.flush(context.Background()); err != nil {
+		t.rollback()
+		return err
+	}
+	err := t.tx.Commit()
+	if t.conn != nil {
+		t.conn.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("committing transaction: %w", classify(err))
+	}
+	return nil
+}
+
+func (db *DB) runGroup(batch []*writeReq, errs []error, isolate bool, pre *Tx) ([][]func(), error) {
+	tx := pre
+	if tx == nil {
 		var err error
-		if stx, err = db.beginLocked(); err != nil {
+		if tx, err = db.beginLocked(); err != nil {
 			return nil, err
 		}
 	}
-	tx := &Tx{tx: stx, db: db, dialect: db.dialect}
+	tx.isolated = isolate
 	hooks := make([][]func(), len(batch))
 	for i, r := range batch {
 		errs[i] = nil
@@ -687,7 +831,12 @@ func (db *DB) runGroup(batch []*writeReq, errs []error, isolate bool, pre *sql.T
 		tx.afterCommit = nil
 		if !isolate {
 			if err := r.f(r.ctx, tx); err != nil {
-				_ = stx.Rollback()
+				tx.rollback()
+				if errors.Is(err, errDeferredFailed) {
+					// Whose statement failed is known only with each
+					// closure in its savepoint and nothing deferred.
+					return nil, errIsolate
+				}
 				if len(batch) == 1 {
 					// Alone in its transaction: rolling it back undoes
 					// exactly this closure, no savepoint needed.
@@ -705,17 +854,20 @@ func (db *DB) runGroup(batch []*writeReq, errs []error, isolate bool, pre *sql.T
 		err := tx.Savepoint(r.ctx, func() error { return r.f(r.ctx, tx) })
 		if errors.Is(err, errSavepoint) {
 			// The closure's writes may not have been undone: commit nothing.
-			_ = stx.Rollback()
+			tx.rollback()
 			return nil, retryErr{err}
 		}
 		if retryable(err) {
-			_ = stx.Rollback()
+			tx.rollback()
 			return nil, err
 		}
 		errs[i], hooks[i] = err, tx.afterCommit
 	}
-	if err := stx.Commit(); err != nil {
-		return nil, fmt.Errorf("committing transaction: %w", classify(err))
+	if err := tx.commit(); err != nil {
+		if errors.Is(err, errDeferredFailed) {
+			return nil, errIsolate
+		}
+		return nil, err
 	}
 	return hooks, nil
 }

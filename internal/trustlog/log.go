@@ -147,7 +147,10 @@ func (l *Log) Append(ctx context.Context, tx *store.Tx, entries ...Entry) ([]int
 			out[start+i] = rw.idx
 			args = append(args, rw.idx, rw.e.At.UnixMilli(), clean(rw.e.Kind), clean(rw.e.Actor), clean(rw.e.Object), rw.data, rw.hashes)
 		}
-		if _, err := tx.Exec(ctx, q, args...); err != nil {
+		// Nothing reads the rows back in this transaction (the tail
+		// holds their hashes), so on PostgreSQL they travel with the
+		// transaction's next statement or its commit.
+		if err := tx.ExecDeferred(ctx, q, args...); err != nil {
 			tx.SetMemo(tailKey{}, nil)
 			return nil, fmt.Errorf("appending to the log: %w", err)
 		}

@@ -212,6 +212,117 @@ func Run(t *testing.T, dsn func(t *testing.T) string) {
 		}
 	})
 
+	t.Run("deferred statements are seen by what follows, and commit", func(t *testing.T) {
+		db := open(t, dsn(t))
+		err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			for i := range 300 { // more than one pipeline holds
+				if err := tx.ExecDeferred(ctx, `INSERT INTO link_state (name, value) VALUES (?, ?)`, fmt.Sprint("d", i), "v"); err != nil {
+					return err
+				}
+			}
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM link_state`).Scan(&n); err != nil {
+				return err
+			}
+			if n != 300 {
+				return fmt.Errorf("the transaction sees %d deferred rows, want 300", n)
+			}
+			return tx.ExecDeferred(ctx, `UPDATE link_state SET value = 'last' WHERE name = 'd0'`)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := get(t, db, "d0"); err != nil || v != "last" {
+			t.Fatalf("d0 = %q, %v; want the deferred update committed", v, err)
+		}
+	})
+
+	t.Run("a failing deferred statement fails its own closure alone, with its own error", func(t *testing.T) {
+		db := open(t, dsn(t))
+		if err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error { return set(ctx, tx, "taken", "1") }); err != nil {
+			t.Fatal(err)
+		}
+		// Alone: the duplicate is ErrConflict, as Exec would say.
+		err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			if err := tx.ExecDeferred(ctx, `INSERT INTO link_state (name, value) VALUES ('taken', '2')`); err != nil {
+				return err
+			}
+			return set(ctx, tx, "after", "x") // sends the deferred insert first
+		})
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("a lone closure's failing deferred insert gave %v, want ErrConflict", err)
+		}
+		if _, err := get(t, db, "after"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the failing closure's other write was committed: %v", err)
+		}
+		// In a group: writers that defer good rows and one that defers a
+		// duplicate, all at once; only the duplicate's closure fails.
+		var wg sync.WaitGroup
+		results := make([]error, 16)
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+					name := fmt.Sprint("g", i)
+					if i == 7 {
+						name = "taken"
+					}
+					if err := tx.ExecDeferred(ctx, `INSERT INTO link_state (name, value) VALUES (?, 'v')`, name); err != nil {
+						return err
+					}
+					return tx.Savepoint(ctx, func() error {
+						return tx.ExecDeferred(ctx, `INSERT INTO link_state (name, value) VALUES (?, 'v')`, name+"-inner")
+					})
+				})
+			}()
+		}
+		wg.Wait()
+		for i, err := range results {
+			if i == 7 && !errors.Is(err, store.ErrConflict) {
+				t.Fatalf("the duplicate's closure gave %v, want ErrConflict", err)
+			}
+			if i != 7 && err != nil {
+				t.Fatalf("closure %d failed with the duplicate's error: %v", i, err)
+			}
+		}
+		var n int
+		if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM link_state WHERE name LIKE 'g%'`).Scan(&n); err != nil || n != 30 {
+			t.Fatalf("%d rows (%v), want the 30 of the 15 good closures", n, err)
+		}
+		if _, err := get(t, db, "taken-inner"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the failing closure's savepoint write was committed: %v", err)
+		}
+	})
+
+	t.Run("a deferred statement that fails in a savepoint undoes that savepoint alone", func(t *testing.T) {
+		db := open(t, dsn(t))
+		err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			if err := tx.ExecDeferred(ctx, `INSERT INTO link_state (name, value) VALUES ('outer', 'kept')`); err != nil {
+				return err
+			}
+			err := tx.Savepoint(ctx, func() error {
+				if err := tx.ExecDeferred(ctx, `INSERT INTO link_state (name, value) VALUES ('inner', 'gone')`); err != nil {
+					return err
+				}
+				return tx.ExecDeferred(ctx, `INSERT INTO link_state (name, value) VALUES ('outer', 'again')`)
+			})
+			if !errors.Is(err, store.ErrConflict) {
+				return fmt.Errorf("the savepoint gave %v, want ErrConflict", err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := get(t, db, "outer"); v != "kept" {
+			t.Fatalf("outer = %q, want kept", v)
+		}
+		if _, err := get(t, db, "inner"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("inner write survived its savepoint: %v", err)
+		}
+	})
+
 	t.Run("question marks inside strings are not placeholders", func(t *testing.T) {
 		db := open(t, dsn(t))
 		if err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
