@@ -68,6 +68,9 @@ func printJSON(w io.Writer, v any) error {
 
 // Link runs the benchmark.
 func Link(ctx context.Context, o Options) (*Result, error) {
+	if o.N < 1 || o.LatencyN < 1 || o.Rate < 1 || o.Clients < 1 {
+		return nil, fmt.Errorf("--n, --latency-n, --rate and --clients must be 1 or more (got %d, %d, %d, %d)", o.N, o.LatencyN, o.Rate, o.Clients)
+	}
 	p, done, err := startPair(ctx, "link", o.Postgres)
 	if err != nil {
 		return nil, err

@@ -565,9 +565,53 @@ func (t *Tx) flush(ctx context.Context) error {
 // InsertID runs an INSERT into a table whose key column is "id" and returns
 // the new id, portably (RETURNING works on both engines).
 func (t *Tx) InsertID(ctx context.Context, q string, args ...any) (int64, error) {
-	var id int64
-	err := t.QueryRow(ctx, q+" RETURNING id", args...).Scan(&id)
-	return id, err
+	return t.Int64(ctx, q+" RETURNING id", args...)
+}
+
+// Int64 runs a statement that returns one row of one integer (an INSERT
+// … RETURNING, a counter's next value) and returns it. On PostgreSQL it
+// travels in one pipeline with the statements ExecDeferred queued before
+// it: one round trip for all of them.
+func (t *Tx) Int64(ctx context.Context, q string, args ...any) (int64, error) {
+	var n int64
+	if len(t.pending) == 0 {
+		err := t.QueryRow(ctx, q, args...).Scan(&n)
+		return n, err
+	}
+	ctx, err := t.stmtCtx(ctx)
+	if err != nil {
+		return 0, err
+	}
+	b := &pgx.Batch{}
+	for _, p := range t.pending {
+		b.Queue(p.q, p.args...)
+	}
+	deferred := len(t.pending)
+	t.pending = t.pending[:0]
+	b.Queue(rebind(t.dialect, q), args...)
+	var own error
+	err = t.conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("the PostgreSQL driver connection is a %T", dc)
+		}
+		br := c.Conn().SendBatch(ctx, b)
+		for range deferred {
+			if _, err := br.Exec(); err != nil {
+				_ = br.Close()
+				return deferredErr{err}
+			}
+		}
+		own = br.QueryRow().Scan(&n)
+		return br.Close()
+	})
+	switch {
+	case own != nil:
+		return 0, classify(own)
+	case err != nil:
+		return 0, err
+	}
+	return n, nil
 }
 
 // AfterCommit queues f to run once the transaction has committed. Live

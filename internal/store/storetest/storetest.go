@@ -237,6 +237,47 @@ func Run(t *testing.T, dsn func(t *testing.T) string) {
 		}
 	})
 
+	t.Run("Int64 sends the deferred statements with it and sees them", func(t *testing.T) {
+		db := open(t, dsn(t))
+		err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			for i := range 3 {
+				if err := tx.ExecDeferred(ctx, `INSERT INTO link_state (name, value) VALUES (?, 'v')`, fmt.Sprint("i", i)); err != nil {
+					return err
+				}
+			}
+			n, err := tx.Int64(ctx, `SELECT COUNT(*) FROM link_state`)
+			if err != nil || n != 3 {
+				return fmt.Errorf("Int64 = %d, %v; want 3", n, err)
+			}
+			if err := tx.ExecDeferred(ctx, `INSERT INTO link_state (name, value) VALUES ('i9', 'v')`); err != nil {
+				return err
+			}
+			// Its own failure is its own, classified.
+			if _, err := tx.Int64(ctx, `SELECT COUNT(*) FROM link_state WHERE name = ? GROUP BY name`, "none"); !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("Int64 of no row gave %v, want ErrNotFound", err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := get(t, db, "i9"); err != nil {
+			t.Fatalf("the row deferred before a failed Int64 was lost: %v", err)
+		}
+		// A deferred duplicate sent with Int64 fails its closure with
+		// ErrConflict.
+		err = db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			if err := tx.ExecDeferred(ctx, `INSERT INTO link_state (name, value) VALUES ('i0', 'again')`); err != nil {
+				return err
+			}
+			_, err := tx.Int64(ctx, `SELECT COUNT(*) FROM link_state`)
+			return err
+		})
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("a deferred duplicate sent with Int64 gave %v, want ErrConflict", err)
+		}
+	})
+
 	t.Run("a failing deferred statement fails its own closure alone, with its own error", func(t *testing.T) {
 		db := open(t, dsn(t))
 		if err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error { return set(ctx, tx, "taken", "1") }); err != nil {
