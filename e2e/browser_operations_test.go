@@ -98,9 +98,10 @@ func TestBrowserOperations(t *testing.T) {
 		chromedp.WaitVisible("body[data-live-ready]", chromedp.ByQuery)); err != nil {
 		t.Fatalf("MX sign-in: %v", err)
 	}
-	if err := chromedp.Run(us, logout, login(p.URL("US"), "watch"), chromedp.Navigate(opURL), chromedp.WaitVisible("#op-release"), chromedp.Click("#op-release")); err != nil {
+	if err := chromedp.Run(us, logout, login(p.URL("US"), "watch"), chromedp.Navigate(opURL)); err != nil {
 		t.Fatalf("US release: %v", err)
 	}
+	clickLive(t, us, "#op-release")
 	flashed(us, "Released to the partner")
 
 	phase("released")
@@ -119,9 +120,9 @@ func TestBrowserOperations(t *testing.T) {
 		t.Fatalf("MX accepting: %v", err)
 	}
 	until(t, mx, "not joint on MX", `document.querySelector("#op-status").dataset.status === "joint"`)
-	if err := chromedp.Run(mx, chromedp.WaitVisible("#op-start"), chromedp.Click("#op-start")); err != nil {
-		t.Fatalf("MX starting: %v", err)
-	}
+	// The page refreshes its status live as the acceptance crosses: the
+	// button is found and clicked in one step.
+	clickLive(t, mx, "#op-start")
 	until(t, mx, "not active on MX", `document.querySelector("#op-status").dataset.status === "active"`)
 
 	phase("accepted and started")

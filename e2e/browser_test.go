@@ -240,6 +240,14 @@ func send(t *testing.T, c context.Context, fields map[string]string, button stri
 	}
 }
 
+// clickLive clicks the element sel once it is shown, finding and clicking
+// it in one step in the page: on a page a live event refreshes, a node
+// the test found a moment before may be gone by the time it clicks.
+func clickLive(t *testing.T, c context.Context, sel string) {
+	t.Helper()
+	until(t, c, sel+" never showed to be clicked", `(function (s) { var b = document.querySelector(s); if (!b || b.offsetParent === null || b.disabled) return false; b.click(); return true; })(`+strconv.Quote(sel)+`)`)
+}
+
 // until evaluates js in c until it is true, across the navigation a form
 // post causes, or fails the test after 15 s with the page's main part.
 func until(t *testing.T, c context.Context, what, js string) {

@@ -66,13 +66,39 @@ func freePort(t *testing.T) string {
 	return ""
 }
 
+// buildPuente builds the puente binary once for the package's tests (a
+// link takes seconds; eight tests use it) and returns its path.
 func buildPuente(t *testing.T) string {
-	bin := filepath.Join(t.TempDir(), "puente")
-	out, err := exec.Command("go", "build", "-o", bin, "puente/cmd/puente").CombinedOutput()
-	if err != nil {
-		t.Fatalf("building puente: %v\n%s", err, out)
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "puente-e2e-bin-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.bin = filepath.Join(dir, "puente")
+		if out, err := exec.Command("go", "build", "-o", built.bin, "puente/cmd/puente").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("%w\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatalf("building puente: %v", built.err)
 	}
-	return bin
+	return built.bin
+}
+
+var built struct {
+	once sync.Once
+	bin  string
+	err  error
+}
+
+// TestMain removes the binary buildPuente built once the tests are done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.bin != "" {
+		os.RemoveAll(filepath.Dir(built.bin))
+	}
+	os.Exit(code)
 }
 
 // proc is one "puente serve" process that can be killed and restarted.
