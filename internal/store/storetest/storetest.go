@@ -35,6 +35,18 @@ func Run(t *testing.T, dsn func(t *testing.T) string) {
 		return v, err
 	}
 
+	// keptOuterOnly checks what the savepoint tests leave: the write
+	// outside the savepoint, and not the one inside it.
+	keptOuterOnly := func(t *testing.T, db *store.DB) {
+		t.Helper()
+		if v, _ := get(t, db, "outer"); v != "kept" {
+			t.Fatalf("outer = %q, want kept", v)
+		}
+		if _, err := get(t, db, "inner"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("inner write survived its savepoint: %v", err)
+		}
+	}
+
 	t.Run("commit and rollback", func(t *testing.T) {
 		db := open(t, dsn(t))
 		if err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error { return set(ctx, tx, "a", "1") }); err != nil {
@@ -120,12 +132,7 @@ func Run(t *testing.T, dsn func(t *testing.T) string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v, _ := get(t, db, "outer"); v != "kept" {
-			t.Fatalf("outer = %q, want kept", v)
-		}
-		if _, err := get(t, db, "inner"); !errors.Is(err, store.ErrNotFound) {
-			t.Fatalf("inner write survived its savepoint: %v", err)
-		}
+		keptOuterOnly(t, db)
 	})
 
 	t.Run("a closure whose context ends mid-way leaves nothing", func(t *testing.T) {
@@ -356,12 +363,7 @@ func Run(t *testing.T, dsn func(t *testing.T) string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v, _ := get(t, db, "outer"); v != "kept" {
-			t.Fatalf("outer = %q, want kept", v)
-		}
-		if _, err := get(t, db, "inner"); !errors.Is(err, store.ErrNotFound) {
-			t.Fatalf("inner write survived its savepoint: %v", err)
-		}
+		keptOuterOnly(t, db)
 	})
 
 	t.Run("question marks inside strings are not placeholders", func(t *testing.T) {
