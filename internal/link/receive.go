@@ -40,6 +40,9 @@ type incoming struct {
 	logEntry []byte
 	table    string
 	rowID    int64
+	// receivedAt is when an applied envelope was received, for its inbox
+	// row.
+	receivedAt int64
 }
 
 // receiptsJSON is the answer to a delivery, {"receipts":[…]}, built from
@@ -200,14 +203,11 @@ func (l *Link) receiveOne(ctx context.Context, tx *store.Tx, it *incoming, st *b
 	} else if err != nil {
 		return fmt.Errorf("applying %s %s: %w", env.Kind, env.ID, err)
 	}
-	id, err := tx.InsertID(ctx, `INSERT INTO inbox (envelope_id, stream, seq, kind, sender, raw, received_at, receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		env.ID, env.Stream, env.Seq, env.Kind, env.From, it.raw, store.Now(), []byte{})
-	if err != nil {
-		return fmt.Errorf("recording envelope %s in the inbox: %w", env.ID, err)
-	}
-	it.receipt = l.receipt(env, StatusApplied, "", "", id)
+	// The inbox row is written once, with its signed receipt, when the
+	// batch is proved (prove reserves its id, the receipt's position).
+	it.receipt = l.receipt(env, StatusApplied, "", "", 0)
 	l.logReceived(it, trustlog.KindEnvelopeReceived, "status=applied")
-	it.table, it.rowID = "inbox", id
+	it.table, it.rowID, it.receivedAt = "inbox", 0, store.Now()
 	st.touched[env.Stream] = true
 	return nil
 }
@@ -251,6 +251,20 @@ func (l *Link) prove(ctx context.Context, tx *store.Tx, items []*incoming) error
 	if err := l.appendLogged(ctx, tx, items); err != nil {
 		return err
 	}
+	// The applied envelopes' inbox positions, which their receipts carry.
+	var applied []*incoming
+	for _, it := range items {
+		if it.table == "inbox" {
+			applied = append(applied, it)
+		}
+	}
+	ids, err := tx.NextIDs(ctx, "inbox", len(applied))
+	if err != nil {
+		return err
+	}
+	for i, it := range applied {
+		it.rowID, it.receipt.InboxPos = ids[i], ids[i]
+	}
 	var unsigned []*Receipt
 	seen := map[*Receipt]bool{}
 	for _, it := range items {
@@ -291,31 +305,48 @@ func (l *Link) prove(ctx context.Context, tx *store.Tx, items []*incoming) error
 	return writeReceipts(ctx, tx, items)
 }
 
-// writeReceipts writes each item's receipt into its row. On PostgreSQL one
-// statement per table carries the whole batch (each statement is a round
-// trip there); on SQLite, in-process, one per row costs less.
+// writeReceipts writes the applied envelopes' inbox rows with their
+// receipts, a hundred rows to a statement, and each quarantined
+// envelope's receipt into its row. On PostgreSQL one statement per table
+// carries the whole batch (each statement is a round trip there); on
+// SQLite, in-process, one per row costs less.
 func writeReceipts(ctx context.Context, tx *store.Tx, items []*incoming) error {
-	for _, table := range []string{"inbox", "quarantine"} {
-		var ids []int64
-		var receipts [][]byte
-		for _, it := range items {
-			if it.table == table && it.receiptJSON != nil {
-				ids, receipts = append(ids, it.rowID), append(receipts, it.receiptJSON)
-			}
+	var rows []*incoming
+	for _, it := range items {
+		if it.table == "inbox" {
+			rows = append(rows, it)
 		}
-		if len(ids) == 0 {
-			continue
+	}
+	for start := 0; start < len(rows); start += 100 {
+		part := rows[start:min(start+100, len(rows))]
+		args := make([]any, 0, 9*len(part))
+		for _, it := range part {
+			e := it.env
+			args = append(args, it.rowID, e.ID, e.Stream, e.Seq, e.Kind, e.From, it.raw, it.receivedAt, it.receiptJSON)
 		}
-		if tx.Dialect() == store.Postgres {
-			if err := tx.ExecDeferred(ctx, `UPDATE `+table+` SET receipt = v.r FROM unnest(?::bigint[], ?::bytea[]) AS v(id, r) WHERE `+table+`.id = v.id`, ids, receipts); err != nil {
-				return fmt.Errorf("storing %d receipts: %w", len(ids), err)
-			}
-			continue
+		if err := tx.ExecDeferred(ctx, `INSERT INTO inbox (id, envelope_id, stream, seq, kind, sender, raw, received_at, receipt) VALUES `+store.Tuples(len(part), 9), args...); err != nil {
+			return fmt.Errorf("recording %d envelopes in the inbox: %w", len(part), err)
 		}
-		for i, id := range ids {
-			if _, err := tx.Exec(ctx, `UPDATE `+table+` SET receipt = ? WHERE id = ?`, receipts[i], id); err != nil {
-				return fmt.Errorf("storing a receipt: %w", err)
-			}
+	}
+	var ids []int64
+	var receipts [][]byte
+	for _, it := range items {
+		if it.table == "quarantine" && it.receiptJSON != nil {
+			ids, receipts = append(ids, it.rowID), append(receipts, it.receiptJSON)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if tx.Dialect() == store.Postgres {
+		if err := tx.ExecDeferred(ctx, `UPDATE quarantine SET receipt = v.r FROM unnest(?::bigint[], ?::bytea[]) AS v(id, r) WHERE quarantine.id = v.id`, ids, receipts); err != nil {
+			return fmt.Errorf("storing %d receipts: %w", len(ids), err)
+		}
+		return nil
+	}
+	for i, id := range ids {
+		if _, err := tx.Exec(ctx, `UPDATE quarantine SET receipt = ? WHERE id = ?`, receipts[i], id); err != nil {
+			return fmt.Errorf("storing a receipt: %w", err)
 		}
 	}
 	return nil

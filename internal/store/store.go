@@ -568,6 +568,45 @@ func (t *Tx) InsertID(ctx context.Context, q string, args ...any) (int64, error)
 	return t.Int64(ctx, q+" RETURNING id", args...)
 }
 
+// NextIDs reserves n ids of table's "id" key, in increasing order, for rows
+// the transaction will insert with them (so that an id can be written
+// into something signed before its row is written). On PostgreSQL they
+// come from the column's sequence (one statement for all; an id reserved
+// by a transaction that rolls back is never used); on SQLite, whose writes
+// are serial, they follow the table's AUTOINCREMENT counter, and the
+// rows must be inserted before the next NextIDs of the same table.
+func (t *Tx) NextIDs(ctx context.Context, table string, n int) ([]int64, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	if t.dialect != Postgres {
+		base, err := t.Int64(ctx, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0)`, table)
+		if err != nil {
+			return nil, fmt.Errorf("reserving ids of %s: %w", table, err)
+		}
+		ids := make([]int64, n)
+		for i := range ids {
+			ids[i] = base + 1 + int64(i)
+		}
+		return ids, nil
+	}
+	rows, err := t.Query(ctx, `SELECT nextval(pg_get_serial_sequence(?, 'id')) FROM generate_series(1, ?) ORDER BY 1`, table, n)
+	if err != nil {
+		return nil, fmt.Errorf("reserving ids of %s: %w", table, err)
+	}
+	ids, err := Collect(rows, func(sc Scanner) (int64, error) {
+		var id int64
+		return id, sc.Scan(&id)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reserving ids of %s: %w", table, err)
+	}
+	if len(ids) != n {
+		return nil, fmt.Errorf("reserving ids of %s: got %d of %d", table, len(ids), n)
+	}
+	return ids, nil
+}
+
 // Int64 runs a statement that returns one row of one integer (an INSERT
 // … RETURNING, a counter's next value) and returns it. On PostgreSQL it
 // travels in one pipeline with the statements ExecDeferred queued before

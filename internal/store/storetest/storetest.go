@@ -285,6 +285,50 @@ func Run(t *testing.T, dsn func(t *testing.T) string) {
 		}
 	})
 
+	t.Run("reserved ids come before the rows and never collide with later ones", func(t *testing.T) {
+		db := open(t, dsn(t))
+		insert := `INSERT INTO outbox (envelope_id, stream, seq, kind, raw, created_at) VALUES (?, 's', ?, 'k', ?, 0)`
+		var reserved []int64
+		for round := range 2 {
+			err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+				ids, err := tx.NextIDs(ctx, "outbox", 3)
+				if err != nil {
+					return err
+				}
+				if len(ids) != 3 || ids[0] >= ids[1] || ids[1] >= ids[2] {
+					return fmt.Errorf("NextIDs = %v, want three increasing ids", ids)
+				}
+				if len(reserved) > 0 && ids[0] <= reserved[len(reserved)-1] {
+					return fmt.Errorf("NextIDs = %v after %v", ids, reserved)
+				}
+				for i, id := range ids {
+					if err := tx.ExecDeferred(ctx, `INSERT INTO outbox (id, envelope_id, stream, seq, kind, raw, created_at) VALUES (?, ?, 's', ?, 'k', ?, 0)`,
+						id, fmt.Sprint("r", round, i), round*10+i, []byte("x")); err != nil {
+						return err
+					}
+				}
+				reserved = append(reserved, ids...)
+				// A row given no id takes one after the reserved ones.
+				own, err := tx.InsertID(ctx, insert, fmt.Sprint("own", round), round*10+5, []byte("x"))
+				if err != nil {
+					return err
+				}
+				if own <= ids[2] {
+					return fmt.Errorf("a row without an id got %d, not after the reserved %v", own, ids)
+				}
+				reserved = append(reserved, own)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		var n int
+		if err := db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM outbox`).Scan(&n); err != nil || n != 8 {
+			t.Fatalf("%d rows (%v), want 8", n, err)
+		}
+	})
+
 	t.Run("a failing deferred statement fails its own closure alone, with its own error", func(t *testing.T) {
 		db := open(t, dsn(t))
 		if err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error { return set(ctx, tx, "taken", "1") }); err != nil {
