@@ -544,22 +544,45 @@ func (t *Tx) flush(ctx context.Context) error {
 	if len(t.pending) == 0 {
 		return nil
 	}
+	_, err := t.pipeline(ctx, "", nil, nil)
+	return err
+}
+
+// pipeline sends the deferred statements, and then q unless it is empty,
+// as one pgx batch on the transaction's session, and reads q's row with
+// scan. err is a deferred statement's failure (deferredErr) or the
+// session's; own is q's.
+func (t *Tx) pipeline(ctx context.Context, q string, args []any, scan func(pgx.Row) error) (own, err error) {
 	b := &pgx.Batch{}
 	for _, p := range t.pending {
 		b.Queue(p.q, p.args...)
 	}
+	deferred := len(t.pending)
 	t.pending = t.pending[:0]
-	err := t.conn.Raw(func(dc any) error {
+	if q != "" {
+		b.Queue(rebind(t.dialect, q), args...)
+	}
+	err = t.conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("the PostgreSQL driver connection is a %T", dc)
 		}
-		return c.Conn().SendBatch(context.WithoutCancel(ctx), b).Close()
+		br := c.Conn().SendBatch(context.WithoutCancel(ctx), b)
+		for range deferred {
+			if _, err := br.Exec(); err != nil {
+				_ = br.Close()
+				return deferredErr{err}
+			}
+		}
+		if q != "" {
+			own = scan(br.QueryRow())
+		}
+		return br.Close()
 	})
-	if err != nil {
-		return deferredErr{err}
+	if err != nil && !errors.Is(err, errDeferredFailed) && own == nil {
+		err = deferredErr{err}
 	}
-	return nil
+	return own, err
 }
 
 // InsertID runs an INSERT into a table whose key column is "id" and returns
@@ -621,29 +644,7 @@ func (t *Tx) Int64(ctx context.Context, q string, args ...any) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	b := &pgx.Batch{}
-	for _, p := range t.pending {
-		b.Queue(p.q, p.args...)
-	}
-	deferred := len(t.pending)
-	t.pending = t.pending[:0]
-	b.Queue(rebind(t.dialect, q), args...)
-	var own error
-	err = t.conn.Raw(func(dc any) error {
-		c, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("the PostgreSQL driver connection is a %T", dc)
-		}
-		br := c.Conn().SendBatch(ctx, b)
-		for range deferred {
-			if _, err := br.Exec(); err != nil {
-				_ = br.Close()
-				return deferredErr{err}
-			}
-		}
-		own = br.QueryRow().Scan(&n)
-		return br.Close()
-	})
+	own, err := t.pipeline(ctx, q, args, func(r pgx.Row) error { return r.Scan(&n) })
 	switch {
 	case own != nil:
 		return 0, classify(own)
