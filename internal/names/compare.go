@@ -677,10 +677,10 @@ func (m *joined) find(a, b *Name, wa, wb []float64, ua, ub *uint64, flip bool, p
 					sim = 0.9
 				}
 			} else if m.exact {
-				if w := b.Tokens[t]; len(w) == len(x)+len(y) && concat(w, x, y, false) {
+				if w := b.Tokens[t]; len(w) == len(x)+len(y) && concat(w, x, y) {
 					sim = 1
 				}
-			} else if w := b.Tokens[t]; len(w) == len(x)+len(y) && concat(w, x, y, false) {
+			} else if w := b.Tokens[t]; len(w) == len(x)+len(y) && concat(w, x, y) {
 				sim = 1
 			}
 			if sim == 0 {
@@ -704,24 +704,9 @@ func (m *joined) find(a, b *Name, wa, wb []float64, ua, ub *uint64, flip bool, p
 }
 
 // concat reports whether whole is x and y written together, each of at
-// least two letters; with article (comparing consonants), y may be one
-// and an "l" may come between them (an Arabic article written on one side
-// only: "bd" "rhmn" and "bdlrhmn").
-func concat(whole, x, y string, article bool) bool {
-	short := 2 // a part of a word written together has two letters or more
-	if article {
-		short = 1 // consonants: "wali" is "l", "kaka" is "k"
-	}
-	if len(x) < short || len(y) < short || len(whole) < 3 || !strings.HasPrefix(whole, x) {
-		return false
-	}
-	rest := whole[len(x):]
-	if rest == y {
-		return true
-	}
-	// Consonants drop a letter doubled across the join ("saduddin" is
-	// "sdn": "sd" and "dn").
-	return article && (len(rest) == len(y)+1 && rest[0] == 'l' && rest[1:] == y || y[0] == x[len(x)-1] && rest == y[1:])
+// least two letters (Latin tokens; abjadConcat joins consonant skeletons).
+func concat(whole, x, y string) bool {
+	return len(x) >= 2 && len(y) >= 2 && len(whole) == len(x)+len(y) && strings.HasPrefix(whole, x) && whole[len(x):] == y
 }
 
 // abjadConcat reports whether the skeletons x and y of two neighbouring
