@@ -22,6 +22,7 @@ import (
 	"puente/internal/demo"
 	"puente/internal/liaison"
 	"puente/internal/link"
+	"puente/internal/store"
 )
 
 // Options configure a run.
@@ -50,8 +51,14 @@ type Result struct {
 	// nodes and the clients) during the throughput run, per envelope: the
 	// noise of a shared machine moves it less than envelopes_per_s.
 	CPUMicrosPerEnvelope float64 `json:"cpu_us_per_envelope,omitempty"`
-	CPUs                 int     `json:"cpus"`
-	GoVersion            string  `json:"go"`
+	// DBCPUMicrosPerEnvelope is, on PostgreSQL running on this machine,
+	// the server's CPU time (every backend and helper) during the
+	// throughput run, per envelope: with the line above, the whole cost
+	// of an envelope on the machine's cores, which the throughput of a
+	// CPU-bound run follows.
+	DBCPUMicrosPerEnvelope float64 `json:"db_cpu_us_per_envelope,omitempty"`
+	CPUs                   int     `json:"cpus"`
+	GoVersion              string  `json:"go"`
 }
 
 // Print writes the result as one JSON line.
@@ -89,6 +96,7 @@ func Link(ctx context.Context, o Options) (*Result, error) {
 	}
 	say("throughput: %d envelopes from MX to US through the API…", o.N)
 	base := sent(ctx, p)
+	dbCPU := dbCPUMeter(ctx, p)
 	start, cpu0 := time.Now(), processCPU()
 	err = fanOut(o.Clients, o.N, func(i int64) error {
 		_, err := post(ctx, client, p, threads[int(i)%len(threads)], i)
@@ -105,6 +113,9 @@ func Link(ctx context.Context, o Options) (*Result, error) {
 	res.EnvelopesPerS = float64(res.Envelopes) / elapsed.Seconds()
 	if cpu > 0 && res.Envelopes > 0 {
 		res.CPUMicrosPerEnvelope = round(float64(cpu.Microseconds()) / float64(res.Envelopes))
+		if d, ok := dbCPU(); ok {
+			res.DBCPUMicrosPerEnvelope = round(float64(d.Microseconds()) / float64(res.Envelopes))
+		}
 	}
 	say("throughput: %.0f envelopes/s", res.EnvelopesPerS)
 
@@ -154,6 +165,33 @@ func Link(ctx context.Context, o Options) (*Result, error) {
 	res.EnvelopesPerS = round(res.EnvelopesPerS)
 	res.CryptoFloorPerS = round(res.CryptoFloorPerS)
 	return res, nil
+}
+
+// dbCPUMeter starts measuring the CPU time of the pair's PostgreSQL server,
+// when it runs on this machine: the function it returns gives the time
+// used since, or false (SQLite, a server elsewhere).
+func dbCPUMeter(ctx context.Context, p *demo.Pair) func() (time.Duration, bool) {
+	none := func() (time.Duration, bool) { return 0, false }
+	db := p.Nodes["MX"].DB
+	if db.Dialect() != store.Postgres {
+		return none
+	}
+	var pid int
+	if err := db.Read().QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		return none
+	}
+	pm, ok := postmaster(pid)
+	if !ok {
+		return none
+	}
+	start, ok := serverCPU(pm)
+	if !ok {
+		return none
+	}
+	return func() (time.Duration, bool) {
+		now, ok := serverCPU(pm)
+		return now - start, ok
+	}
 }
 
 // fanOut calls do for 1 to n from clients goroutines at once, and returns
