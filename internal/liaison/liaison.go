@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"puente/internal/auth"
@@ -118,6 +119,35 @@ type Service struct {
 	classification string
 	trust          *trust.Service
 	logger         *slog.Logger
+	// known are threads that exist (threads are never deleted), so that
+	// a partner's message to one reads nothing before its writes.
+	known threadSet
+}
+
+// threadSet remembers the ids of threads known to exist, up to
+// maxKnownThreads (then it starts again from empty). Ids enter it only
+// once the transaction that read or wrote the thread has committed.
+type threadSet struct {
+	mu  sync.Mutex
+	ids map[string]struct{}
+}
+
+const maxKnownThreads = 100_000
+
+func (k *threadSet) has(id string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, ok := k.ids[id]
+	return ok
+}
+
+func (k *threadSet) add(id string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ids == nil || len(k.ids) >= maxKnownThreads {
+		k.ids = map[string]struct{}{}
+	}
+	k.ids[id] = struct{}{}
 }
 
 // SetTrust makes the service log and report every use of the partner's
@@ -638,29 +668,12 @@ func (s *Service) applyMessage(ctx context.Context, tx *store.Tx, env *link.Enve
 	case b.Created.IsZero():
 		return link.Reject("message has no creation time")
 	}
-	var t *Thread
-	var origin string
-	err := tx.QueryRow(ctx, `SELECT origin FROM threads WHERE id = ?`, b.ThreadID).Scan(&origin)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		// A new thread must come from a partner agency to one of ours.
-		if !slices.Contains(auth.Agencies[s.partner], b.FromAgency) || !slices.Contains(auth.Agencies[s.self], b.ToAgency) {
-			return link.Reject("agencies %s → %s are not a %s → %s pair", b.FromAgency, b.ToAgency, s.partner, s.self)
-		}
-		local := []string{b.ToAgency}
-		for _, a := range cav.ReleasableTo {
-			if !slices.Contains(auth.Agencies[s.self], a) {
-				return link.Reject("caveats release to unknown agency %q", a)
-			}
-			local = append(local, a)
-		}
-		t = &Thread{ID: b.ThreadID, Subject: b.Subject, Priority: b.Priority, Origin: s.partner, FromAgency: b.FromAgency,
-			ToAgency: b.ToAgency, Caveats: cav, CreatedAt: b.Created, LastActivity: b.Created}
-		if err := s.insertThread(ctx, tx, t, slices.Compact(local)); err != nil {
+	// A thread seen before exists (threads are never deleted): nothing
+	// to read, so a batch's writes all ride one pipeline on PostgreSQL.
+	if !s.known.has(b.ThreadID) {
+		if err := s.ensureThread(ctx, tx, &b, cav); err != nil {
 			return err
 		}
-	case err != nil:
-		return fmt.Errorf("reading thread %s: %w", b.ThreadID, err)
 	}
 	if !slices.Contains(auth.Agencies[s.partner], b.AuthorAgency) {
 		return link.Reject("author agency %q is not a %s agency", b.AuthorAgency, s.partner)
@@ -681,6 +694,37 @@ func (s *Service) applyMessage(ctx context.Context, tx *store.Tx, env *link.Enve
 		}
 		return err
 	}
+	return nil
+}
+
+// ensureThread makes sure the thread of a partner's message exists,
+// creating it on first sight (a new thread must come from a partner
+// agency to one of ours), and remembers it once tx commits.
+func (s *Service) ensureThread(ctx context.Context, tx *store.Tx, b *messageBody, cav caveats.Caveats) error {
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM threads WHERE id = ?`, b.ThreadID).Scan(&one)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if !slices.Contains(auth.Agencies[s.partner], b.FromAgency) || !slices.Contains(auth.Agencies[s.self], b.ToAgency) {
+			return link.Reject("agencies %s → %s are not a %s → %s pair", b.FromAgency, b.ToAgency, s.partner, s.self)
+		}
+		local := []string{b.ToAgency}
+		for _, a := range cav.ReleasableTo {
+			if !slices.Contains(auth.Agencies[s.self], a) {
+				return link.Reject("caveats release to unknown agency %q", a)
+			}
+			local = append(local, a)
+		}
+		t := &Thread{ID: b.ThreadID, Subject: b.Subject, Priority: b.Priority, Origin: s.partner, FromAgency: b.FromAgency,
+			ToAgency: b.ToAgency, Caveats: cav, CreatedAt: b.Created, LastActivity: b.Created}
+		if err := s.insertThread(ctx, tx, t, slices.Compact(local)); err != nil {
+			return err
+		}
+	case err != nil:
+		return fmt.Errorf("reading thread %s: %w", b.ThreadID, err)
+	}
+	id := b.ThreadID
+	tx.AfterCommit(func() { s.known.add(id) })
 	return nil
 }
 

@@ -297,6 +297,47 @@ func TestHostileInput(t *testing.T) {
 		}
 	})
 
+	t.Run("a thread made by a refused message is not taken as made", func(t *testing.T) {
+		// The node remembers threads that exist, so that messages to
+		// them read nothing; a thread whose first message is refused
+		// (its insert undone with the handler's savepoint) must not be
+		// remembered, or the next message to it would miss its thread.
+		c.fresh()
+		thread := strings.TrimPrefix(c.stream, "liaison:")
+		message := func(authorAgency string) *link.Envelope {
+			return c.envelope(func(e *link.Envelope) {
+				e.Kind = "liaison.message"
+				e.Body, _ = json.Marshal(map[string]any{"thread_id": thread, "subject": "Hilo", "priority": "routine",
+					"from_agency": "FinCEN", "to_agency": "UIF", "message_id": link.NewID(), "author": "Alex",
+					"author_agency": authorAgency, "body": "texto", "created": time.Now().UTC()})
+			})
+		}
+		messages := func() (n int) {
+			if err := mx.DB.Read().QueryRow(ctx, `SELECT COUNT(*) FROM messages WHERE thread_id = ?`, thread).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		_, rs := c.send(message("SAT"))
+		if len(rs) != 1 || rs[0].Status != link.StatusRejected {
+			t.Fatalf("a message by an agency of the wrong side got %+v", rs)
+		}
+		var n int
+		if err := mx.DB.Read().QueryRow(ctx, `SELECT COUNT(*) FROM threads WHERE id = ?`, thread).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("the refused message's thread: %d rows, %v; want none", n, err)
+		}
+		// Then two good messages, in two batches: the first makes the
+		// thread, the second finds it known.
+		for i := 1; i <= 2; i++ {
+			if _, rs := c.send(message("FinCEN")); len(rs) != 1 || rs[0].Status != link.StatusApplied {
+				t.Fatalf("good message %d got %+v", i, rs)
+			}
+			if got := messages(); got != i {
+				t.Fatalf("after good message %d the thread has %d messages", i, got)
+			}
+		}
+	})
+
 	t.Run("out of order is deferred, then applied", func(t *testing.T) {
 		c.fresh()
 		first := c.envelope(nil)
