@@ -149,10 +149,10 @@ func TestBrowserFinIntel(t *testing.T) {
 	if err := chromedp.Run(mx, chromedp.Evaluate(`!!document.querySelector('#passon-agency option[value="FGR"]')`, &offered)); err != nil || offered {
 		t.Fatalf("passing on to FGR is offered before consent (%v)", err)
 	}
-	if err := chromedp.Run(mx, chromedp.SetValue("#consent-agency", "FGR"), chromedp.SendKeys("#consent-reason", "La FGR abrió una carpeta de investigación."),
-		chromedp.Click("#fi-consent-ask")); err != nil {
+	if err := chromedp.Run(mx, chromedp.SetValue("#consent-agency", "FGR"), chromedp.SendKeys("#consent-reason", "La FGR abrió una carpeta de investigación.")); err != nil {
 		t.Fatalf("MX consent request: %v", err)
 	}
+	clickLive(t, mx, "#fi-consent-ask") // the disclosure refreshes live; what was typed is kept
 	flashed(mx, "Consentimiento solicitado")
 
 	// 6. The US supervisor, with the disclosure open, sees the request
@@ -162,17 +162,16 @@ func TestBrowserFinIntel(t *testing.T) {
 	}
 	poll(us, "the consent request never appeared on the US page", `document.querySelector("button.grant") !== null`)
 	shot(us, "us-finintel-consent-request.png")
-	if err := chromedp.Run(us, chromedp.Click("button.grant", chromedp.ByQuery)); err != nil {
-		t.Fatalf("US grant: %v", err)
-	}
+	clickLive(t, us, "button.grant")
 	flashed(us, "Decision sent")
 
 	// 7. The MX page shows the grant live; the analyst passes it on.
 	poll(mx, "the grant never appeared on MX", `document.querySelector("#fi-consents").innerText.includes("otorgado")`)
 	poll(mx, "FGR is not offered after the grant", `!!document.querySelector('#passon-agency option[value="FGR"]')`)
-	if err := chromedp.Run(mx, chromedp.SetValue("#passon-agency", "FGR"), chromedp.Click("#fi-passon")); err != nil {
+	if err := chromedp.Run(mx, chromedp.SetValue("#passon-agency", "FGR")); err != nil {
 		t.Fatalf("MX pass-on: %v", err)
 	}
+	clickLive(t, mx, "#fi-passon")
 	flashed(mx, "Transmitida")
 	poll(mx, "the passing-on is not listed", `document.querySelector("#fi-disseminations").innerText.includes("FGR")`)
 	shot(mx, "mx-finintel-passed-on.png")

@@ -149,9 +149,10 @@ func TestBrowserSeizuresAndTraces(t *testing.T) {
 	phase("prepared")
 
 	// 4. FGR sponsors it and keeps the page open.
-	if err := chromedp.Run(mx, login(p.URL("MX"), "fgr"), chromedp.Navigate(p.URL("MX")+"/traces/t/"+id), chromedp.WaitVisible("#tr-submit"), chromedp.Click("#tr-submit")); err != nil {
+	if err := chromedp.Run(mx, login(p.URL("MX"), "fgr"), chromedp.Navigate(p.URL("MX")+"/traces/t/"+id)); err != nil {
 		t.Fatal(err)
 	}
+	clickLive(t, mx, "#tr-submit") // the trace page refreshes live
 	until(t, mx, "submitted", `(document.querySelector("#tr-state")||{innerText:""}).innerText.includes("enviado") && document.body.getAttribute("data-live-ready") === "1"`)
 	phase("sponsored")
 
@@ -159,9 +160,10 @@ func TestBrowserSeizuresAndTraces(t *testing.T) {
 	if err := area.WaitFor("the trace on the US", 30*time.Second, func() bool { _, err := traces.Of(p.Nodes["US"]).Get(ctx, users["atf"], id); return err == nil }); err != nil {
 		t.Fatal(err)
 	}
-	if err := chromedp.Run(us, login(p.URL("US"), "atf"), chromedp.Navigate(p.URL("US")+"/traces/t/"+id), chromedp.WaitVisible("#tr-accept"), chromedp.Click("#tr-accept")); err != nil {
+	if err := chromedp.Run(us, login(p.URL("US"), "atf"), chromedp.Navigate(p.URL("US")+"/traces/t/"+id)); err != nil {
 		t.Fatal(err)
 	}
+	clickLive(t, us, "#tr-accept")
 	until(t, us, "accepted", `!!document.querySelector("#tr-progress")`)
 	send(t, us, map[string]string{"#tr-stage": "dealer"}, "#tr-progress")
 	until(t, us, "in progress", `!!document.querySelector("#tr-complete")`)

@@ -101,13 +101,14 @@ func TestBrowserLiaison(t *testing.T) {
 	shot(usTab, "us-inbox-live.png")
 
 	// 4. The US replies; MX, with the thread open, sees it arrive live.
-	if err := chromedp.Run(usTab,
-		chromedp.Click(`//a[contains(., "`+subject+`")]`, chromedp.BySearch),
-		chromedp.WaitVisible("#reply-body"),
-		chromedp.SendKeys("#reply-body", "Received, thank you."),
-		chromedp.Click("#reply-send"),
-		chromedp.WaitVisible("#messages"),
-	); err != nil {
+	// The inbox and the thread refresh live: each click finds its
+	// element and clicks it in one step.
+	clickLiveText(t, usTab, "#threads a", subject)
+	if err := chromedp.Run(usTab, chromedp.WaitVisible("#reply-body"), chromedp.SendKeys("#reply-body", "Received, thank you.")); err != nil {
+		t.Fatalf("replying from the US: %v", err)
+	}
+	clickLive(t, usTab, "#reply-send")
+	if err := chromedp.Run(usTab, chromedp.WaitVisible("#messages")); err != nil {
 		t.Fatalf("replying from the US: %v", err)
 	}
 	if err := chromedp.Run(mxTab, chromedp.Poll(`document.querySelector("#messages").innerText.includes("Received, thank you.")`, nil,
@@ -246,6 +247,15 @@ func send(t *testing.T, c context.Context, fields map[string]string, button stri
 func clickLive(t *testing.T, c context.Context, sel string) {
 	t.Helper()
 	until(t, c, sel+" never showed to be clicked", `(function (s) { var b = document.querySelector(s); if (!b || b.offsetParent === null || b.disabled) return false; b.click(); return true; })(`+strconv.Quote(sel)+`)`)
+}
+
+// clickLiveText is clickLive for the first element matching sel whose
+// text includes text (a thread's link in a live inbox, say).
+func clickLiveText(t *testing.T, c context.Context, sel, text string) {
+	t.Helper()
+	until(t, c, sel+" with "+strconv.Quote(text)+" never showed to be clicked", `(function (s, x) { var all = document.querySelectorAll(s);
+		for (var i = 0; i < all.length; i++) { var b = all[i]; if (b.innerText.includes(x) && b.offsetParent !== null) { b.click(); return true; } }
+		return false; })(`+strconv.Quote(sel)+`, `+strconv.Quote(text)+`)`)
 }
 
 // until evaluates js in c until it is true, across the navigation a form
