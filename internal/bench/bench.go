@@ -96,7 +96,7 @@ func Link(ctx context.Context, o Options) (*Result, error) {
 	}
 	say("throughput: %d envelopes from MX to US through the API…", o.N)
 	base := sent(ctx, p)
-	dbCPU := dbCPUMeter(ctx, p)
+	dbCPU := dbCPUMeter(ctx, p.Nodes["MX"].DB)
 	start, cpu0 := time.Now(), processCPU()
 	err = fanOut(o.Clients, o.N, func(i int64) error {
 		_, err := post(ctx, client, p, threads[int(i)%len(threads)], i)
@@ -167,12 +167,11 @@ func Link(ctx context.Context, o Options) (*Result, error) {
 	return res, nil
 }
 
-// dbCPUMeter starts measuring the CPU time of the pair's PostgreSQL server,
-// when it runs on this machine: the function it returns gives the time
-// used since, or false (SQLite, a server elsewhere).
-func dbCPUMeter(ctx context.Context, p *demo.Pair) func() (time.Duration, bool) {
+// dbCPUMeter starts measuring the CPU time of db's PostgreSQL server, when
+// it runs on this machine: the function it returns gives the time used
+// since, or false (SQLite, a server elsewhere).
+func dbCPUMeter(ctx context.Context, db *store.DB) func() (time.Duration, bool) {
 	none := func() (time.Duration, bool) { return 0, false }
-	db := p.Nodes["MX"].DB
 	if db.Dialect() != store.Postgres {
 		return none
 	}

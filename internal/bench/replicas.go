@@ -58,6 +58,11 @@ type ReplicaResult struct {
 	// replica and of the others together during the throughput run.
 	LeaderCPUs   float64 `json:"leader_cpu_s"`
 	FollowerCPUs float64 `json:"followers_cpu_s"`
+	// USCPUs is the US node's process, DBCPUs the PostgreSQL server's
+	// (when it runs on this machine), over the same run: with the two
+	// above, where the machine's cores went.
+	USCPUs float64 `json:"us_cpu_s"`
+	DBCPUs float64 `json:"db_cpu_s,omitempty"`
 	// FailoverS is the slowest, FailoverMedianS the median, of the times
 	// from the SIGKILL of the leader to the first envelope whose receipt
 	// the next leader stored; LeadS the slowest time until another
@@ -125,7 +130,8 @@ func Replicas(ctx context.Context, o ReplicaOptions) (*ReplicaResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	cpu0 := r.cpu()
+	cpu0, us0 := r.cpu(), pidCPU(r.us.Process.Pid)
+	dbCPU := dbCPUMeter(ctx, r.db)
 	var base int
 	_ = r.db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM outbox`).Scan(&base)
 	stopSampling := make(chan struct{})
@@ -159,7 +165,11 @@ func Replicas(ctx context.Context, o ReplicaOptions) (*ReplicaResult, error) {
 	}
 	elapsed := time.Since(start)
 	close(stopSampling)
-	cpu1 := r.cpu()
+	cpu1, us1 := r.cpu(), pidCPU(r.us.Process.Pid)
+	if d, ok := dbCPU(); ok {
+		res.DBCPUs = round(d.Seconds())
+	}
+	res.USCPUs = round((us1 - us0).Seconds())
 	var total int
 	_ = r.db.Read().QueryRow(ctx, `SELECT COUNT(*) FROM outbox`).Scan(&total)
 	res.Envelopes = total - base
