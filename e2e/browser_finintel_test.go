@@ -149,10 +149,8 @@ func TestBrowserFinIntel(t *testing.T) {
 	if err := chromedp.Run(mx, chromedp.Evaluate(`!!document.querySelector('#passon-agency option[value="FGR"]')`, &offered)); err != nil || offered {
 		t.Fatalf("passing on to FGR is offered before consent (%v)", err)
 	}
-	if err := chromedp.Run(mx, chromedp.SetValue("#consent-agency", "FGR"), chromedp.SendKeys("#consent-reason", "La FGR abrió una carpeta de investigación.")); err != nil {
-		t.Fatalf("MX consent request: %v", err)
-	}
-	clickLive(t, mx, "#fi-consent-ask") // the disclosure refreshes live; what was typed is kept
+	// The disclosure refreshes live: its fields and button in one step.
+	send(t, mx, map[string]string{"#consent-agency": "FGR", "#consent-reason": "La FGR abrió una carpeta de investigación."}, "#fi-consent-ask")
 	flashed(mx, "Consentimiento solicitado")
 
 	// 6. The US supervisor, with the disclosure open, sees the request
@@ -168,10 +166,7 @@ func TestBrowserFinIntel(t *testing.T) {
 	// 7. The MX page shows the grant live; the analyst passes it on.
 	poll(mx, "the grant never appeared on MX", `document.querySelector("#fi-consents").innerText.includes("otorgado")`)
 	poll(mx, "FGR is not offered after the grant", `!!document.querySelector('#passon-agency option[value="FGR"]')`)
-	if err := chromedp.Run(mx, chromedp.SetValue("#passon-agency", "FGR")); err != nil {
-		t.Fatalf("MX pass-on: %v", err)
-	}
-	clickLive(t, mx, "#fi-passon")
+	send(t, mx, map[string]string{"#passon-agency": "FGR"}, "#fi-passon")
 	flashed(mx, "Transmitida")
 	poll(mx, "the passing-on is not listed", `document.querySelector("#fi-disseminations").innerText.includes("FGR")`)
 	shot(mx, "mx-finintel-passed-on.png")

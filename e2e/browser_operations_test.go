@@ -113,13 +113,11 @@ func TestBrowserOperations(t *testing.T) {
 	}
 	until(t, mx, "the proposal is not on MX's work list", `document.querySelector("#work").innerText.includes(`+jsString(title)+`)`)
 	screenshot(t, mx, "mx-home-work.png")
-	if err := chromedp.Run(mx, chromedp.Click(`#work a[href="/operations/o/`+id+`"]`, chromedp.ByQuery), chromedp.WaitVisible("#op-answer"),
-		chromedp.SendKeys("#ans-lat", "31.40"), chromedp.SendKeys("#ans-lon", "-111.55"),
-		chromedp.SendKeys("#unit-callsign-0", "GN-SON-7"), chromedp.SetValue("#unit-agency-0", "GN"),
-		chromedp.SendKeys("#ans-contact", "GN Sonora C4 +52 662 555 0199")); err != nil {
-		t.Fatalf("MX accepting: %v", err)
-	}
-	clickLive(t, mx, "#op-accept") // the operation's page refreshes live; what was typed is kept
+	// The home page's work list and the operation's page refresh live:
+	// each click, and the answer's fields with its button, in one step.
+	clickLive(t, mx, `#work a[href="/operations/o/`+id+`"]`)
+	send(t, mx, map[string]string{"#ans-lat": "31.40", "#ans-lon": "-111.55", "#unit-callsign-0": "GN-SON-7", "#unit-agency-0": "GN",
+		"#ans-contact": "GN Sonora C4 +52 662 555 0199"}, "#op-accept")
 	until(t, mx, "not joint on MX", `document.querySelector("#op-status").dataset.status === "joint"`)
 	// The page refreshes its status live as the acceptance crosses: the
 	// button is found and clicked in one step.

@@ -104,10 +104,7 @@ func TestBrowserLiaison(t *testing.T) {
 	// The inbox and the thread refresh live: each click finds its
 	// element and clicks it in one step.
 	clickLiveText(t, usTab, "#threads a", subject)
-	if err := chromedp.Run(usTab, chromedp.WaitVisible("#reply-body"), chromedp.SendKeys("#reply-body", "Received, thank you.")); err != nil {
-		t.Fatalf("replying from the US: %v", err)
-	}
-	clickLive(t, usTab, "#reply-send")
+	send(t, usTab, map[string]string{"#reply-body": "Received, thank you."}, "#reply-send")
 	if err := chromedp.Run(usTab, chromedp.WaitVisible("#messages")); err != nil {
 		t.Fatalf("replying from the US: %v", err)
 	}
@@ -233,12 +230,15 @@ func jsString(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) +
 func send(t *testing.T, c context.Context, fields map[string]string, button string) {
 	t.Helper()
 	vals, _ := json.Marshal(fields)
-	js := `(function (v, b) { for (var sel in v) document.querySelector(sel).value = v[sel]; document.querySelector(b).click(); return true; })(` +
-		string(vals) + `, ` + strconv.Quote(button) + `)`
-	var ok bool
-	if err := chromedp.Run(c, chromedp.Evaluate(js, &ok)); err != nil {
-		t.Fatalf("sending %s: %v", button, err)
-	}
+	// Once every field and the button are on the page, in one step: on a
+	// page a live event refreshes, a node found a moment before may be
+	// gone by the time it is typed into.
+	until(t, c, button+" and its fields never showed", `(function (v, b) {
+		var btn = document.querySelector(b);
+		if (!btn || btn.offsetParent === null || btn.disabled) return false;
+		for (var sel in v) if (!document.querySelector(sel)) return false;
+		for (var sel in v) document.querySelector(sel).value = v[sel];
+		btn.click(); return true; })(`+string(vals)+`, `+strconv.Quote(button)+`)`)
 }
 
 // clickLive clicks the element sel once it is shown, finding and clicking
