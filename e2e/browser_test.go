@@ -246,15 +246,20 @@ func send(t *testing.T, c context.Context, fields map[string]string, button stri
 // the test found a moment before may be gone by the time it clicks.
 func clickLive(t *testing.T, c context.Context, sel string) {
 	t.Helper()
-	until(t, c, sel+" never showed to be clicked", `(function (s) { var b = document.querySelector(s); if (!b || b.offsetParent === null || b.disabled) return false; b.click(); return true; })(`+strconv.Quote(sel)+`)`)
+	clickLiveText(t, c, sel, "")
 }
 
-// clickLiveText is clickLive for the first element matching sel whose
-// text includes text (a thread's link in a live inbox, say).
+// clickLiveText is clickLive for the first shown, enabled element
+// matching sel whose text includes text (a thread's link in a live
+// inbox, say; any text when it is empty).
 func clickLiveText(t *testing.T, c context.Context, sel, text string) {
 	t.Helper()
-	until(t, c, sel+" with "+strconv.Quote(text)+" never showed to be clicked", `(function (s, x) { var all = document.querySelectorAll(s);
-		for (var i = 0; i < all.length; i++) { var b = all[i]; if (b.innerText.includes(x) && b.offsetParent !== null) { b.click(); return true; } }
+	what := sel + " never showed to be clicked"
+	if text != "" {
+		what = sel + " with " + strconv.Quote(text) + " never showed to be clicked"
+	}
+	until(t, c, what, `(function (s, x) { var all = document.querySelectorAll(s);
+		for (var i = 0; i < all.length; i++) { var b = all[i]; if (b.innerText.includes(x) && b.offsetParent !== null && !b.disabled) { b.click(); return true; } }
 		return false; })(`+strconv.Quote(sel)+`, `+strconv.Quote(text)+`)`)
 }
 
