@@ -237,8 +237,7 @@ func (l *Link) Enqueue(ctx context.Context, tx *store.Tx, o Outgoing) (*Envelope
 	if len(body) > l.maxBody {
 		return nil, fmt.Errorf("%s body is %d bytes: %w", o.Kind, len(body), ErrTooLarge)
 	}
-	seq, err := tx.Int64(ctx, `INSERT INTO stream_seq (stream, last_seq) VALUES (?, 1)
-		ON CONFLICT (stream) DO UPDATE SET last_seq = stream_seq.last_seq + 1 RETURNING last_seq`, o.Stream)
+	seq, err := l.cfg.DB.Counter("stream_seq", "stream", "last_seq").Next(ctx, tx, o.Stream)
 	if err != nil {
 		return nil, fmt.Errorf("numbering stream %s: %w", o.Stream, err)
 	}

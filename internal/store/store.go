@@ -69,6 +69,8 @@ type DB struct {
 	// stmts caches prepared statements per pool and query text: parsing
 	// SQL is a large share of the cost of a small transaction.
 	stmts sync.Map
+	// counters are the store's Counters, by table (see Counter).
+	counters sync.Map
 	// writes feeds the group-commit writer (see ReadWrite).
 	writes chan *writeReq
 	closed chan struct{}
@@ -77,6 +79,13 @@ type DB struct {
 	// ones, so no request is left in the queue unanswered.
 	cmu      sync.RWMutex
 	isClosed bool
+	// mark, markOK and run follow whether this process's write
+	// transactions come one straight after another, with no other
+	// process's write between (Tx.continues); only the writer goroutine
+	// touches them.
+	mark   int64
+	markOK bool
+	run    int64
 }
 
 type stmtKey struct {
@@ -369,6 +378,13 @@ type Tx struct {
 	// they are sent at once.
 	pending  []pendingStmt
 	isolated bool
+	// forgot says a rolled-back savepoint forgot the memos.
+	forgot bool
+	// gen is the transaction's number on writer_gen (PostgreSQL), run
+	// the store's run of continuous transactions it belongs to (see
+	// Counter).
+	gen int64
+	run int64
 }
 
 type pendingStmt struct {
@@ -689,7 +705,7 @@ func (t *Tx) Savepoint(ctx context.Context, f func() error) error {
 	t.pending = t.pending[:0]
 	if err != nil {
 		t.afterCommit = t.afterCommit[:n]
-		t.memo = nil
+		t.memo, t.forgot = nil, true
 		if _, rerr := t.tx.ExecContext(sctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
 			return errors.Join(err, fmt.Errorf("%w: rolling back: %w", errSavepoint, rerr))
 		}
@@ -850,6 +866,16 @@ func (db *DB) beginLocked() (*Tx, error) {
 			return nil, fmt.Errorf("beginning transaction: %w", classify(err))
 		}
 		tx.tx = stx
+		// data_version changes when another connection (an
+		// administration command beside the server) has committed since
+		// this connection last asked; the writer's own commits leave it.
+		var v int64
+		if err := stx.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
+			tx.rollback()
+			return nil, fmt.Errorf("reading the store's data version: %w", classify(err))
+		}
+		db.follow(tx, db.markOK && v == db.mark)
+		db.mark, db.markOK = v, true
 		return tx, nil
 	}
 	conn, err := db.w.Conn(ctx)
@@ -862,11 +888,34 @@ func (db *DB) beginLocked() (*Tx, error) {
 		return nil, fmt.Errorf("beginning transaction: %w", classify(err))
 	}
 	tx.tx, tx.conn = stx, conn
-	if _, err := stx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+WriterLock+`)`); err != nil {
+	// The lock, then this transaction's number, in one round trip: the
+	// number is taken under the lock, so it is one more than the last
+	// committed write's, whichever process made it.
+	tx.pending = append(tx.pending, pendingStmt{`SELECT pg_advisory_xact_lock(` + WriterLock + `)`, nil})
+	own, err := tx.pipeline(ctx, `UPDATE writer_gen SET gen = gen + 1 RETURNING gen`, nil, func(r pgx.Row) error { return r.Scan(&tx.gen) })
+	if err == nil {
+		err = own
+	}
+	if err != nil {
 		tx.rollback()
+		var de deferredErr
+		if errors.As(err, &de) {
+			err = de.cause
+		}
 		return nil, fmt.Errorf("taking the writers' lock: %w", classify(err))
 	}
+	db.follow(tx, db.markOK && tx.gen == db.mark+1)
 	return tx, nil
+}
+
+// follow starts tx's run: the same as the last transaction's when tx
+// continues it (no other process has written since this process's last
+// commit), a new one otherwise.
+func (db *DB) follow(tx *Tx, continues bool) {
+	if !continues {
+		db.run++
+	}
+	tx.run = db.run
 }
 
 // rollback ends the transaction without its writes and hands its session
@@ -891,7 +940,13 @@ func (t *Tx) commit() error {
 		t.conn.Close()
 	}
 	if err != nil {
+		// Committed or not, nobody knows: what this process keeps in
+		// memory of the store starts again.
+		t.db.markOK = false
 		return fmt.Errorf("committing transaction: %w", classify(err))
+	}
+	if t.dialect == Postgres {
+		t.db.mark, t.db.markOK = t.gen, true
 	}
 	return nil
 }
