@@ -79,13 +79,6 @@ type DB struct {
 	// ones, so no request is left in the queue unanswered.
 	cmu      sync.RWMutex
 	isClosed bool
-	// mark, markOK and run follow whether this process's write
-	// transactions come one straight after another, with no other
-	// process's write between (Tx.continues); only the writer goroutine
-	// touches them.
-	mark   int64
-	markOK bool
-	run    int64
 }
 
 type stmtKey struct {
@@ -380,11 +373,8 @@ type Tx struct {
 	isolated bool
 	// forgot says a rolled-back savepoint forgot the memos.
 	forgot bool
-	// gen is the transaction's number on writer_gen (PostgreSQL), run
-	// the store's run of continuous transactions it belongs to (see
-	// Counter).
+	// gen is the transaction's number (writer_gen, see beginSteps).
 	gen int64
-	run int64
 }
 
 type pendingStmt struct {
@@ -866,16 +856,11 @@ func (db *DB) beginLocked() (*Tx, error) {
 			return nil, fmt.Errorf("beginning transaction: %w", classify(err))
 		}
 		tx.tx = stx
-		// data_version changes when another connection (an
-		// administration command beside the server) has committed since
-		// this connection last asked; the writer's own commits leave it.
-		var v int64
-		if err := stx.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
+		if err := runSteps(ctx, db.beginSteps(tx), sqliteSteps(stx)); err != nil {
 			tx.rollback()
-			return nil, fmt.Errorf("reading the store's data version: %w", classify(err))
+			return nil, err
 		}
-		db.follow(tx, db.markOK && v == db.mark)
-		db.mark, db.markOK = v, true
+		db.caughtUp(tx.gen - 1)
 		return tx, nil
 	}
 	conn, err := db.w.Conn(ctx)
@@ -888,34 +873,130 @@ func (db *DB) beginLocked() (*Tx, error) {
 		return nil, fmt.Errorf("beginning transaction: %w", classify(err))
 	}
 	tx.tx, tx.conn = stx, conn
-	// The lock, then this transaction's number, in one round trip: the
-	// number is taken under the lock, so it is one more than the last
-	// committed write's, whichever process made it.
-	tx.pending = append(tx.pending, pendingStmt{`SELECT pg_advisory_xact_lock(` + WriterLock + `)`, nil})
-	own, err := tx.pipeline(ctx, `UPDATE writer_gen SET gen = gen + 1 RETURNING gen`, nil, func(r pgx.Row) error { return r.Scan(&tx.gen) })
-	if err == nil {
-		err = own
-	}
+	// The lock, the transaction's number and the counters' news, in one
+	// round trip.
+	steps := append([]step{{q: `SELECT pg_advisory_xact_lock(` + WriterLock + `)`}}, db.beginSteps(tx)...)
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("the PostgreSQL driver connection is a %T", dc)
+		}
+		return runSteps(ctx, steps, pgxSteps(c.Conn()))
+	})
 	if err != nil {
 		tx.rollback()
-		var de deferredErr
-		if errors.As(err, &de) {
-			err = de.cause
-		}
-		return nil, fmt.Errorf("taking the writers' lock: %w", classify(err))
+		return nil, err
 	}
-	db.follow(tx, db.markOK && tx.gen == db.mark+1)
+	db.caughtUp(tx.gen - 1)
 	return tx, nil
 }
 
-// follow starts tx's run: the same as the last transaction's when tx
-// continues it (no other process has written since this process's last
-// commit), a new one otherwise.
-func (db *DB) follow(tx *Tx, continues bool) {
-	if !continues {
-		db.run++
+// step is one statement a write transaction begins with; rows, if set,
+// reads what it returns.
+type step struct {
+	q    string
+	args []any
+	rows func(rowScanner) error
+}
+
+// rowScanner is what *sql.Rows and pgx.Rows both are.
+type rowScanner interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// beginSteps are the statements every write transaction begins with,
+// under the writers' lock: the transaction's number (writer_gen: one more
+// than the last committed write's, whichever process made it), and for
+// each of the store's Counters what other processes' transactions wrote in
+// it since this process last looked.
+func (db *DB) beginSteps(tx *Tx) []step {
+	steps := []step{{q: `UPDATE writer_gen SET gen = gen + 1 RETURNING gen`, rows: func(r rowScanner) error {
+		if !r.Next() {
+			return errors.New("writer_gen has no row")
+		}
+		return r.Scan(&tx.gen)
+	}}}
+	db.counters.Range(func(_, v any) bool {
+		c := v.(*Counter)
+		if since, ok := c.since(); ok {
+			steps = append(steps, step{q: c.news, args: []any{since}, rows: c.learn})
+		}
+		return true
+	})
+	return steps
+}
+
+// caughtUp tells the counters that they know every write committed up
+// to transaction number gen.
+func (db *DB) caughtUp(gen int64) {
+	db.counters.Range(func(_, v any) bool {
+		v.(*Counter).caughtUp(gen)
+		return true
+	})
+}
+
+// runSteps runs steps in order through run, which sends them one by one
+// (SQLite) or as one pipeline (PostgreSQL).
+func runSteps(ctx context.Context, steps []step, run func(context.Context, []step) error) error {
+	if err := run(ctx, steps); err != nil {
+		return fmt.Errorf("beginning a write transaction (the writers' lock, its number, the counters' news): %w", classify(err))
 	}
-	tx.run = db.run
+	return nil
+}
+
+func sqliteSteps(tx *sql.Tx) func(context.Context, []step) error {
+	return func(ctx context.Context, steps []step) error {
+		for _, s := range steps {
+			rows, err := tx.QueryContext(ctx, s.q, s.args...)
+			if err != nil {
+				return err
+			}
+			if s.rows != nil {
+				err = s.rows(rows)
+			}
+			if cerr := rows.Close(); err == nil {
+				err = cerr
+			}
+			if err == nil {
+				err = rows.Err()
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+func pgxSteps(conn *pgx.Conn) func(context.Context, []step) error {
+	return func(ctx context.Context, steps []step) error {
+		b := &pgx.Batch{}
+		for _, s := range steps {
+			b.Queue(rebind(Postgres, s.q), s.args...)
+		}
+		br := conn.SendBatch(ctx, b)
+		for _, s := range steps {
+			rows, err := br.Query()
+			if err != nil {
+				_ = br.Close()
+				return err
+			}
+			if s.rows != nil {
+				err = s.rows(rows)
+			}
+			rows.Close()
+			if err == nil {
+				err = rows.Err()
+			}
+			if err != nil {
+				_ = br.Close()
+				return err
+			}
+		}
+		return br.Close()
+	}
 }
 
 // rollback ends the transaction without its writes and hands its session
@@ -940,14 +1021,11 @@ func (t *Tx) commit() error {
 		t.conn.Close()
 	}
 	if err != nil {
-		// Committed or not, nobody knows: what this process keeps in
-		// memory of the store starts again.
-		t.db.markOK = false
+		// Committed or not, nobody knows; if it did, the next
+		// transaction's catching up reads its writes.
 		return fmt.Errorf("committing transaction: %w", classify(err))
 	}
-	if t.dialect == Postgres {
-		t.db.mark, t.db.markOK = t.gen, true
-	}
+	t.db.caughtUp(t.gen)
 	return nil
 }
 
