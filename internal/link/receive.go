@@ -283,7 +283,7 @@ func (l *Link) prove(ctx context.Context, tx *store.Tx, items []*incoming) error
 		}
 		if cp == nil {
 			prover = l.cfg.Log.Prover(ctx, tx)
-			size, err := trustlog.Size(ctx, tx)
+			size, err := trustlog.SizeIn(ctx, tx)
 			if err != nil {
 				return err
 			}

@@ -15,6 +15,7 @@ import (
 
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -71,6 +72,9 @@ type DB struct {
 	stmts sync.Map
 	// counters are the store's Counters, by table (see Counter).
 	counters sync.Map
+	// atBegin are the reads every write transaction begins with
+	// (ReadAtBegin), by key.
+	atBegin sync.Map
 	// writes feeds the group-commit writer (see ReadWrite).
 	writes chan *writeReq
 	closed chan struct{}
@@ -359,8 +363,13 @@ func (r *Row) Scan(dest ...any) error {
 
 // Tx is a read-write transaction handed to a ReadWrite closure.
 type Tx struct {
+	// On SQLite statements run through tx; on PostgreSQL through conn,
+	// the session the transaction runs on, which the store begins and
+	// commits itself so that BEGIN and COMMIT ride pipelines too. ex is
+	// whichever of the two runs statements.
 	tx          *sql.Tx
-	conn        *sql.Conn // PostgreSQL: the session tx runs on, for pipelines
+	conn        *sql.Conn
+	ex          execer
 	db          *DB
 	dialect     Dialect
 	afterCommit []func()
@@ -373,8 +382,10 @@ type Tx struct {
 	isolated bool
 	// forgot says a rolled-back savepoint forgot the memos.
 	forgot bool
-	// gen is the transaction's number (writer_gen, see beginSteps).
-	gen int64
+	// gen is the transaction's number (writer_gen, see beginSteps);
+	// atBegin what the reads of ReadAtBegin found.
+	gen     int64
+	atBegin map[any]int64
 }
 
 type pendingStmt struct {
@@ -413,6 +424,13 @@ func (t *Tx) Dialect() Dialect { return t.dialect }
 // line.
 const WriterLock = `7340121, hashtext(current_schema())`
 
+// execer is what *sql.Tx and *sql.Conn both are.
+type execer interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
 // stmt binds the cached statement for q to this transaction.
 func (t *Tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	st, err := t.db.prepared(ctx, t.db.w, q)
@@ -450,7 +468,7 @@ func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error
 		return nil, err
 	}
 	if t.dialect == Postgres {
-		res, err := t.tx.ExecContext(ctx, rebind(t.dialect, q), args...)
+		res, err := t.ex.ExecContext(ctx, rebind(t.dialect, q), args...)
 		return res, classify(err)
 	}
 	st, err := t.stmt(ctx, q)
@@ -470,7 +488,7 @@ func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 		return nil, err
 	}
 	if t.dialect == Postgres {
-		rows, err := t.tx.QueryContext(ctx, rebind(t.dialect, q), args...)
+		rows, err := t.ex.QueryContext(ctx, rebind(t.dialect, q), args...)
 		return rows, classify(err)
 	}
 	st, err := t.stmt(ctx, q)
@@ -490,7 +508,7 @@ func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *Row {
 		return &Row{err: err}
 	}
 	if t.dialect == Postgres {
-		return &Row{r: t.tx.QueryRowContext(ctx, rebind(t.dialect, q), args...)}
+		return &Row{r: t.ex.QueryRowContext(ctx, rebind(t.dialect, q), args...)}
 	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
@@ -591,6 +609,41 @@ func (t *Tx) pipeline(ctx context.Context, q string, args []any, scan func(pgx.R
 	return own, err
 }
 
+// commitPipeline sends the deferred statements and COMMIT as one pgx
+// batch. A deferred statement's failure is a deferredErr.
+func (t *Tx) commitPipeline() error {
+	b := &pgx.Batch{}
+	for _, p := range t.pending {
+		b.Queue(p.q, p.args...)
+	}
+	deferred := len(t.pending)
+	t.pending = t.pending[:0]
+	b.Queue("COMMIT")
+	return t.conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("the PostgreSQL driver connection is a %T", dc)
+		}
+		br := c.Conn().SendBatch(context.Background(), b)
+		for range deferred {
+			if _, err := br.Exec(); err != nil {
+				_ = br.Close()
+				return deferredErr{err}
+			}
+		}
+		tag, err := br.Exec()
+		if err == nil && tag.String() != "COMMIT" {
+			// PostgreSQL answers COMMIT in a failed transaction with
+			// ROLLBACK, not with an error.
+			err = fmt.Errorf("the transaction was rolled back (%s)", tag)
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+}
+
 // InsertID runs an INSERT into a table whose key column is "id" and returns
 // the new id, portably (RETURNING works on both engines).
 func (t *Tx) InsertID(ctx context.Context, q string, args ...any) (int64, error) {
@@ -679,7 +732,7 @@ func (t *Tx) Savepoint(ctx context.Context, f func() error) error {
 	if err := t.flush(sctx); err != nil {
 		return err
 	}
-	if _, err := t.tx.ExecContext(sctx, "SAVEPOINT "+name); err != nil {
+	if _, err := t.ex.ExecContext(sctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("%w: opening: %w", errSavepoint, err)
 	}
 	n := len(t.afterCommit)
@@ -696,15 +749,15 @@ func (t *Tx) Savepoint(ctx context.Context, f func() error) error {
 	if err != nil {
 		t.afterCommit = t.afterCommit[:n]
 		t.memo, t.forgot = nil, true
-		if _, rerr := t.tx.ExecContext(sctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+		if _, rerr := t.ex.ExecContext(sctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
 			return errors.Join(err, fmt.Errorf("%w: rolling back: %w", errSavepoint, rerr))
 		}
-		if _, rerr := t.tx.ExecContext(sctx, "RELEASE SAVEPOINT "+name); rerr != nil {
+		if _, rerr := t.ex.ExecContext(sctx, "RELEASE SAVEPOINT "+name); rerr != nil {
 			return errors.Join(err, fmt.Errorf("%w: releasing: %w", errSavepoint, rerr))
 		}
 		return err
 	}
-	if _, err := t.tx.ExecContext(sctx, "RELEASE SAVEPOINT "+name); err != nil {
+	if _, err := t.ex.ExecContext(sctx, "RELEASE SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("%w: releasing: %w", errSavepoint, err)
 	}
 	return nil
@@ -855,7 +908,7 @@ func (db *DB) beginLocked() (*Tx, error) {
 		if err != nil {
 			return nil, fmt.Errorf("beginning transaction: %w", classify(err))
 		}
-		tx.tx = stx
+		tx.tx, tx.ex = stx, stx
 		if err := runSteps(ctx, db.beginSteps(tx), sqliteSteps(stx)); err != nil {
 			tx.rollback()
 			return nil, err
@@ -867,15 +920,11 @@ func (db *DB) beginLocked() (*Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("beginning transaction: %w", classify(err))
 	}
-	stx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("beginning transaction: %w", classify(err))
-	}
-	tx.tx, tx.conn = stx, conn
-	// The lock, the transaction's number and the counters' news, in one
-	// round trip.
-	steps := append([]step{{q: `SELECT pg_advisory_xact_lock(` + WriterLock + `)`}}, db.beginSteps(tx)...)
+	tx.conn, tx.ex = conn, conn
+	// BEGIN, the lock, the transaction's number and the counters' news,
+	// in one round trip. (A BEGIN in a pipeline opens a transaction that
+	// outlasts the pipeline.)
+	steps := append([]step{{q: `BEGIN`}, {q: `SELECT pg_advisory_xact_lock(` + WriterLock + `)`}}, db.beginSteps(tx)...)
 	err = conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
@@ -925,7 +974,43 @@ func (db *DB) beginSteps(tx *Tx) []step {
 		}
 		return true
 	})
+	db.atBegin.Range(func(k, v any) bool {
+		steps = append(steps, step{q: v.(string), rows: func(r rowScanner) error {
+			var n int64
+			if !r.Next() {
+				return fmt.Errorf("%s returned no row", v)
+			}
+			if err := r.Scan(&n); err != nil {
+				return err
+			}
+			if tx.atBegin == nil {
+				tx.atBegin = map[any]int64{}
+			}
+			tx.atBegin[k] = n
+			return nil
+		}})
+		return true
+	})
 	return steps
+}
+
+// ReadAtBegin has every write transaction run q, a query of one integer
+// (the log's size, say), in its first round trip, under the writers'
+// lock; Tx.AtBegin returns what it found. Registering a key again keeps
+// the first query.
+func (db *DB) ReadAtBegin(key any, q string) { db.atBegin.LoadOrStore(key, q) }
+
+// AtBegin returns what the query registered under key with ReadAtBegin
+// found when the transaction began: the store as this transaction's own
+// writes do not yet change it. It reports false when no such query ran,
+// or when a rolled-back savepoint has made the caller's own memo of what
+// came after unknown (see SetMemo).
+func (t *Tx) AtBegin(key any) (int64, bool) {
+	if t.forgot {
+		return 0, false
+	}
+	n, ok := t.atBegin[key]
+	return n, ok
 }
 
 // caughtUp tells the counters that they know every write committed up
@@ -1000,25 +1085,40 @@ func pgxSteps(conn *pgx.Conn) func(context.Context, []step) error {
 }
 
 // rollback ends the transaction without its writes and hands its session
-// back to the pool.
+// back to the pool; a PostgreSQL session that cannot roll back is closed
+// rather than handed back.
 func (t *Tx) rollback() {
 	t.pending = nil
-	_ = t.tx.Rollback()
-	if t.conn != nil {
-		t.conn.Close()
+	if t.conn == nil {
+		_ = t.tx.Rollback()
+		return
 	}
+	if _, err := t.conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+		_ = t.conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	t.conn.Close()
 }
 
 // commit sends what is deferred and commits; either way the session goes
-// back to the pool.
+// back to the pool. On PostgreSQL the COMMIT rides the pipeline of what
+// is deferred.
 func (t *Tx) commit() error {
-	if err := t.flush(context.Background()); err != nil {
-		t.rollback()
-		return err
-	}
-	err := t.tx.Commit()
-	if t.conn != nil {
-		t.conn.Close()
+	var err error
+	if t.conn == nil {
+		if err = t.flush(context.Background()); err != nil {
+			t.rollback()
+			return err
+		}
+		err = t.tx.Commit()
+	} else {
+		if err = t.commitPipeline(); err != nil {
+			t.rollback()
+			if errors.Is(err, errDeferredFailed) {
+				return err
+			}
+		} else {
+			t.conn.Close()
+		}
 	}
 	if err != nil {
 		// Committed or not, nobody knows; if it did, the next

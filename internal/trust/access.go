@@ -94,7 +94,7 @@ func (s *Service) RecordAccess(ctx context.Context, tx *store.Tx, a Access) erro
 	}
 	// Prove each entry against a checkpoint of the log as this
 	// transaction leaves it, so the originator can check they were logged.
-	size, err := trustlog.Size(ctx, tx)
+	size, err := trustlog.SizeIn(ctx, tx)
 	if err != nil {
 		return err
 	}

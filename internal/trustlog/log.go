@@ -76,6 +76,9 @@ func New(db *store.DB, code string, key ed25519.PrivateKey) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building the cosigner: %w", err)
 	}
+	// Every write transaction learns the log's size in its first round
+	// trip: most append.
+	db.ReadAtBegin(sizeKey{}, sizeQuery)
 	return &Log{db: db, self: keys, signer: s, cosigner: cs}, nil
 }
 
@@ -104,7 +107,7 @@ func (l *Log) Append(ctx context.Context, tx *store.Tx, entries ...Entry) ([]int
 	// the hashes they build on.
 	t, _ := tx.Memo(tailKey{}).(*tail)
 	if t == nil {
-		size, err := Size(ctx, tx)
+		size, err := SizeIn(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
@@ -234,10 +237,29 @@ type tail struct {
 
 type tailKey struct{}
 
+// sizeKey names the log's size as a write transaction began
+// (store.ReadAtBegin).
+type sizeKey struct{}
+
+const sizeQuery = `SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries`
+
+// SizeIn is the number of entries in the log as write transaction tx
+// leaves it so far: what its appends made it, else what it began with,
+// else read.
+func SizeIn(ctx context.Context, tx *store.Tx) (int64, error) {
+	if t, _ := tx.Memo(tailKey{}).(*tail); t != nil {
+		return t.size, nil
+	}
+	if n, ok := tx.AtBegin(sizeKey{}); ok {
+		return n, nil
+	}
+	return Size(ctx, tx)
+}
+
 // Size is the number of entries in the log as q sees it.
 func Size(ctx context.Context, q store.Querier) (int64, error) {
 	var n int64
-	if err := q.QueryRow(ctx, `SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries`).Scan(&n); err != nil {
+	if err := q.QueryRow(ctx, sizeQuery).Scan(&n); err != nil {
 		return 0, fmt.Errorf("reading the log size: %w", err)
 	}
 	return n, nil

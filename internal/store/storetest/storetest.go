@@ -297,6 +297,39 @@ func Run(t *testing.T, dsn func(t *testing.T) string) {
 		}
 	})
 
+	t.Run("a read at begin sees the store as the transaction began, until a savepoint is undone", func(t *testing.T) {
+		db := open(t, dsn(t))
+		type countKey struct{}
+		db.ReadAtBegin(countKey{}, `SELECT COUNT(*) FROM link_state`)
+		for want := range int64(3) {
+			err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+				if n, ok := tx.AtBegin(countKey{}); !ok || n != want {
+					return fmt.Errorf("at begin %d, %v; want %d", n, ok, want)
+				}
+				if err := set(ctx, tx, fmt.Sprint("k", want), "v"); err != nil {
+					return err
+				}
+				if n, ok := tx.AtBegin(countKey{}); !ok || n != want {
+					return fmt.Errorf("after a write, at begin %d, %v; want still %d", n, ok, want)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			_ = tx.Savepoint(ctx, func() error { return errors.New("undo") })
+			if _, ok := tx.AtBegin(countKey{}); ok {
+				return errors.New("a read at begin survived an undone savepoint")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("one failing writer does not undo a concurrent one", func(t *testing.T) {
 		db := open(t, dsn(t))
 		var wg sync.WaitGroup
