@@ -120,16 +120,25 @@ type Service struct {
 	trust          *trust.Service
 	logger         *slog.Logger
 	// known are threads that exist (threads are never deleted), so that
-	// a partner's message to one reads nothing before its writes.
+	// a partner's message to one reads nothing before its writes, and a
+	// reply nothing before its write.
 	known threadSet
 }
 
-// threadSet remembers the ids of threads known to exist, up to
-// maxKnownThreads (then it starts again from empty). Ids enter it only
-// once the transaction that read or wrote the thread has committed.
+// threadSet remembers the threads known to exist, up to maxKnownThreads
+// (then it starts again from empty), and for those read or made here
+// what never changes about them (fixedThread). A thread enters it only
+// once the transaction that read or wrote it has committed.
 type threadSet struct {
 	mu  sync.Mutex
-	ids map[string]struct{}
+	ids map[string]*fixedThread // nil: known to exist, not read
+}
+
+// fixedThread is what never changes about a thread: all but its last
+// activity and unread count, and the local agencies that see it.
+type fixedThread struct {
+	t     Thread
+	local string // threads.local_agencies
 }
 
 const maxKnownThreads = 100_000
@@ -141,13 +150,23 @@ func (k *threadSet) has(id string) bool {
 	return ok
 }
 
-func (k *threadSet) add(id string) {
+// fixed returns what never changes about thread id, if known.
+func (k *threadSet) fixed(id string) *fixedThread {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.ids[id]
+}
+
+// add remembers thread id, and f if not nil.
+func (k *threadSet) add(id string, f *fixedThread) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.ids == nil || len(k.ids) >= maxKnownThreads {
-		k.ids = map[string]struct{}{}
+		k.ids = map[string]*fixedThread{}
 	}
-	k.ids[id] = struct{}{}
+	if f != nil || k.ids[id] == nil {
+		k.ids[id] = f
+	}
 }
 
 // SetTrust makes the service log and report every use of the partner's
@@ -289,7 +308,7 @@ func (s *Service) Reply(ctx context.Context, u *auth.User, threadID, body string
 	}
 	// Who may see a thread never changes, so the check can run before the
 	// write transaction, off the single writer's path.
-	t, err := s.thread(ctx, s.db.Read(), u, threadID)
+	t, err := s.replyThread(ctx, u, threadID)
 	if err != nil {
 		return nil, err
 	}
@@ -405,6 +424,52 @@ func (s *Service) CanSee(ctx context.Context, u *auth.User, id string) bool {
 }
 
 const threadCols = `t.id, t.subject, t.priority, t.origin, t.from_agency, t.to_agency, t.caveats, t.created_at, t.last_activity`
+
+// replyThread returns thread id for u to reply to: what never changes
+// about it, from memory once read (a reply then reads nothing before its
+// write), and ErrNotFound unless u may see it.
+func (s *Service) replyThread(ctx context.Context, u *auth.User, id string) (*Thread, error) {
+	f := s.known.fixed(id)
+	if f == nil {
+		f = &fixedThread{}
+		t, err := scanThread(withExtra{s.db.Read().QueryRow(ctx, `SELECT `+threadCols+`, 0, t.local_agencies FROM threads t WHERE t.id = ?`, id), []any{&f.local}})
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, ErrNotFound
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading thread %s: %w", id, err)
+		}
+		t.LastActivity = time.Time{}
+		f.t = *t
+		s.known.add(id, f)
+	}
+	if !s.sees(u, f.local) {
+		return nil, ErrNotFound
+	}
+	t := f.t
+	return &t, nil
+}
+
+// sees is visible for one thread whose local agencies are local: the
+// same rule, for a thread already in memory.
+func (s *Service) sees(u *auth.User, local string) bool {
+	switch {
+	case u.Can(auth.ReadAll):
+		return true
+	case !u.Can(auth.LiaisonRead):
+		return false
+	}
+	return strings.Contains(local, " "+u.Agency+" ")
+}
+
+// withExtra scans a row's columns into the caller's destinations, then
+// into extra.
+type withExtra struct {
+	r     store.Scanner
+	extra []any
+}
+
+func (w withExtra) Scan(dest ...any) error { return w.r.Scan(append(dest, w.extra...)...) }
 
 func (s *Service) thread(ctx context.Context, q store.Querier, u *auth.User, id string) (*Thread, error) {
 	cond, args := s.visible(u)
@@ -724,7 +789,7 @@ func (s *Service) ensureThread(ctx context.Context, tx *store.Tx, b *messageBody
 		return fmt.Errorf("reading thread %s: %w", b.ThreadID, err)
 	}
 	id := b.ThreadID
-	tx.AfterCommit(func() { s.known.add(id) })
+	tx.AfterCommit(func() { s.known.add(id, nil) })
 	return nil
 }
 
