@@ -205,6 +205,84 @@ type Service struct {
 	mu      sync.Mutex
 	ipFails map[string][]time.Time
 	ghosts  map[string]int // failed attempts on usernames no account has
+
+	tokens tokenCache
+}
+
+// TokenCacheTTL is how long a replica may answer an API token from
+// memory. Every API call presents its token; remembering the token's
+// user for a moment spares the store a read per call. A change to a user
+// or a token (a revocation, a new role or agency, a disabled account)
+// empties the memory of the process that makes it at once, and reaches
+// the other replicas of the node within this time.
+const TokenCacheTTL = time.Second
+
+// tokenCache remembers, by the token's hash, what TokenUser read.
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[string]*cachedToken
+	// gen counts the clears, so that a read that began before a change
+	// is not remembered after it.
+	gen uint64
+}
+
+type cachedToken struct {
+	u        *User
+	id       int64
+	lastUsed int64
+	expires  int64 // the token's own expiry
+	read     time.Time
+}
+
+// maxCachedTokens bounds the memory; past it, it starts again.
+const maxCachedTokens = 10_000
+
+// get returns a copy of what is remembered of the token, if fresh; its
+// user is never changed once remembered.
+func (c *tokenCache) get(hash string, now time.Time) (cachedToken, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.m[hash]
+	if !ok || now.Sub(t.read) >= TokenCacheTTL || now.UnixMilli() >= t.expires {
+		return cachedToken{}, false
+	}
+	return *t, true
+}
+
+// generation is what put must be given for what is read from now on.
+func (c *tokenCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// put remembers t, read since generation gen, unless a change came since.
+func (c *tokenCache) put(hash string, t cachedToken, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if c.m == nil || len(c.m) >= maxCachedTokens {
+		c.m = map[string]*cachedToken{}
+	}
+	c.m[hash] = &t
+}
+
+// used records that the token was marked used at ms.
+func (c *tokenCache) used(hash string, ms int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.m[hash]; ok {
+		t.lastUsed = ms
+	}
+}
+
+func (c *tokenCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
+	c.gen++
 }
 
 // NewService returns the auth service of the node of party code. Every
@@ -389,6 +467,7 @@ func (s *Service) Update(ctx context.Context, id int64, up Update) (*User, error
 		}
 	}
 	err = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		tx.AfterCommit(s.tokens.clear)
 		if _, err := tx.Exec(ctx, `UPDATE users SET display_name = ?, role = ?, agency = ?, lang = ?, disabled = ? WHERE id = ?`,
 			strings.TrimSpace(nu.DisplayName), string(nu.Role), nu.Agency, nu.Lang, boolInt(disabled), id); err != nil {
 			return err
@@ -736,6 +815,7 @@ func (s *Service) Tokens(ctx context.Context, userID int64) ([]Token, error) {
 // RevokeToken deletes one of a user's tokens.
 func (s *Service) RevokeToken(ctx context.Context, userID, tokenID int64) error {
 	return s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+		tx.AfterCommit(s.tokens.clear)
 		res, err := tx.Exec(ctx, `DELETE FROM api_tokens WHERE id = ? AND user_id = ?`, tokenID, userID)
 		if err != nil {
 			return err
@@ -754,28 +834,40 @@ func (s *Service) TokenUser(ctx context.Context, secret string) (*User, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) {
 		return nil, ErrNoSession
 	}
-	// One statement for the token and its user: every API call pays it.
-	var tid, last int64
-	row := s.db.Read().QueryRow(ctx, `SELECT k.id, k.last_used, u.`+strings.ReplaceAll(userCols, ", ", ", u.")+`
-		FROM api_tokens k JOIN users u ON u.id = k.user_id WHERE k.token_hash = ? AND k.expires_at > ?`, hashSecret(secret), store.Now())
-	u, err := scanUser(scanPrefix{row, []any{&tid, &last}})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrNoSession
+	hash, now := hashSecret(secret), time.Now()
+	t, ok := s.tokens.get(hash, now)
+	if !ok {
+		// One statement for the token and its user.
+		gen := s.tokens.generation()
+		t = cachedToken{read: now}
+		row := s.db.Read().QueryRow(ctx, `SELECT k.id, k.last_used, k.expires_at, u.`+strings.ReplaceAll(userCols, ", ", ", u.")+`
+			FROM api_tokens k JOIN users u ON u.id = k.user_id WHERE k.token_hash = ? AND k.expires_at > ?`, hash, now.UnixMilli())
+		var err error
+		t.u, err = scanUser(scanPrefix{row, []any{&t.id, &t.lastUsed, &t.expires}})
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, ErrNoSession
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading token: %w", err)
+		}
+		s.tokens.put(hash, t, gen)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading token: %w", err)
-	}
-	if now := store.Now(); now-last > 60_000 {
+	if ms := now.UnixMilli(); ms-t.lastUsed > 60_000 {
 		// Record use at most once a minute: tokens drive bulk API traffic.
-		_ = s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-			_, err := tx.Exec(ctx, `UPDATE api_tokens SET last_used = ? WHERE id = ?`, now, tid)
+		tid := t.id
+		err := s.db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE api_tokens SET last_used = ? WHERE id = ?`, ms, tid)
 			return err
 		})
+		if err == nil {
+			s.tokens.used(hash, ms)
+		}
 	}
-	if u.Disabled {
+	if t.u.Disabled {
 		return nil, ErrNoSession
 	}
-	return u, nil
+	u := *t.u
+	return &u, nil
 }
 
 // Argon2Params are the argon2id cost parameters for new hashes.

@@ -261,3 +261,82 @@ func TestSignInSaysAttemptsLeftAndAdminUnlocks(t *testing.T) {
 		t.Fatal("a language switch was logged")
 	}
 }
+
+// TestTokenMemory: a replica answers a token from memory for at most
+// TokenCacheTTL. A change to the token or its user takes effect at once
+// on the replica that makes it, and within TokenCacheTTL on another
+// replica of the node (a second service on the same store).
+func TestTokenMemory(t *testing.T) {
+	ctx := context.Background()
+	here, db := newService(t)
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	tl, err := trustlog.New(db, "MX", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	there := auth.NewService(db, "MX", tl)
+	u, err := here.Create(ctx, auth.NewUser{Username: "script", DisplayName: "Script", Role: auth.Analyst, Agency: "UIF", Password: "token-memory-password-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	works := func(s *auth.Service, secret string) *auth.User {
+		t.Helper()
+		got, err := s.TokenUser(ctx, secret)
+		if err != nil {
+			return nil
+		}
+		return got
+	}
+
+	cases := []struct {
+		name   string
+		change func(tok *auth.Token) error
+		// gone: the token no longer works; else the user is seen with
+		// role.
+		gone bool
+		role auth.Role
+	}{
+		{"revoked", func(tok *auth.Token) error { return here.RevokeToken(ctx, u.ID, tok.ID) }, true, ""},
+		{"user disabled", func(*auth.Token) error {
+			yes := true
+			_, err := here.Update(ctx, u.ID, auth.Update{Disabled: &yes})
+			return err
+		}, true, ""},
+		{"new role (tokens revoked)", func(*auth.Token) error {
+			r := auth.Supervisor
+			_, err := here.Update(ctx, u.ID, auth.Update{Role: &r})
+			return err
+		}, true, ""},
+		{"new display name (tokens kept)", func(*auth.Token) error {
+			n := "Script 2"
+			_, err := here.Update(ctx, u.ID, auth.Update{DisplayName: &n})
+			return err
+		}, false, auth.Analyst},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			no := false
+			r := auth.Analyst
+			if _, err := here.Update(ctx, u.ID, auth.Update{Disabled: &no, Role: &r}); err != nil {
+				t.Fatal(err)
+			}
+			tok, secret, err := here.NewToken(ctx, u.ID, "script")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if works(here, secret) == nil || works(there, secret) == nil {
+				t.Fatal("a new token does not work")
+			}
+			if err := c.change(tok); err != nil {
+				t.Fatal(err)
+			}
+			if got := works(here, secret); (got == nil) != c.gone || (got != nil && got.Role != c.role) {
+				t.Fatalf("on the replica that made the change the token gives %+v", got)
+			}
+			time.Sleep(auth.TokenCacheTTL + 50*time.Millisecond)
+			if got := works(there, secret); (got == nil) != c.gone || (got != nil && got.Role != c.role) {
+				t.Fatalf("on another replica, after TokenCacheTTL, the token gives %+v", got)
+			}
+		})
+	}
+}
