@@ -4,8 +4,11 @@ package storetest
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -327,6 +330,80 @@ func Run(t *testing.T, dsn func(t *testing.T) string) {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+	})
+
+	t.Run("sessions the server cuts leave nothing half done, and the store goes on", func(t *testing.T) {
+		d := dsn(t)
+		u, err := url.Parse(d)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			t.Skip("PostgreSQL only: the server ends sessions")
+		}
+		app := "storetest-" + strings.ToLower(rand.Text()[:10])
+		q := u.Query()
+		q.Set("application_name", app)
+		u.RawQuery = q.Encode()
+		db := open(t, u.String())
+		admin := open(t, d)
+		cut := func() {
+			t.Helper()
+			rows, err := admin.Read().Query(ctx, `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = ?`, app)
+			if err != nil {
+				t.Fatalf("ending the sessions: %v", err)
+			}
+			rows.Close()
+		}
+		if err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error { return set(ctx, tx, "a", "1") }); err != nil {
+			t.Fatal(err)
+		}
+		for round := range 5 {
+			cut()
+			want := fmt.Sprint(round + 2)
+			var err error
+			for range 3 {
+				// A write on a session the server ended may fail; the
+				// next one runs on a new session.
+				if err = db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error { return set(ctx, tx, "a", want) }); err == nil {
+					break
+				}
+			}
+			if err != nil {
+				t.Fatalf("round %d: the store did not recover: %v", round, err)
+			}
+			if v, err := get(t, db, "a"); err != nil || v != want {
+				t.Fatalf("round %d: a = %q, %v; want %s", round, v, err, want)
+			}
+		}
+		// A session ended in the middle of a transaction commits none of it.
+		err = db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+			if err := set(ctx, tx, "half", "written"); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `SELECT pg_terminate_backend(pg_backend_pid())`)
+			return err
+		})
+		if err == nil {
+			t.Fatal("a transaction whose session ended committed")
+		}
+		if _, err := get(t, db, "half"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("half of a cut transaction was committed: %v", err)
+		}
+		c := db.Counter("stream_seq", "stream", "last_seq")
+		for want := range int64(4) {
+			cut()
+			var got int64
+			var err error
+			for range 3 {
+				if err = db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+					got, err = c.Next(ctx, tx, "s")
+					return err
+				}); err == nil {
+					break
+				}
+			}
+			if err != nil || got != want+1 {
+				t.Fatalf("after a cut, Next = %d, %v; want %d", got, err, want+1)
+			}
 		}
 	})
 
