@@ -2,8 +2,9 @@ package e2e
 
 import (
 	"context"
-	"os"
-	"path/filepath"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
 	"testing"
 	"time"
 
@@ -87,16 +88,12 @@ func TestBrowserExtraditionClock(t *testing.T) {
 	// 4. He uploads the formal request's warrant, certified; it reaches
 	// Mexico's open page with its SHA-256.
 	until(t, mx, "MX live", `document.body.getAttribute("data-live-ready") === "1"`)
-	warrant := filepath.Join(t.TempDir(), "warrant-26-CR-0412.pdf")
-	if err := os.WriteFile(warrant, []byte("%PDF-1.4 arrest warrant 26-CR-0412"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Run(us, chromedp.SetUploadFiles("#case-doc-file", []string{warrant}), chromedp.SetValue("#case-doc-kind", "warrant"),
-		chromedp.Click(`#case-doc-form input[name="certified"]`), chromedp.Click("#case-doc-add")); err != nil {
-		t.Fatal(err)
-	}
+	warrant := []byte("%PDF-1.4 arrest warrant 26-CR-0412")
+	sendFile(t, us, "#case-doc-file", "warrant-26-CR-0412.pdf", warrant,
+		map[string]string{"#case-doc-kind": "warrant"}, []string{`#case-doc-form input[name="certified"]`}, "#case-doc-add")
 	until(t, us, "the warrant on the US page", `document.querySelector("#case-doc-list").innerText.includes("warrant-26-CR-0412.pdf")`)
-	until(t, mx, "the warrant live on MX", `document.querySelector("#case-doc-list").innerText.includes("warrant-26-CR-0412.pdf")`)
+	sum := sha256.Sum256(warrant)
+	until(t, mx, "the warrant live on MX, its bytes' SHA-256 and certified", `(function (t) { return t.includes("warrant-26-CR-0412.pdf") && t.includes(`+strconv.Quote(hex.EncodeToString(sum[:]))+`) && t.includes("certific"); })(document.querySelector("#case-doc-list").innerText)`)
 	screenshot(t, mx, "case-documents-MX.png")
 
 	// 5. The formal request stops the clock; Mexico's open page shows it

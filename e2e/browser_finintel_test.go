@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -61,10 +59,7 @@ func TestBrowserFinIntel(t *testing.T) {
 		t.Helper()
 		until(t, c, "no confirmation "+text, `(document.querySelector("#fi-flash")||{innerText:""}).innerText.includes(`+jsString(text)+`)`)
 	}
-	evidence := filepath.Join(t.TempDir(), "wires.csv")
-	if err := os.WriteFile(evidence, []byte("date,amount\n2025-10-01,950000.00\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	evidence := []byte("date,amount\n2025-10-01,950000.00\n")
 	title := "Red Pacífico in the browser " + time.Now().Format("150405")
 
 	// 1. A US analyst drafts a disclosure with one subject and submits it.
@@ -90,10 +85,10 @@ func TestBrowserFinIntel(t *testing.T) {
 	if err := chromedp.Run(us,
 		chromedp.SetValue("#sub-curp", "RUSM821122MSLZLN08"),
 		chromedp.Click("#fi-add-subject-btn"), chromedp.WaitVisible("#fi-flash"),
-		chromedp.SetUploadFiles("#fi-attach-file", []string{evidence}), chromedp.Click("#fi-attach"),
 	); err != nil {
-		t.Fatalf("US attaching: %v", err)
+		t.Fatalf("US adding a subject: %v", err)
 	}
+	sendFile(t, us, "#fi-attach-file", "wires.csv", evidence, nil, nil, "#fi-attach")
 	flashed(us, "Attached")
 	if err := chromedp.Run(us,
 		chromedp.Click("#fi-submit"),

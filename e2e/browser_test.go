@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"puente/internal/node"
 	"strconv"
@@ -239,6 +240,36 @@ func send(t *testing.T, c context.Context, fields map[string]string, button stri
 		for (var sel in v) if (!document.querySelector(sel)) return false;
 		for (var sel in v) document.querySelector(sel).value = v[sel];
 		btn.click(); return true; })(`+string(vals)+`, `+strconv.Quote(button)+`)`)
+}
+
+// sendFile is send for a form with a file: once the file input, every
+// field, every box to tick and the button are on the page, it puts the
+// file (name, content) in fileSel from page script, fills the fields,
+// ticks the boxes and clicks, in one step, so that a live refresh cannot
+// replace the form between a chosen file and the click.
+func sendFile(t *testing.T, c context.Context, fileSel, name string, content []byte, fields map[string]string, ticks []string, button string) {
+	t.Helper()
+	if fields == nil {
+		fields = map[string]string{}
+	}
+	if ticks == nil {
+		ticks = []string{}
+	}
+	vals, _ := json.Marshal(fields)
+	boxes, _ := json.Marshal(ticks)
+	until(t, c, button+" with a file never showed", `(function (fs, name, b64, v, ticks, b) {
+		var btn = document.querySelector(b), input = document.querySelector(fs);
+		if (!btn || btn.offsetParent === null || btn.disabled || !input) return false;
+		for (var sel in v) if (!document.querySelector(sel)) return false;
+		for (var i = 0; i < ticks.length; i++) if (!document.querySelector(ticks[i])) return false;
+		var raw = atob(b64), bytes = new Uint8Array(raw.length);
+		for (var j = 0; j < raw.length; j++) bytes[j] = raw.charCodeAt(j);
+		var dt = new DataTransfer();
+		dt.items.add(new File([bytes], name));
+		input.files = dt.files;
+		for (var sel in v) document.querySelector(sel).value = v[sel];
+		for (var i = 0; i < ticks.length; i++) document.querySelector(ticks[i]).checked = true;
+		btn.click(); return true; })(`+strconv.Quote(fileSel)+`, `+strconv.Quote(name)+`, `+strconv.Quote(base64.StdEncoding.EncodeToString(content))+`, `+string(vals)+`, `+string(boxes)+`, `+strconv.Quote(button)+`)`)
 }
 
 // clickLive clicks the element sel once it is shown, finding and clicking
