@@ -156,9 +156,9 @@ func Run(t *testing.T, dsn func(t *testing.T) string) {
 		}
 	})
 
-	t.Run("concurrent writers lose nothing", func(t *testing.T) {
-		db := open(t, dsn(t))
-		const workers, each = 8, 40
+	// parallel runs f(w, i) for i from 0 to each-1 on each of workers
+	// goroutines, and returns the first failure.
+	parallel := func(workers, each int, f func(w, i int) error) error {
 		var wg sync.WaitGroup
 		errs := make(chan error, workers)
 		for w := range workers {
@@ -166,17 +166,7 @@ func Run(t *testing.T, dsn func(t *testing.T) string) {
 			go func() {
 				defer wg.Done()
 				for i := range each {
-					err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-						var seq int64
-						if err := tx.QueryRow(ctx, `INSERT INTO stream_seq (stream, last_seq) VALUES ('s', 1)
-							ON CONFLICT (stream) DO UPDATE SET last_seq = stream_seq.last_seq + 1 RETURNING last_seq`).Scan(&seq); err != nil {
-							return err
-						}
-						_, err := tx.Exec(ctx, `INSERT INTO outbox (envelope_id, stream, seq, kind, raw, created_at) VALUES (?, 's', ?, 'k', ?, 0)`,
-							fmt.Sprintf("w%d-%d", w, i), seq, []byte("x"))
-						return err
-					})
-					if err != nil {
+					if err := f(w, i); err != nil {
 						errs <- err
 						return
 					}
@@ -185,7 +175,25 @@ func Run(t *testing.T, dsn func(t *testing.T) string) {
 		}
 		wg.Wait()
 		close(errs)
-		for err := range errs {
+		return <-errs
+	}
+
+	t.Run("concurrent writers lose nothing", func(t *testing.T) {
+		db := open(t, dsn(t))
+		const workers, each = 8, 40
+		err := parallel(workers, each, func(w, i int) error {
+			return db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+				var seq int64
+				if err := tx.QueryRow(ctx, `INSERT INTO stream_seq (stream, last_seq) VALUES ('s', 1)
+					ON CONFLICT (stream) DO UPDATE SET last_seq = stream_seq.last_seq + 1 RETURNING last_seq`).Scan(&seq); err != nil {
+					return err
+				}
+				_, err := tx.Exec(ctx, `INSERT INTO outbox (envelope_id, stream, seq, kind, raw, created_at) VALUES (?, 's', ?, 'k', ?, 0)`,
+					fmt.Sprintf("w%d-%d", w, i), seq, []byte("x"))
+				return err
+			})
+		})
+		if err != nil {
 			t.Fatalf("concurrent write failed: %v", err)
 		}
 		var n, maxSeq int
@@ -202,45 +210,34 @@ func Run(t *testing.T, dsn func(t *testing.T) string) {
 		c := db.Counter("stream_seq", "stream", "last_seq")
 		const workers, each = 8, 40
 		boom := errors.New("boom")
-		var wg sync.WaitGroup
 		var ok atomic.Int64
-		errs := make(chan error, workers)
-		for w := range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range each {
-					fail := (w+i)%5 == 2
-					err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
-						seq, err := c.Next(ctx, tx, "s")
-						if err != nil {
-							return err
-						}
-						if err := tx.ExecDeferred(ctx, `INSERT INTO outbox (envelope_id, stream, seq, kind, raw, created_at) VALUES (?, 's', ?, 'k', ?, 0)`,
-							fmt.Sprintf("w%d-%d", w, i), seq, []byte("x")); err != nil {
-							return err
-						}
-						if fail {
-							return boom
-						}
-						return nil
-					})
-					switch {
-					case fail && !errors.Is(err, boom):
-						errs <- fmt.Errorf("a failing closure returned %v", err)
-						return
-					case !fail && err != nil:
-						errs <- err
-						return
-					case !fail:
-						ok.Add(1)
-					}
+		err := parallel(workers, each, func(w, i int) error {
+			fail := (w+i)%5 == 2
+			err := db.ReadWrite(ctx, func(ctx context.Context, tx *store.Tx) error {
+				seq, err := c.Next(ctx, tx, "s")
+				if err != nil {
+					return err
 				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
+				if err := tx.ExecDeferred(ctx, `INSERT INTO outbox (envelope_id, stream, seq, kind, raw, created_at) VALUES (?, 's', ?, 'k', ?, 0)`,
+					fmt.Sprintf("w%d-%d", w, i), seq, []byte("x")); err != nil {
+					return err
+				}
+				if fail {
+					return boom
+				}
+				return nil
+			})
+			switch {
+			case fail && !errors.Is(err, boom):
+				return fmt.Errorf("a failing closure returned %v", err)
+			case !fail && err != nil:
+				return err
+			case !fail:
+				ok.Add(1)
+			}
+			return nil
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
 		var n, maxSeq, last int64
