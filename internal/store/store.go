@@ -610,7 +610,10 @@ func (t *Tx) pipeline(ctx context.Context, q string, args []any, scan func(pgx.R
 }
 
 // commitPipeline sends the deferred statements and COMMIT as one pgx
-// batch. A deferred statement's failure is a deferredErr.
+// batch. A deferred statement's failure is a deferredErr (the group then
+// runs again, with savepoints); any failure from the COMMIT on is not,
+// unlike pipeline's: the transaction may have committed, and running
+// its group again would write it twice.
 func (t *Tx) commitPipeline() error {
 	b := &pgx.Batch{}
 	for _, p := range t.pending {
