@@ -631,6 +631,13 @@ func (t *Tx) commitPipeline() error {
 		for range deferred {
 			if _, err := br.Exec(); err != nil {
 				_ = br.Close()
+				var pe *pgconn.PgError
+				if !errors.As(err, &pe) {
+					// Not the statement's own failure (which stops the
+					// batch before its COMMIT) but the session's: the
+					// COMMIT may have run.
+					return err
+				}
 				return deferredErr{err}
 			}
 		}
