@@ -247,6 +247,14 @@ func TestReplicasSurviveLeaderKills(t *testing.T) {
 		}
 	}
 	drain(t, rs, token)
+	// Every replica numbered the same threads' streams, turn about: each
+	// learned the others' numbers at its transactions' start, so none
+	// remembered one wrongly.
+	for i := range rs.procs {
+		if n := metric(t, rs.urls[i], "puente_link_stream_numbers_retried_total"); n != 0 {
+			t.Errorf("replica %d took %g envelope numbers again: its memory missed another replica's", i, n)
+		}
+	}
 	for _, p := range append([]*proc{us}, rs.procs...) {
 		p.signal(syscall.SIGTERM)
 	}
@@ -400,7 +408,8 @@ func TestStaleLeaderIsFenced(t *testing.T) {
 	checkLogs(t, dir, dbs)
 }
 
-// metric reads one unlabelled value from a replica's /metrics.
+// metric reads one unlabelled value from a replica's /metrics, which must
+// have it.
 func metric(t *testing.T, base, name string) float64 {
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
@@ -414,6 +423,7 @@ func metric(t *testing.T, base, name string) float64 {
 			return f
 		}
 	}
+	t.Fatalf("%s/metrics has no %s", base, name)
 	return 0
 }
 

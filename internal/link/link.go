@@ -187,7 +187,10 @@ func (l *Link) initMetrics() {
 					return 1
 				}
 				return 0
-			}))
+			}),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "puente_link_stream_numbers_retried_total",
+				Help: "Envelope numbers this process remembered wrongly (a write outside it, as by a replica of an earlier release); each cost its group a retry."},
+				func() float64 { return float64(l.streams().Stale()) }))
 	}
 }
 
@@ -237,7 +240,7 @@ func (l *Link) Enqueue(ctx context.Context, tx *store.Tx, o Outgoing) (*Envelope
 	if len(body) > l.maxBody {
 		return nil, fmt.Errorf("%s body is %d bytes: %w", o.Kind, len(body), ErrTooLarge)
 	}
-	seq, err := l.cfg.DB.Counter("stream_seq", "stream", "last_seq").Next(ctx, tx, o.Stream)
+	seq, err := l.streams().Next(ctx, tx, o.Stream)
 	if err != nil {
 		return nil, fmt.Errorf("numbering stream %s: %w", o.Stream, err)
 	}
@@ -266,6 +269,9 @@ func (l *Link) Enqueue(ctx context.Context, tx *store.Tx, o Outgoing) (*Envelope
 	tx.AfterCommit(l.Wake)
 	return e, nil
 }
+
+// streams numbers the envelopes of each stream (stream_seq).
+func (l *Link) streams() *store.Counter { return l.cfg.DB.Counter("stream_seq", "stream", "last_seq") }
 
 // WakeName is the delivery worker's name on the live hub (live.Hub.Wake).
 const WakeName = "link.delivery"
