@@ -125,13 +125,15 @@ type Service struct {
 	known threadSet
 }
 
-// threadSet remembers the threads known to exist, up to maxKnownThreads
-// (then it starts again from empty), and for those read or made here
-// what never changes about them (fixedThread). A thread enters it only
-// once the transaction that read or wrote it has committed.
+// threadSet remembers the ids of threads known to exist, up to
+// maxKnownThreads, and what never changes about those read here
+// (fixedThread), up to maxFixedThreads (past either bound, that part
+// starts again from empty). A thread enters it only once the transaction
+// that read or wrote it has committed.
 type threadSet struct {
-	mu  sync.Mutex
-	ids map[string]*fixedThread // nil: known to exist, not read
+	mu    sync.Mutex
+	ids   map[string]struct{}
+	fixed map[string]*fixedThread
 }
 
 // fixedThread is what never changes about a thread: all but its last
@@ -141,7 +143,10 @@ type fixedThread struct {
 	local string // threads.local_agencies
 }
 
-const maxKnownThreads = 100_000
+const (
+	maxKnownThreads = 100_000
+	maxFixedThreads = 10_000 // a subject may take hundreds of bytes
+)
 
 func (k *threadSet) has(id string) bool {
 	k.mu.Lock()
@@ -150,23 +155,36 @@ func (k *threadSet) has(id string) bool {
 	return ok
 }
 
-// fixed returns what never changes about thread id, if known.
-func (k *threadSet) fixed(id string) *fixedThread {
+// fixedOf returns what never changes about thread id, if remembered.
+func (k *threadSet) fixedOf(id string) *fixedThread {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.ids[id]
+	return k.fixed[id]
 }
 
-// add remembers thread id, and f if not nil.
-func (k *threadSet) add(id string, f *fixedThread) {
+// add remembers that thread id exists.
+func (k *threadSet) add(id string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.addLocked(id)
+}
+
+func (k *threadSet) addLocked(id string) {
 	if k.ids == nil || len(k.ids) >= maxKnownThreads {
-		k.ids = map[string]*fixedThread{}
+		k.ids = map[string]struct{}{}
 	}
-	if f != nil || k.ids[id] == nil {
-		k.ids[id] = f
+	k.ids[id] = struct{}{}
+}
+
+// remember keeps what never changes about thread id, which exists.
+func (k *threadSet) remember(id string, f *fixedThread) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.addLocked(id)
+	if k.fixed == nil || len(k.fixed) >= maxFixedThreads {
+		k.fixed = map[string]*fixedThread{}
 	}
+	k.fixed[id] = f
 }
 
 // SetTrust makes the service log and report every use of the partner's
@@ -429,7 +447,7 @@ const threadCols = `t.id, t.subject, t.priority, t.origin, t.from_agency, t.to_a
 // about it, from memory once read (a reply then reads nothing before its
 // write), and ErrNotFound unless u may see it.
 func (s *Service) replyThread(ctx context.Context, u *auth.User, id string) (*Thread, error) {
-	f := s.known.fixed(id)
+	f := s.known.fixedOf(id)
 	if f == nil {
 		f = &fixedThread{}
 		t, err := scanThread(withExtra{s.db.Read().QueryRow(ctx, `SELECT `+threadCols+`, 0, t.local_agencies FROM threads t WHERE t.id = ?`, id), []any{&f.local}})
@@ -441,7 +459,7 @@ func (s *Service) replyThread(ctx context.Context, u *auth.User, id string) (*Th
 		}
 		t.LastActivity = time.Time{}
 		f.t = *t
-		s.known.add(id, f)
+		s.known.remember(id, f)
 	}
 	if !s.sees(u, f.local) {
 		return nil, ErrNotFound
@@ -789,7 +807,7 @@ func (s *Service) ensureThread(ctx context.Context, tx *store.Tx, b *messageBody
 		return fmt.Errorf("reading thread %s: %w", b.ThreadID, err)
 	}
 	id := b.ThreadID
-	tx.AfterCommit(func() { s.known.add(id, nil) })
+	tx.AfterCommit(func() { s.known.add(id) })
 	return nil
 }
 
