@@ -385,15 +385,6 @@ func scanUser(r store.Scanner) (*User, error) {
 	return &u, nil
 }
 
-// scanPrefix scans leading columns into pre before handing the rest to
-// the caller's destinations.
-type scanPrefix struct {
-	r   store.Scanner
-	pre []any
-}
-
-func (p scanPrefix) Scan(dest ...any) error { return p.r.Scan(append(p.pre, dest...)...) }
-
 // Get returns the user with id.
 func (s *Service) Get(ctx context.Context, id int64) (*User, error) {
 	u, err := scanUser(s.db.Read().QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
@@ -843,7 +834,7 @@ func (s *Service) TokenUser(ctx context.Context, secret string) (*User, error) {
 		row := s.db.Read().QueryRow(ctx, `SELECT k.id, k.last_used, k.expires_at, u.`+strings.ReplaceAll(userCols, ", ", ", u.")+`
 			FROM api_tokens k JOIN users u ON u.id = k.user_id WHERE k.token_hash = ? AND k.expires_at > ?`, hash, now.UnixMilli())
 		var err error
-		t.u, err = scanUser(scanPrefix{row, []any{&t.id, &t.lastUsed, &t.expires}})
+		t.u, err = scanUser(store.Prefixed(row, &t.id, &t.lastUsed, &t.expires))
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, ErrNoSession
 		}

@@ -450,7 +450,7 @@ func (s *Service) replyThread(ctx context.Context, u *auth.User, id string) (*Th
 	f := s.known.fixedOf(id)
 	if f == nil {
 		f = &fixedThread{}
-		t, err := scanThread(withExtra{s.db.Read().QueryRow(ctx, `SELECT `+threadCols+`, 0, t.local_agencies FROM threads t WHERE t.id = ?`, id), []any{&f.local}})
+		t, err := scanThread(store.Prefixed(s.db.Read().QueryRow(ctx, `SELECT t.local_agencies, `+threadCols+`, 0 FROM threads t WHERE t.id = ?`, id), &f.local))
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, ErrNotFound
 		}
@@ -479,15 +479,6 @@ func (s *Service) sees(u *auth.User, local string) bool {
 	}
 	return strings.Contains(local, " "+u.Agency+" ")
 }
-
-// withExtra scans a row's columns into the caller's destinations, then
-// into extra.
-type withExtra struct {
-	r     store.Scanner
-	extra []any
-}
-
-func (w withExtra) Scan(dest ...any) error { return w.r.Scan(append(dest, w.extra...)...) }
 
 func (s *Service) thread(ctx context.Context, q store.Querier, u *auth.User, id string) (*Thread, error) {
 	cond, args := s.visible(u)

@@ -1350,6 +1350,18 @@ func Time(ms int64) time.Time {
 // Scanner is one row to scan: *sql.Row or *sql.Rows.
 type Scanner interface{ Scan(dest ...any) error }
 
+// Prefixed is sc with its leading columns scanned into pre, and the rest
+// into what the caller scans: for a scan function of a type's own columns
+// over a query that selects a few more first.
+func Prefixed(sc Scanner, pre ...any) Scanner { return prefixed{sc, pre} }
+
+type prefixed struct {
+	r   Scanner
+	pre []any
+}
+
+func (p prefixed) Scan(dest ...any) error { return p.r.Scan(append(p.pre, dest...)...) }
+
 // Collect scans every row of rows with scan and closes rows: the loop of
 // every list query.
 func Collect[T any](rows *sql.Rows, scan func(Scanner) (T, error)) ([]T, error) {
