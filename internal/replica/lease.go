@@ -72,6 +72,10 @@ type Elector struct {
 
 	mu     sync.Mutex
 	status Status
+	// cur is the term this replica holds, if any: Status reads its lease
+	// on this replica's own clock, so a replica that was paused past its
+	// lease does not say it leads before its loop has noticed.
+	cur atomic.Pointer[term]
 
 	leader    prometheus.Gauge
 	handovers prometheus.Counter
@@ -132,8 +136,12 @@ func (e *Elector) Name() string { return e.cfg.Name }
 // Status is who leads, as this replica last saw it.
 func (e *Elector) Status() Status {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.status
+	st := e.status
+	e.mu.Unlock()
+	if t := e.cur.Load(); st.Leading && (t == nil || !t.Held()) {
+		st.Leading = false
+	}
+	return st
 }
 
 func (e *Elector) setStatus(f func(*Status)) {
@@ -251,6 +259,7 @@ func (e *Elector) acquire(ctx context.Context, conn *pgx.Conn) (*term, error) {
 		return nil, fmt.Errorf("taking the node's lease: %w", err)
 	}
 	t.until.Store(mono(start.Add(e.cfg.TTL - e.cfg.Renew/2)))
+	e.cur.Store(t)
 	e.setStatus(func(s *Status) {
 		s.Leading, s.Leader, s.Epoch, s.Since, s.Error = true, e.cfg.Name, t.epoch, store.Time(since), ""
 	})
@@ -319,6 +328,7 @@ func (e *Elector) renew(ctx context.Context, conn *pgx.Conn, t *term) error {
 // can still be told, so another replica need not wait for it to run out.
 func (e *Elector) stepDown(ctx context.Context, conn *pgx.Conn, t *term) {
 	t.until.Store(0)
+	e.cur.CompareAndSwap(t, nil)
 	e.leader.Set(0)
 	e.setStatus(func(s *Status) { s.Leading = false })
 	if conn.IsClosed() {

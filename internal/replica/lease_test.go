@@ -140,3 +140,22 @@ func TestLeaseMovesOnStepDown(t *testing.T) {
 		t.Fatalf("term 2 recorded for %q (%v)", holder, err)
 	}
 }
+
+// TestStatusStopsLeadingWhenTheLeaseRunsOut: once a leader's own clock
+// says its lease may have run out, its Status (and so /healthz and
+// /readyz/leader) no longer says it leads, even before its loop has
+// looked at the database again (as after a pause: SIGSTOP, a stopped VM).
+func TestStatusStopsLeadingWhenTheLeaseRunsOut(t *testing.T) {
+	dsn, _ := freshStore(t)
+	// The lease is believed for TTL less half the renewal period (1.55 s);
+	// the loop first looks again after 2.9 s.
+	a := replica.NewElector(replica.Config{DSN: dsn, Name: "a", TTL: 3 * time.Second, Renew: 2900 * time.Millisecond})
+	leading(t, a)
+	if st := a.Status(); !st.Leading {
+		t.Fatalf("a just took the lease: %+v", st)
+	}
+	time.Sleep(2200 * time.Millisecond)
+	if st := a.Status(); st.Leading {
+		t.Fatalf("a's lease ran out on its own clock, yet it says %+v", st)
+	}
+}
