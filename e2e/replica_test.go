@@ -121,6 +121,21 @@ func (rs *replicaSet) status(i int) (replica.Status, bool) {
 	return out.Replica, true
 }
 
+// ready is replica i's answer at path (/readyz or /readyz/leader).
+func (rs *replicaSet) ready(i int, path string) (int, map[string]any) {
+	rs.t.Helper()
+	resp, err := rs.hc.Get(rs.urls[i] + path)
+	if err != nil {
+		rs.t.Fatalf("replica %d's %s: %v", i, path, err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		rs.t.Fatalf("replica %d's %s: %v", i, path, err)
+	}
+	return resp.StatusCode, body
+}
+
 // waitLeader waits until a replica other than not leads and returns it;
 // -1 if none did within limit.
 func (rs *replicaSet) waitLeader(limit time.Duration, not int) (int, replica.Status) {
@@ -376,7 +391,15 @@ func TestStaleLeaderIsFenced(t *testing.T) {
 	t.Logf("%s took over %s after %s was paused (lease 2 s)", now.Replica, time.Since(paused).Round(10*time.Millisecond), old.Replica)
 	testenv.Eventually(t, 30*time.Second, "the new leader delivering", func() bool { return settledBy(now.Epoch) > 0 })
 	before := settledBy(old.Epoch)
+	if code, _ := rs.ready(other, "/readyz/leader"); code != http.StatusOK {
+		t.Errorf("the new leader's /readyz/leader: %d, want 200", code)
+	}
 	rs.procs[leader].pause(false)
+	// Woken, it must not tell a load balancer it leads, not even before
+	// its election loop has noticed the lease is gone.
+	if code, body := rs.ready(leader, "/readyz/leader"); code != http.StatusServiceUnavailable {
+		t.Errorf("the woken stale leader's /readyz/leader: %d %v, want 503", code, body)
+	}
 	time.Sleep(3 * time.Second) // the old leader wakes, with its workers mid-way
 	close(stop)
 	wg.Wait()
@@ -390,6 +413,29 @@ func TestStaleLeaderIsFenced(t *testing.T) {
 	if fenced := metric(t, rs.urls[leader], "puente_replica_fenced_writes_total"); fenced > 0 {
 		t.Logf("%s had %g leader-only writes refused after waking", old.Replica, fenced)
 	}
+	// The partner's outage is reported, but leaves every replica ready:
+	// a load balancer must not take the node from its own users.
+	us.signal(syscall.SIGTERM)
+	var m struct{ ID string }
+	c.post("/api/v1/threads/"+thread.ID+"/messages", map[string]any{"body": "while the US is down"}, &m)
+	for i := range rs.procs {
+		testenv.Eventually(t, 30*time.Second, "replica "+strconv.Itoa(i)+" reporting the link down", func() bool {
+			code, body := rs.ready(i, "/readyz")
+			if code != http.StatusOK {
+				t.Fatalf("replica %d's /readyz with the partner down: %d %v, want 200", i, code, body)
+			}
+			link, _ := body["link"].(string)
+			return strings.HasPrefix(link, "down since ")
+		})
+	}
+	if code, _ := rs.ready(other, "/readyz/leader"); code != http.StatusOK {
+		t.Errorf("the leader's /readyz/leader with the partner down: %d, want 200", code)
+	}
+	if code, _ := rs.ready(leader, "/readyz/leader"); code != http.StatusServiceUnavailable {
+		t.Errorf("the follower's /readyz/leader: %d, want 503", code)
+	}
+	us.start()
+	drain(t, rs, token)
 	for _, p := range append([]*proc{us}, rs.procs...) {
 		p.signal(syscall.SIGTERM)
 	}

@@ -300,12 +300,10 @@ type Status struct {
 // replica of the node runs it, keeps it in the store (link_state), so every
 // replica reports the same.
 func (l *Link) Status(ctx context.Context) (Status, error) {
-	s := Status{Self: l.self.Code, Partner: l.partner.Code, AgreementHash: l.cfg.Agreement.HashHex()}
-	st, err := l.readState(ctx)
+	s, err := l.Connection(ctx)
 	if err != nil {
 		return s, err
 	}
-	s.Connected, s.Since, s.LastError, s.AgreementMismatch, s.LastReceipt = st.connected, st.since, st.lastError, st.mismatch, st.lastReceipt
 	s.Pending, s.OldestPending, err = l.pending(ctx)
 	if err != nil {
 		return s, err
@@ -317,6 +315,19 @@ func (l *Link) Status(ctx context.Context) (Status, error) {
 	if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM quarantine`).Scan(&s.Quarantined); err != nil {
 		return s, fmt.Errorf("counting quarantine: %w", err)
 	}
+	return s, nil
+}
+
+// Connection is the part of Status the delivery worker stores (Connected,
+// Since, LastError, AgreementMismatch, LastReceipt), read in one small
+// query: cheap enough for a load balancer's health checks.
+func (l *Link) Connection(ctx context.Context) (Status, error) {
+	s := Status{Self: l.self.Code, Partner: l.partner.Code, AgreementHash: l.cfg.Agreement.HashHex()}
+	st, err := l.readState(ctx)
+	if err != nil {
+		return s, err
+	}
+	s.Connected, s.Since, s.LastError, s.AgreementMismatch, s.LastReceipt = st.connected, st.since, st.lastError, st.mismatch, st.lastReceipt
 	return s, nil
 }
 

@@ -25,34 +25,51 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"status": "ok", "replica": s.n.Elector.Status()})
 }
 
-// readyz answers 200 when the store answers and the partner is connected
-// under the same agreement, and 503 otherwise, saying which part is not.
-// On a node with replicas it also says which replica answered, whether it
-// leads and which one does; a replica that cannot reach the lease is not
-// ready.
+// readyz answers 200 when this replica can serve its users: its store
+// answers and, on a node with replicas, it can reach the node's lease;
+// 503 otherwise, saying which part is not. It also says how the link to
+// the partner stands and, with replicas, who leads; neither changes the
+// answer: a partner's outage must not take the node away from its own
+// users behind a load balancer (the outbox waits; puente_link_connected
+// is for alerts).
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	out := map[string]any{"store": "ok", "link": "connected"}
+	s.ready(w, r, false)
+}
+
+// readyzLeader is readyz for a load balancer that sends traffic to the
+// leading replica only: 200 on the replica that is ready and holds the
+// lease (on its own clock), 503 on the others. A node without replicas
+// always leads.
+func (s *Server) readyzLeader(w http.ResponseWriter, r *http.Request) {
+	s.ready(w, r, true)
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request, leader bool) {
+	out := map[string]any{"store": "ok"}
 	status := http.StatusOK
 	if err := s.n.DB.Ping(r.Context()); err != nil {
 		out["store"], status = "unavailable", http.StatusServiceUnavailable
 	}
-	st, err := s.n.Link.Status(r.Context())
+	st, err := s.n.Link.Connection(r.Context())
 	switch {
 	case err != nil:
-		out["link"], status = "unknown", http.StatusServiceUnavailable
+		out["link"] = "unknown"
 	case st.AgreementMismatch != "":
-		out["link"], status = "agreement_mismatch", http.StatusServiceUnavailable
+		out["link"] = "agreement_mismatch"
 	case !st.Connected:
-		out["link"], status = "down since "+st.Since.UTC().Format(time.RFC3339), http.StatusServiceUnavailable
+		out["link"] = "down since " + st.Since.UTC().Format(time.RFC3339)
+	default:
+		out["link"] = "connected"
 	}
 	if s.n.Elector != nil {
 		rs := s.n.Elector.Status()
 		out["replica"] = rs
-		if rs.Error != "" {
+		if rs.Error != "" || (leader && !rs.Leading) {
 			status = http.StatusServiceUnavailable
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(out)
 }

@@ -83,6 +83,7 @@ func (s *Server) routes() {
 	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.HandleFunc("GET /readyz", s.readyz)
+	m.HandleFunc("GET /readyz/leader", s.readyzLeader)
 	m.Handle("GET /metrics", s.metricsGuard(promhttp.HandlerFor(s.n.Registry, promhttp.HandlerOpts{})))
 	m.Handle("/api/v1/", api.New(s.n))
 
