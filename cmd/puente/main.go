@@ -67,7 +67,7 @@ Usage:
   puente certificate verify FILE --agreement FILE [--revocations FILE] [--id-type T --id X]
                                     check a training certificate offline (no node, no token)
   puente bench link [--db postgres://...] [--n 20000] [--rate 500] [--clients 64]
-                    [--replicas N [--kills 3]]   (N serve processes for MX on --db)
+                    [--replicas N [--kills 3] [--route spread|leader]]   (N serve processes for MX on --db)
   puente bench log [--entries 1000000]
   puente bench screen [--n 20000] [--lists DIR]
   puente bench match [--subjects 1000000] [--lookups 500]
@@ -526,10 +526,11 @@ var benches = map[string]benchCmd{
 		fs.IntVar(&o.Clients, "clients", 64, "concurrent API clients in the throughput run")
 		replicas := fs.Int("replicas", 0, "run the MX node as this many `puente serve` processes on the --db server (0: both nodes in this process)")
 		kills := fs.Int("kills", 3, "with --replicas 2 or more: kill the leading replica this many times to time the failover")
+		route := fs.String("route", bench.RouteSpread, "with --replicas: send the API clients to every replica in turn (spread) or to the one whose /readyz/leader answers 200 (leader)")
 		return func(ctx context.Context, b benchOpts) (interface{ Print(io.Writer) error }, error) {
 			o.Log = b.log
 			if *replicas > 0 {
-				return bench.Replicas(ctx, bench.ReplicaOptions{Postgres: o.Postgres, Replicas: *replicas, N: o.N, Clients: o.Clients, Kills: *kills, Log: b.log})
+				return bench.Replicas(ctx, bench.ReplicaOptions{Postgres: o.Postgres, Replicas: *replicas, N: o.N, Clients: o.Clients, Kills: *kills, Route: *route, Log: b.log})
 			}
 			return bench.Link(ctx, o)
 		}

@@ -40,13 +40,25 @@ type ReplicaOptions struct {
 	// Kills is how many times the leading replica is killed (SIGKILL) to
 	// time the failover; none with a single replica.
 	Kills int
+	// Route is how the API clients reach the replicas: RouteSpread (each
+	// request to the next replica, as a round-robin load balancer does) or
+	// RouteLeader (every request to the replica whose /readyz/leader
+	// answers 200, as a load balancer with that health check does).
+	Route string
 	Log   io.Writer
 }
+
+// The ways a load balancer may send the API clients to the replicas.
+const (
+	RouteSpread = "spread"
+	RouteLeader = "leader"
+)
 
 // ReplicaResult is the replica benchmark's one JSON line.
 type ReplicaResult struct {
 	Store         string  `json:"store"`
 	Replicas      int     `json:"replicas"`
+	Route         string  `json:"route"`
 	Clients       int     `json:"clients"`
 	Envelopes     int     `json:"envelopes"`
 	EnvelopesPerS float64 `json:"envelopes_per_s"`
@@ -95,6 +107,11 @@ type replicaRun struct {
 	hc     *http.Client
 	pg     string
 	schema []string
+	// route and leading: with RouteLeader, requests go to replica leading,
+	// looked up again (as a load balancer's health check would) when it
+	// does not answer.
+	route   string
+	leading atomic.Int64
 }
 
 // Replicas runs the link benchmark with the MX node as o.Replicas
@@ -106,13 +123,22 @@ func Replicas(ctx context.Context, o ReplicaOptions) (*ReplicaResult, error) {
 	if o.Replicas < 1 {
 		return nil, errors.New("--replicas must be at least 1")
 	}
+	switch o.Route {
+	case "":
+		o.Route = RouteSpread
+	case RouteSpread, RouteLeader:
+	default:
+		return nil, fmt.Errorf("--route must be %s or %s, not %q", RouteSpread, RouteLeader, o.Route)
+	}
 	say := logger(o.Log)
 	r, err := startReplicas(ctx, o.Postgres, o.Replicas)
 	if err != nil {
 		return nil, err
 	}
 	defer r.close()
-	res := &ReplicaResult{Store: "postgres", Replicas: o.Replicas, Clients: o.Clients, CPUs: runtime.NumCPU(), GoVersion: runtime.Version()}
+	r.route = o.Route
+	r.findLeader()
+	res := &ReplicaResult{Store: "postgres", Replicas: o.Replicas, Route: o.Route, Clients: o.Clients, CPUs: runtime.NumCPU(), GoVersion: runtime.Version()}
 	threads := make([]string, 32)
 	for i := range threads {
 		var t struct{ ID string }
@@ -125,7 +151,7 @@ func Replicas(ctx context.Context, o ReplicaOptions) (*ReplicaResult, error) {
 		return nil, err
 	}
 
-	say("throughput: %d envelopes from MX to US through %d replicas…", o.N, o.Replicas)
+	say("throughput: %d envelopes from MX to US through %d replicas (route: %s)…", o.N, o.Replicas, o.Route)
 	leader, _, err := r.leader(ctx, -1, 10*time.Second)
 	if err != nil {
 		return nil, err
@@ -420,6 +446,9 @@ func (r *replicaRun) leader(ctx context.Context, not int, limit time.Duration) (
 // next when one does not answer.
 func (r *replicaRun) post(ctx context.Context, i int, path string, in, out any) error {
 	body, _ := json.Marshal(in)
+	if r.route == RouteLeader {
+		i = int(r.leading.Load())
+	}
 	var last error
 	for k := range len(r.urls) {
 		var v struct{}
@@ -436,8 +465,29 @@ func (r *replicaRun) post(ctx context.Context, i int, path string, in, out any) 
 			return err
 		}
 		last = err
+		if r.route == RouteLeader && k == 0 {
+			r.findLeader()
+		}
 	}
 	return last
+}
+
+// findLeader asks every replica's /readyz/leader which one leads, as a
+// load balancer's health check does; it keeps the last known leader if
+// none says so.
+func (r *replicaRun) findLeader() {
+	for i, u := range r.urls {
+		resp, err := r.hc.Get(u + "/readyz/leader")
+		if err != nil {
+			continue
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			r.leading.Store(int64(i))
+			return
+		}
+	}
 }
 
 // drained waits until the MX outbox is empty.
