@@ -133,7 +133,8 @@ func NewElector(cfg Config) *Elector {
 // Name is this replica's name.
 func (e *Elector) Name() string { return e.cfg.Name }
 
-// Status is who leads, as this replica last saw it.
+// Status is who leads, as this replica last saw it; it says this replica
+// leads only while its lease is held on its own clock.
 func (e *Elector) Status() Status {
 	e.mu.Lock()
 	st := e.status
