@@ -71,7 +71,7 @@ type Elector struct {
 	log *slog.Logger
 
 	mu     sync.Mutex
-	status Status
+	status Status // all but Leading, which cur tells
 	// cur is the term this replica holds, if any: Status reads its lease
 	// on this replica's own clock, so a replica that was paused past its
 	// lease does not say it leads before its loop has noticed.
@@ -139,9 +139,8 @@ func (e *Elector) Status() Status {
 	e.mu.Lock()
 	st := e.status
 	e.mu.Unlock()
-	if t := e.cur.Load(); st.Leading && (t == nil || !t.Held()) {
-		st.Leading = false
-	}
+	t := e.cur.Load()
+	st.Leading = t != nil && t.Held()
 	return st
 }
 
@@ -212,7 +211,7 @@ func (e *Elector) connect(ctx context.Context) (*pgx.Conn, error) {
 // reason changes, not twice a second for as long as it lasts.
 func (e *Elector) fail(err error) {
 	var again bool
-	e.setStatus(func(s *Status) { again = s.Error == err.Error(); s.Error = err.Error(); s.Leading = false })
+	e.setStatus(func(s *Status) { again = s.Error == err.Error(); s.Error = err.Error() })
 	if !again {
 		e.log.Warn("cannot reach the node's lease", "err", err)
 	}
@@ -246,7 +245,7 @@ func (e *Elector) acquire(ctx context.Context, conn *pgx.Conn) (*term, error) {
 			return nil, fmt.Errorf("reading the node's lease: %w", err)
 		}
 		e.setStatus(func(s *Status) {
-			s.Leading, s.Leader, s.Epoch, s.Since, s.Error = false, st.Leader, st.Epoch, store.Time(ms), ""
+			s.Leader, s.Epoch, s.Since, s.Error = st.Leader, st.Epoch, store.Time(ms), ""
 		})
 		return nil, nil
 	}
@@ -260,10 +259,10 @@ func (e *Elector) acquire(ctx context.Context, conn *pgx.Conn) (*term, error) {
 		return nil, fmt.Errorf("taking the node's lease: %w", err)
 	}
 	t.until.Store(mono(start.Add(e.cfg.TTL - e.cfg.Renew/2)))
-	e.cur.Store(t)
 	e.setStatus(func(s *Status) {
-		s.Leading, s.Leader, s.Epoch, s.Since, s.Error = true, e.cfg.Name, t.epoch, store.Time(since), ""
+		s.Leader, s.Epoch, s.Since, s.Error = e.cfg.Name, t.epoch, store.Time(since), ""
 	})
+	e.cur.Store(t)
 	e.leader.Set(1)
 	e.handovers.Inc()
 	e.log.Info("this replica now leads the node", "epoch", t.epoch)
@@ -331,7 +330,6 @@ func (e *Elector) stepDown(ctx context.Context, conn *pgx.Conn, t *term) {
 	t.until.Store(0)
 	e.cur.CompareAndSwap(t, nil)
 	e.leader.Set(0)
-	e.setStatus(func(s *Status) { s.Leading = false })
 	if conn.IsClosed() {
 		return
 	}
