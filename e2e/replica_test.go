@@ -261,6 +261,10 @@ func TestReplicasSurviveLeaderKills(t *testing.T) {
 			p.start()
 		}
 	}
+	// The chaos may have restarted one just now: wait until all serve.
+	for i := range rs.procs {
+		testenv.Eventually(t, 30*time.Second, "replica "+strconv.Itoa(i)+" serving again", func() bool { _, ok := rs.status(i); return ok })
+	}
 	drain(t, rs, token)
 	// Every replica numbered the same threads' streams, turn about: each
 	// learned the others' numbers at its transactions' start, so none
