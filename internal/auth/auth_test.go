@@ -46,12 +46,7 @@ func TestLockoutAndSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	tl, err := trustlog.New(db, "MX", key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := auth.NewService(db, "MX", tl)
+	s := serviceOn(t, db)
 	u, err := s.Create(ctx, auth.NewUser{Username: "ana", DisplayName: "Ana", Role: auth.Analyst, Agency: "UIF", Password: "a-long-password!"})
 	if err != nil {
 		t.Fatal(err)
@@ -102,12 +97,19 @@ func newService(t *testing.T) (*auth.Service, *store.DB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return serviceOn(t, db), db
+}
+
+// serviceOn is an MX auth service on db, with a log of its own key: a
+// second one on the same db stands for another replica of the node.
+func serviceOn(t *testing.T, db *store.DB) *auth.Service {
+	t.Helper()
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	tl, err := trustlog.New(db, "MX", key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return auth.NewService(db, "MX", tl), db
+	return auth.NewService(db, "MX", tl)
 }
 
 // TestParallelGuessesAllCount: 20 wrong passwords at once each count, so
@@ -269,12 +271,7 @@ func TestSignInSaysAttemptsLeftAndAdminUnlocks(t *testing.T) {
 func TestTokenMemory(t *testing.T) {
 	ctx := context.Background()
 	here, db := newService(t)
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	tl, err := trustlog.New(db, "MX", key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	there := auth.NewService(db, "MX", tl)
+	there := serviceOn(t, db)
 	u, err := here.Create(ctx, auth.NewUser{Username: "script", DisplayName: "Script", Role: auth.Analyst, Agency: "UIF", Password: "token-memory-password-1"})
 	if err != nil {
 		t.Fatal(err)
